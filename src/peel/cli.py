@@ -1,0 +1,112 @@
+"""The ``peel`` command: a thin wrapper over the package's Python API.
+
+Errors the user can fix (:class:`peel.errors.PeelError`) are printed without a traceback and end
+with exit status 2; ``--debug`` shows the traceback. Any other exception is a bug and is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import PeelError
+
+
+def _cmd_forces(args: argparse.Namespace) -> int:
+    from .forces import all_forces
+
+    width = max(len(f.id) for f in all_forces())
+    for f in all_forces():
+        print(f"{f.id:<{width}}  {f.ons_code}  {f.country:<7}  {f.name}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_all
+
+    summary = validate_all(data_dir=args.data, params_dir=args.params)  # raises InputError listing all problems
+    print(summary)
+    return 0
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo import write_demo
+
+    written = write_demo(data_dir=args.data, params_dir=args.params)
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_command
+
+    return build_command(args)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed so that tests and docs can inspect it)."""
+    from .paths import data_dir, outputs_dir, params_dir
+
+    parser = argparse.ArgumentParser(
+        prog="peel",
+        description="Build PEEL-style police inspection reports from parameterised notebooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"peel {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("forces", help="list the 43 territorial forces and their ids")
+    p.set_defaults(func=_cmd_forces)
+
+    def add_inputs(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", type=Path, default=data_dir(), metavar="DIR",
+                       help="national data folder (default: %(default)s)")
+        p.add_argument("--params", type=Path, default=params_dir(), metavar="DIR",
+                       help="per-force inspection inputs folder (default: %(default)s)")
+
+    p = sub.add_parser("validate", help="check the data and inspection inputs against the data contract")
+    add_inputs(p)
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("demo-data", help="regenerate the demonstration dataset (deterministic)")
+    add_inputs(p)
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("build", help="build force reports (HTML and PDF)")
+    p.add_argument("forces", nargs="*", metavar="FORCE_ID", help="force ids (see 'peel forces')")
+    p.add_argument("--all", action="store_true", help="build all 43 forces")
+    p.add_argument("--to", default="html,pdf", metavar="FORMATS", help="comma-separated: html, pdf (default: %(default)s)")
+    add_inputs(p)
+    p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel workers (default: one per core)")
+    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                   help="stop a notebook that runs longer than this (default: %(default)s)")
+    p.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``peel`` command; returns the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PeelError as e:
+        if args.debug:
+            raise
+        print(f"peel {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"peel {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into head or less, which closed early
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The project's own errors.
+
+Every error a user can cause names the file, the row or key, and what was expected, so that
+the message alone tells an analyst what to fix. The command line prints these without a
+traceback (unless ``--debug``); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PeelError(Exception):
+    """Base class for every error the project raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input.
+
+    Parameters
+    ----------
+    file
+        The file the problem is in (or a command-line option, written ``--option``).
+    where
+        The row (``row 12``), key (``areas.police_powers.grade``) or column that is wrong.
+    message
+        What was found and what was expected.
+    """
+
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f", {self.where}" if self.where else ""
+        return f"{self.file}{where}: {self.message}"
+
+
+class InputError(PeelError):
+    """One or more problems with the inputs; all of them are listed, not just the first."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems: list[Problem] = [problems] if isinstance(problems, Problem) else list(problems)
+        if not self.problems:
+            raise ValueError("InputError needs at least one problem")
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        n = len(self.problems)
+        head = "1 problem found:" if n == 1 else f"{n} problems found:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+def problem(file: str | Path, where: str, message: str) -> Problem:
+    """Shorthand for a :class:`Problem` with a path shown relative to the working directory when possible."""
+    return Problem(display_path(file), where, message)
+
+
+def display_path(file: str | Path) -> str:
+    """A path as a user would type it: relative to the current directory when inside it."""
+    p = Path(file)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(p)
+
+
+class MethodError(PeelError, ValueError):
+    """A method function was given values it cannot use (for example a sample of size zero)."""
+
+
+class BuildError(PeelError):
+    """A report could not be built; the message names the force, the area and the cause."""

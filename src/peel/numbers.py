@@ -1,0 +1,102 @@
+"""How numbers are written in a report: at their published precision, in the report's style.
+
+A report says "94.6 percent", "19.8", "4,557", "£489,705", "£4.33 billion" and "£46.6m". These
+functions are the only place that decides how; nothing else formats a number for a reader, so a
+missing value can never leak out as ``nan`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+from .method import is_missing
+
+#: Written in place of a value that was not supplied.
+NOT_AVAILABLE = "not available"
+
+UNITS = ("count", "percent", "per_1000_population", "gbp", "gbp_per_1000_population", "number")
+
+
+def _unavailable(x: object) -> bool:
+    """Missing, NaN or infinite: nothing a reader should see as a number."""
+    return is_missing(x) or (isinstance(x, float) and math.isinf(x))
+
+
+def round_half_up(x: float, decimals: int) -> Decimal:
+    """Round as people do (0.25 -> 0.3), not banker's rounding, via the shortest repr of ``x``."""
+    q = Decimal(1).scaleb(-decimals)
+    # Enough precision for any float's integer part plus the decimals asked for.
+    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=Context(prec=400))
+
+
+def format_number(x: float | None, decimals: int = 0) -> str:
+    """``x`` with thousands separators at ``decimals`` places: ``format_number(175073, 0) == "175,073"``."""
+    if _unavailable(x):
+        return NOT_AVAILABLE
+    d = round_half_up(float(x), decimals)
+    if d == 0:
+        d = abs(d)  # never print "-0.0"
+    return f"{d:,.{decimals}f}"
+
+
+def format_percent(x: float | None, decimals: int = 1) -> str:
+    """``"94.6 percent"``: the report writes the word, not the sign."""
+    if _unavailable(x):
+        return NOT_AVAILABLE
+    return f"{format_number(x, decimals)} percent"
+
+
+def format_gbp(x: float | None, decimals: int | None = None) -> str:
+    """Money as the report writes it.
+
+    Amounts of a billion or more are written in billions to two decimals at most
+    (``"£4.33 billion"``, ``"£4.5 billion"``); a million or more in millions to one decimal at most
+    (``"£46.6m"``, ``"£90m"``); smaller amounts in whole pounds (``"£489,705"``). ``decimals``
+    forces whole pounds with that many decimals.
+    """
+    if _unavailable(x):
+        return NOT_AVAILABLE
+    x = float(x)
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if decimals is not None:
+        return f"{sign}£{format_number(a, decimals)}"
+    if a >= 1e9:
+        return f"{sign}£{_trim(round_half_up(a / 1e9, 2))} billion"
+    if a >= 1e6:
+        return f"{sign}£{_trim(round_half_up(a / 1e6, 1))}m"
+    return f"{sign}£{format_number(a, 0)}"
+
+
+def _trim(d: Decimal) -> str:
+    s = f"{d:,f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def decimals_of(typed: float | int | str) -> int:
+    """Decimal places of a value as it was typed (``350.1`` -> 1, ``57`` -> 0), so it keeps its precision."""
+    s = str(typed)
+    if "e" in s.lower():
+        return 0
+    return len(s.split(".", 1)[1]) if "." in s else 0
+
+
+def format_value(x: float | None, unit: str, decimals: int) -> str:
+    """A value in its unit: percent gets the word, GBP units get the pound sign, others separators."""
+    if unit == "percent":
+        return format_percent(x, decimals)
+    if unit == "gbp":
+        return format_gbp(x)
+    if unit == "gbp_per_1000_population":
+        return format_gbp(x, decimals=decimals)
+    if unit in ("count", "per_1000_population", "number"):
+        return format_number(x, decimals)
+    raise ValueError(f"unknown unit {unit!r}: expected one of {', '.join(UNITS)}")
+
+
+def format_points(x: float | None, decimals: int = 1) -> str:
+    """Percentage points: ``"2.6 percentage points"``."""
+    if _unavailable(x):
+        return NOT_AVAILABLE
+    return f"{format_number(x, decimals)} percentage points"
