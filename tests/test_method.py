@@ -178,7 +178,11 @@ def test_mean_sd_never_crash_with_foreign_errors(xs):
         assert sd == pytest.approx(statistics.stdev(present), rel=1e-6, abs=1e-6)
 
 
-@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=3, max_size=43))
+# Force values as published: to one decimal place (sub-normal floats would underflow the squares).
+published_values = st.integers(min_value=0, max_value=10**7).map(lambda i: i / 10)
+
+
+@given(st.lists(published_values, min_size=3, max_size=43))
 def test_about_a_band_partitions_forces(xs):
     lines = m.band_lines(xs)
     bands = [m.band(x, lines) for x in xs]

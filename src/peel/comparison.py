@@ -1,0 +1,261 @@
+"""One measure compared across the 43 forces: the all-forces chart and the sentence's figures.
+
+For the period the catalogue quotes, :func:`compare` works out
+
+* which forces are **compared**: those that supplied a value, minus the measure's ``exclude``
+  forces (British Transport Police is never among the 43);
+* the **lines**: unweighted mean and standard deviation of the compared forces' values (only for
+  ``compare: band``), and each compared force's band;
+* the **England and Wales figure**: ``pooled`` over every force that supplied data (excluded forces
+  included: their activity is real activity in England and Wales) or the ``mean`` of the compared
+  forces;
+* which forces are **missing** (no value), so the report can name them;
+* each force's history over the earlier periods of the same length (for the trend) and, when the
+  catalogue asks, its latest single month.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .catalogue import Measure
+from .dataset import Dataset
+from .forces import all_forces
+from .method import (Band, Lines, MethodError, Standard, Trend, against_standard, band, band_lines, pooled,
+                     trend, unweighted_mean)
+from .periods import Period
+
+
+def _nan(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+@dataclass(frozen=True)
+class ForceValue:
+    """One force's row in a comparison.
+
+    ``value`` is NaN when the force did not supply data; ``included`` says whether the force is
+    among those compared; ``excluded_reason`` is the catalogue's reason when it is left out on purpose.
+    """
+
+    force_id: str
+    force_name: str
+    value: float
+    numerator: float
+    denominator: float
+    band: Band | None
+    included: bool
+    excluded_reason: str | None
+
+
+@dataclass(frozen=True)
+class ForceResult:
+    """What the report says about one force on one measure.
+
+    Attributes
+    ----------
+    value
+        The force's value for the quoted period (NaN = not available).
+    band
+        Above, within or below the lines (``None`` when not compared or the measure has no band).
+    standard
+        Against the measure's fixed standard (``None`` unless ``compare: standard``).
+    rank
+        1 = highest value among the forces compared; ``None`` when the force is not compared.
+    n_compared
+        How many forces were compared.
+    is_highest, is_lowest
+        Whether the force has the highest (lowest) value of the forces compared.
+    trend
+        Rising, falling or stable over the periods available (``None`` when the catalogue does not
+        ask for a trend or fewer than three periods have a value).
+    history
+        (period, value) for each period of the same length up to the quoted one, in time order,
+        where the force has a value.
+    latest_month
+        The latest single month with a value (when the catalogue sets ``latest_month``).
+    """
+
+    value: float
+    band: Band | None
+    standard: Standard | None
+    rank: int | None
+    n_compared: int
+    is_highest: bool
+    is_lowest: bool
+    trend: Trend | None
+    history: list[tuple[Period, float]]
+    latest_month: tuple[Period, float] | None
+
+    @property
+    def available(self) -> bool:
+        """False when the force supplied no value for the quoted period."""
+        return not _nan(self.value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A measure compared across the 43 forces for the period the catalogue quotes.
+
+    Attributes
+    ----------
+    measure
+        The catalogue entry.
+    period
+        The quoted period.
+    rows
+        One :class:`ForceValue` per force, in reference order.
+    lines
+        Mean and standard deviation of the compared forces (``compare: band`` only, two or more forces).
+    england_and_wales
+        The England and Wales figure the catalogue asks for (``None`` for ``none`` or when no force supplied data).
+    missing
+        Ids of forces that supplied no value, in reference order.
+    excluded
+        Force id -> reason, for forces left out on purpose (whether or not they supplied data).
+    history_periods
+        The periods of the same length as the quoted one, up to it, in time order.
+    """
+
+    measure: Measure
+    period: Period
+    rows: tuple[ForceValue, ...]
+    lines: Lines | None
+    england_and_wales: float | None
+    missing: tuple[str, ...]
+    excluded: dict[str, str]
+    history_periods: tuple[Period, ...] = ()
+    _history: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
+    _latest: dict[str, tuple[Period, float] | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def compared(self) -> tuple[ForceValue, ...]:
+        """The rows of the forces compared."""
+        return tuple(r for r in self.rows if r.included)
+
+    def row(self, force_id: str) -> ForceValue:
+        """The row of ``force_id`` (KeyError if it is not one of the 43)."""
+        for r in self.rows:
+            if r.force_id == force_id:
+                return r
+        raise KeyError(f"unknown force {force_id!r}: expected one of the 43 ids listed by 'peel forces'")
+
+    def share_outside(self) -> float | None:
+        """Share of compared forces outside the lines (the method expects about a third)."""
+        banded = [r for r in self.compared if r.band is not None]
+        if not banded:
+            return None
+        return sum(r.band is not Band.WITHIN for r in banded) / len(banded)
+
+    def for_force(self, force_id: str) -> ForceResult:
+        """What the report says about ``force_id`` on this measure."""
+        r = self.row(force_id)
+        compared = [c.value for c in self.compared]
+        rank = is_hi = is_lo = None
+        if r.included:
+            rank = 1 + sum(v > r.value for v in compared)
+            is_hi = r.value >= max(compared)
+            is_lo = r.value <= min(compared)
+        std = None
+        if self.measure.compare == "standard" and self.measure.standard is not None and not _nan(r.value):
+            std = against_standard(r.value, self.measure.standard)
+        series = self._history.get(force_id, ())
+        hist = [(p, v) for p, v in zip(self.history_periods, series) if not _nan(v)]
+        tr = trend(list(series)) if self.measure.trend else None
+        return ForceResult(
+            value=r.value, band=r.band, standard=std, rank=rank, n_compared=len(compared),
+            is_highest=bool(is_hi), is_lowest=bool(is_lo), trend=tr, history=hist,
+            latest_month=self._latest.get(force_id),
+        )
+
+    def table(self) -> pd.DataFrame:
+        """The rows as a table: force_id, force_name, value, numerator, denominator, band, included, excluded_reason."""
+        return pd.DataFrame.from_records(
+            [{"force_id": r.force_id, "force_name": r.force_name, "value": r.value, "numerator": r.numerator,
+              "denominator": r.denominator, "band": r.band.value if r.band is not None else None,
+              "included": r.included, "excluded_reason": r.excluded_reason} for r in self.rows],
+            columns=["force_id", "force_name", "value", "numerator", "denominator", "band", "included",
+                     "excluded_reason"],
+        )
+
+
+def _england_and_wales(m: Measure, rows: pd.DataFrame, included: list[bool]) -> float | None:
+    have = rows["value"].notna()
+    if m.england_and_wales == "none" or not have.any():
+        return None
+    if m.england_and_wales == "mean":
+        vals = [v for v, inc in zip(rows["value"], included) if inc]
+        return unweighted_mean(vals) if vals else None
+    # pooled: every force that supplied data, excluded ones too (only missing forces drop out).
+    sub = rows[have]
+    try:
+        if m.uses_population:
+            return pooled(list(sub["numerator"]), list(sub["population"]), m.scale)
+        if m.unit == "percent":
+            return pooled(list(sub["numerator"]), list(sub["denominator"]), m.scale)
+    except MethodError:
+        return None
+    return float(sub["value"].sum())  # count: the England and Wales total
+
+
+def _compute(dataset: Dataset, measure_id: str) -> Comparison:
+    m = dataset.measure(measure_id)
+    rows = dataset.rows(measure_id, m.period)
+    forces = all_forces()
+    included = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"])]
+    compared_values = [float(v) for v, inc in zip(rows["value"], included) if inc]
+    lines = band_lines(compared_values) if m.compare == "band" and len(compared_values) >= 2 else None
+    out = []
+    for f, inc, (_, r) in zip(forces, included, rows.iterrows()):
+        out.append(ForceValue(
+            force_id=f.id, force_name=f.name, value=float(r["value"]), numerator=float(r["numerator"]),
+            denominator=float(r["denominator"]), band=band(float(r["value"]), lines) if inc and lines else None,
+            included=inc, excluded_reason=m.exclude.get(f.id),
+        ))
+    ew = _england_and_wales(m, rows, included)
+    missing = tuple(f.id for f, v in zip(forces, rows["value"]) if _nan(v))
+
+    all_periods = dataset.periods(measure_id)
+    hist_periods = tuple(p for p in all_periods
+                         if p.months == m.period.months and p.is_whole_months == m.period.is_whole_months
+                         and p.end <= m.period.end)
+    history: dict[str, tuple[float, ...]] = {}
+    if hist_periods:
+        frame = pd.concat([dataset.values(measure_id, p) for p in hist_periods], axis=1)
+        history = {fid: tuple(float(v) for v in vals) for fid, vals in zip(frame.index, frame.to_numpy())}
+    latest: dict[str, tuple[Period, float] | None] = {}
+    if m.latest_month_decimals is not None:
+        months = [p for p in all_periods if p.is_whole_months and p.months == 1 and p.end <= m.period.end]
+        series = {p: dataset.values(measure_id, p) for p in months}
+        for f in forces:
+            latest[f.id] = None
+            for p in reversed(months):
+                v = series[p][f.id]
+                if not _nan(v):
+                    latest[f.id] = (p, float(v))
+                    break
+    return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest)
+
+
+def compare(dataset: Dataset, measure_id: str) -> Comparison:
+    """Compare the 43 forces on ``measure_id`` for the period the catalogue quotes.
+
+    Remembered per dataset, so every notebook and every force built in one process shares the work.
+
+    Raises
+    ------
+    KeyError
+        When the catalogue has no such measure.
+    """
+    key = ("comparison", measure_id)
+    if key not in dataset._cache:
+        dataset._cache[key] = _compute(dataset, measure_id)
+    return dataset._cache[key]
+
+
+def area_comparisons(dataset: Dataset, area_id: str) -> list[Comparison]:
+    """The comparisons of every measure in ``area_id``, in catalogue order."""
+    return [compare(dataset, mid) for mid, m in dataset.catalogue.items() if m.area == area_id]

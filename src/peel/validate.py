@@ -1,0 +1,97 @@
+"""``peel validate``: check every input against the data contract before any notebook runs.
+
+Runs :func:`peel.dataset.check_dataset` (which includes :func:`peel.catalogue.check_catalogue`) on the
+national data folder and :func:`peel.inspection.check_params` on the per-force inspection inputs,
+and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Problem
+from .forces import force_ids
+from .paths import notebooks_dir
+
+
+def _report(notebooks: Path, problems: list[Problem]) -> Any:
+    """The report structure (ordered areas) from ``notebooks/report.yaml``, or None with its problems.
+
+    The notebooks themselves are not required here: validation is about the inputs, and a build
+    checks that every area's notebook exists.
+    """
+    from .areas import load_report
+
+    try:
+        return load_report(notebooks, check_notebooks=False)
+    except InputError as e:
+        problems.extend(e.problems)
+        return None
+
+
+def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | Path | None = None) -> str:
+    """Check the national data folder and the inspection inputs.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with dataset.yaml, measures.yaml, national.csv and population.csv.
+    params_dir
+        Folder with one ``<force_id>.yaml`` of inspection inputs per force.
+    notebooks
+        Folder holding report.yaml (default: the project's notebooks folder).
+
+    Returns
+    -------
+    str
+        A short summary of what was checked.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found in any file.
+    """
+    from .dataset import CATALOGUE_FILE, _check_and_read
+
+    data_dir, params_dir = Path(data_dir), Path(params_dir)
+    problems: list[Problem] = []
+    report = _report(Path(notebooks) if notebooks is not None else notebooks_dir(), problems)
+    area_ids = [a.id for a in report.areas] if report is not None else None
+    found, dataset = _check_and_read(data_dir, area_ids)
+    problems.extend(found)
+    if dataset is not None:
+        measure_ids = list(dataset.catalogue)
+    else:
+        measure_ids = _measure_ids_if_readable(data_dir / CATALOGUE_FILE)
+
+    from .inspection import check_params
+
+    if report is not None:
+        problems.extend(check_params(params_dir, report, measure_ids, list(force_ids())))
+    if problems:
+        raise InputError(problems)
+    assert dataset is not None
+    n_forces = dataset.national["force_id"].nunique()
+    param_files = sorted(params_dir.glob("*.yaml"))
+    lines = [
+        f"{data_dir}: {len(dataset.catalogue)} measures, {len(dataset.national)} rows for {n_forces} forces"
+        + (f" ({dataset.ignored_rows} British Transport Police rows ignored)" if dataset.ignored_rows else "")
+        + f"; population for {dataset.population['year'].min()} to {dataset.population['year'].max()}",
+        f"{params_dir}: inspection inputs for {len(param_files)} forces",
+    ]
+    if dataset.info.demonstration:
+        lines.append(f"demonstration data: {dataset.info.notice}")
+    lines.append("no problems found")
+    return "\n".join(lines)
+
+
+def _measure_ids_if_readable(path: Path) -> list[str]:
+    """Measure ids from a catalogue that has problems, so params can still be checked against them."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [str(k) for k in doc["measures"]]
+    except Exception:  # the catalogue's own problems are already reported
+        return []
