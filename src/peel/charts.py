@@ -1,0 +1,297 @@
+"""The all-forces chart: one function draws every national comparison in a report.
+
+A PEEL report shows how a force compares with the others as a bar chart of every force compared,
+sorted by value, with dotted red lines one standard deviation above and below the unweighted
+average. Forces outside the lines are dark blue (above) or light blue (below); the rest are grey.
+Here the bars outside the lines are also hatched (stripes above, dots below) so that the meaning
+never rests on colour alone, the report's force has a heavy outline and is named on the chart, and
+the England and Wales figure is drawn as a labelled line. For a measure judged against a fixed
+national standard (999 calls answered within 10 seconds) the standard is drawn instead of the lines
+and the forces below it are highlighted.
+
+Forces that did not supply data, and forces the catalogue leaves out of a comparison, are not
+drawn; :mod:`peel.figures` names them under the chart.
+
+Figures are built with :class:`matplotlib.figure.Figure` rather than ``pyplot`` so that nothing is
+registered globally and a notebook never shows a stray image; :func:`figure_svg` writes a
+byte-identical SVG for the same inputs.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from .method import Band, is_missing
+from .numbers import format_number, format_value
+
+#: Figure size: the text width of an A4 page (16 cm) by 10 cm, in inches.
+FIGSIZE_CM = (16.0, 10.0)
+CM = 1 / 2.54
+
+#: Colours. Dark blue, red and near-black meet 4.5:1 against white; the light blue bars are drawn
+#: with a dark blue outline and dots so that they meet 3:1 as graphics. Grey is the neutral fill of
+#: forces inside the lines (their meaning is "nothing to note").
+DARK_BLUE = "#12436D"
+LIGHT_BLUE = "#9FC7EA"
+GREY = "#BFC1C3"
+RED = "#C7331A"
+BLACK = "#0B0C0C"
+WHITE = "#FFFFFF"
+
+#: Hatch patterns, so that "above" and "below" differ in more than colour.
+HATCH_ABOVE = "////"
+HATCH_BELOW = ".."
+
+#: What the legend calls each kind of bar.
+LEGEND_ABOVE = "More than 1 standard deviation above the average (dark blue, striped)"
+LEGEND_BELOW = "More than 1 standard deviation below the average (light blue, dotted)"
+LEGEND_WITHIN = "Within 1 standard deviation of the average (grey)"
+LEGEND_LINES = "1 standard deviation above and below the average of forces (dotted red lines)"
+LEGEND_MEETS = "Meets the standard (grey)"
+LEGEND_BELOW_STANDARD = "Below the standard (light blue, dotted)"
+
+#: Fixed settings for reproducible SVG: the same chart always gives the same bytes.
+SVG_RC = {
+    "svg.hashsalt": "peel-reports",
+    "svg.fonttype": "path",  # text as outlines: no dependence on the reader's fonts
+    "svg.image_inline": True,
+    "font.family": "DejaVu Sans",  # ships with matplotlib, so every machine draws the same glyphs
+    "hatch.linewidth": 0.6,
+}
+
+_SUFFIXES = (" Police Service", " Constabulary", " Police")
+
+
+def short_name(force_name: str) -> str:
+    """A force's name as an axis label: "Metropolitan Police Service" -> "Metropolitan"."""
+    for suffix in _SUFFIXES:
+        if force_name.endswith(suffix):
+            return force_name[: -len(suffix)]
+    return force_name
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the chart, in drawing order."""
+
+    force_id: str
+    label: str
+    value: float
+    kind: str  # "above", "below", "within", "below_standard", "meets_standard"
+    is_force: bool
+
+
+def _kind(row: Any, measure: Any, lines: Any) -> str:
+    if getattr(measure, "compare", "band") == "standard" and getattr(measure, "standard", None) is not None:
+        return "below_standard" if row.value < measure.standard else "meets_standard"
+    band = getattr(row, "band", None)
+    if band is None and lines is not None:
+        band = Band.ABOVE if row.value > lines.upper else Band.BELOW if row.value < lines.lower else Band.WITHIN
+    if band in (Band.ABOVE, "above"):
+        return "above"
+    if band in (Band.BELOW, "below"):
+        return "below"
+    return "within"
+
+
+def chart_bars(comparison: Any, force_id: str) -> list[Bar]:
+    """The bars the chart draws: forces compared, highest value first (ties by name).
+
+    Forces without a value and forces left out of the comparison are not bars.
+    """
+    bars = []
+    for row in comparison.rows:
+        if is_missing(row.value) or not getattr(row, "included", True):
+            continue
+        bars.append(Bar(row.force_id, short_name(row.force_name), float(row.value),
+                        _kind(row, comparison.measure, comparison.lines), row.force_id == force_id))
+    return sorted(bars, key=lambda b: (-b.value, b.label))
+
+
+_STYLE = {
+    "above": {"color": DARK_BLUE, "hatch": HATCH_ABOVE, "hatchcolor": WHITE, "edgecolor": DARK_BLUE},
+    "below": {"color": LIGHT_BLUE, "hatch": HATCH_BELOW, "hatchcolor": DARK_BLUE, "edgecolor": DARK_BLUE},
+    "within": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
+    "below_standard": {"color": LIGHT_BLUE, "hatch": HATCH_BELOW, "hatchcolor": DARK_BLUE, "edgecolor": DARK_BLUE},
+    "meets_standard": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
+}
+
+
+def _axis_label(measure: Any) -> str:
+    unit = getattr(measure, "unit", "")
+    return {
+        "percent": "Percent",
+        "per_1000_population": "Per 1,000 population",
+        "gbp_per_1000_population": "£ per 1,000 population",
+    }.get(unit, getattr(measure, "title", ""))
+
+
+def _tick_formatter(measure: Any) -> FuncFormatter:
+    unit = getattr(measure, "unit", "")
+
+    def fmt(x: float, _pos: int) -> str:
+        # Axis ticks need no more precision than the tick step gives; large values get separators.
+        decimals = 0 if abs(x) >= 10 or float(x).is_integer() else 1
+        text = format_number(x, decimals)
+        return f"£{text}" if unit == "gbp_per_1000_population" else text
+
+    return FuncFormatter(fmt)
+
+
+def all_forces_chart(comparison: Any, force_id: str) -> Figure:
+    """Bar chart of every force compared on one measure, with the report's force marked.
+
+    Parameters
+    ----------
+    comparison
+        A :class:`peel.comparison.Comparison`: its ``measure`` (catalogue entry), ``rows`` (one
+        ``ForceValue`` per force: ``force_id``, ``force_name``, ``value``, ``band``, ``included``),
+        ``lines`` (mean and standard deviation of the forces compared, or ``None``) and
+        ``england_and_wales`` (the England and Wales figure, or ``None``).
+    force_id
+        The force the report is about: its bar gets a heavy black outline and its name is written
+        above it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Vertical bars sorted from highest to lowest. For ``compare: band`` measures the bars above
+        the upper dotted red line are dark blue and striped, those below the lower line light blue
+        and dotted, the rest grey. For ``compare: standard`` the standard is a dashed red line and
+        the forces below it are light blue and dotted. The England and Wales figure is a labelled
+        black line.
+    """
+    measure = comparison.measure
+    bars = chart_bars(comparison, force_id)
+    lines = comparison.lines
+    standard = getattr(measure, "standard", None) if getattr(measure, "compare", "") == "standard" else None
+    unit = getattr(measure, "unit", "count")
+    decimals = getattr(measure, "decimals", 1)
+    ew = comparison.england_and_wales
+
+    with sns.axes_style("ticks"), sns.plotting_context("paper", font_scale=0.8), matplotlib.rc_context(SVG_RC):
+        fig = Figure(figsize=(FIGSIZE_CM[0] * CM, FIGSIZE_CM[1] * CM), dpi=200, layout="constrained")
+        ax = fig.add_subplot()
+        xs = list(range(len(bars)))
+        for x, b in zip(xs, bars):
+            style = _STYLE[b.kind]
+            patch = ax.bar(
+                x, b.value, width=0.78, color=style["color"], hatch=style["hatch"],
+                edgecolor=BLACK if b.is_force else style["edgecolor"],
+                linewidth=1.6 if b.is_force else 0.4, zorder=2, label="_nolegend_",
+            )[0]
+            patch.set_hatchcolor(style["hatchcolor"])
+            patch.set_gid(f"bar-{b.force_id}")
+            patch.peel_kind = b.kind  # type: ignore[attr-defined]  # read by tests and alt text
+
+        values = [b.value for b in bars]
+        top = max(values + [ew or 0.0, standard or 0.0, lines.upper if lines is not None else 0.0, 0.0])
+        top = top if top > 0 else 1.0
+        # The force's name sits above the bars and lines around it, so it never covers a neighbour.
+        label_y = None
+        for x, b in enumerate(bars):
+            if b.is_force:
+                near = [o.value for o in bars[max(0, x - 4): x + 5]]
+                label_y = max(near + [ew or 0.0, standard or 0.0,
+                                      lines.upper if lines is not None else 0.0]) + 0.06 * top
+        ax.set_ylim(0, max(top * 1.22, (label_y or 0.0) + 0.2 * top))
+        ax.set_xlim(-0.7, len(bars) - 0.3)
+
+        handles: list[Any] = []
+        if standard is not None:
+            ax.axhline(standard, color=RED, linestyle=(0, (5, 2)), linewidth=1.2, zorder=3, gid="standard-line")
+            handles.append(Line2D([], [], color=RED, linestyle=(0, (5, 2)), linewidth=1.2,
+                                  label=f"Expected standard: {format_value(standard, unit, decimals_for(standard))}"))
+            handles.append(Patch(facecolor=LIGHT_BLUE, edgecolor=DARK_BLUE, hatch=HATCH_BELOW, label=LEGEND_BELOW_STANDARD))
+            handles.append(Patch(facecolor=GREY, edgecolor=GREY, label=LEGEND_MEETS))
+        elif lines is not None:
+            for y, gid in ((lines.upper, "sd-line-upper"), (lines.lower, "sd-line-lower")):
+                ax.axhline(y, color=RED, linestyle=(0, (1.2, 1.6)), linewidth=1.3, zorder=3, gid=gid)
+            handles.append(Line2D([], [], color=RED, linestyle=(0, (1.2, 1.6)), linewidth=1.3, label=LEGEND_LINES))
+            handles.append(Patch(facecolor=DARK_BLUE, edgecolor=WHITE, hatch=HATCH_ABOVE, label=LEGEND_ABOVE))
+            handles.append(Patch(facecolor=LIGHT_BLUE, edgecolor=DARK_BLUE, hatch=HATCH_BELOW, label=LEGEND_BELOW))
+            handles.append(Patch(facecolor=GREY, edgecolor=GREY, label=LEGEND_WITHIN))
+        if ew is not None and not is_missing(ew):
+            ax.axhline(ew, color=BLACK, linestyle="-", linewidth=1.0, zorder=4, gid="england-and-wales-line")
+            ew_text = f"England and Wales: {format_value(ew, unit, decimals)}"
+            # The label goes at the end of the line away from the report's force, clear of its label.
+            force_x = next((i for i, b in enumerate(bars) if b.is_force), None)
+            at_left = force_x is not None and force_x > len(bars) / 2
+            ax.annotate(ew_text, xy=(0.0 if at_left else 1.0, ew), xycoords=("axes fraction", "data"),
+                        xytext=(2 if at_left else -2, 2), textcoords="offset points",
+                        ha="left" if at_left else "right", va="bottom", fontsize=6.5, color=BLACK,
+                        bbox={"boxstyle": "square,pad=0.15", "facecolor": WHITE, "edgecolor": "none", "alpha": 0.9},
+                        zorder=5, gid="england-and-wales-label")
+            handles.append(Line2D([], [], color=BLACK, linewidth=1.0, label=ew_text))
+
+        for x, b in zip(xs, bars):
+            if b.is_force:
+                handles.append(Patch(facecolor=WHITE, edgecolor=BLACK, linewidth=1.6,
+                                     label=f"{b.label} (this report's force), outlined"))
+                # Keep the label inside the plot: bars near either end get a label that extends inwards.
+                where = x / max(1, len(bars) - 1)
+                ha = "left" if where < 0.1 else "right" if where > 0.9 else "center"
+                ax.annotate(
+                    f"{b.label}\n{format_value(b.value, unit, decimals)}", xy=(x, b.value),
+                    xytext=(x, label_y if label_y is not None else b.value), textcoords="data",
+                    ha=ha, va="bottom", multialignment=ha, fontsize=7, fontweight="bold",
+                    color=BLACK, arrowprops={"arrowstyle": "-|>", "color": BLACK, "linewidth": 0.8,
+                                             "shrinkA": 0, "shrinkB": 1},
+                    zorder=6, gid="force-label",
+                )
+
+        ax.set_xticks(xs, [b.label for b in bars], rotation=90, fontsize=6)
+        for tick, b in zip(ax.get_xticklabels(), bars):
+            if b.is_force:
+                tick.set_fontweight("bold")
+        ax.tick_params(axis="x", length=0, pad=2)
+        ax.tick_params(axis="y", labelsize=6.5)
+        ax.yaxis.set_major_formatter(_tick_formatter(measure))
+        ax.set_ylabel(_axis_label(measure), fontsize=7)
+        ax.grid(axis="y", color="#E1E1E1", linewidth=0.5, zorder=0)
+        ax.set_axisbelow(True)
+        sns.despine(ax=ax)
+        fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=6, frameon=False,
+                   handlelength=2.2, handleheight=1.1, columnspacing=1.2)
+    fig.peel_bars = bars  # type: ignore[attr-defined]  # the bars in drawing order, for alt text and tests
+    return fig
+
+
+def decimals_for(x: float) -> int:
+    """Decimals needed to write a standard such as 90 or 92.5 as typed."""
+    return 0 if float(x).is_integer() else len(repr(float(x)).split(".")[1])
+
+
+def figure_svg(fig: Figure) -> bytes:
+    """The figure as SVG bytes, identical for identical figures (fixed ids, no date, text as paths)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(SVG_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches=None)
+    return buf.getvalue()
+
+
+def figure_png(fig: Figure, dpi: int = 200) -> bytes:
+    """The figure as PNG bytes at ``dpi`` (200 or more prints crisply), without a timestamp."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(SVG_RC):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def counts(bars: Sequence[Bar]) -> dict[str, int]:
+    """How many bars of each kind: ``{"above": 5, "below": 6, "within": 30, ...}``."""
+    out: dict[str, int] = {}
+    for b in bars:
+        out[b.kind] = out.get(b.kind, 0) + 1
+    return out
+

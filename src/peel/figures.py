@@ -1,0 +1,201 @@
+"""A numbered figure in HTML: the all-forces chart with its caption, alt text, source, notes and data.
+
+The markup is part of the contract with the report stitcher, which renumbers figures in document
+order across the whole report: keep ``<span class="figure-number">Figure N</span>`` in the caption
+and ``<span class="figure-ref">figure N</span>`` in the data summary exactly as they are.
+
+Everything is built for readers who cannot see the chart: the image's alt text states what the chart
+shows and what it finds, and the data behind it is a table with a caption and header cells inside a
+``<details>`` element that any reader can open.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from .charts import Bar, all_forces_chart, chart_bars, counts, figure_svg
+from .markup import escape
+from .method import Band, Standard, is_missing
+from .numbers import format_value
+from .wording import force_in_text, number_words, sentence_case, value_with_unit
+
+#: Displayed size of the chart in CSS pixels (16 cm x 10 cm at 96 pixels per inch).
+IMG_WIDTH, IMG_HEIGHT = 605, 378
+
+
+def _period(comparison: Any) -> str:
+    return comparison.period.label(getattr(comparison.measure, "period_style", None))
+
+
+def _forces(n: int) -> str:
+    return f"{number_words(n)} force" + ("" if n == 1 else "s")
+
+
+def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> str:
+    """What the chart shows and what it finds, in plain sentences.
+
+    Names the chart, the number of forces drawn, the report force's value and how it compares, the
+    England and Wales figure, and how many forces are above and below the lines (or the standard).
+    """
+    m = comparison.measure
+    bars = chart_bars(comparison, force_id) if bars is None else bars
+    period = _period(comparison)
+    parts = [f"Bar chart: {m.figure_title}, {period}, {_forces(len(bars))} sorted from highest to lowest."]
+    row = comparison.row(force_id)
+    force = sentence_case(force_in_text(row.force_name))
+    result = comparison.for_force(force_id)
+    if is_missing(row.value):
+        parts.append(f"{force} did not supply data and is not shown.")
+    elif not row.included:
+        parts.append(f"{force} ({value_with_unit(row.value, m)}) is not compared with other forces and is not shown.")
+    else:
+        where = ""
+        if m.compare == "standard" and result.standard is not None:
+            where = ", below the expected standard" if result.standard is Standard.BELOW else ", meeting the expected standard"
+        elif result.band is not None:
+            where = f", {result.band.words}" + (" England and Wales" if result.band is Band.WITHIN else "")
+        rank = f", ranked {result.rank} of {result.n_compared}" if result.rank else ""
+        parts.append(f"{force} is outlined and labelled: {value_with_unit(row.value, m)}{where}{rank}.")
+    ew = comparison.england_and_wales
+    if ew is not None and not is_missing(ew):
+        kind = "average" if m.england_and_wales == "mean" else "figure"
+        parts.append(f"The England and Wales {kind}, drawn as a solid line, is {value_with_unit(ew, m)}.")
+    c = counts(bars)
+    if m.compare == "standard" and m.standard is not None:
+        std = value_with_unit(m.standard, m, decimals=0 if float(m.standard).is_integer() else m.decimals)
+        parts.append(f"A dashed red line marks the expected standard of {std}; "
+                     f"{_forces(c.get('below_standard', 0))} of {number_words(len(bars))} "
+                     f"{'is' if c.get('below_standard', 0) == 1 else 'are'} below it.")
+    elif comparison.lines is not None:
+        lo, hi = comparison.lines.lower, comparison.lines.upper
+        parts.append(
+            f"Dotted red lines one standard deviation either side of the average of forces are at "
+            f"{value_with_unit(lo, m)} and {value_with_unit(hi, m)}; "
+            f"{_forces(c.get('above', 0))} {'is' if c.get('above', 0) == 1 else 'are'} above the upper line "
+            f"and {_forces(c.get('below', 0))} below the lower line.")
+    return " ".join(parts)
+
+
+def _band_words(comparison: Any, row: Any) -> str:
+    m = comparison.measure
+    if is_missing(row.value):
+        return "not available"
+    if not row.included:
+        return "not compared (see note)"
+    if m.compare == "standard" and m.standard is not None:
+        return "below the expected standard" if row.value < m.standard else "meets the expected standard"
+    if row.band is None:
+        return "not banded"
+    return {"above": "higher than expected", "below": "lower than expected",
+            "within": "in line with England and Wales"}[Band(row.band).value]
+
+
+def _notes(comparison: Any) -> list[str]:
+    m = comparison.measure
+    notes = []
+    if getattr(m, "note", None):
+        notes.append(escape(m.note))
+    names = {r.force_id: r.force_name for r in comparison.rows}
+    for fid, reason in comparison.excluded.items():
+        if fid in names:
+            # The catalogue's reason names the force itself, so the note only says what was done.
+            notes.append(f"Not shown or included in the lines: {escape(names[fid])}. {escape(reason)}")
+    missing = [names[f] for f in comparison.missing if f in names]
+    if missing:
+        notes.append(f"Not available: {escape(_join(missing))} did not supply data for this period, "
+                     "so {} not shown or included in any figure.".format("they are" if len(missing) > 1 else "it is"))
+    return notes
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None) -> str:
+    """The data behind the chart as an HTML table inside ``<details class="figure-data">``.
+
+    One row per force, in chart order, then the forces not compared and those not available; the
+    report's force is marked in words as well as by the ``this-force`` class.
+    """
+    m = comparison.measure
+    bars = chart_bars(comparison, force_id) if bars is None else bars
+    by_id = {r.force_id: r for r in comparison.rows}
+    order = [b.force_id for b in bars]
+    order += [r.force_id for r in comparison.rows if r.force_id not in order and not is_missing(r.value)]
+    order += [r.force_id for r in comparison.rows if r.force_id not in order]
+    unit_head = {"percent": "Percent", "per_1000_population": "Per 1,000 population",
+                 "gbp_per_1000_population": "£ per 1,000 population"}.get(m.unit, "Value")
+    compare_head = "Against the standard" if m.compare == "standard" else "Compared with other forces"
+    lines = []
+    for fid in order:
+        r = by_id[fid]
+        mine = fid == force_id
+        name = escape(r.force_name) + (" <strong>(this report)</strong>" if mine else "")
+        cls = ' class="this-force"' if mine else ""
+        lines.append(f'<tr{cls}><th scope="row">{name}</th>'
+                     f'<td class="number">{escape(format_value(r.value, m.unit, m.decimals))}</td>'
+                     f"<td>{escape(_band_words(comparison, r))}</td></tr>")
+    ew = comparison.england_and_wales
+    if ew is not None and not is_missing(ew):
+        kind = "average of forces" if m.england_and_wales == "mean" else "all forces"
+        lines.append(f'<tr class="england-and-wales"><th scope="row">England and Wales ({kind})</th>'
+                     f'<td class="number">{escape(format_value(ew, m.unit, m.decimals))}</td><td></td></tr>')
+    extra = ""
+    if m.compare == "standard" and m.standard is not None:
+        extra = f"<p>The expected standard is {escape(value_with_unit(m.standard, m, decimals=0))}.</p>"
+    elif comparison.lines is not None:
+        ln = comparison.lines
+        extra = (f"<p>The dotted lines are at {escape(value_with_unit(ln.lower, m))} and "
+                 f"{escape(value_with_unit(ln.upper, m))}: one standard deviation "
+                 f"({escape(value_with_unit(ln.sd, m))}) either side of the average of the "
+                 f"{escape(number_words(ln.n))} forces compared ({escape(value_with_unit(ln.mean, m))}).</p>")
+    period = escape(_period(comparison))
+    return (
+        f'<details class="figure-data"><summary>Data for <span class="figure-ref">figure {number}</span>: '
+        f"{escape(m.title)}, by force</summary>"
+        f"{extra}"
+        f'<table class="figure-table"><caption>{escape(m.title)}, {period}, by force</caption>'
+        f'<thead><tr><th scope="col">Force</th><th scope="col">{escape(unit_head)}</th>'
+        f'<th scope="col">{escape(compare_head)}</th></tr></thead>'
+        f"<tbody>{''.join(lines)}</tbody></table></details>"
+    )
+
+
+def figure_html(comparison: Any, force_id: str, number: int) -> str:
+    """The complete figure for one national measure.
+
+    Parameters
+    ----------
+    comparison
+        The measure compared across forces (:func:`peel.comparison.compare`).
+    force_id
+        The report's force, marked on the chart and in the table.
+    number
+        The figure's number in this notebook run (the stitcher renumbers across the report).
+
+    Returns
+    -------
+    str
+        ``<figure class="chart" id="figure-{measure_id}">`` holding the caption, the chart as an SVG
+        data URI with alt text, the source, notes on forces left out, and the data table.
+    """
+    m = comparison.measure
+    fig = all_forces_chart(comparison, force_id)
+    bars = fig.peel_bars  # type: ignore[attr-defined]
+    svg = figure_svg(fig)
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    notes = "".join(f'<p class="note">{n}</p>' for n in _notes(comparison))
+    return (
+        f'<figure class="chart" id="figure-{escape(m.id)}">'
+        f'<figcaption><span class="figure-number">Figure {number}</span>: {escape(m.figure_title)}, '
+        f"{escape(_period(comparison))}</figcaption>"
+        f'<img src="{uri}" alt="{escape(alt_text(comparison, force_id, bars))}" width="{IMG_WIDTH}" '
+        f'height="{IMG_HEIGHT}">'
+        f'<p class="source">Source: {escape(m.source)}</p>'
+        f"{notes}"
+        f"{data_table(comparison, force_id, number, bars)}"
+        f"</figure>"
+    )

@@ -1,0 +1,127 @@
+"""The PDF of a force report, printed from the report's own HTML by WeasyPrint.
+
+The page furniture (A4, running header, "Page n of N", the demonstration notice on every page,
+contents page numbers, bookmarks) is in the report's print stylesheet; this module only prints.
+It works offline: the only resources it will load are data URIs, and anything else stops the
+build rather than leaving a hole in the PDF. The PDF is tagged (PDF/UA-1) with its title and
+language, and it is reproducible: no clock time and a file identifier derived from the content,
+so the same HTML always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import BuildError
+
+#: PDF flavour: PDF/UA-1 (tagged PDF 1.7 with the accessibility metadata).
+PDF_VARIANT = "pdf/ua-1"
+
+#: Base URL of the document. Without one WeasyPrint silently drops a relative reference such as
+#: ``picture.png``; with this one it becomes a ``file:`` URL that the fetcher refuses, so the build
+#: fails instead of printing a report with a hole in it. Nothing is ever read from it.
+OFFLINE_BASE_URL = "file:///peel-report-offline/"
+
+
+def _weasyprint() -> Any:
+    # Imported on first use: loading WeasyPrint (Pango, fontconfig) costs time that commands which
+    # never print a PDF should not pay.
+    import weasyprint
+
+    return weasyprint
+
+
+@lru_cache(maxsize=1)
+def font_configuration() -> Any:
+    """The process's WeasyPrint font configuration, built once: fontconfig's scan is the slow part."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher
+
+    class DataOnlyFetcher(URLFetcher):
+        """Loads ``data:`` URIs and refuses everything else (files, http, ftp...)."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data"}, fail_on_errors=True)
+
+    return DataOnlyFetcher
+
+
+def offline_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that only ever reads ``data:`` URIs; any other URL stops the PDF."""
+    return _fetcher_class()()
+
+
+def pdf_identifier(html: str) -> bytes:
+    """The PDF's file identifier: the first 16 bytes of the SHA-256 of the HTML, as hex."""
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
+    """The PDF of a report's HTML, as bytes (see :func:`write_pdf`)."""
+    wp = _weasyprint()
+    from weasyprint.urls import FatalURLFetchingError
+
+    try:
+        document = wp.HTML(
+            string=html, base_url=OFFLINE_BASE_URL, url_fetcher=offline_fetcher(), media_type="print"
+        ).render(
+            font_config=font_configuration(),
+            pdf_variant=PDF_VARIANT,
+        )
+    except FatalURLFetchingError as e:
+        cause = e.__cause__ or e
+        raise BuildError(f"PDF of {title!r}: the report refers to something outside itself ({cause})") from e
+    # The title and language given here win over whatever the HTML says.
+    document.metadata.title = title
+    document.metadata.lang = lang
+    return document.write_pdf(
+        pdf_variant=PDF_VARIANT,
+        pdf_identifier=pdf_identifier(html),
+    )
+
+
+def write_pdf(html: str, path: Path, *, title: str, lang: str = "en-GB") -> None:
+    """Print a report's HTML to an A4, tagged, reproducible PDF at ``path``.
+
+    Parameters
+    ----------
+    html
+        The report from :func:`peel.stitch.render_report`.
+    path
+        Where the PDF goes. It is written to a temporary file in the same folder and renamed, so
+        a reader never sees half a file and a failure leaves any previous PDF in place.
+    title
+        The document title stored in the PDF (shown by PDF readers instead of the file name).
+    lang
+        The document language stored in the PDF.
+
+    Raises
+    ------
+    BuildError
+        When the HTML refers to any resource that is not a data URI.
+    """
+    data = render_pdf(html, title=title, lang=lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,288 @@
+"""Sentences written from data, in the manner of a PEEL report.
+
+Every sentence a report prints about a national measure comes from here: the statement of the
+force's value (the catalogue's template filled in), how it compares with England and Wales, whether
+it meets a national standard, the latest month and the trend, or that the force did not supply the
+data. Numbers are always written by :mod:`peel.numbers`, so a missing value reads "not available"
+and never ``nan`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import string
+from typing import Any
+
+from .method import Band, Standard, Trend, is_missing
+from .numbers import format_gbp, format_number, format_value
+from .periods import Period
+
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def number_words(n: int) -> str:
+    """Whole numbers up to ten in words, as the report writes them ("eight"); larger ones in figures."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else format_number(n, 0)
+
+
+def force_in_text(force_name: str) -> str:
+    """A force's name as it reads inside a sentence.
+
+    Names ending in "Service" take the article ("the Metropolitan Police Service"); others
+    ("Cumbria Constabulary", "City of London Police") do not.
+    """
+    return f"the {force_name}" if force_name.endswith(" Service") else force_name
+
+
+def sentence_case(text: str) -> str:
+    """Capitalise the first letter only ("the Metropolitan ..." -> "The Metropolitan ...")."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def value_text(x: float | None, measure: Any) -> str:
+    """A value in the words a statement uses for ``{value}``: "19.8", "18.6 percent", "£489,705"."""
+    return format_value(x, measure.unit, measure.decimals)
+
+
+def value_with_unit(x: float | None, measure: Any, decimals: int | None = None) -> str:
+    """A value that stands on its own: "8.6 per 1,000 population", "24.6 percent", "£281,743 per 1,000 population"."""
+    d = measure.decimals if decimals is None else decimals
+    text = format_value(x, measure.unit, d)
+    if measure.unit in ("per_1000_population", "gbp_per_1000_population") and not is_missing(x):
+        return f"{text} per 1,000 population"
+    return text
+
+
+def _numerator_text(x: float | None, measure: Any) -> str:
+    return format_gbp(x) if getattr(measure, "numerator_unit", "count") == "gbp" else format_number(x, 0)
+
+
+def _period_label(comparison: Any) -> str:
+    m = comparison.measure
+    return comparison.period.label(getattr(m, "period_style", None))
+
+
+def _force_name(comparison: Any, force_id: str) -> str:
+    return comparison.row(force_id).force_name
+
+
+def _ew_phrase(comparison: Any) -> str | None:
+    """ "the England and Wales figure of 8.6 per 1,000 population" (or "average" for an unweighted mean)."""
+    ew = comparison.england_and_wales
+    if ew is None or is_missing(ew):
+        return None
+    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
+    return f"the England and Wales {kind} of {value_with_unit(ew, comparison.measure)}"
+
+
+def _ew_statement(comparison: Any) -> str:
+    """ "The England and Wales figure is 8.6 per 1,000 population." """
+    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
+    return f"The England and Wales {kind} is {value_with_unit(comparison.england_and_wales, comparison.measure)}."
+
+
+def statement(comparison: Any, force_id: str) -> str:
+    """The catalogue's statement for the force, with its fields filled in.
+
+    ``{value}`` is the force's value at the published precision, ``{numerator}`` and ``{denominator}``
+    the counts (or pounds) behind it, ``{period}`` the quoted period in words and ``{force}`` the
+    force's name. When the template needs a numerator or denominator the force did not supply (a
+    value-only row), a plain statement of the value is written instead, so that "not available"
+    never appears in the middle of a sentence.
+    """
+    m = comparison.measure
+    row = comparison.row(force_id)
+    force = force_in_text(row.force_name)
+    period = _period_label(comparison)
+    if is_missing(row.value):
+        return not_available_sentence(comparison, force_id)
+    fields = {name for _, name, _, _ in string.Formatter().parse(m.statement) if name}
+    needs = {"numerator": row.numerator, "denominator": row.denominator}
+    if any(is_missing(needs[k]) for k in needs if k in fields):
+        return sentence_case(f"in {period}, the figure for {force} was {value_text(row.value, m)}.")
+    # "In the same period" leans on the sentence before it, but a statement can be placed in a
+    # different finding from its neighbour in the catalogue, with charts in between: name the period.
+    template = re.sub(r"\b([Ii]n|[Dd]uring) the same period\b", lambda mt: f"{mt.group(1)} {{period}}", m.statement)
+    text = template.format(
+        value=value_text(row.value, m),
+        numerator=_numerator_text(row.numerator, m),
+        denominator=format_number(row.denominator, 0),
+        period=period,
+        force=force,
+    )
+    return sentence_case(text)
+
+
+def comparison_sentence(comparison: Any, force_id: str) -> str | None:
+    """How the force's value compares: with the England and Wales figure, the band or the standard.
+
+    Returns
+    -------
+    str or None
+        For example "This is higher than expected compared with the England and Wales figure of
+        8.6 per 1,000 population.", "This is below the England and Wales figure of 7.1 percent but
+        within the expected range, so in line with England and Wales.", "This is below the expected
+        standard of 90 percent." ``None`` when the force has no value (see
+        :func:`not_available_sentence`).
+    """
+    m = comparison.measure
+    row = comparison.row(force_id)
+    if is_missing(row.value):
+        return None
+    result = comparison.for_force(force_id)
+    ew = _ew_phrase(comparison)
+    if not row.included:
+        reason = " ".join(str(row.excluded_reason or comparison.excluded.get(force_id) or "").split())
+        force = sentence_case(force_in_text(row.force_name))
+        if reason and reason.startswith((force, row.force_name)):
+            # The catalogue's reason already names the force: it is the whole sentence.
+            text = reason if reason.endswith(".") else reason + "."
+        else:
+            text = f"{force} is not compared with other forces on this measure"
+            text += f": {_strip_stop(reason)}." if reason else "."
+        if ew:
+            text += f" {_ew_statement(comparison)}"
+        return text
+    if m.compare == "standard" and result.standard is not None:
+        std = value_with_unit(m.standard, m, decimals=_typed_decimals(m.standard))
+        if result.standard is Standard.BELOW:
+            text = f"This is below the expected standard of {std}."
+        else:
+            text = f"This meets the expected standard of {std}."
+        if ew:
+            text += f" {_ew_statement(comparison)}"
+        return text
+    if result.band is None:
+        return _ew_statement(comparison) if ew else None
+    if result.band is Band.ABOVE:
+        text = ("This is higher than expected compared with " + ew + "." if ew
+                else "This is higher than expected compared with other forces in England and Wales.")
+    elif result.band is Band.BELOW:
+        text = ("This is lower than expected compared with " + ew + "." if ew
+                else "This is lower than expected compared with other forces in England and Wales.")
+    else:
+        text = _within_sentence(comparison, row.value, ew)
+    extreme = _extreme_sentence(result)
+    return f"{text} {extreme}" if extreme else text
+
+
+def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:
+    m = comparison.measure
+    if not ew:
+        return "This is in line with other forces in England and Wales."
+    ew_value = comparison.england_and_wales
+    # Compare at the published precision: a value that reads the same as the England and Wales figure
+    # is not "above" or "below" it.
+    same = value_text(value, m) == value_text(ew_value, m)
+    if same:
+        return f"This is the same as {ew}, so in line with England and Wales."
+    side = "above" if value > ew_value else "below"
+    return (f"This is {side} {ew} but within the expected range, so in line with England and Wales.")
+
+
+def _extreme_sentence(result: Any) -> str | None:
+    if result.n_compared < 2:
+        return None
+    if result.is_highest:
+        return "It is the highest of all forces compared."
+    if result.is_lowest:
+        return "It is the lowest of all forces compared."
+    return None
+
+
+def _typed_decimals(x: float) -> int:
+    return 0 if float(x).is_integer() else len(repr(float(x)).split(".")[1])
+
+
+def _strip_stop(text: str) -> str:
+    text = " ".join(str(text).split())
+    text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    return text.rstrip(".")
+
+
+def not_available_sentence(comparison: Any, force_id: str) -> str:
+    """ "The force did not supply this data ..." naming the force and the period."""
+    force = sentence_case(force_in_text(_force_name(comparison, force_id)))
+    return (f"{force} did not supply this data for {_period_label(comparison)}, "
+            f"so it is not included in the comparison.")
+
+
+def _end_words(p: Period, months: int) -> str:
+    if months == 1:
+        return f"{calendar.month_name[p.start.month]} {p.start.year}"
+    return f"{p.end.day} {calendar.month_name[p.end.month]} {p.end.year}"
+
+
+def _quantity_noun(measure: Any) -> str:
+    if measure.unit in ("per_1000_population",):
+        return "The rate"
+    if measure.unit == "percent":
+        return "The proportion"
+    return "The figure"
+
+
+def trend_sentence(comparison: Any, force_id: str) -> str | None:
+    """ "The rate has been falling over the three years to 31 March 2023." or ``None``.
+
+    ``None`` when the catalogue asks for no trend or fewer than three periods have a value.
+    """
+    m = comparison.measure
+    if not getattr(m, "trend", False):
+        return None
+    result = comparison.for_force(force_id)
+    if result.trend is None or len(result.history) < 3:
+        return None
+    months = comparison.period.months
+    unit = "years" if months == 12 else "months" if months == 1 else "periods"
+    n = number_words(len(result.history))
+    span = f"over the {n} {unit} to {_end_words(result.history[-1][0], months)}"
+    noun = _quantity_noun(m)
+    if result.trend is Trend.STABLE:
+        return f"{noun} has been broadly stable {span}."
+    word = "rising" if result.trend is Trend.RISING else "falling"
+    return f"{noun} has been {word} {span}."
+
+
+def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
+    """ "In February 2024, the latest month in the data, the figure was 94 percent ..." or ``None``."""
+    m = comparison.measure
+    decimals = getattr(m, "latest_month_decimals", None)
+    if decimals is None:
+        return None
+    result = comparison.for_force(force_id)
+    if result.latest_month is None:
+        return None
+    period, value = result.latest_month
+    if is_missing(value) or period == comparison.period:
+        return None
+    text = (f"In {period.label('month')}, the latest month in the data, the figure was "
+            f"{format_value(value, m.unit, decimals)}")
+    if m.compare == "standard" and m.standard is not None:
+        text += (", which meets the expected standard" if value >= m.standard
+                 else ", which is still below the expected standard")
+    return text + "."
+
+
+def measure_sentences(comparison: Any, force_id: str) -> list[str]:
+    """Every sentence the report prints about the force on one measure, in reading order."""
+    row = comparison.row(force_id)
+    if is_missing(row.value):
+        out = [not_available_sentence(comparison, force_id)]
+        if _ew_phrase(comparison):
+            out.append(_ew_statement(comparison))
+        return out
+    out = [statement(comparison, force_id)]
+    for s in (comparison_sentence(comparison, force_id), latest_month_sentence(comparison, force_id),
+              trend_sentence(comparison, force_id)):
+        if s:
+            out.append(s)
+    return out
+
+
+def grade_sentence(force_name: str, grade: str, judgment: str) -> str:
+    """ "The Metropolitan Police Service is adequate at using police powers ..." for a graded area."""
+    force = sentence_case(force_in_text(force_name))
+    if grade.lower() == "requires improvement":
+        return f"{force} requires improvement at {judgment}."
+    return f"{force} is {grade.lower()} at {judgment}."

@@ -1,0 +1,198 @@
+"""The all-forces chart on a small made-up set of forces: colours, patterns, lines and the marked force."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from matplotlib.colors import to_hex
+
+from peel import charts
+from peel.catalogue import Measure
+from peel.comparison import Comparison, ForceValue
+from peel.figures import alt_text, figure_html
+from peel.forces import get_force
+from peel.method import band, band_lines
+from peel.periods import parse_period
+
+# Six forces compared, one left out on purpose and one that supplied nothing.
+VALUES = {"cumbria": 2.0, "lancashire": 9.0, "merseyside": 10.0, "cheshire": 10.5,
+          "durham": 11.0, "metropolitan": 18.0}
+EXCLUDED = {"city-of-london": (40.0, "Too few residents to compare.")}
+MISSING = ("gwent",)
+ENGLAND_AND_WALES = 8.6
+
+
+def made_up_measure(**over: object) -> Measure:
+    fields: dict[str, object] = dict(
+        id="made_up_rate", title="Made-up events per 1,000 population", area="police_powers",
+        unit="per_1000_population", decimals=1, period=parse_period("2022-04-01/2023-03-31"),
+        source="A made-up source", figure_title="Made-up events per 1,000 population, forces in England and Wales",
+        compare="band", england_and_wales="pooled",
+        statement="In {period}, {force} recorded {value} made-up events per 1,000 population.",
+        exclude={k: reason for k, (_, reason) in EXCLUDED.items()},
+    )
+    fields.update(over)
+    return Measure(**fields)  # type: ignore[arg-type]
+
+
+def made_up_comparison(measure: Measure, values: dict[str, float] = VALUES, ew: float | None = ENGLAND_AND_WALES
+                       ) -> Comparison:
+    lines = band_lines(values.values()) if measure.compare == "band" else None
+    rows = []
+    for fid, v in values.items():
+        rows.append(ForceValue(fid, get_force(fid).name, v, math.nan, math.nan,
+                               band(v, lines) if lines else None, True, None))
+    for fid, (v, reason) in EXCLUDED.items():
+        rows.append(ForceValue(fid, get_force(fid).name, v, math.nan, math.nan, None, False, reason))
+    for fid in MISSING:
+        rows.append(ForceValue(fid, get_force(fid).name, math.nan, math.nan, math.nan, None, False, None))
+    return Comparison(measure, measure.period, tuple(rows), lines, ew, MISSING,
+                      {k: r for k, (_, r) in EXCLUDED.items()})
+
+
+def bars_of(fig):
+    ax = fig.axes[0]
+    return {p.get_gid()[len("bar-"):]: p for p in ax.patches if (p.get_gid() or "").startswith("bar-")}
+
+
+def line_y(fig, gid):
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_gid() == gid]
+    ys = set(line.get_ydata())
+    assert len(ys) == 1, "a horizontal line"
+    return ys.pop(), line
+
+
+@pytest.fixture(scope="module")
+def band_chart():
+    c = made_up_comparison(made_up_measure())
+    return c, charts.all_forces_chart(c, "metropolitan")
+
+
+def test_bars_are_compared_forces_sorted_highest_first(band_chart):
+    c, fig = band_chart
+    bars = bars_of(fig)
+    # Excluded and missing forces are not drawn.
+    assert set(bars) == set(VALUES)
+    by_x = sorted(bars.items(), key=lambda kv: kv[1].get_x())
+    assert [fid for fid, _ in by_x] == sorted(VALUES, key=lambda f: -VALUES[f])
+    for fid, patch in bars.items():
+        assert patch.get_height() == pytest.approx(VALUES[fid])
+
+
+def test_colours_and_patterns_follow_the_band(band_chart):
+    c, fig = band_chart
+    lines = band_lines(VALUES.values())
+    bars = bars_of(fig)
+    for fid, v in VALUES.items():
+        patch = bars[fid]
+        colour = to_hex(patch.get_facecolor())
+        if v > lines.upper:
+            assert colour == charts.DARK_BLUE.lower() and patch.get_hatch() == charts.HATCH_ABOVE, fid
+        elif v < lines.lower:
+            assert colour == charts.LIGHT_BLUE.lower() and patch.get_hatch() == charts.HATCH_BELOW, fid
+        else:
+            assert colour == charts.GREY.lower() and not patch.get_hatch(), fid
+    # The made-up values put exactly one force above and one below the lines.
+    assert sum(v > lines.upper for v in VALUES.values()) == 1
+    assert sum(v < lines.lower for v in VALUES.values()) == 1
+    # Above and below differ in pattern as well as colour.
+    assert charts.HATCH_ABOVE != charts.HATCH_BELOW
+
+
+def test_dotted_red_lines_one_sd_either_side_of_the_unweighted_mean(band_chart):
+    _, fig = band_chart
+    xs = list(VALUES.values())
+    mean = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+    upper, up_line = line_y(fig, "sd-line-upper")
+    lower, low_line = line_y(fig, "sd-line-lower")
+    assert upper == pytest.approx(mean + sd)
+    assert lower == pytest.approx(mean - sd)
+    for ln in (up_line, low_line):
+        assert to_hex(ln.get_color()) == charts.RED.lower()
+        assert ln.get_linestyle() in (":", "--", "-.") or isinstance(ln.get_dashes(), tuple)
+        assert ln.get_linestyle() != "-"
+
+
+def test_england_and_wales_line_and_label(band_chart):
+    _, fig = band_chart
+    y, _ = line_y(fig, "england-and-wales-line")
+    assert y == ENGLAND_AND_WALES
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "England and Wales: 8.6" in texts
+
+
+def test_report_force_is_outlined_and_named(band_chart):
+    _, fig = band_chart
+    bars = bars_of(fig)
+    met = bars["metropolitan"]
+    others = [p for f, p in bars.items() if f != "metropolitan"]
+    assert to_hex(met.get_edgecolor()) == charts.BLACK.lower()
+    assert all(met.get_linewidth() > p.get_linewidth() for p in others)
+    labels = [t for t in fig.axes[0].texts if t.get_gid() == "force-label"]
+    assert len(labels) == 1 and labels[0].get_text().startswith("Metropolitan\n18.0")
+    ticks = {t.get_text(): t.get_fontweight() for t in fig.axes[0].get_xticklabels()}
+    assert ticks["Metropolitan"] == "bold" and ticks["Cumbria"] != "bold"
+
+
+def test_legend_explains_colour_and_pattern(band_chart):
+    _, fig = band_chart
+    (legend,) = fig.legends
+    words = " ".join(t.get_text() for t in legend.get_texts())
+    assert "dark blue, striped" in words and "light blue, dotted" in words and "dotted red lines" in words
+
+
+def test_standard_is_a_line_and_forces_below_it_are_highlighted():
+    m = made_up_measure(unit="percent", compare="standard", standard=90.0, exclude={},
+                        statement="{force} answered {value} of calls.")
+    values = {"cumbria": 95.0, "lancashire": 90.0, "merseyside": 89.9, "metropolitan": 78.9}
+    c = made_up_comparison(m, values, ew=85.0)
+    fig = charts.all_forces_chart(c, "metropolitan")
+    y, line = line_y(fig, "standard-line")
+    assert y == 90.0 and to_hex(line.get_color()) == charts.RED.lower()
+    assert not [ln for ln in fig.axes[0].lines if (ln.get_gid() or "").startswith("sd-line")]
+    bars = bars_of(fig)
+    for fid, v in values.items():
+        below = v < 90.0
+        assert (to_hex(bars[fid].get_facecolor()) == charts.LIGHT_BLUE.lower()) is below, fid
+        assert (bars[fid].get_hatch() == charts.HATCH_BELOW) is below, fid
+
+
+def test_svg_is_deterministic_and_has_no_date():
+    c = made_up_comparison(made_up_measure())
+    a = charts.figure_svg(charts.all_forces_chart(c, "metropolitan"))
+    b = charts.figure_svg(charts.all_forces_chart(c, "metropolitan"))
+    assert a == b
+    text = a.decode("utf-8")
+    assert "<dc:date>" not in text
+    assert "<text" not in text  # text drawn as paths: no dependence on installed fonts
+
+
+def test_alt_text_states_the_finding():
+    c = made_up_comparison(made_up_measure())
+    alt = alt_text(c, "metropolitan")
+    assert "Metropolitan Police Service" in alt
+    assert "18.0 per 1,000 population" in alt and "higher than expected" in alt
+    assert "8.6 per 1,000 population" in alt
+    assert "one force is above the upper line and one force below the lower line" in alt
+
+
+def test_figure_html_markup():
+    c = made_up_comparison(made_up_measure())
+    html = figure_html(c, "metropolitan", 3)
+    assert html.startswith('<figure class="chart" id="figure-made_up_rate">')
+    assert '<span class="figure-number">Figure 3</span>' in html
+    assert '<span class="figure-ref">figure 3</span>' in html
+    assert re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="[^"]+"', html)
+    assert '<p class="source">Source: A made-up source</p>' in html
+    # Notes name the excluded force with its reason and the force that supplied nothing.
+    assert "City of London Police" in html and "Too few residents to compare." in html
+    assert "Gwent Police did not supply data" in html
+    # The data table: caption, column headers, a row per force, the report's force marked in words.
+    assert "<caption>" in html and html.count('<th scope="col">') == 3
+    assert html.count('<th scope="row">') == len(VALUES) + len(EXCLUDED) + len(MISSING) + 1  # + England and Wales
+    assert '<tr class="this-force"><th scope="row">Metropolitan Police Service <strong>(this report)</strong>' in html
+    assert "style=" not in html and "<script" not in html
+    assert not re.search(r"\b(nan|None)\b", re.sub(r"base64,[^\"]+", "", html))

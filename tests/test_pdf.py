@@ -1,0 +1,221 @@
+"""Tests of peel.pdf: the report's HTML printed to an A4, tagged, reproducible PDF, offline.
+
+The PDF is built from a synthetic twelve-area report (see test_stitch.synthetic_report) and read
+back with pypdf: metadata, page size, bookmarks and where they land, the structure tree, and the
+text of the page furniture (running header, "Page n of N", demonstration notice, contents page).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import re
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from peel.errors import BuildError
+from peel.pdf import write_pdf
+from peel.stitch import render_report
+from test_stitch import NOTICE, synthetic_report
+
+pytestmark = pytest.mark.slow  # prints whole reports
+
+A4 = (595.276, 841.89)  # points
+MM = 72 / 25.4
+TOP_MARGIN = 24 * MM  # @page margin-top in report.css
+TITLE = "PEEL 2023–2025: Metropolitan Police Service"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    notebooks, context = synthetic_report()
+    html = render_report(notebooks, context)
+    folder = tmp_path_factory.mktemp("pdf")
+    first, second = folder / "first" / "report.pdf", folder / "second" / "report.pdf"
+    write_pdf(html, first, title=TITLE)
+    write_pdf(html, second, title=TITLE)
+    reader = PdfReader(first)
+    return {
+        "html": html,
+        "context": context,
+        "paths": (first, second),
+        "reader": reader,
+        "texts": [page.extract_text() or "" for page in reader.pages],
+    }
+
+
+def _outline(reader: PdfReader) -> list[tuple[str, int, float]]:
+    out = []
+    for item in reader.outline:
+        assert not isinstance(item, list), "bookmarks are one level deep: cover, contents, areas, annex"
+        out.append((item.title, reader.get_destination_page_number(item), float(item.get("/Top", 0))))
+    return out
+
+
+def _structure_counts(reader: PdfReader) -> tuple[dict[str, int], list]:
+    counts: dict[str, int] = {}
+    figures: list = []
+
+    def walk(node) -> None:
+        if isinstance(node, IndirectObject):
+            node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for child in node:
+                walk(child)
+        elif isinstance(node, DictionaryObject):
+            role = node.get("/S")
+            if role is not None:
+                counts[str(role)] = counts.get(str(role), 0) + 1
+                if role == "/Figure":
+                    figures.append(node)
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return counts, figures
+
+
+def test_two_runs_give_identical_bytes(built):
+    first, second = built["paths"]
+    assert first.read_bytes() == second.read_bytes()
+    # the file identifier comes from the content, not from a random number
+    expected = hashlib.sha256(built["html"].encode("utf-8")).hexdigest()[:32]
+    assert str(built["reader"].trailer["/ID"][0]) == expected
+
+
+def test_no_temporary_files_left(built):
+    for path in built["paths"]:
+        assert sorted(p.name for p in path.parent.iterdir()) == ["report.pdf"]
+
+
+def test_title_language_and_dates(built):
+    reader = built["reader"]
+    assert reader.metadata.title == TITLE
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+    # the publication date, never the time of the build
+    assert reader.metadata["/CreationDate"] == "D:20240809"
+    assert reader.metadata["/ModDate"] == "D:20240809"
+
+
+def test_every_page_is_a4(built):
+    for page in built["reader"].pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert abs(width - A4[0]) < 0.5 and abs(height - A4[1]) < 0.5
+
+
+def test_tagged_pdf_ua(built):
+    reader = built["reader"]
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"]
+    xmp = root["/Metadata"].get_object().get_data()
+    assert b'pdfuaid:part="1"' in xmp
+    counts, figures = _structure_counts(reader)
+    assert counts["/H1"] == 1
+    assert counts["/H2"] >= len(built["context"].areas)
+    n_figures = len(re.findall(r'<span class="figure-number">', built["html"]))
+    assert len(figures) == n_figures
+    html_alts = re.findall(r'<img [^>]*alt="([^"]*)"', built["html"])
+    assert [str(f["/Alt"]) for f in figures] == [a.replace("&#x27;", "'").replace("&#39;", "'") for a in html_alts]
+    assert counts["/Table"] >= 1 and counts["/TH"] > 0 and counts["/Caption"] > 0
+
+
+def test_one_bookmark_per_area_each_at_the_top_of_a_new_page(built):
+    reader, context = built["reader"], built["context"]
+    outline = _outline(reader)
+    titles = [t for t, _, _ in outline]
+    for area in context.areas:
+        assert titles.count(area.title) == 1, area.title
+    area_marks = [(t, p, top) for t, p, top in outline if t in {a.title for a in context.areas}]
+    assert [t for t, _, _ in area_marks] == [a.title for a in context.areas]
+    pages = [p for _, p, _ in area_marks]
+    assert pages == sorted(set(pages)), "each area starts on a page of its own"
+    for title, page, top in area_marks:
+        # the heading is the first thing under the top margin of its page
+        assert top > A4[1] - TOP_MARGIN - 12, (title, top)
+    assert titles[0].startswith("PEEL 2023–2025") and outline[0][1] == 0
+
+
+def test_page_n_of_total_on_every_page(built):
+    texts = built["texts"]
+    total = len(texts)
+    assert total > 12
+    for n, text in enumerate(texts, start=1):
+        assert f"Page {n} of {total}" in text, n
+
+
+def test_running_header_and_demonstration_notice_on_every_page(built):
+    texts = built["texts"]
+    for n, text in enumerate(texts, start=1):
+        flat = " ".join(text.split())
+        assert f"Demonstration data: {NOTICE}" in flat, n
+        if n > 1:  # the cover shows them in large type instead
+            assert "Metropolitan Police Service" in flat and "PEEL 2023–2025" in flat, n
+
+
+def test_contents_page_gives_each_area_its_page_number(built):
+    reader, context = built["reader"], built["context"]
+    contents = " ".join(built["texts"][1].split())
+    assert contents.startswith("Metropolitan Police Service") or "Contents" in contents
+    pages = {t: p + 1 for t, p, _ in _outline(reader)}
+    for area in context.areas:
+        assert re.search(re.escape(area.title) + r"[ .]*\b" + str(pages[area.title]) + r"\b", contents), area.title
+
+
+def test_figure_data_annex_has_page_references(built):
+    texts = built["texts"]
+    joined = " ".join(" ".join(t.split()) for t in texts)
+    refs = re.findall(r"data for figure (\d+), page (\d+)", joined)
+    n_figures = len(re.findall(r'<span class="figure-number">', built["html"]))
+    assert len(refs) == n_figures
+    for number, page in refs:
+        assert f"Figure {number}:" in " ".join(texts[int(page) - 1].split())
+
+
+def test_stylesheet_prints_without_warnings(caplog, tmp_path):
+    notebooks, context = synthetic_report(demonstration=False)
+    html = render_report(notebooks[:3], dataclasses.replace(context, areas=context.areas[:3]))
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        write_pdf(html, tmp_path / "r.pdf", title="t")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    texts = [p.extract_text() for p in PdfReader(tmp_path / "r.pdf").pages]
+    assert not any("Demonstration data" in t for t in texts)
+
+
+SMALL = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>x</title>{head}</head>
+<body><h1>Small</h1><p>Text.</p>{body}</body></html>"""
+
+
+@pytest.mark.parametrize("head, body", [
+    ("", '<img src="https://example.org/tracker.png" alt="x">'),
+    ("", '<img src="file:///etc/hostname" alt="x">'),
+    ("", '<img src="picture.png" alt="x">'),
+    ('<link rel="stylesheet" href="https://example.org/s.css">', ""),
+    ("<style>body { background: url(http://example.org/b.png) }</style>", ""),
+    ("<style>@import url(https://example.org/more.css);</style>", ""),
+])
+def test_refuses_anything_outside_the_page(tmp_path, head, body):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"previous good PDF")
+    with pytest.raises(BuildError, match="outside itself"):
+        write_pdf(SMALL.format(head=head, body=body), target, title="x")
+    assert target.read_bytes() == b"previous good PDF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+
+
+def test_data_uri_images_are_printed(tmp_path):
+    svg = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIgaGVpZ2h0PSIxMCI+PHJlY3Qgd2lkdGg9IjEwIiBoZWlnaHQ9IjEwIi8+PC9zdmc+"
+    write_pdf(SMALL.format(head="", body=f'<img src="{svg}" alt="a square">'), tmp_path / "r.pdf", title="Small")
+    reader = PdfReader(tmp_path / "r.pdf")
+    assert reader.metadata.title == "Small"
+    assert _structure_counts(reader)[1][0]["/Alt"] == "a square"
+
+
+def test_title_argument_wins_over_html_title(tmp_path):
+    write_pdf(SMALL.format(head="", body=""), tmp_path / "r.pdf", title="Given title", lang="cy")
+    reader = PdfReader(tmp_path / "r.pdf")
+    assert reader.metadata.title == "Given title"
+    assert reader.trailer["/Root"]["/Lang"] == "cy"
