@@ -160,14 +160,15 @@ def test_standard_is_a_line_and_forces_below_it_are_highlighted():
         assert (bars[fid].get_hatch() == charts.HATCH_BELOW) is below, fid
 
 
-def test_svg_is_deterministic_and_has_no_date():
+def test_png_is_deterministic_print_resolution_and_has_no_timestamp():
     c = made_up_comparison(made_up_measure())
-    a = charts.figure_svg(charts.all_forces_chart(c, "metropolitan"))
-    b = charts.figure_svg(charts.all_forces_chart(c, "metropolitan"))
+    a = charts.figure_png(charts.all_forces_chart(c, "metropolitan"))
+    b = charts.figure_png(charts.all_forces_chart(c, "metropolitan"))
     assert a == b
-    text = a.decode("utf-8")
-    assert "<dc:date>" not in text
-    assert "<text" not in text  # text drawn as paths: no dependence on installed fonts
+    assert a[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(a[16:20], "big")
+    assert width >= 16 / 2.54 * 200 - 2  # 16 cm wide at 200 dpi or more
+    assert b"tIME" not in a and b"Software" not in a
 
 
 def test_alt_text_states_the_finding():
@@ -185,7 +186,7 @@ def test_figure_html_markup():
     assert html.startswith('<figure class="chart" id="figure-made_up_rate">')
     assert '<span class="figure-number">Figure 3</span>' in html
     assert '<span class="figure-ref">figure 3</span>' in html
-    assert re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="[^"]+"', html)
+    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="[^"]+"', html)
     assert '<p class="source">Source: A made-up source</p>' in html
     # Notes name the excluded force with its reason and the force that supplied nothing.
     assert "City of London Police" in html and "Too few residents to compare." in html

@@ -13,8 +13,8 @@ Forces that did not supply data, and forces the catalogue leaves out of a compar
 drawn; :mod:`peel.figures` names them under the chart.
 
 Figures are built with :class:`matplotlib.figure.Figure` rather than ``pyplot`` so that nothing is
-registered globally and a notebook never shows a stray image; :func:`figure_svg` writes a
-byte-identical SVG for the same inputs.
+registered globally and a notebook never shows a stray image; :func:`figure_png` writes a
+byte-identical PNG (200 dpi, no timestamp) for the same inputs.
 """
 
 from __future__ import annotations
@@ -60,11 +60,8 @@ LEGEND_LINES = "1 standard deviation above and below the average of forces (dott
 LEGEND_MEETS = "Meets the standard (grey)"
 LEGEND_BELOW_STANDARD = "Below the standard (light blue, dotted)"
 
-#: Fixed settings for reproducible SVG: the same chart always gives the same bytes.
-SVG_RC = {
-    "svg.hashsalt": "peel-reports",
-    "svg.fonttype": "path",  # text as outlines: no dependence on the reader's fonts
-    "svg.image_inline": True,
+#: Fixed drawing settings: the same chart always gives the same pixels.
+CHART_RC = {
     "font.family": "DejaVu Sans",  # ships with matplotlib, so every machine draws the same glyphs
     "hatch.linewidth": 0.6,
 }
@@ -179,7 +176,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
     decimals = getattr(measure, "decimals", 1)
     ew = comparison.england_and_wales
 
-    with sns.axes_style("ticks"), sns.plotting_context("paper", font_scale=0.8), matplotlib.rc_context(SVG_RC):
+    with sns.axes_style("ticks"), sns.plotting_context("paper", font_scale=0.8), matplotlib.rc_context(CHART_RC):
         fig = Figure(figsize=(FIGSIZE_CM[0] * CM, FIGSIZE_CM[1] * CM), dpi=200, layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(len(bars)))
@@ -272,18 +269,10 @@ def decimals_for(x: float) -> int:
     return 0 if float(x).is_integer() else len(repr(float(x)).split(".")[1])
 
 
-def figure_svg(fig: Figure) -> bytes:
-    """The figure as SVG bytes, identical for identical figures (fixed ids, no date, text as paths)."""
-    buf = io.BytesIO()
-    with matplotlib.rc_context(SVG_RC):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches=None)
-    return buf.getvalue()
-
-
 def figure_png(fig: Figure, dpi: int = 200) -> bytes:
     """The figure as PNG bytes at ``dpi`` (200 or more prints crisply), without a timestamp."""
     buf = io.BytesIO()
-    with matplotlib.rc_context(SVG_RC):
+    with matplotlib.rc_context(CHART_RC):
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
 

@@ -38,7 +38,7 @@ BTP = next(iter(EXCLUDED_FROM_ENGLAND_AND_WALES))
 
 DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (
-    "Demonstration data. The figures are synthetic, apart from the Metropolitan Police Service's "
+    "The figures are synthetic, apart from the Metropolitan Police Service's "
     "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce. They do not "
     "describe the performance of any other force."
 )

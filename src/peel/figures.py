@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .charts import Bar, all_forces_chart, chart_bars, counts, figure_svg
+from .charts import Bar, all_forces_chart, chart_bars, counts, figure_png
 from .markup import escape
 from .method import Band, Standard, is_missing
 from .numbers import format_value
@@ -179,14 +179,16 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
     Returns
     -------
     str
-        ``<figure class="chart" id="figure-{measure_id}">`` holding the caption, the chart as an SVG
-        data URI with alt text, the source, notes on forces left out, and the data table.
+        ``<figure class="chart" id="figure-{measure_id}">`` holding the caption, the chart as a PNG
+        data URI (200 dpi) with alt text, the source, notes on forces left out, and the data table.
     """
     m = comparison.measure
     fig = all_forces_chart(comparison, force_id)
     bars = fig.peel_bars  # type: ignore[attr-defined]
-    svg = figure_svg(fig)
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    # PNG at 200 dpi prints crisply and lays out about three times faster in the PDF than the
+    # same chart as SVG with its text drawn as paths (measured: 4 s against 13 s for a Met report).
+    png = figure_png(fig, dpi=200)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     notes = "".join(f'<p class="note">{n}</p>' for n in _notes(comparison))
     return (
         f'<figure class="chart" id="figure-{escape(m.id)}">'

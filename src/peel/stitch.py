@@ -31,6 +31,7 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbformat import NotebookNode
 
 from .errors import BuildError
+from .wording import force_in_text
 
 #: Where the report template lives (a folder of nbconvert templates).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -548,6 +549,7 @@ def render_report(notebooks: Sequence[NotebookNode], context: ReportContext) -> 
         "draft": context.draft or context.published is None,
         "demonstration": context.demonstration,
         "notice": context.demonstration_notice or "",
+        "force_in_text": force_in_text(context.force_name),
         "areas": [
             {"id": a.id, "title": a.title, "grade": a.grade, "grade_slug": a.grade_slug} for a in areas
         ],

@@ -1,0 +1,159 @@
+"""``OUT/build.json``: what a build used and what it did, so that any report can be traced to its inputs.
+
+The manifest names the project version and source commit, the hashes of the data files, inspection
+inputs and notebooks used, and for every force and area its status (executed, reused or failed),
+why it was re-run, how long it took and, on failure, the area, the cell and the error. Forces not in
+this build keep their record from the previous manifest, so the file always describes every report
+in the output folder. The build time is its only field that changes when nothing else did; it is
+never written into a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .paths import project_root
+
+MANIFEST_NAME = "build.json"
+
+#: Version of the manifest's layout, raised when a field changes meaning.
+MANIFEST_FORMAT = 1
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, in hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 of a text's UTF-8 bytes, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def hash_files(paths: Iterable[Path], root: Path) -> dict[str, str]:
+    """``{path relative to root (with /): sha256}`` for the given files, sorted by path."""
+    out = {Path(p).relative_to(root).as_posix(): sha256_file(Path(p)) for p in paths}
+    return dict(sorted(out.items()))
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    """One hash standing for a set of named files (names and contents both count)."""
+    return sha256_text(json.dumps(dict(sorted(hashes.items())), sort_keys=True))
+
+
+def git_commit(root: Path | None = None) -> str | None:
+    """The checkout's commit (with ``+dirty`` when tracked files changed), or ``None`` when unknown."""
+    root = root or project_root()
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0 or not head.stdout.strip():
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
+                                "--", "src", "notebooks"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = head.stdout.strip()
+    return f"{commit}+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else commit
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    """The previous manifest in ``out_dir``, or an empty one when there is none or it cannot be read."""
+    path = Path(out_dir) / MANIFEST_NAME
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file as a whole or not at all: a temporary file in the same folder, renamed into place.
+
+    A reader (or a build stopped half-way) never sees a partly written file, and a failed write leaves
+    the previous file as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # mkstemp makes private files; outputs are ordinary files
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Write JSON with sorted keys, atomically (see :func:`atomic_write`)."""
+    atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_manifest(
+    out_dir: Path,
+    *,
+    commit: str | None,
+    options: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    forces: Mapping[str, Mapping[str, Any]],
+    built_at: datetime | None = None,
+) -> Path:
+    """Write ``OUT/build.json`` atomically and return its path.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    commit
+        The source commit, or ``None`` when unknown.
+    options
+        The build's options (formats, jobs, timeout).
+    inputs
+        Hashes of the data files, inspection inputs, notebooks, package and template used.
+    forces
+        ``{force_id: record}`` for the forces of this build; each record holds ``status``,
+        ``duration``, the reports written and per area ``status``, ``reason``, ``duration`` and, on
+        failure, ``error``. Records of other forces are kept from the previous manifest.
+    built_at
+        The build time (now, in UTC, when not given).
+    """
+    out_dir = Path(out_dir)
+    previous = read_manifest(out_dir).get("forces", {})
+    merged: dict[str, Any] = {}
+    if isinstance(previous, dict):
+        merged.update({k: v for k, v in previous.items() if k not in forces})
+    merged.update(forces)
+    when = (built_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    counts: dict[str, int] = {}
+    for record in forces.values():
+        counts[record.get("status", "unknown")] = counts.get(record.get("status", "unknown"), 0) + 1
+    doc = {
+        "format": MANIFEST_FORMAT,
+        "project": {"name": "peel-reports", "version": __version__, "commit": commit},
+        "built_at": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "options": dict(options),
+        "inputs": dict(inputs),
+        "this_build": {"forces": sorted(forces), "counts": counts},
+        "forces": merged,
+    }
+    path = out_dir / MANIFEST_NAME
+    write_json_atomic(path, doc)
+    return path

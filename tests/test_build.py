@@ -1,0 +1,232 @@
+"""``peel build`` on fixture notebooks: refusals, failure isolation, incremental builds, records."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from peel import cli
+from peel.build import BuildOptions, build, parse_formats, resolve_forces
+from peel.errors import InputError
+from peel.forces import get_force
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FORCES = ("metropolitan", "kent", "surrey")
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the fixture notebooks, data and inspection inputs that a test may change."""
+    for name in ("notebooks", "data", "params"):
+        shutil.copytree(FIXTURES / name, tmp_path / name)
+    return tmp_path
+
+
+def _opts(root: Path, forces=FORCES, formats=("html",), out: str = "out", jobs: int = 2, timeout=60):
+    return BuildOptions(tuple(get_force(f) for f in forces), formats, root / "data", root / "params",
+                        root / out, root / "notebooks", jobs, timeout, validate=False)
+
+
+def _build(root: Path, **kw):
+    stream = io.StringIO()
+    result = build(_opts(root, **kw), stream=stream)
+    return result, stream.getvalue()
+
+
+def _statuses(result, force):
+    return {a: r["status"] for a, r in result.records[force]["areas"].items()}
+
+
+# ---------------------------------------------------------------- refusals (nothing runs, nothing written)
+
+@pytest.mark.parametrize("bad", ["../x", "/etc", "Metropolitan", "not-a-force", "kent/../../x", ""])
+def test_bad_force_ids_are_refused_without_traceback_and_nothing_is_written(bad, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = cli.main(["build", bad, "--out", str(out), "--to", "html"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in err
+    assert repr(bad) in err and "FORCE_ID" in err
+    assert not out.exists()
+
+
+def test_every_bad_force_id_is_listed_at_once(tmp_path, capsys):
+    status = cli.main(["build", "../x", "kent", "nowhere", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and "'../x'" in err and "'nowhere'" in err and "2 problems" in err
+
+
+@pytest.mark.parametrize("args, words", [
+    (["build", "kent", "--to", "docx"], "--to"),
+    (["build", "kent", "--to", ""], "--to"),
+    (["build", "kent", "--jobs", "0"], "--jobs"),
+    (["build", "kent", "--timeout", "0"], "--timeout"),
+    (["build", "--all", "kent"], "--all"),
+    (["build"], "name at least one force"),
+])
+def test_bad_options_are_refused(args, words, tmp_path, capsys):
+    status = cli.main([*args, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and words in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_formats_and_forces_are_parsed():
+    assert parse_formats("pdf, html") == ("html", "pdf")
+    assert parse_formats("HTML") == ("html",)
+    assert [f.id for f in resolve_forces(["kent", "kent", "essex"], False)] == ["kent", "essex"]
+    assert len(resolve_forces([], True)) == 43
+    with pytest.raises(InputError):
+        parse_formats("html,png")
+
+
+def test_a_notebook_that_does_not_declare_a_parameter_stops_the_build(project):
+    nb_path = project / "notebooks" / "02_beta.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("params_dir", "params_folder")
+    nbformat.write(nb, nb_path)
+    with pytest.raises(InputError) as e:
+        _build(project)
+    assert "02_beta.ipynb" in str(e.value) and "'params_dir'" in str(e.value)
+    assert not any((project / "out").rglob("*.ipynb"))
+    assert not any((project / "out").rglob("report.*"))
+
+
+# ---------------------------------------------------------------- building
+
+@pytest.mark.slow
+def test_build_writes_reports_index_and_manifest_then_reuses_everything(project):
+    result, log = _build(project)
+    assert result.exit_status == 0, log
+    out = project / "out"
+    for force in FORCES:
+        html = (out / force / "report.html").read_text(encoding="utf-8")
+        assert f"Fixture text for {force}." in html
+        executed = sorted(p.name for p in (out / force / "notebooks").glob("*.ipynb"))
+        assert executed[0] == "00_overview.ipynb" and executed[-1] == "03_about_the_data.ipynb"
+    # Surrey was not inspected on beta, so its report has no beta area and no beta notebook.
+    assert not (out / "surrey" / "notebooks" / "02_beta.ipynb").exists()
+    assert (out / "kent" / "notebooks" / "02_beta.ipynb").exists()
+    assert "executing all 4 notebooks (not built before)" in log
+
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert manifest["project"]["version"]
+    assert set(manifest["inputs"]["notebooks"]) >= {"01_alpha.ipynb", "report.yaml"}
+    assert manifest["inputs"]["params"]["kent.yaml"]
+    assert manifest["forces"]["kent"]["areas"]["alpha"]["status"] == "executed"
+    assert list(manifest) == sorted(manifest)
+
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'lang="en-GB"' in index and index.count("<h1") == 1 and "<script" not in index
+    assert "Kent Police report (HTML)" in index and 'href="kent/report.html"' in index
+    assert "Fixture demonstration notice." in index
+    assert 'class="grade-adequate">Adequate<' in index and 'class="grade-requires-improvement"' in index
+
+    before = {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES}
+    again, log2 = _build(project)
+    assert again.exit_status == 0
+    assert all(r["status"] == "reused" for r in again.records.values()), log2
+    assert "reusing 11 of 11 executed notebooks; 3 of 3 reports unchanged" in log2
+    assert {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES} == before
+
+
+@pytest.mark.slow
+def test_incremental_rules(project):
+    first, _ = _build(project)
+    assert first.exit_status == 0
+    out = project / "out"
+
+    # One area's notebook changes: only that area re-runs, for every force that has it.
+    nb_path = project / "notebooks" / "02_beta.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("beta_extra = 1", id="extra-cell"))
+    nbformat.write(nb, nb_path)
+    result, log = _build(project)
+    assert _statuses(result, "kent") == {"overview": "reused", "alpha": "reused", "beta": "executed",
+                                         "about_the_data": "reused"}
+    assert result.records["kent"]["areas"]["beta"]["reason"] == "notebook changed"
+    assert "kent/02_beta: notebook changed" in log and "metropolitan/02_beta: notebook changed" in log
+    assert set(_statuses(result, "surrey").values()) == {"reused"}
+
+    # One force's inspection inputs change: only that force is rebuilt.
+    params = project / "params" / "kent.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("Some text.", "Other text."), encoding="utf-8")
+    result, log = _build(project)
+    assert set(_statuses(result, "kent").values()) == {"executed"}
+    assert result.records["kent"]["areas"]["alpha"]["reason"] == "inspection inputs changed"
+    assert result.records["metropolitan"]["status"] == "reused"
+    assert result.records["surrey"]["status"] == "reused"
+
+    # The data changes: everything that depends on it re-runs.
+    (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,1\n", encoding="utf-8")
+    result, log = _build(project)
+    for force in FORCES:
+        assert set(_statuses(result, force).values()) == {"executed"}
+        assert {a["reason"] for a in result.records[force]["areas"].values()} == {"data changed"}
+
+    # An executed notebook deleted by hand is executed again.
+    (out / "metropolitan" / "notebooks" / "01_alpha.ipynb").unlink()
+    result, log = _build(project)
+    assert _statuses(result, "metropolitan")["alpha"] == "executed"
+    assert result.records["metropolitan"]["areas"]["alpha"]["reason"] == "executed notebook missing or edited"
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(project, capsys):
+    first, _ = _build(project)
+    assert first.exit_status == 0
+    out = project / "out"
+    kent_before = (out / "kent" / "report.html").read_bytes()
+    (project / "params" / "kent.alpha.fault").write_text("error", encoding="utf-8")
+    # The data changes too, so every force has new work and the others must be rebuilt.
+    (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,2\n", encoding="utf-8")
+    result, log = _build(project)
+
+    assert result.exit_status == 1
+    assert result.failed == ["kent"]
+    err = result.records["kent"]["error"]
+    assert err["area"] == "alpha" and err["error"] == "ValueError" and isinstance(err["cell"], int)
+    assert err["executed_notebook"] == "kent/notebooks/01_alpha.ipynb"
+    assert (out / "kent" / "report.html").read_bytes() == kent_before
+    for force in ("metropolitan", "surrey"):
+        assert result.records[force]["status"] == "built"
+        assert set(_statuses(result, force).values()) == {"executed"}
+    # The summary names the force, area, cell, error and the executed notebook.
+    summary = log[log.index("force(s) failed"):]
+    assert "kent, area alpha, cell" in summary and "ValueError: broken on purpose for kent" in summary
+    assert "01_alpha.ipynb" in summary
+    # The executed notebook with the error is kept for reading; the record of a good run is not.
+    assert (out / "kent" / "notebooks" / "01_alpha.ipynb").is_file()
+    assert not (out / "kent" / "notebooks" / "01_alpha.key").exists()
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert manifest["forces"]["kent"]["status"] == "failed"
+    assert manifest["forces"]["kent"]["error"]["area"] == "alpha"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Forces whose last build failed" in index and "Kent Police" in index
+    assert 'href="kent/report.html"' in index  # the previous good report is still linked
+
+    # Once fixed, the areas that ran before the failure are reused; the rest run.
+    (project / "params" / "kent.alpha.fault").unlink()
+    fixed, _ = _build(project)
+    assert fixed.exit_status == 0
+    assert _statuses(fixed, "kent") == {"overview": "reused", "alpha": "executed", "beta": "executed",
+                                        "about_the_data": "executed"}
+    assert fixed.records["kent"]["status"] == "built" and fixed.records["kent"]["rendered"] == "notebooks re-executed"
+
+
+@pytest.mark.slow
+def test_same_inputs_give_byte_identical_outputs(project):
+    a, _ = _build(project, out="out-a", jobs=1)
+    b, _ = _build(project, out="out-b", jobs=2)
+    assert a.exit_status == b.exit_status == 0
+    for force in FORCES:
+        assert (project / "out-a" / force / "report.html").read_bytes() == \
+            (project / "out-b" / force / "report.html").read_bytes()
+        for nb in (project / "out-a" / force / "notebooks").glob("*.ipynb"):
+            assert nb.read_bytes() == (project / "out-b" / force / "notebooks" / nb.name).read_bytes()
+    assert (project / "out-a" / "index.html").read_bytes() == (project / "out-b" / "index.html").read_bytes()
