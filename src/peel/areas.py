@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import InputError, Problem, problem
+from .yamlfile import read_yaml
 
 #: The five-point scale of graded judgments, best first.
 GRADES: tuple[str, ...] = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")
@@ -127,15 +126,9 @@ def _parse_report(folder: Path, check_notebooks: bool, problems: list[Problem]) 
         problems.append(problem(path, "", "file not found: expected the report structure (title, subtitle, "
                                           "inspectorate, areas) in the notebooks folder"))
         return None
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problems.append(problem(path, where, f"not valid YAML ({getattr(e, 'problem', None) or e})"))
-        return None
-    except (OSError, UnicodeDecodeError) as e:
-        problems.append(problem(path, "", f"could not be read as UTF-8 text ({e})"))
+    before = len(problems)
+    doc = read_yaml(path, problems, "the report structure")
+    if len(problems) > before:
         return None
 
     def bad(where: str, message: str) -> None:

@@ -38,7 +38,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
 
 from . import __version__
 from .areas import AreaSpec, ReportSpec, load_report
@@ -99,6 +98,8 @@ class BuildOptions:
     jobs: int
     timeout: float | None
     validate: bool = True
+    #: Extra notebook parameters from ``--param NAME=VALUE``; every executed notebook must declare them.
+    extra_parameters: tuple[tuple[str, str], ...] = ()
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -178,10 +179,24 @@ def options_from_args(args: argparse.Namespace) -> BuildOptions:
     if out.exists() and not out.is_dir():
         problems.append(problem("--out", str(out), "expected a folder, found a file"))
     notebooks = Path(getattr(args, "notebooks", None) or default_notebooks_dir())
+    if not notebooks.is_dir():
+        problems.append(problem("--notebooks", str(notebooks), "folder not found"))
+    extra: list[tuple[str, str]] = []
+    for item in getattr(args, "param", None) or []:
+        name, sep, value = str(item).partition("=")
+        if not sep or not name.isidentifier() or name in RESERVED_PARAMETERS:
+            problems.append(problem("--param", repr(item), "expected NAME=VALUE with NAME a notebook parameter "
+                                    f"other than {', '.join(RESERVED_PARAMETERS)} (set those with their own options)"))
+        else:
+            extra.append((name, value))
     if problems:
         raise InputError(problems)
     return BuildOptions(forces, formats, data.resolve(), params.resolve(), out.resolve(), notebooks.resolve(),
-                        int(jobs), float(timeout) if timeout else None)
+                        int(jobs), float(timeout) if timeout else None, extra_parameters=tuple(extra))
+
+
+#: Parameters the build sets itself for every notebook.
+RESERVED_PARAMETERS = ("force_id", "data_dir", "params_dir")
 
 
 # ==============================================================================================
@@ -324,12 +339,10 @@ def _reuse_decision(components: dict[str, str], key_file: Path, executed: Path) 
 
 def _dataset_info(data_dir: Path) -> tuple[bool, str]:
     """(demonstration?, notice) from ``dataset.yaml``; validation has already checked the file."""
-    path = data_dir / "dataset.yaml"
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(problem(path, "", f"could not be read: {e}")) from e
-    return bool(doc.get("demonstration", False)), str(doc.get("notice") or "").strip()
+    from .dataset import load_dataset
+
+    info = load_dataset(data_dir).info
+    return bool(info.demonstration), (info.notice or "").strip()
 
 
 #: Said on reports whose inspection findings were written for demonstration when the data is real.
@@ -347,7 +360,8 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     params_sha = sha256_file(params_file)
     force_out = opts.out_dir / force.id
     nb_out = force_out / "notebooks"
-    parameters = {"force_id": force.id, "data_dir": str(opts.data_dir), "params_dir": str(opts.params_dir)}
+    parameters = {"force_id": force.id, "data_dir": str(opts.data_dir), "params_dir": str(opts.params_dir),
+                  **dict(opts.extra_parameters)}
     areas: list[AreaPlan] = []
     for spec in report.areas:
         if not (spec.always or spec.id in inputs.areas):

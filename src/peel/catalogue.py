@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .errors import InputError, Problem, problem
 from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from .periods import PERIOD_STYLES, Period, parse_period
+from .yamlfile import read_yaml
 
 #: Units a measure's value can have.
 UNITS = ("per_1000_population", "gbp_per_1000_population", "percent", "count")
@@ -81,21 +81,7 @@ class Measure:
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        problems.append(problem(path, "", "file not found: expected the measure catalogue (measures.yaml)"))
-        return None
-    except UnicodeDecodeError as e:
-        problems.append(problem(path, f"byte {e.start}", "not UTF-8 text: save the file as UTF-8"))
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problems.append(problem(path, where, f"not valid YAML ({getattr(e, 'problem', e)})"))
-        return None
+    return read_yaml(path, problems, "the measure catalogue (measures.yaml)")
 
 
 def _is_number(x: Any) -> bool:

@@ -49,7 +49,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
-    from .paths import data_dir, outputs_dir, params_dir
+    from .paths import data_dir, notebooks_dir, outputs_dir, params_dir
 
     parser = argparse.ArgumentParser(
         prog="peel",
@@ -82,6 +82,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", default="html,pdf", metavar="FORMATS", help="comma-separated: html, pdf (default: %(default)s)")
     add_inputs(p)
     p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--notebooks", type=Path, default=notebooks_dir(), metavar="DIR",
+                   help="area notebooks and report.yaml (default: %(default)s)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="pass a parameter to every notebook; refused unless each notebook declares it")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel workers (default: one per core)")
     p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                    help="stop a notebook that runs longer than this (default: %(default)s)")

@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from .catalogue import Measure, check_catalogue, load_catalogue
 from .errors import InputError, Problem, problem
 from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from .numbers import round_half_up
 from .periods import Period, parse_period
+from .yamlfile import read_yaml
 
 DATASET_FILE = "dataset.yaml"
 CATALOGUE_FILE = "measures.yaml"
@@ -179,7 +179,11 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
         problems.append(problem(path, "", f"empty file: expected a header row with columns {', '.join(columns)}"))
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader)]
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as e:
+        problems.append(_csv_problem(path, reader, e))
+        return None
     missing = [c for c in columns if c not in header]
     extra = [h for h in header if h not in columns]
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -196,17 +200,27 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
         return None
     rows: list[tuple[int, dict[str, str]]] = []
     # Row numbers as a spreadsheet shows them: the header is row 1, the first data row is row 2.
-    for n, rec in enumerate(reader, start=2):
-        if not rec or all(not c.strip() for c in rec):
-            continue
-        if len(rec) != len(header):
-            problems.append(problem(path, f"row {n}", f"{len(rec)} fields: expected {len(header)} "
-                                    f"({', '.join(header)})"))
-            continue
-        rows.append((n, {h: c.strip() for h, c in zip(header, rec) if h in columns}))
+    try:
+        for n, rec in enumerate(reader, start=2):
+            if not rec or all(not c.strip() for c in rec):
+                continue
+            if len(rec) != len(header):
+                problems.append(problem(path, f"row {n}", f"{len(rec)} fields: expected {len(header)} "
+                                        f"({', '.join(header)})"))
+                continue
+            rows.append((n, {h: c.strip() for h, c in zip(header, rec) if h in columns}))
+    except csv.Error as e:
+        problems.append(_csv_problem(path, reader, e))
+        return None
     if not rows:
         problems.append(problem(path, "", "no data rows: expected at least one row under the header"))
     return rows
+
+
+def _csv_problem(path: Path, reader: Any, error: csv.Error) -> Problem:
+    """The csv module's own refusals (a cell over its size limit, a stray quote) as a Problem."""
+    return problem(path, f"row {reader.line_num}", f"cannot be read as CSV ({error}): expected short, plain "
+                   "cells, with any quote closed on the same row")
 
 
 def _unknown_force(path: Path, where: str, fid: str) -> Problem:
@@ -218,16 +232,9 @@ def _unknown_force(path: Path, where: str, fid: str) -> Problem:
 
 
 def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
-    try:
-        doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        problems.append(problem(path, "", "file not found: expected name, demonstration (true or false) and notice"))
-        return None
-    except UnicodeDecodeError as e:
-        problems.append(problem(path, f"byte {e.start}", "not UTF-8 text: save the file as UTF-8"))
-        return None
-    except yaml.YAMLError as e:
-        problems.append(problem(path, "", f"not valid YAML ({getattr(e, 'problem', e)})"))
+    before = len(problems)
+    doc = read_yaml(path, problems, "name, demonstration (true or false) and notice")
+    if len(problems) > before:
         return None
     if not isinstance(doc, dict):
         problems.append(problem(path, "", "expected a mapping with name, demonstration and notice"))

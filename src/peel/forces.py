@@ -7,6 +7,7 @@ of every England and Wales figure (see :data:`EXCLUDED_FROM_ENGLAND_AND_WALES`).
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,4 +68,7 @@ def get_force(force_id: str, source: str = "force id") -> Force:
     for f in all_forces():
         if f.id == force_id:
             return f
-    raise InputError(problem(source, repr(force_id), "unknown force: expected one of the 43 ids listed by 'peel forces'"))
+    close = difflib.get_close_matches(force_id, force_ids(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise InputError(problem(source, repr(force_id),
+                             f"unknown force{hint}: expected one of the 43 ids listed by 'peel forces'"))

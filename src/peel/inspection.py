@@ -33,6 +33,7 @@ from .forces import FORCE_ID_PATTERN, Force, get_force
 from .method import budget_gap, change_test, prudent_reserve, proportion, sample_estimate, shortfall
 from .numbers import decimals_of, format_gbp, format_number, format_percent, format_points
 from .paths import notebooks_dir
+from .yamlfile import read_yaml as _read_yaml
 
 #: Longest text accepted in one field (a finding, a summary, a sentence). A report section longer
 #: than this is almost certainly a paste gone wrong; split real long text into several findings.
@@ -475,20 +476,8 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> Any:
-    """Parse a YAML file; on failure append a problem naming the line and return ``None``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        problems.append(problem(path, "", f"could not be read as UTF-8 text ({e})"))
-        return None
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        what = getattr(e, "problem", None) or str(e)
-        problems.append(problem(path, where, f"not valid YAML: {what}"))
-        return None
+    """Parse an inspection inputs file (duplicate keys refused); problems are appended, ``None`` returned."""
+    return _read_yaml(path, problems, "a force's inspection inputs", loader=_Loader)
 
 
 # ---------------------------------------------------------------------------------------------

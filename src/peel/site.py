@@ -31,7 +31,10 @@ table.grades-by-force { font-size: 0.875rem; }
 table.grades-by-force th[scope="col"] { vertical-align: bottom; }
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
-table.grades-by-force td.reports a { display: block; white-space: nowrap; }
+/* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
+table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+/* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
+@media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
 """
 
@@ -133,7 +136,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
         f'<meta http-equiv="Content-Security-Policy" content="{e(_csp(css))}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}</title>\n<style>{css}</style>\n</head>\n"
-        '<body>\n<a class="skip-link" href="#main">Skip to main content</a>\n'
+        '<body class="index">\n<a class="skip-link" href="#main">Skip to main content</a>\n'
         '<main id="main" class="index-page">\n'
         f'<p class="cover-inspectorate">{e(report.inspectorate)}</p>\n'
         f"<h1>{e(title)}</h1>\n{demo}\n"

@@ -1,0 +1,55 @@
+"""Reading YAML inputs: one place that turns every way a YAML file can be unreadable into a Problem.
+
+Inputs are typed by people, so a file can be missing, not UTF-8, not YAML, or nested so deeply
+that the parser runs out of stack. Each of these becomes a :class:`peel.errors.Problem` naming the
+file (and the line, where the parser knows it) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, problem
+
+
+def read_yaml(path: Path, problems: list[Problem], expected: str,
+              loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
+    """Parse ``path``; on failure append a problem and return ``None``.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    problems
+        Where problems are collected.
+    expected
+        What the file should hold, said when it is missing (``"the measure catalogue"``).
+    loader
+        A :class:`yaml.SafeLoader` subclass (for example one that refuses duplicate keys).
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        problems.append(problem(path, "", f"file not found: expected {expected}"))
+        return None
+    except UnicodeDecodeError as e:
+        problems.append(problem(path, f"byte {e.start}", "not UTF-8 text: save the file as UTF-8"))
+        return None
+    except OSError as e:
+        problems.append(problem(path, "", f"could not be read ({e.strerror or e}): expected {expected}"))
+        return None
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - always a SafeLoader (sub)class
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e)
+        problems.append(problem(path, where, f"not valid YAML ({what})"))
+        return None
+    except RecursionError:
+        problems.append(problem(path, "", "not valid YAML: nested too deeply; expected plain keys, "
+                                          "values and lists"))
+        return None

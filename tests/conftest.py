@@ -1,0 +1,43 @@
+"""Shared fixtures.
+
+``built_reports`` builds real reports once per test session, with the same command a user types,
+for the tests that read finished reports (the browser accessibility test and the PDF tag checks).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: The forces whose reports are built once per session: the Met (the report we reproduce) and a
+#: Welsh force with a measure that is not available, so both kinds of page are checked.
+BUILT_FORCES = ("metropolitan", "gwent")
+
+
+@pytest.fixture(scope="session")
+def built_reports(tmp_path_factory) -> Path:
+    """The output folder of ``peel build metropolitan gwent --to html,pdf`` on the project's data.
+
+    The folder holds ``<force>/report.html``, ``<force>/report.pdf``, ``index.html`` and
+    ``build.json``. The build runs in a child process, as a user would run it, so a test sees
+    exactly what the command writes.
+    """
+    out = tmp_path_factory.mktemp("reports")
+    command = [sys.executable, "-m", "peel.cli", "build", *BUILT_FORCES, "--to", "html,pdf", "--out", str(out)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(command[1:])} exited with {done.returncode}\n"
+            f"--- stdout ---\n{done.stdout[-4000:]}\n--- stderr ---\n{done.stderr[-4000:]}",
+            pytrace=False,
+        )
+    for force in BUILT_FORCES:
+        for name in ("report.html", "report.pdf"):
+            assert (out / force / name).is_file(), f"the build wrote no {force}/{name}"
+    assert (out / "index.html").is_file(), "the build wrote no index.html"
+    return out

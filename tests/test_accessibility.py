@@ -1,0 +1,408 @@
+"""Accessibility of the built reports, checked in a real browser.
+
+The Met's report, a Welsh force's report (Gwent: it has a measure that is not available) and the
+index are built with ``peel build`` and opened from disk in Debian's headless Chromium, driven by
+Playwright. Each page is loaded twice:
+
+* as shipped, with its Content-Security-Policy in force, to check that it makes no network request
+  and logs no console error (a CSP violation is logged as one), that every contents link lands on
+  its heading, and the structure a screen reader relies on (language, headings, landmarks, skip
+  link, alternative text, table captions and header cells);
+* with the policy bypassed, only so that axe-core (from the npm registry, tests/browser/) can be
+  injected, and run for the WCAG 2.0, 2.1 and 2.2 A and AA rules. Any violation fails the test.
+
+A full-page screenshot and axe's results for each page are kept in tests/artifacts/.
+
+Without Chromium or axe-core the tests skip, unless PEEL_REQUIRE_BROWSER=1, when they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HERE = Path(__file__).resolve().parent
+AXE = HERE / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = HERE / "artifacts"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: nbconvert's placeholder for an image without alternative text: worse than none.
+NBCONVERT_DEFAULT_ALT = "No description has been provided for this image"
+#: Link text that means nothing out of context (WCAG 2.4.4 / 2.4.9).
+VAGUE_LINK_TEXT = {"click here", "here", "read more", "more", "link", "this link", "details"}
+
+#: The pages checked: (name, path inside the build's output folder).
+PAGES = [
+    ("metropolitan", "metropolitan/report.html"),
+    ("gwent", "gwent/report.html"),
+    ("index", "index.html"),
+]
+
+
+def _chromium() -> str | None:
+    for candidate in (shutil.which("chromium"), *CHROMIUM_CANDIDATES):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _unavailable(reason: str) -> None:
+    # CI installs the browser and axe-core and sets PEEL_REQUIRE_BROWSER=1: there a missing piece is
+    # a broken setup, not something to skip past.
+    if os.environ.get("PEEL_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"PEEL_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, launched by Playwright with a fresh temporary profile."""
+    chromium = _chromium()
+    if chromium is None:
+        _unavailable("Debian's chromium is not installed (apt-get install chromium)")
+    if not AXE.is_file():
+        _unavailable(f"axe-core is not installed at {AXE} (cd tests/browser && npm ci)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        # launch() gives the browser a new, empty user-data directory of its own and removes it at close.
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Visit:
+    """One page loaded as shipped (CSP in force), with every request and console message seen."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.path = path
+        self.url = path.as_uri()
+        self.requests: list[str] = []
+        self.blocked: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.context.route("**/*", self._route)
+        self.context.on("request", lambda r: self.requests.append(r.url))
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.goto(self.url, wait_until="load")
+
+    def _allowed(self, url: str) -> bool:
+        return url == self.url or url.startswith("data:")
+
+    def _route(self, route) -> None:
+        # Nothing outside the file itself is ever fetched: a stray request is recorded and aborted.
+        if self._allowed(route.request.url):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def foreign_requests(self) -> list[str]:
+        return sorted({u for u in self.requests + self.blocked if not self._allowed(u)})
+
+
+@pytest.fixture(scope="module")
+def visits(browser, built_reports):
+    opened: dict[str, Visit] = {}
+    yield lambda name, rel: opened.setdefault(name, Visit(browser, built_reports / rel))
+    for visit in opened.values():
+        visit.context.close()
+
+
+# ----------------------------------------------------------------------------- as shipped
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_no_network_request_and_no_console_error(visits, name, rel):
+    visit = visits(name, rel)
+    assert visit.foreign_requests() == [], f"{rel} requested something outside itself"
+    assert visit.console_errors == [], f"{rel} logged console errors (a CSP violation is one)"
+    assert visit.page_errors == [], f"{rel} raised script errors"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_full_page_screenshot_is_saved(visits, name, rel):
+    visit = visits(name, rel)
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / f"{name}.png"
+    # Written beside the target and renamed, so a reader never sees half a picture.
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=ARTIFACTS)
+    os.close(fd)
+    try:
+        visit.page.screenshot(path=tmp, full_page=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # A full page of a report is far taller than the window: the picture is the whole page.
+    height = int.from_bytes(data[20:24], "big")
+    assert height >= visit.page.evaluate("document.documentElement.scrollHeight") - 1
+
+
+STRUCTURE_JS = """
+() => {
+  const text = (el) => (el.textContent || '').replace(/\\s+/g, ' ').trim();
+  const headings = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => ({
+    level: Number(h.tagName[1]), text: text(h), id: h.id,
+  }));
+  const skip = document.querySelector('body a[href^="#"]');
+  const skipId = skip ? decodeURIComponent(skip.getAttribute('href').slice(1)) : null;
+  return {
+    lang: document.documentElement.getAttribute('lang'),
+    title: document.title,
+    headings,
+    mains: document.querySelectorAll('main, [role="main"]').length,
+    skip: skip ? {text: text(skip), first: skip === document.querySelector('body a'),
+                  target: skipId, targetExists: !!document.getElementById(skipId),
+                  targetTag: (document.getElementById(skipId) || {}).tagName || null} : null,
+    images: [...document.querySelectorAll('img')].map(i => ({
+      alt: i.getAttribute('alt'), src: (i.getAttribute('src') || '').slice(0, 40)})),
+    svgs: [...document.querySelectorAll('svg')].filter(s => !s.closest('[aria-hidden="true"]')).map(s => ({
+      role: s.getAttribute('role'), label: s.getAttribute('aria-label') || text(s.querySelector('title') || s)})),
+    tables: [...document.querySelectorAll('table')].map((t, i) => ({
+      index: i, caption: t.caption ? text(t.caption) : null, th: t.querySelectorAll('th').length,
+      start: text(t).slice(0, 80)})),
+    links: [...document.querySelectorAll('a[href]')].map(a => ({
+      text: text(a) || a.getAttribute('aria-label') || '', href: a.getAttribute('href')})),
+  };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def structures(visits):
+    cache: dict[str, dict] = {}
+
+    def get(name, rel):
+        if name not in cache:
+            cache[name] = visits(name, rel).page.evaluate(STRUCTURE_JS)
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_language_title_and_landmarks(structures, name, rel):
+    s = structures(name, rel)
+    assert s["lang"] == "en-GB"
+    assert s["title"].strip(), "the page has no title"
+    assert s["mains"] == 1, "exactly one main landmark"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_one_h1_and_no_gap_in_heading_levels(structures, name, rel):
+    headings = structures(name, rel)["headings"]
+    assert [h["level"] for h in headings].count(1) == 1, "exactly one h1"
+    assert headings[0]["level"] == 1, f"the first heading is not the h1: {headings[0]}"
+    gaps = [
+        f"h{before['level']} {before['text']!r} -> h{after['level']} {after['text']!r}"
+        for before, after in zip(headings, headings[1:])
+        if after["level"] > before["level"] + 1
+    ]
+    assert gaps == [], "heading levels skip a level"
+    assert all(h["text"] for h in headings), "a heading is empty"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_skip_link_is_first_and_reaches_the_main_content(structures, name, rel):
+    skip = structures(name, rel)["skip"]
+    assert skip is not None, "no skip link"
+    assert skip["first"], "the skip link is not the first link on the page"
+    assert skip["targetExists"], f"skip link target #{skip['target']} does not exist"
+    assert skip["targetTag"] == "MAIN"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_every_image_has_meaningful_alternative_text(structures, name, rel):
+    s = structures(name, rel)
+    bad = [
+        img for img in s["images"]
+        if not (img["alt"] or "").strip() or img["alt"].strip() == NBCONVERT_DEFAULT_ALT
+    ]
+    assert bad == [], f"{len(bad)} of {len(s['images'])} images lack useful alternative text"
+    assert all(svg["label"] for svg in s["svgs"]), "an SVG that is not hidden has no accessible name"
+    if name != "index":
+        assert s["images"], "a force report has charts"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_every_table_has_a_caption_and_header_cells(structures, name, rel):
+    tables = structures(name, rel)["tables"]
+    assert tables, "every page has at least one table"
+    bad = [t for t in tables if not t["caption"] or t["th"] == 0]
+    assert bad == [], "tables without a caption or header cells"
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_link_text_makes_sense_alone(structures, name, rel):
+    links = structures(name, rel)["links"]
+    vague = [link for link in links if link["text"].strip().lower() in VAGUE_LINK_TEXT or not link["text"].strip()]
+    assert vague == []
+
+
+CONTENTS_JS = """
+() => [...document.querySelectorAll('nav a[href^="#"]')].map(a => {
+  const id = decodeURIComponent(a.getAttribute('href').slice(1));
+  const target = document.getElementById(id);
+  const heading = !target ? null
+    : /^H[1-6]$/.test(target.tagName) ? target
+    : target.querySelector('h1, h2, h3, h4, h5, h6');
+  const firstHeading = target && heading && !/^H[1-6]$/.test(target.tagName)
+    ? heading === target.querySelector(':scope > h1, :scope > h2, :scope > h3, :scope > h4, :scope > h5, :scope > h6')
+    : true;
+  return {
+    href: a.getAttribute('href'), text: (a.textContent || '').replace(/\\s+/g, ' ').trim(),
+    visible: !!(a.offsetWidth || a.offsetHeight || a.getClientRects().length),
+    exists: !!target, tag: target ? target.tagName : null,
+    heading: heading ? (heading.textContent || '').replace(/\\s+/g, ' ').trim() : null,
+    firstHeading,
+  };
+})
+"""
+
+LANDING_JS = """
+(href) => {
+  const a = [...document.querySelectorAll('nav a[href^="#"]')].find(x => x.getAttribute('href') === href);
+  a.click();
+  const target = document.getElementById(decodeURIComponent(href.slice(1)));
+  const heading = /^H[1-6]$/.test(target.tagName) ? target : target.querySelector('h1, h2, h3, h4, h5, h6');
+  const box = heading.getBoundingClientRect();
+  return {hash: location.hash, top: box.top, bottom: box.bottom, height: window.innerHeight};
+}
+"""
+
+
+@pytest.mark.parametrize("name,rel", [p for p in PAGES if p[0] != "index"], ids=["metropolitan", "gwent"])
+def test_every_contents_link_lands_on_its_heading(visits, name, rel):
+    page = visits(name, rel).page
+    links = page.evaluate(CONTENTS_JS)
+    assert len(links) >= 3, "a report has a contents list"
+    missing = [link["href"] for link in links if not link["exists"]]
+    assert missing == [], "contents links to nothing"
+    no_heading = [link["href"] for link in links if not link["heading"] or not link["firstHeading"]]
+    assert no_heading == [], "contents links that do not land on a heading"
+    for link in links:
+        # The link's words are its heading's words, so the reader lands where the contents said.
+        assert link["text"] == link["heading"], link
+    for link in links:
+        if not link["visible"]:
+            continue  # e.g. a print-only entry (the PDF's annex)
+        landed = page.evaluate(LANDING_JS, link["href"])
+        assert landed["hash"] == link["href"]
+        # Sub-pixel layout may leave the heading's box a fraction of a pixel above the window's top.
+        assert -2 <= landed["top"] < landed["height"] and landed["bottom"] <= landed["height"], (
+            f"following {link['href']} leaves its heading out of view: {landed}"
+        )
+
+
+# ----------------------------------------------------------------------------- axe-core
+
+
+AXE_RUN_JS = """
+async (tags) => {
+  const results = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations', 'incomplete'],
+  });
+  const slim = (r) => ({
+    id: r.id, impact: r.impact, help: r.help, helpUrl: r.helpUrl, tags: r.tags,
+    nodes: r.nodes.map(n => ({target: n.target, html: n.html.slice(0, 300), summary: n.failureSummary})),
+  });
+  return {version: axe.version, violations: results.violations.map(slim),
+          incomplete: results.incomplete.map(slim), passes: results.passes.length};
+}
+"""
+
+
+def run_axe(browser, path: Path, width: int = 1280) -> dict:
+    """axe-core's WCAG 2.2 A/AA results for the page at ``path`` (violations and needs-review)."""
+    # The reports forbid every script in their Content-Security-Policy; this context bypasses the
+    # policy for one reason only: to inject axe. The as-shipped load is checked by the tests above.
+    url = path.as_uri()
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900})
+    try:
+        context.route(
+            "**/*",
+            lambda route: route.continue_()
+            if route.request.url == url or route.request.url.startswith("data:")
+            else route.abort(),
+        )
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.add_script_tag(path=str(AXE))
+        return page.evaluate(AXE_RUN_JS, AXE_TAGS)
+    finally:
+        context.close()
+
+
+def describe(results: dict) -> list[str]:
+    """One line per violation: rule, impact, help, how many elements and the first one."""
+    lines = []
+    for v in results["violations"]:
+        first = v["nodes"][0]
+        lines.append(
+            f"{v['id']} ({v['impact']}): {v['help']} - {len(v['nodes'])} element(s), "
+            f"first {first['target']}: {first['html'][:160]}"
+        )
+    return lines
+
+
+def test_axe_run_reports_violations_it_is_shown(browser, tmp_path):
+    """The harness itself: a page with known faults must produce exactly those rule ids."""
+    page = tmp_path / "faulty.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><title>faulty</title></head><body><main><h1>Faulty</h1>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<p style="color:#bbbbbb;background:#ffffff">Pale text on white</p>'
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    results = run_axe(browser, page)
+    found = {v["id"] for v in results["violations"]}
+    assert {"html-has-lang", "image-alt", "color-contrast"} <= found, describe(results)
+
+
+#: Pages for axe, with the window width. The index's wide table scrolls sideways in a laptop's
+#: window, and axe cannot judge the contrast of cells scrolled out of view, so it is also checked
+#: in a window wide enough to show every column.
+AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400)]
+
+
+@pytest.mark.parametrize("name,rel,width", AXE_PAGES, ids=[p[0] for p in AXE_PAGES])
+def test_axe_finds_no_wcag_22_aa_violation(browser, built_reports, name, rel, width):
+    results = run_axe(browser, built_reports / rel, width)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    assert results["passes"] > 0, "axe ran no rule"
+    lines = describe(results)
+    assert not lines, f"axe {results['version']} found {len(lines)} violation(s) in {rel}:\n" + "\n".join(lines)
