@@ -1,0 +1,96 @@
+"""End-to-end guarantees of a built report: the same inputs give the same bytes, and hostile text in
+the inspection inputs never becomes script, a form, a frame or a network load."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def build(out: Path, *forces: str, params: Path | None = None, to: str = "html,pdf") -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "peel.cli", "build", *forces, "--to", to, "--out", str(out)]
+    if params is not None:
+        command += ["--params", str(params)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800)
+
+
+def test_two_builds_from_the_same_inputs_are_byte_identical(built_reports, tmp_path):
+    """A second, independent build of the Met (fresh output folder, fresh processes) matches the first."""
+    done = build(tmp_path / "again", "metropolitan")
+    assert done.returncode == 0, done.stderr
+    for name in ("report.html", "report.pdf"):
+        first = (built_reports / "metropolitan" / name).read_bytes()
+        second = (tmp_path / "again" / "metropolitan" / name).read_bytes()
+        assert first == second, f"{name} differs between two builds of the same inputs"
+    for nb in sorted((built_reports / "metropolitan" / "notebooks").glob("*.ipynb")):
+        again = tmp_path / "again" / "metropolitan" / "notebooks" / nb.name
+        assert nb.read_bytes() == again.read_bytes(), f"executed notebook {nb.name} differs"
+
+
+PAYLOADS = [
+    "<script>alert('x')</script>",
+    '<img src="x" onerror="alert(1)">',
+    '<a href="javascript:alert(2)">click</a>',
+    '[a link](javascript:alert(3))',
+    '<iframe src="https://example.org/"></iframe>',
+    '<form action="https://example.org/"><input name="q"></form>',
+    '<p onclick="alert(4)" style="background:url(https://example.org/t.png)">styled</p>',
+    '<svg onload="alert(5)"><circle r="4"/></svg>',
+    '<object data="https://example.org/x.swf"></object>',
+    '<link rel="stylesheet" href="https://example.org/s.css">',
+    '![tracker](https://example.org/pixel.png)',
+]
+
+
+def test_hostile_findings_never_reach_the_report(tmp_path):
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    path = params / "metropolitan.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    hostile = "\n\n".join(PAYLOADS)
+    doc["summary"] = doc["summary"] + "\n\n" + hostile
+    finding = doc["areas"]["police_powers"]["findings"][0]
+    finding["heading"] = "Stop and search <script>alert('h')</script><b onmouseover=alert(6)>x</b>"
+    finding["text"] = finding["text"] + "\n\n" + hostile
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    out = tmp_path / "out"
+    done = build(out, "metropolitan", params=params)
+    assert done.returncode == 0, done.stderr
+    html = (out / "metropolitan" / "report.html").read_text(encoding="utf-8")
+
+    soup = BeautifulSoup(html, "html.parser")
+    forbidden = soup.find_all(["script", "iframe", "frame", "form", "input", "object", "embed", "link", "svg",
+                               "base", "meta"], recursive=True)
+    # The only meta elements allowed are the page's own (charset, policy, viewport, description...).
+    forbidden = [t for t in forbidden if t.name != "meta" or t.find_parent("body") is not None]
+    assert not forbidden, f"elements that must never reach a report: {forbidden[:3]}"
+    for tag in soup.find_all(True):
+        for attr in tag.attrs:
+            assert not attr.lower().startswith("on"), f"event handler {attr} on <{tag.name}>"
+            assert attr.lower() != "style", f"style attribute on <{tag.name}>"
+        for attr in ("href", "src"):
+            url = str(tag.get(attr, ""))
+            assert not url.strip().lower().startswith("javascript:"), f"{attr}={url!r}"
+            if attr == "src" and url:
+                assert url.startswith("data:"), f"<{tag.name}> loads from {url}"
+    # What was typed survives as visible text, so a reader sees it, harmlessly.
+    assert "onmouseover=alert(6)" in soup.get_text()
+    # The content security policy forbids script and any network load.
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp is not None and csp.find_parent("head") is not None, "no content security policy"
+    policy = csp["content"]
+    assert "default-src 'none'" in policy and "script-src 'none'" in policy
+    assert "img-src data:" in policy
+    # The PDF was made from the same sanitised HTML, so it carries no link to a javascript: URL.
+    assert b"javascript:" not in (out / "metropolitan" / "report.pdf").read_bytes().lower()
