@@ -94,3 +94,19 @@ def test_hostile_findings_never_reach_the_report(tmp_path):
     assert "img-src data:" in policy
     # The PDF was made from the same sanitised HTML, so it carries no link to a javascript: URL.
     assert b"javascript:" not in (out / "metropolitan" / "report.pdf").read_bytes().lower()
+
+
+def test_index_gives_each_force_its_grades_and_says_which_areas_were_not_inspected(built_reports):
+    soup = BeautifulSoup((built_reports / "index.html").read_text(encoding="utf-8"), "html.parser")
+    table = soup.find("table", class_="grades-by-force")
+    columns = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
+    published = yaml.safe_load((REPO / "src/peel/reference/published_grades.yaml").read_text(encoding="utf-8"))
+    row = next(tr for tr in table.find("tbody").find_all("tr")
+               if tr.find("th").get_text(strip=True) == "Metropolitan Police Service")
+    cells = dict(zip(columns[1:], (td.get_text(" ", strip=True) for td in row.find_all("td"))))
+    assert cells["Recording data about crime"] == "not inspected"
+    assert cells["Police powers and treating the public fairly and respectfully"] == \
+        published["metropolitan"]["grades"]["police_powers"]
+    assert cells["Investigating crime"] == published["metropolitan"]["grades"]["investigating_crime"]
+    links = [a["href"] for a in row.find_all("a")]
+    assert links == ["metropolitan/report.html", "metropolitan/report.pdf"]

@@ -387,8 +387,8 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         shown_notice = DEMONSTRATION_FINDINGS_NOTICE
     else:
         shown_notice = None
-    grades = {a.id: (inputs.areas[a.id].grade if a.id in inputs.areas else None)
-              for a in report.areas if a.graded}
+    # Only the areas the force was inspected on: the index says "not inspected" for the others.
+    grades = {a.id: inputs.areas[a.id].grade for a in report.areas if a.graded and a.id in inputs.areas}
     context = {
         "force_id": force.id,
         "force_name": force.name,
