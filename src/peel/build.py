@@ -339,9 +339,9 @@ def _reuse_decision(components: dict[str, str], key_file: Path, executed: Path) 
 
 def _dataset_info(data_dir: Path) -> tuple[bool, str]:
     """(demonstration?, notice) from ``dataset.yaml``; validation has already checked the file."""
-    from .dataset import load_dataset
+    from .dataset import read_info
 
-    info = load_dataset(data_dir).info
+    info = read_info(data_dir)
     return bool(info.demonstration), (info.notice or "").strip()
 
 

@@ -231,6 +231,21 @@ def _unknown_force(path: Path, where: str, fid: str) -> Problem:
                                 f"(or british-transport-police, whose rows are ignored)")
 
 
+def read_info(data_dir: Path) -> DatasetInfo:
+    """Only ``dataset.yaml``: whether the data is demonstration data and its notice (cheap; no CSV read).
+
+    Raises
+    ------
+    InputError
+        When the file is missing or malformed.
+    """
+    problems: list[Problem] = []
+    info = _read_info(Path(data_dir) / DATASET_FILE, problems)
+    if problems or info is None:
+        raise InputError(problems or [problem(Path(data_dir) / DATASET_FILE, "", "could not be read")])
+    return info
+
+
 def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
     before = len(problems)
     doc = read_yaml(path, problems, "name, demonstration (true or false) and notice")
