@@ -93,7 +93,7 @@ def output(html: str) -> dict:
 
 def area_notebook(area: dict, index: int, figures: int, grade: str | None,
                   demonstration: bool = True) -> nbformat.NotebookNode:
-    """An executed notebook for one area, as H-build hands it over."""
+    """An executed notebook for one area, as the build hands it over."""
     aid = area["id"]
     cells = [
         nbformat.v4.new_markdown_cell(f"# {MARKDOWN_TEXT}\nNotes for notebook authors."),
