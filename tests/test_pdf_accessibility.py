@@ -170,3 +170,19 @@ def test_every_table_has_its_caption_and_header_cells(met):
             # A table running over a page break is tagged as one /Table per page, the caption on the
             # first part and the header row repeated on each: the part continues the table before it.
             assert widths[i] == widths[i - 1], f"table {i + 1} has no caption and does not continue table {i}"
+
+
+def test_every_link_is_described_by_its_text_not_its_target(met):
+    reader, html = met["reader"], met["html"]
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    described = []
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            text = str(annot.get("/Contents") or "")
+            assert text and text not in ids, f"link described by its target {text!r}"
+            described.append(text)
+    titles = [a.title for a in met["areas"]]
+    assert set(titles) <= set(described), "contents links are not described by the area titles"

@@ -88,7 +88,27 @@ def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
     return document.write_pdf(
         pdf_variant=PDF_VARIANT,
         pdf_identifier=pdf_identifier(html),
+        finisher=describe_links,
     )
+
+
+def describe_links(document: Any, pdf: Any) -> None:
+    """Describe each link annotation by the link's own text (PDF/UA wants a description).
+
+    WeasyPrint describes a tagged link by its target (``"#police_powers"`` becomes ``police_powers``);
+    a screen reader reading the annotation should hear "Police powers and treating the public..."
+    instead, as in the HTML.
+    """
+    import pydyf
+
+    for page in document.pages:
+        for _kind, _target, _rect, box in page.links:
+            annotation = getattr(box, "link_annotation", None)
+            element = getattr(box, "element", None)
+            # The link's text in the HTML, not the laid-out box (which has the contents' leader dots).
+            text = " ".join("".join(element.itertext()).split()) if element is not None else ""
+            if annotation is not None and text:
+                annotation["Contents"] = pydyf.String(text)
 
 
 def write_pdf(html: str, path: Path, *, title: str, lang: str = "en-GB") -> None:
