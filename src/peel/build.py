@@ -38,14 +38,23 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
-
 from . import __version__
-from .areas import AreaSpec, ReportSpec, load_report
-from .errors import BuildError, InputError, Problem, display_path, problem
-from .forces import Force, force_ids, get_force
-from .manifest import combined_hash, git_commit, hash_files, sha256_file, sha256_text, write_json_atomic
-from .paths import PACKAGE_DIR, data_dir as default_data_dir, notebooks_dir as default_notebooks_dir
-from .paths import outputs_dir as default_outputs_dir, params_dir as default_params_dir
+from .areas import ReportSpec, load_report
+from .errors import BuildError, InputError, Problem, display_path, one_line, problem
+from .forces import Force, get_force
+from .manifest import (
+    combined_hash,
+    git_commit,
+    hash_files,
+    sha256_file,
+    sha256_text,
+    write_json_atomic,
+)
+from .paths import PACKAGE_DIR
+from .paths import data_dir as default_data_dir
+from .paths import notebooks_dir as default_notebooks_dir
+from .paths import outputs_dir as default_outputs_dir
+from .paths import params_dir as default_params_dir
 
 FORMATS = ("html", "pdf")
 
@@ -658,7 +667,7 @@ class Progress:
         if failed:
             err = record.get("error", {})
             what = f"FAILED in {err.get('area')}" if err.get("area") else "FAILED"
-            line = f"{force_id}: {what}: {err.get('error')}: {_one_line(err.get('message'))}"
+            line = f"{force_id}: {what}: {err.get('error')}: {one_line(err.get('message'))}"
         else:
             line = (f"{force_id}: built in {record.get('duration', 0):.1f} s "
                     f"({ran} notebooks executed, {reused} reused)")
@@ -689,11 +698,6 @@ class Progress:
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _one_line(text: Any, limit: int = 300) -> str:
-    s = " ".join(str(text or "").split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 # ==============================================================================================
@@ -1010,7 +1014,7 @@ def _print_summary(result: BuildResult, opts: BuildOptions, stream: TextIO) -> N
             parts.append(f"area {err['area']}")
         if err.get("cell") is not None:
             parts.append(f"cell {err['cell']}")
-        line = ", ".join(parts) + f": {err.get('error')}: {_one_line(err.get('message'))}"
+        line = ", ".join(parts) + f": {err.get('error')}: {one_line(err.get('message'))}"
         if err.get("executed_notebook"):
             line += f" (executed notebook: {display_path(opts.out_dir / err['executed_notebook'])})"
         print(f"  - {line}", file=stream)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from .errors import InputError, Problem, problem
 from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from .periods import PERIOD_STYLES, Period, parse_period

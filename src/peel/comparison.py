@@ -24,8 +24,19 @@ import pandas as pd
 from .catalogue import Measure
 from .dataset import Dataset
 from .forces import all_forces
-from .method import (Band, Lines, MethodError, Standard, Trend, against_standard, band, band_lines, pooled,
-                     trend, unweighted_mean)
+from .method import (
+    Band,
+    Lines,
+    MethodError,
+    Standard,
+    Trend,
+    against_standard,
+    band,
+    band_lines,
+    pooled,
+    trend,
+    unweighted_mean,
+)
 from .periods import Period
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .files import atomic_write
 from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
 from .numbers import round_half_up
 from .periods import Period, financial_year, month
@@ -394,19 +393,6 @@ def demo_files() -> dict[str, str]:
     }
 
 
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_demo(data_dir: str | Path, params_dir: str | Path) -> list[Path]:
     """Write the demonstration dataset and every force's demonstration inspection inputs.
 
@@ -426,10 +412,10 @@ def write_demo(data_dir: str | Path, params_dir: str | Path) -> list[Path]:
     data_dir, params_dir = Path(data_dir), Path(params_dir)
     written = []
     for name, text in demo_files().items():
-        _write(data_dir / name, text)
+        atomic_write(data_dir / name, text)
         written.append(data_dir / name)
     for f in force_ids():
         path = params_dir / f"{f}.yaml"
-        _write(path, params_yaml(f))
+        atomic_write(path, params_yaml(f))
         written.append(path)
     return written

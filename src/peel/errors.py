@@ -67,6 +67,12 @@ def display_path(file: str | Path) -> str:
         return str(p)
 
 
+def one_line(text: object, limit: int = 300) -> str:
+    """An error message folded onto one line and cut to ``limit`` characters, for summaries and the index."""
+    s = " ".join(str(text or "").split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
 class MethodError(PeelError, ValueError):
     """A method function was given values it cannot use (for example a sample of size zero)."""
 

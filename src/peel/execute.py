@@ -49,6 +49,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
 from .errors import BuildError, InputError, display_path, problem  # noqa: E402
+from .files import atomic_write
 
 #: Seconds a notebook gets to stop after it is interrupted at its timeout before its kernel is killed.
 INTERRUPT_GRACE = 5.0
@@ -615,24 +616,10 @@ def _save(nb: Any, path: Path) -> None:
     write_notebook(normalise(copy.deepcopy(nb)), path)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_notebook(nb: Any, path: Path) -> None:
-    """Write a notebook atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes private files; outputs are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a notebook atomically, as nbformat writes it (with a final newline)."""
+    text = nbformat.writes(nb)
+    atomic_write(path, text if text.endswith("\n") else text + "\n")
 
 
 __all__ = [

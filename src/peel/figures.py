@@ -18,7 +18,13 @@ from .charts import Bar, all_forces_chart, chart_bars, counts, figure_png
 from .markup import escape
 from .method import Band, Standard, is_missing
 from .numbers import format_value
-from .wording import force_in_text, number_words, sentence_case, value_with_unit
+from .wording import (
+    force_in_text,
+    join_names,
+    number_words,
+    sentence_case,
+    value_with_unit,
+)
 
 #: Displayed size of the chart in CSS pixels (16 cm x 10 cm at 96 pixels per inch).
 IMG_WIDTH, IMG_HEIGHT = 605, 378
@@ -103,15 +109,9 @@ def _notes(comparison: Any) -> list[str]:
             notes.append(f"Not shown or included in the lines: {escape(names[fid])}. {escape(reason)}")
     missing = [names[f] for f in comparison.missing if f in names]
     if missing:
-        notes.append(f"Not available: {escape(_join(missing))} did not supply data for this period, "
+        notes.append(f"Not available: {escape(join_names(missing))} did not supply data for this period, "
                      "so {} not shown or included in any figure.".format("they are" if len(missing) > 1 else "it is"))
     return notes
-
-
-def _join(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None) -> str:

@@ -30,8 +30,21 @@ import yaml
 from .areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
 from .errors import InputError, Problem, problem
 from .forces import FORCE_ID_PATTERN, Force, get_force
-from .method import budget_gap, change_test, prudent_reserve, proportion, sample_estimate, shortfall
-from .numbers import decimals_of, format_gbp, format_number, format_percent, format_points
+from .method import (
+    budget_gap,
+    change_test,
+    proportion,
+    prudent_reserve,
+    sample_estimate,
+    shortfall,
+)
+from .numbers import (
+    decimals_of,
+    format_gbp,
+    format_number,
+    format_percent,
+    format_points,
+)
 from .paths import notebooks_dir
 from .yamlfile import read_yaml as _read_yaml
 

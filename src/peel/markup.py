@@ -97,6 +97,11 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def slug(text: str) -> str:
+    """Lower-case words joined by hyphens, for ids and class names ("Requires improvement" -> "requires-improvement")."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment with tags removed and whitespace collapsed (for alt text and tests)."""
     no_tags = re.sub(r"<[^>]+>", " ", fragment)

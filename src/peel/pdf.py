@@ -11,13 +11,12 @@ so the same HTML always gives the same bytes.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
+from .files import atomic_write
 
 #: PDF flavour: PDF/UA-1 (tagged PDF 1.7 with the accessibility metadata).
 PDF_VARIANT = "pdf/ua-1"
@@ -131,17 +130,4 @@ def write_pdf(html: str, path: Path, *, title: str, lang: str = "en-GB") -> None
     BuildError
         When the HTML refers to any resource that is not a data URI.
     """
-    data = render_pdf(html, title=title, lang=lang)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(Path(path), render_pdf(html, title=title, lang=lang))

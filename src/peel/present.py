@@ -34,8 +34,15 @@ from .dataset import Dataset, load_dataset
 from .figures import figure_html
 from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, Force, all_forces, get_force
 from .inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
-from .markup import escape, render_markdown
-from .wording import force_in_text, grade_sentence, measure_sentences, number_words, sentence_case
+from .markup import escape, render_markdown, slug
+from .wording import (
+    force_in_text,
+    grade_sentence,
+    join_names,
+    measure_sentences,
+    number_words,
+    sentence_case,
+)
 
 #: What the demonstration banner says when the dataset's own notice is empty.
 DEFAULT_DEMO_NOTICE = (
@@ -140,10 +147,6 @@ def _html(parts: Iterable[str]) -> HTML:
     return HTML("\n".join(p for p in parts if p))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 # ---------------------------------------------------------------------------------------------
 # Notices
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +197,7 @@ def draft_notice(ctx: ReportContext) -> HTML | None:
 
 def grade_badge_html(grade: str) -> str:
     """``<p class="grade grade-adequate">Adequate</p>``: the grade in words (its colour is only a cue)."""
-    return f'<p class="grade grade-{_slug(grade)}">{escape(grade)}</p>'
+    return f'<p class="grade grade-{slug(grade)}">{escape(grade)}</p>'
 
 
 def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -223,7 +226,7 @@ def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
     if not notes:
         return ""
-    heading_id = f"{area_id}-{_slug(title)}"
+    heading_id = f"{area_id}-{slug(title)}"
     items = []
     for i, n in enumerate(notes, start=1):
         items.append(f'<section class="{cls}" aria-labelledby="{heading_id}-{i}">'
@@ -404,12 +407,6 @@ def _names(ids: Iterable[str]) -> list[str]:
     return [by_id.get(i, i) for i in ids]
 
 
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def about_the_data(ctx: ReportContext) -> HTML:
     """Sources, method, the forces that did not supply data or were left out, and the demonstration notice."""
     spec = ctx.report.area("about_the_data")
@@ -477,7 +474,7 @@ def about_the_data(ctx: ReportContext) -> HTML:
             for title, reason in items:
                 reasons.setdefault(reason, []).append(title)
             for reason, titles in reasons.items():
-                what = _join([t[:1].lower() + t[1:] for t in titles])
+                what = join_names([t[:1].lower() + t[1:] for t in titles])
                 parts.append(f"<li><strong>{escape(name)}</strong>, on {escape(what)}: {escape(reason)} "
                              "Its figures still count in the England and Wales totals.</li>")
         parts.append("</ul>")
@@ -485,7 +482,7 @@ def about_the_data(ctx: ReportContext) -> HTML:
     missing_rows = [(c.measure.title, _names(c.missing)) for c in measures if c.missing]
     parts.append('<h4 id="about-missing">Data not supplied</h4>')
     if missing_rows:
-        rows = "".join(f'<tr><th scope="row">{escape(title)}</th><td>{escape(_join(names))}</td></tr>'
+        rows = "".join(f'<tr><th scope="row">{escape(title)}</th><td>{escape(join_names(names))}</td></tr>'
                        for title, names in missing_rows)
         parts.append("<p>These forces did not supply data for a measure. They are shown as not available and "
                      "left out of the lines, the averages and the England and Wales figure for that measure.</p>")

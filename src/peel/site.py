@@ -10,15 +10,16 @@ always give the same bytes: nothing on the page depends on the time of the build
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from .areas import NOT_YET_GRADED, ReportSpec
+from .areas import GRADES, NOT_YET_GRADED, ReportSpec
+from .errors import one_line
+from .files import atomic_write
 from .forces import all_forces
-from .manifest import atomic_write
+from .markup import slug
 
 INDEX_NAME = "index.html"
 
@@ -37,15 +38,6 @@ table.grades-by-force td.reports a { display: block; white-space: nowrap; paddin
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
 """
-
-_GRADE_SLUGS = {
-    "Outstanding": "outstanding",
-    "Good": "good",
-    "Adequate": "adequate",
-    "Requires improvement": "requires-improvement",
-    "Inadequate": "inadequate",
-}
-
 
 def _report_css() -> str:
     """The report stylesheet when it is available, so the index looks like the reports."""
@@ -90,8 +82,8 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
         cells = [f'<th scope="row">{e(force.name)}</th>']
         for area in graded:
             grade = grades.get(area.id) if grades else None
-            if grade in _GRADE_SLUGS:
-                cells.append(f'<td class="grade-{_GRADE_SLUGS[grade]}">{e(grade)}</td>')
+            if grade in GRADES:
+                cells.append(f'<td class="grade-{slug(grade)}">{e(grade)}</td>')
             elif not rec:
                 cells.append('<td class="no-grade">no report</td>')
             elif area.id in grades:
@@ -115,7 +107,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
                 where.append(f"area {err['area']}")
             if err.get("cell") is not None:
                 where.append(f"cell {err['cell']}")
-            what = f"{err.get('error') or 'Error'}: {_one_line(err.get('message'))}"
+            what = f"{err.get('error') or 'Error'}: {one_line(err.get('message'))}"
             kept = " The previous report was kept." if links else ""
             place = f" ({', '.join(where)})" if where else ""
             failures.append(f"<li><strong>{e(force.name)}</strong>{e(place)}: {e(what)}{kept}</li>")
@@ -151,11 +143,6 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
         f"<tbody>{''.join(rows)}</tbody></table></div></section>\n"
         "</main>\n</body>\n</html>\n"
     )
-
-
-def _one_line(text: Any, limit: int = 300) -> str:
-    s = re.sub(r"\s+", " ", str(text or "")).strip()
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping[str, Any]], *,

@@ -31,6 +31,7 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbformat import NotebookNode
 
 from .errors import BuildError
+from .markup import slug
 from .wording import force_in_text
 
 #: Where the report template lives (a folder of nbconvert templates).
@@ -73,15 +74,6 @@ _TEMPLATE_IDS = frozenset({"main", "contents-title", "figure-data", "figure-data
 
 _FIGURE_NUMBER = re.compile(r"^(\s*)(Figure)(\s+)(\d+)(\s*)$", re.IGNORECASE)
 
-GRADE_SLUGS = {
-    "Outstanding": "outstanding",
-    "Good": "good",
-    "Adequate": "adequate",
-    "Requires improvement": "requires-improvement",
-    "Inadequate": "inadequate",
-}
-
-
 @dataclass(frozen=True)
 class AreaEntry:
     """One area of a force's report as the contents list shows it.
@@ -105,7 +97,7 @@ class AreaEntry:
         """The grade as a CSS class suffix (``"Requires improvement"`` -> ``"requires-improvement"``)."""
         if self.grade is None:
             return None
-        return GRADE_SLUGS.get(self.grade, re.sub(r"[^a-z0-9]+", "-", self.grade.lower()).strip("-"))
+        return slug(self.grade)
 
 
 @dataclass(frozen=True)

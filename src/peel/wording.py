@@ -35,6 +35,13 @@ def force_in_text(force_name: str) -> str:
     return f"the {force_name}" if force_name.endswith(" Service") else force_name
 
 
+def join_names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C": names as a sentence lists them."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def sentence_case(text: str) -> str:
     """Capitalise the first letter only ("the Metropolitan ..." -> "The Metropolitan ...")."""
     return text[:1].upper() + text[1:] if text else text
