@@ -88,8 +88,8 @@ def run(cmd: list[str], **kw) -> tuple[float, int]:
 
 
 def force_areas(force_id: str) -> list:
-    from peel.areas import load_report
-    from peel.inspection import load_force_inputs
+    from peel.inputs.areas import load_report
+    from peel.inputs.inspection import load_force_inputs
 
     report = load_report(ROOT / "notebooks")
     inputs = load_force_inputs(ROOT / "params", force_id, report)
@@ -113,10 +113,10 @@ def naive_force(force_id: str, work: Path) -> float:
         "import sys, nbformat, json\n"
         "from pathlib import Path\n"
         "from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info\n"
-        "from peel.areas import load_report\n"
-        "from peel.forces import get_force\n"
-        "from peel.stitch import AreaEntry, ReportContext, render_report\n"
-        "from peel.pdf import write_pdf\n"
+        "from peel.inputs.areas import load_report\n"
+        "from peel.inputs.forces import get_force\n"
+        "from peel.render.stitch import AreaEntry, ReportContext, render_report\n"
+        "from peel.render.pdf import write_pdf\n"
         f"root = Path({str(ROOT)!r}); out = Path({str(out)!r}); fid = {force_id!r}\n"
         "report = load_report(root / 'notebooks')\n"
         "opts = BuildOptions((get_force(fid),), ('html', 'pdf'), root / 'data', root / 'params', out / 'x',"
@@ -149,12 +149,12 @@ import nbformat
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
 from IPython.utils.capture import capture_output
-from peel.areas import load_report
+from peel.inputs.areas import load_report
 from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info
-from peel.dataset import load_dataset
-from peel.forces import get_force
-from peel.stitch import AreaEntry, ReportContext, render_report
-from peel.pdf import write_pdf
+from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import get_force
+from peel.render.stitch import AreaEntry, ReportContext, render_report
+from peel.render.pdf import write_pdf
 
 root, out, fids = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
 InteractiveShell.instance()  # display() publishes rich outputs only through a shell
@@ -253,7 +253,7 @@ def main() -> int:
 
         all_per_force = None
         if not args.skip_all:
-            from peel.forces import force_ids
+            from peel.inputs.forces import force_ids
 
             n = len(force_ids())
             t_all, peaks["peel build --all (cold)"] = peel_build(["--all"], work / "all")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.areas import GRADES, load_report
+from peel.inputs.areas import GRADES, load_report
 from peel.errors import InputError
 from peel.paths import notebooks_dir
 

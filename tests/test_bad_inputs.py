@@ -29,11 +29,11 @@ from typing import Any
 import pytest
 import yaml
 
-from peel.areas import load_report
-from peel.comparison import compare
-from peel.dataset import check_dataset, load_dataset
-from peel.forces import force_ids
-from peel.inspection import check_params, load_force_inputs
+from peel.inputs.areas import load_report
+from peel.analysis.comparison import compare
+from peel.inputs.dataset import check_dataset, load_dataset
+from peel.inputs.forces import force_ids
+from peel.inputs.inspection import check_params, load_force_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "corpus"

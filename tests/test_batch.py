@@ -20,7 +20,7 @@ DRIVER = '''
 import sys
 from pathlib import Path
 from peel.build import BuildOptions, build
-from peel.forces import get_force
+from peel.inputs.forces import get_force
 
 if __name__ == "__main__":
     root = Path(sys.argv[1])

@@ -13,7 +13,7 @@ import pytest
 from peel import cli
 from peel.build import BuildOptions, build, parse_formats, resolve_forces
 from peel.errors import InputError
-from peel.forces import get_force
+from peel.inputs.forces import get_force
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FORCES = ("metropolitan", "kent", "surrey")

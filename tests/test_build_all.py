@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from peel.areas import load_report
-from peel.forces import force_ids
-from peel.inspection import load_force_inputs
+from peel.inputs.areas import load_report
+from peel.inputs.forces import force_ids
+from peel.inputs.inspection import load_force_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,13 +8,13 @@ import re
 import pytest
 from matplotlib.colors import to_hex
 
-from peel import charts
-from peel.catalogue import Measure
-from peel.comparison import Comparison, ForceValue
-from peel.figures import alt_text, figure_html
-from peel.forces import get_force
-from peel.method import band, band_lines
-from peel.periods import parse_period
+from peel.analysis import charts
+from peel.inputs.catalogue import Measure
+from peel.analysis.comparison import Comparison, ForceValue
+from peel.analysis.figures import alt_text, figure_html
+from peel.inputs.forces import get_force
+from peel.analysis.method import band, band_lines
+from peel.inputs.periods import parse_period
 
 # Six forces compared, one left out on purpose and one that supplied nothing.
 VALUES = {"cumbria": 2.0, "lancashire": 9.0, "merseyside": 10.0, "cheshire": 10.5,

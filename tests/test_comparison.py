@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from peel.comparison import area_comparisons, compare
-from peel.dataset import load_dataset
+from peel.analysis.comparison import area_comparisons, compare
+from peel.inputs.dataset import load_dataset
 from peel.errors import InputError
-from peel.forces import force_ids
-from peel.method import Band, Standard, Trend
+from peel.inputs.forces import force_ids
+from peel.analysis.method import Band, Standard, Trend
 
 FY20, FY21, FY22 = "2020-04-01/2021-03-31", "2021-04-01/2022-03-31", "2022-04-01/2023-03-31"
 

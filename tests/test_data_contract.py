@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from peel.catalogue import load_catalogue
-from peel.dataset import Dataset, DatasetInfo, load_dataset
-from peel.forces import force_ids
-from peel.periods import Period, parse_period
+from peel.inputs.catalogue import load_catalogue
+from peel.inputs.dataset import Dataset, DatasetInfo, load_dataset
+from peel.inputs.forces import force_ids
+from peel.inputs.periods import Period, parse_period
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.comparison import compare
-from peel.dataset import load_dataset
+from peel.analysis.comparison import compare
+from peel.inputs.dataset import load_dataset
 from peel.demo import write_demo
-from peel.forces import force_ids
-from peel.method import Band, Standard, Trend
-from peel.numbers import format_gbp, round_half_up
+from peel.inputs.forces import force_ids
+from peel.analysis.method import Band, Standard, Trend
+from peel.analysis.numbers import format_gbp, round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"

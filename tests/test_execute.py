@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from peel.errors import InputError
-from peel.execute import (
+from peel.build.execute import (
     KernelDiedError,
     NotebookError,
     NotebookTimeoutError,

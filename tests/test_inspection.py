@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.areas import GRADES, NOT_YET_GRADED, load_report
-from peel.demo_inspection import demo_inputs, published_grades
+from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
+from peel.demo.inspection import demo_inputs, published_grades
 from peel.errors import InputError
-from peel.forces import all_forces, force_ids, get_force
-from peel.inspection import (
+from peel.inputs.forces import all_forces, force_ids, get_force
+from peel.inputs.inspection import (
     MAX_TEXT_CHARS,
     ChangeFigure,
     ChangePoint,

@@ -22,13 +22,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peel.areas import load_report
-from peel.comparison import compare
-from peel.dataset import check_dataset, load_dataset
+from peel.inputs.areas import load_report
+from peel.analysis.comparison import compare
+from peel.inputs.dataset import check_dataset, load_dataset
 from peel.errors import InputError, Problem
-from peel.forces import force_ids
-from peel.inspection import check_params, load_force_inputs
-from peel.periods import Period, parse_period
+from peel.inputs.forces import force_ids
+from peel.inputs.inspection import check_params, load_force_inputs
+from peel.inputs.periods import Period, parse_period
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_FILES = ("dataset.yaml", "measures.yaml", "national.csv", "population.csv")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from peel.markup import render_markdown
+from peel.analysis.markup import render_markdown
 
 PAYLOADS = [
     "<script>alert('x')</script>",

@@ -72,7 +72,7 @@ def test_notebook_shape(area):
             assert "  # " in line, f"parameter without a comment: {line}"
     # Thin: the logic is in the package; the notebook only loads and displays.
     code = "\n".join(c.source for c in cells[1:])
-    assert "from peel import present" in code
+    assert "from peel.analysis import present" in code
     assert len(code.splitlines()) <= 20
     for forbidden in ("import pandas", "import matplotlib", "def ", "class ", "for "):
         assert forbidden not in code
@@ -153,7 +153,7 @@ def executed(force_id: str | None) -> dict[str, Run]:
 
 
 def _inspected_areas(force_id: str) -> set[str]:
-    from peel.inspection import load_force_inputs
+    from peel.inputs.inspection import load_force_inputs
     from peel.paths import params_dir
 
     return set(load_force_inputs(params_dir(), force_id).areas)
@@ -212,7 +212,7 @@ def test_notebook_executes(force_id, area):
 @pytest.mark.slow
 def test_area_notebooks_show_every_measure_of_inspected_areas():
     """Each measure of an inspected area is shown once, in a finding or under "How the force compares"."""
-    from peel.catalogue import load_catalogue
+    from peel.inputs.catalogue import load_catalogue
     from peel.paths import data_dir
 
     catalogue = load_catalogue(data_dir() / "measures.yaml")
@@ -227,7 +227,7 @@ def test_area_notebooks_show_every_measure_of_inspected_areas():
 
 @pytest.mark.slow
 def test_city_of_london_is_not_compared_on_rates():
-    from peel.catalogue import load_catalogue
+    from peel.inputs.catalogue import load_catalogue
     from peel.paths import data_dir
 
     catalogue = load_catalogue(data_dir() / "measures.yaml")

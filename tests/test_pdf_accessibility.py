@@ -14,9 +14,9 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from peel.areas import load_report
-from peel.forces import get_force
-from peel.inspection import load_force_inputs
+from peel.inputs.areas import load_report
+from peel.inputs.forces import get_force
+from peel.inputs.inspection import load_force_inputs
 
 pytestmark = pytest.mark.slow  # needs a real build
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from peel.periods import Period, financial_year, month, parse_period
+from peel.inputs.periods import Period, financial_year, month, parse_period
 
 
 def test_parse_financial_year_and_round_trip():

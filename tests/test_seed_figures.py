@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.numbers import decimals_of, format_number
+from peel.analysis.numbers import decimals_of, format_number
 from test_notebooks import AREAS, executed
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-figures.yaml"

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from peel.errors import BuildError
-from peel.forces import all_forces
-from peel.stitch import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
+from peel.inputs.forces import all_forces
+from peel.render.stitch import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
                          sanitize_output)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.catalogue import check_catalogue
+from peel.inputs.catalogue import check_catalogue
 from peel.cli import main
-from peel.dataset import check_dataset
+from peel.inputs.dataset import check_dataset
 from peel.errors import InputError, Problem
-from peel.validate import validate_all
+from peel.inputs.validate import validate_all
 
 REPO = Path(__file__).resolve().parents[1]
 FY22 = "2022-04-01/2023-03-31"

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from peel import wording
-from peel.catalogue import Measure
-from peel.comparison import Comparison, ForceValue
-from peel.forces import get_force
-from peel.method import band, band_lines
-from peel.periods import financial_year, month, parse_period
+from peel.analysis import wording
+from peel.inputs.catalogue import Measure
+from peel.analysis.comparison import Comparison, ForceValue
+from peel.inputs.forces import get_force
+from peel.analysis.method import band, band_lines
+from peel.inputs.periods import financial_year, month, parse_period
 
 # Published figures from the seed report give the expected wording; the other forces are made up
 # around them so that the Met falls where the report says it does.

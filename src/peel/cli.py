@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import PeelError
+from peel import __version__
+from peel.errors import PeelError
 
 
 def _cmd_forces(args: argparse.Namespace) -> int:
-    from .forces import all_forces
+    from peel.inputs.forces import all_forces
 
     width = max(len(f.id) for f in all_forces())
     for f in all_forces():
@@ -25,7 +25,7 @@ def _cmd_forces(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import validate_all
+    from peel.inputs.validate import validate_all
 
     summary = validate_all(data_dir=args.data, params_dir=args.params)  # raises InputError listing all problems
     print(summary)
@@ -33,7 +33,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo import write_demo
+    from peel.demo import write_demo
 
     written = write_demo(data_dir=args.data, params_dir=args.params)
     for p in written:
@@ -42,14 +42,14 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import build_command
+    from peel.build import build_command
 
     return build_command(args)
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
-    from .paths import data_dir, notebooks_dir, outputs_dir, params_dir
+    from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
 
     parser = argparse.ArgumentParser(
         prog="peel",

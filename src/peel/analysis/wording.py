@@ -14,9 +14,9 @@ import re
 import string
 from typing import Any
 
-from .method import Band, Standard, Trend, is_missing
-from .numbers import format_gbp, format_number, format_value
-from .periods import Period
+from peel.analysis.method import Band, Standard, Trend, is_missing
+from peel.analysis.numbers import format_gbp, format_number, format_value
+from peel.inputs.periods import Period
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 

@@ -15,11 +15,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .areas import GRADES, NOT_YET_GRADED, ReportSpec
-from .errors import one_line
-from .files import atomic_write
-from .forces import all_forces
-from .markup import slug
+from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
+from peel.errors import one_line
+from peel.files import atomic_write
+from peel.inputs.forces import all_forces
+from peel.analysis.markup import slug
 
 INDEX_NAME = "index.html"
 
@@ -42,7 +42,7 @@ table.grades-by-force td.reports a { display: block; white-space: nowrap; paddin
 def _report_css() -> str:
     """The report stylesheet when it is available, so the index looks like the reports."""
     try:
-        from .stitch import report_css
+        from peel.render.stitch import report_css
 
         return report_css()[0]
     except Exception:  # the index must still be written when the report stylesheet is missing
@@ -50,7 +50,7 @@ def _report_css() -> str:
 
 
 def _csp(css: str) -> str:
-    from .stitch import content_security_policy, style_hash
+    from peel.render.stitch import content_security_policy, style_hash
 
     return content_security_policy(style_hash(css))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, problem
+from peel.errors import Problem, problem
 
 
 def read_yaml(path: Path, problems: list[Problem], expected: str,

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .catalogue import Measure
-from .dataset import Dataset
-from .forces import all_forces
-from .method import (
+from peel.inputs.catalogue import Measure
+from peel.inputs.dataset import Dataset
+from peel.inputs.forces import all_forces
+from peel.analysis.method import (
     Band,
     Lines,
     MethodError,
@@ -37,7 +37,7 @@ from .method import (
     trend,
     unweighted_mean,
 )
-from .periods import Period
+from peel.inputs.periods import Period
 
 
 def _nan(x: float | None) -> bool:

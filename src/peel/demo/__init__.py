@@ -9,7 +9,7 @@ precision (8.6 stop and searches per 1,000 population, a linked find rate of 24.
 
 The same code always writes the same bytes: a fixed seed, a fixed order of draws and rows, and
 numbers written at fixed precision (whole counts and pounds, values at the catalogue's decimals).
-The per-force inspection inputs (``params/``) come from :func:`peel.demo_inspection.demo_inputs`.
+The per-force inspection inputs (``params/``) come from :func:`peel.demo.inspection.demo_inputs`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .files import atomic_write
-from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
-from .numbers import round_half_up
-from .periods import Period, financial_year, month
+from peel.files import atomic_write
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
+from peel.analysis.numbers import round_half_up
+from peel.inputs.periods import Period, financial_year, month
 
 #: Seed of the generator: the date the Metropolitan Police Service's PEEL 2023–2025 report was published.
 SEED = 20240809
@@ -376,7 +376,7 @@ def dataset_yaml() -> str:
 
 def params_yaml(force_id: str) -> str:
     """The demonstration inspection inputs of one force, as YAML."""
-    from .demo_inspection import demo_inputs
+    from peel.demo.inspection import demo_inputs
 
     force = next(f for f in all_forces() if f.id == force_id)
     head = "# Demonstration inspection inputs written by 'peel demo-data' (see README.md in this folder).\n"

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, Problem, problem
-from .yamlfile import read_yaml
+from peel.errors import InputError, Problem, problem
+from peel.inputs.yamlfile import read_yaml
 
 #: The five-point scale of graded judgments, best first.
 GRADES: tuple[str, ...] = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")

@@ -3,9 +3,9 @@
 The demonstration generator (``peel demo-data``) writes ``params/<force_id>.yaml`` from
 :func:`demo_inputs`. The Metropolitan Police Service gets a complete set: its published grades and
 figures, with findings and a summary written in the project's own words
-(``reference/demo_metropolitan.yaml``). Every other force gets a clearly marked demonstration draft:
+(``demo/metropolitan.yaml``). Every other force gets a clearly marked demonstration draft:
 the areas of a PEEL 2023–2025 inspection, the grades published for it where they are known
-(``reference/published_grades.yaml``) and no findings; graded areas without a known grade are shown
+(``demo/published_grades.yaml``) and no findings; graded areas without a known grade are shown
 as "not yet graded".
 """
 
@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .areas import load_report
-from .forces import Force
-from .paths import REFERENCE_DIR, notebooks_dir
+from peel.inputs.areas import load_report
+from peel.inputs.forces import Force
+from peel.paths import notebooks_dir
 
 #: The inspection the demonstration inputs belong to.
 INSPECTION_NAME = "PEEL 2023–2025"
 
 #: The force with complete demonstration inputs, and where they are kept.
 COMPLETE_FORCE = "metropolitan"
-COMPLETE_INPUTS = REFERENCE_DIR / "demo_metropolitan.yaml"
+HERE = Path(__file__).resolve().parent
+COMPLETE_INPUTS = HERE / "metropolitan.yaml"
 
-PUBLISHED_GRADES = REFERENCE_DIR / "published_grades.yaml"
+PUBLISHED_GRADES = HERE / "published_grades.yaml"
 
 #: Areas of a standard PEEL 2023–2025 inspection: the victim service assessment and eight graded
 #: areas. A force whose published grades include another area (crime data integrity) has it too.

@@ -4,15 +4,15 @@ The build reads like its pipeline:
 
 1. **Check the request and the inputs** before anything runs: force ids (an unknown id or a path such
    as ``../x`` is refused), output formats, the report structure and its notebooks, every notebook's
-   declared parameters, and the data and inspection inputs (:func:`peel.validate.validate_all`).
+   declared parameters, and the data and inspection inputs (:func:`peel.inputs.validate.validate_all`).
 2. **Plan**: for each force and area, compare the hashes of what the executed notebook depends on
    (the notebook, the force's inspection inputs, the data, the package, the environment) with the
    record kept beside the executed notebook. Unchanged areas are reused; a force whose areas were all
    reused and whose report files still match their record is not even re-rendered.
 3. **Run** the forces with work in a pool of worker processes (about one per core). Each worker keeps
-   one warm Jupyter kernel (:class:`peel.execute.WarmKernel`) and builds whole forces: it executes the
+   one warm Jupyter kernel (:class:`peel.build.execute.WarmKernel`) and builds whole forces: it executes the
    areas that need it with papermill, stitches the force's notebooks into the HTML report
-   (:func:`peel.stitch.render_report`), makes the PDF from the same HTML (:func:`peel.pdf.write_pdf`),
+   (:func:`peel.render.stitch.render_report`), makes the PDF from the same HTML (:func:`peel.render.pdf.write_pdf`),
    and writes both to temporary names, renamed into place only when everything for that force worked.
    A failure fails only its force and leaves that force's previous report untouched.
 4. **Record**: ``OUT/build.json`` (:mod:`peel.manifest`), ``OUT/index.html`` (:mod:`peel.site`), and a
@@ -38,11 +38,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .areas import ReportSpec, load_report
-from .errors import BuildError, InputError, Problem, display_path, one_line, problem
-from .forces import Force, get_force
-from .manifest import (
+from peel import __version__
+from peel.inputs.areas import ReportSpec, load_report
+from peel.errors import BuildError, InputError, Problem, display_path, one_line, problem
+from peel.inputs.forces import Force, get_force
+from peel.build.manifest import (
     combined_hash,
     git_commit,
     hash_files,
@@ -50,18 +50,18 @@ from .manifest import (
     sha256_text,
     write_json_atomic,
 )
-from .paths import PACKAGE_DIR
-from .paths import data_dir as default_data_dir
-from .paths import notebooks_dir as default_notebooks_dir
-from .paths import outputs_dir as default_outputs_dir
-from .paths import params_dir as default_params_dir
+from peel.paths import PACKAGE_DIR
+from peel.paths import data_dir as default_data_dir
+from peel.paths import notebooks_dir as default_notebooks_dir
+from peel.paths import outputs_dir as default_outputs_dir
+from peel.paths import params_dir as default_params_dir
 
 FORMATS = ("html", "pdf")
 
-#: Modules that run only after the notebooks (or only in the build process): a change to them cannot
-#: change an executed notebook, so it re-renders reports without re-executing notebooks.
-RENDER_SIDE_MODULES = frozenset({"cli.py", "build.py", "site.py", "manifest.py", "stitch.py", "pdf.py"})
-TEMPLATES_DIRNAME = "templates"
+#: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
+#: executed notebook, so it re-renders reports without re-executing notebooks. Everything else (the
+#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side.
+BUILD_SIDE = frozenset({"build", "render", "demo", "ingest", "cli.py"})
 
 #: Libraries whose version can change what a notebook outputs.
 ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat",
@@ -135,7 +135,7 @@ def resolve_forces(ids: Sequence[str], all_forces: bool) -> tuple[Force, ...]:
     InputError
         For malformed ids (paths such as ``../x``), unknown ids, no ids, or ids with ``--all``.
     """
-    from .forces import all_forces as every_force
+    from peel.inputs.forces import all_forces as every_force
 
     if all_forces and ids:
         raise InputError(problem("--all", "", "give force ids or --all, not both"))
@@ -242,12 +242,14 @@ def _files_under(folder: Path, keep: Any = None) -> list[Path]:
 def package_hashes(package_dir: Path = PACKAGE_DIR) -> tuple[str, str, str]:
     """(execution-side package hash, whole package hash, template hash)."""
     def exec_side(rel: Path) -> bool:
-        return rel.parts[0] != TEMPLATES_DIRNAME and not (len(rel.parts) == 1 and rel.name in RENDER_SIDE_MODULES)
+        return rel.parts[0] not in BUILD_SIDE
+
+    def not_template(rel: Path) -> bool:
+        return rel.parts[:2] != ("render", "templates")
 
     exec_hash = combined_hash(hash_files(_files_under(package_dir, exec_side), package_dir))
-    all_hash = combined_hash(hash_files(_files_under(package_dir, lambda r: r.parts[0] != TEMPLATES_DIRNAME),
-                                        package_dir))
-    tdir = package_dir / TEMPLATES_DIRNAME
+    all_hash = combined_hash(hash_files(_files_under(package_dir, not_template), package_dir))
+    tdir = package_dir / "render" / "templates"
     template_hash = combined_hash(hash_files(_files_under(tdir), tdir)) if tdir.is_dir() else sha256_text("")
     return exec_hash, all_hash, template_hash
 
@@ -301,7 +303,7 @@ class ForcePlan:
     force_name: str
     out: Path
     areas: list[AreaPlan]
-    context: dict[str, Any]  # keyword arguments of peel.stitch.ReportContext
+    context: dict[str, Any]  # keyword arguments of peel.render.stitch.ReportContext
     formats: tuple[str, ...]
     render_components: dict[str, str]
     render: bool
@@ -348,7 +350,7 @@ def _reuse_decision(components: dict[str, str], key_file: Path, executed: Path) 
 
 def _dataset_info(data_dir: Path) -> tuple[bool, str]:
     """(demonstration?, notice) from ``dataset.yaml``; validation has already checked the file."""
-    from .dataset import read_info
+    from peel.inputs.dataset import read_info
 
     info = read_info(data_dir)
     return bool(info.demonstration), (info.notice or "").strip()
@@ -362,7 +364,7 @@ DEMONSTRATION_FINDINGS_NOTICE = ("Demonstration report. The inspection findings 
 def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerprints,
                dataset: tuple[bool, str], commit: str | None) -> ForcePlan:
     """Decide, for one force, which areas to execute and whether to render its report."""
-    from .inspection import load_force_inputs
+    from peel.inputs.inspection import load_force_inputs
 
     inputs = load_force_inputs(opts.params_dir, force.id, report)
     params_file = opts.params_dir / f"{force.id}.yaml"
@@ -467,7 +469,7 @@ def build_force(plan: ForcePlan, kernel: Any) -> dict[str, Any]:
     """
     import nbformat
 
-    from .execute import ExecutionFailure, execute_area
+    from peel.build.execute import ExecutionFailure, execute_area
 
     started = time.monotonic()
     record: dict[str, Any] = {"status": "built", "areas": {}, "grades": plan.grades,
@@ -548,7 +550,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
     """Stitch, make the PDF, then rename both into place (only after both succeeded)."""
-    from .stitch import AreaEntry, ReportContext, render_report
+    from peel.render.stitch import AreaEntry, ReportContext, render_report
 
     ctx_args = dict(plan.context)
     ctx_args["areas"] = tuple(AreaEntry(a, t, g) for a, t, g in ctx_args["areas"])
@@ -562,7 +564,7 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
             tmp.write_text(html, encoding="utf-8")
             temps["report.html"] = tmp
         if "pdf" in plan.formats:
-            from .pdf import write_pdf
+            from peel.render.pdf import write_pdf
 
             tmp = _atomic_target(plan.out / "report.pdf")
             write_pdf(html, tmp, title=context.document_title)
@@ -588,7 +590,7 @@ def _worker_main(worker_id: int, tasks: Any, results: Any, cwd: str, start_kerne
     """A worker process: keep one warm kernel, build the forces it is given, report back."""
     import logging
 
-    from .execute import WarmKernel
+    from peel.build.execute import WarmKernel
 
     def stop(signum: int, frame: Any) -> None:
         # Block further signals (Ctrl-C reaches the worker and the build process sends SIGTERM too), so
@@ -784,7 +786,7 @@ def _validate(opts: BuildOptions, fp: Fingerprints) -> None:
     is recorded (in the output folder) against a hash of both; a rebuild with nothing changed then
     does not pay for it again.
     """
-    from .validate import validate_all
+    from peel.inputs.validate import validate_all
 
     params = hash_files(sorted(p for p in opts.params_dir.glob("*.y*ml") if p.is_file()), opts.params_dir)
     key = sha256_text(json.dumps({
@@ -809,7 +811,7 @@ def _check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:
                 to_check[a.notebook] = a.parameters
     if not to_check:
         return
-    from .execute import check_parameters
+    from peel.build.execute import check_parameters
 
     problems: list[Problem] = []
     for notebook, parameters in to_check.items():
@@ -980,8 +982,8 @@ def _remove_temporaries(folders: Iterable[Path]) -> None:
 def _write_records(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, commit: str | None,
                    dataset: tuple[bool, str], records: dict[str, dict[str, Any]],
                    plans: Sequence[ForcePlan]) -> tuple[Path, Path]:
-    from .manifest import read_manifest, write_manifest
-    from .site import write_index
+    from peel.build.manifest import read_manifest, write_manifest
+    from peel.render.site import write_index
 
     inputs = {
         "data": fp.data,

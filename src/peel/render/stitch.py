@@ -30,9 +30,9 @@ from bs4 import BeautifulSoup, Tag
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbformat import NotebookNode
 
-from .errors import BuildError
-from .markup import slug
-from .wording import force_in_text
+from peel.errors import BuildError
+from peel.analysis.markup import slug
+from peel.analysis.wording import force_in_text
 
 #: Where the report template lives (a folder of nbconvert templates).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from .areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
-from .errors import InputError, Problem, problem
-from .forces import FORCE_ID_PATTERN, Force, get_force
-from .method import (
+from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
+from peel.errors import InputError, Problem, problem
+from peel.inputs.forces import FORCE_ID_PATTERN, Force, get_force
+from peel.analysis.method import (
     budget_gap,
     change_test,
     proportion,
@@ -38,15 +38,15 @@ from .method import (
     sample_estimate,
     shortfall,
 )
-from .numbers import (
+from peel.analysis.numbers import (
     decimals_of,
     format_gbp,
     format_number,
     format_percent,
     format_points,
 )
-from .paths import notebooks_dir
-from .yamlfile import read_yaml as _read_yaml
+from peel.paths import notebooks_dir
+from peel.inputs.yamlfile import read_yaml as _read_yaml
 
 #: Longest text accepted in one field (a finding, a summary, a sentence). A report section longer
 #: than this is almost certainly a paste gone wrong; split real long text into several findings.

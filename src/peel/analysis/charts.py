@@ -31,8 +31,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from .method import Band, is_missing
-from .numbers import format_number, format_value
+from peel.analysis.method import Band, is_missing
+from peel.analysis.numbers import format_number, format_value
 
 #: Figure size: the text width of an A4 page (16 cm) by 10 cm, in inches.
 FIGSIZE_CM = (16.0, 10.0)
@@ -151,7 +151,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
     Parameters
     ----------
     comparison
-        A :class:`peel.comparison.Comparison`: its ``measure`` (catalogue entry), ``rows`` (one
+        A :class:`peel.analysis.comparison.Comparison`: its ``measure`` (catalogue entry), ``rows`` (one
         ``ForceValue`` per force: ``force_id``, ``force_name``, ``value``, ``band``, ``included``),
         ``lines`` (mean and standard deviation of the forces compared, or ``None``) and
         ``england_and_wales`` (the England and Wales figure, or ``None``).

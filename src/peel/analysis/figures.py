@@ -14,11 +14,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .charts import Bar, all_forces_chart, chart_bars, counts, figure_png
-from .markup import escape
-from .method import Band, Standard, is_missing
-from .numbers import format_value
-from .wording import (
+from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
+from peel.analysis.markup import escape
+from peel.analysis.method import Band, Standard, is_missing
+from peel.analysis.numbers import format_value
+from peel.analysis.wording import (
     force_in_text,
     join_names,
     number_words,
@@ -170,7 +170,7 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
     Parameters
     ----------
     comparison
-        The measure compared across forces (:func:`peel.comparison.compare`).
+        The measure compared across forces (:func:`peel.analysis.comparison.compare`).
     force_id
         The report's force, marked on the chart and in the table.
     number

@@ -48,8 +48,8 @@ from jupyter_core.utils import run_sync  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
-from .errors import BuildError, InputError, display_path, problem  # noqa: E402
-from .files import atomic_write
+from peel.errors import BuildError, InputError, display_path, problem  # noqa: E402
+from peel.files import atomic_write
 
 #: Seconds a notebook gets to stop after it is interrupted at its timeout before its kernel is killed.
 INTERRUPT_GRACE = 5.0

@@ -1,7 +1,7 @@
 """``peel validate``: check every input against the data contract before any notebook runs.
 
-Runs :func:`peel.dataset.check_dataset` (which includes :func:`peel.catalogue.check_catalogue`) on the
-national data folder and :func:`peel.inspection.check_params` on the per-force inspection inputs,
+Runs :func:`peel.inputs.dataset.check_dataset` (which includes :func:`peel.inputs.catalogue.check_catalogue`) on the
+national data folder and :func:`peel.inputs.inspection.check_params` on the per-force inspection inputs,
 and reports every problem at once.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem
-from .forces import force_ids
-from .paths import notebooks_dir
+from peel.errors import InputError, Problem
+from peel.inputs.forces import force_ids
+from peel.paths import notebooks_dir
 
 
 def _report(notebooks: Path, problems: list[Problem]) -> Any:
@@ -21,7 +21,7 @@ def _report(notebooks: Path, problems: list[Problem]) -> Any:
     The notebooks themselves are not required here: validation is about the inputs, and a build
     checks that every area's notebook exists.
     """
-    from .areas import load_report
+    from peel.inputs.areas import load_report
 
     try:
         return load_report(notebooks, check_notebooks=False)
@@ -52,7 +52,7 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     InputError
         Listing every problem found in any file.
     """
-    from .dataset import CATALOGUE_FILE, _check_and_read
+    from peel.inputs.dataset import CATALOGUE_FILE, _check_and_read
 
     data_dir, params_dir = Path(data_dir), Path(params_dir)
     problems: list[Problem] = []
@@ -65,7 +65,7 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     else:
         measure_ids = _measure_ids_if_readable(data_dir / CATALOGUE_FILE)
 
-    from .inspection import check_params
+    from peel.inputs.inspection import check_params
 
     if report is not None:
         problems.extend(check_params(params_dir, report, measure_ids, list(force_ids())))

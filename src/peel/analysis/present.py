@@ -27,15 +27,15 @@ from pathlib import Path
 
 from IPython.display import HTML
 
-from . import paths
-from .areas import ReportSpec, load_report
-from .comparison import Comparison, compare
-from .dataset import Dataset, load_dataset
-from .figures import figure_html
-from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, Force, all_forces, get_force
-from .inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
-from .markup import escape, render_markdown, slug
-from .wording import (
+from peel import paths
+from peel.inputs.areas import ReportSpec, load_report
+from peel.analysis.comparison import Comparison, compare
+from peel.inputs.dataset import Dataset, load_dataset
+from peel.analysis.figures import figure_html
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, Force, all_forces, get_force
+from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
+from peel.analysis.markup import escape, render_markdown, slug
+from peel.analysis.wording import (
     force_in_text,
     grade_sentence,
     join_names,

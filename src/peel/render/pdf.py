@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildError
-from .files import atomic_write
+from peel.errors import BuildError
+from peel.files import atomic_write
 
 #: PDF flavour: PDF/UA-1 (tagged PDF 1.7 with the accessibility metadata).
 PDF_VARIANT = "pdf/ua-1"
@@ -116,7 +116,7 @@ def write_pdf(html: str, path: Path, *, title: str, lang: str = "en-GB") -> None
     Parameters
     ----------
     html
-        The report from :func:`peel.stitch.render_report`.
+        The report from :func:`peel.render.stitch.render_report`.
     path
         Where the PDF goes. It is written to a temporary file in the same folder and renamed, so
         a reader never sees half a file and a failure leaves any previous PDF in place.

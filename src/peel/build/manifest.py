@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .files import atomic_write
-from .paths import project_root
+from peel import __version__
+from peel.files import atomic_write
+from peel.paths import project_root
 
 MANIFEST_NAME = "build.json"
 

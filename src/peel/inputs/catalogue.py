@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, problem
-from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
-from .periods import PERIOD_STYLES, Period, parse_period
-from .yamlfile import read_yaml
+from peel.errors import InputError, Problem, problem
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
+from peel.inputs.periods import PERIOD_STYLES, Period, parse_period
+from peel.inputs.yamlfile import read_yaml
 
 #: Units a measure's value can have.
 UNITS = ("per_1000_population", "gbp_per_1000_population", "percent", "count")

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import InputError, problem
-from .paths import REFERENCE_DIR
+from peel.errors import InputError, problem
+from peel.paths import REFERENCE_DIR
 
 FORCES_CSV = REFERENCE_DIR / "forces.csv"
 

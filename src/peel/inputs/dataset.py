@@ -28,12 +28,12 @@ from typing import Any
 
 import pandas as pd
 
-from .catalogue import Measure, check_catalogue, load_catalogue
-from .errors import InputError, Problem, problem
-from .forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
-from .numbers import round_half_up
-from .periods import Period, parse_period
-from .yamlfile import read_yaml
+from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
+from peel.errors import InputError, Problem, problem
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
+from peel.analysis.numbers import round_half_up
+from peel.inputs.periods import Period, parse_period
+from peel.inputs.yamlfile import read_yaml
 
 DATASET_FILE = "dataset.yaml"
 CATALOGUE_FILE = "measures.yaml"
@@ -78,7 +78,7 @@ class Dataset:
     info
         From ``dataset.yaml``.
     catalogue
-        Measure id -> :class:`~peel.catalogue.Measure`, in catalogue order.
+        Measure id -> :class:`~peel.inputs.catalogue.Measure`, in catalogue order.
     national
         One row per force, measure and period of the 43 forces (British Transport Police rows are
         dropped), columns ``force_id, measure, period`` (ISO interval), ``start, end`` (dates),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from .method import is_missing
+from peel.analysis.method import is_missing
 
 #: Written in place of a value that was not supplied.
 NOT_AVAILABLE = "not available"

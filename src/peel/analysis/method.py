@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from statistics import NormalDist
 
-from .errors import MethodError
+from peel.errors import MethodError
 
 #: Two-sided 95% critical value of the normal distribution (1.959964...).
 Z_95 = NormalDist().inv_cdf(0.975)
