@@ -22,8 +22,7 @@ from peel.analysis.method import Band, Standard, Trend
 from peel.analysis.numbers import format_gbp, round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED = yaml.safe_load((SHARED / "reference" / "seed-figures.yaml").read_text(encoding="utf-8"))
+SEED = yaml.safe_load((Path(__file__).resolve().parent / "reference" / "seed-figures.yaml").read_text(encoding="utf-8"))
 
 # The seed's description of each national comparison -> the catalogue's measure id.
 MEASURE_OF = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from reference_text import fingerprint, fingerprints, runs
 
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
 from peel.demo.inspection import demo_inputs, published_grades
@@ -26,9 +27,9 @@ from peel.inputs.inspection import (
 )
 from peel.paths import data_dir, notebooks_dir, project_root
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEED_FIGURES = SHARED / "reference" / "seed-figures.yaml"
-PUBLISHED = SHARED / "reference" / "published-grades.yaml"
+REFERENCE = Path(__file__).resolve().parent / "reference"
+SEED_FIGURES = REFERENCE / "seed-figures.yaml"
+PUBLISHED = REFERENCE / "published-grades.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -519,25 +520,30 @@ def test_met_inputs_are_complete_and_carry_the_published_grades(demo_dir, report
 
 
 def test_met_findings_are_not_copied_from_the_published_report(demo_dir, report):
-    """Our own words: no run of ten words is shared with the published report."""
-    RUN = 10
-    seed_text = (SHARED / "seed" / "peel-2023-25-metropolitan-police-service.txt").read_text(encoding="utf-8")
+    """Our own words: no run of ten words is shared with the published report.
 
-    def words(text):
-        return re.findall(r"[a-z0-9]+", text.lower().replace("’", "'"))
-
-    seed_words = words(seed_text)
-    seed_runs = {tuple(seed_words[i:i + RUN]) for i in range(len(seed_words) - RUN + 1)}
+    The published report's runs are kept as fingerprints (tests/reference/seed-runs.txt), not as prose.
+    """
+    seed_runs = set((REFERENCE / "seed-runs.txt").read_text(encoding="ascii").split())
+    assert len(seed_runs) > 10_000  # the whole report, not an empty file
     met = load_force_inputs(demo_dir, "metropolitan", report)
     texts = [met.summary]
     for area in met.areas.values():
         for f in area.findings + area.causes_of_concern + area.areas_for_improvement:
             texts += [f.heading, f.text] + [fig.sentence() for fig in f.figures]
-    copied = []
-    for text in texts:
-        w = words(text)
-        copied += [" ".join(w[i:i + RUN]) for i in range(len(w) - RUN + 1) if tuple(w[i:i + RUN]) in seed_runs]
+    copied = [" ".join(run) for text in texts for run in runs(text) if fingerprint(run) in seed_runs]
     assert not copied, copied
+
+
+def test_the_copy_check_finds_a_copied_run():
+    """The fingerprint check is live: a text's own runs are found, a run of other words is not."""
+    seed_runs = (REFERENCE / "seed-runs.txt").read_text(encoding="ascii").split()
+    assert all(len(f) == 16 and int(f, 16) >= 0 for f in seed_runs)
+    text = "Thirteen words of a made up finding that we then copy into a report."
+    prints = fingerprints(text)
+    assert len(prints) == len(runs(text)) == 5
+    assert prints <= fingerprints("The report said: " + text)  # a copy inside a longer text is found
+    assert not prints & set(seed_runs)
 
 
 def _money(text: str) -> str:

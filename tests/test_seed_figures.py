@@ -18,7 +18,7 @@ import yaml
 from peel.analysis.numbers import decimals_of, format_number
 from test_notebooks import AREAS, executed
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-figures.yaml"
+SEED = Path(__file__).resolve().parent / "reference" / "seed-figures.yaml"
 SEED_DOC = yaml.safe_load(SEED.read_text(encoding="utf-8"))
 FORCE = SEED_DOC["force"]
 NOTEBOOK_OF = {a["id"]: a["notebook"] for a in AREAS}
