@@ -47,6 +47,15 @@ def notebook(name: str) -> nbformat.NotebookNode:
 # Shape of the source notebooks (fast)
 # ---------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("area", AREAS, ids=[a["id"] for a in AREAS])
+def test_notebook_introduction_names_the_area_measures(area):
+    """The introduction lists the measures the demonstration catalogue places in the area."""
+    catalogue = yaml.safe_load((ROOT / "data" / "measures.yaml").read_text(encoding="utf-8"))["measures"]
+    intro = notebook(area["notebook"]).cells[0].source
+    for measure_id, entry in catalogue.items():
+        assert (f"`{measure_id}`" in intro) == (entry["area"] == area["id"]), measure_id
+
+
 def test_every_area_has_its_notebook_and_nothing_else():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NOTEBOOK_NAMES)
 
@@ -57,8 +66,11 @@ def test_notebook_shape(area):
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert nb.metadata["peel"]["area_id"] == area["id"]
-    cells = nb.cells
-    assert all(c.cell_type == "code" for c in cells), "Markdown cells would reach the report"
+    # A Markdown introduction for the analyst (never in the report), then code cells only.
+    intro, cells = nb.cells[0], nb.cells[1:]
+    assert intro.cell_type == "markdown" and intro.source.startswith(f"# {area['title']}\n")
+    assert "force_id" in intro.source and "ctx.comparison(" in intro.source
+    assert all(c.cell_type == "code" for c in cells)
     assert all(not c.outputs and c.execution_count is None for c in cells), "outputs are never committed"
     tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and tagged[0] is cells[0]

@@ -110,3 +110,12 @@ def test_index_gives_each_force_its_grades_and_says_which_areas_were_not_inspect
     assert cells["Investigating crime"] == published["metropolitan"]["grades"]["investigating_crime"]
     links = [a["href"] for a in row.find_all("a")]
     assert links == ["metropolitan/report.html", "metropolitan/report.pdf"]
+
+
+def test_notebook_introductions_stay_in_the_notebooks(built_reports):
+    """The analyst's Markdown introduction of each notebook never reaches the report."""
+    html = (built_reports / "metropolitan" / "report.html").read_text(encoding="utf-8")
+    executed = sorted((built_reports / "metropolitan" / "notebooks").glob("*.ipynb"))
+    assert executed, "the build kept no executed notebooks"
+    assert "Run it for another force" in executed[0].read_text(encoding="utf-8")
+    assert "Run it for another force" not in html and "This notebook writes the area" not in html
