@@ -8,6 +8,8 @@ same comparison code the reports use.
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -150,7 +152,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    written = write_demo(a / "data", a / "params")
+    written = write_demo(a / "data", a / "params").written
     write_demo(b / "data", b / "params")
     assert _tree(a) == _tree(b)
     assert len(written) == 3 + 43 and all(p.is_file() for p in written)
@@ -169,3 +171,47 @@ def test_generated_numbers_are_written_at_fixed_precision():
         if r["value"]:
             d = cat[r["measure"]].decimals
             assert (len(r["value"].split(".")[1]) == d) if d else ("." not in r["value"]), r
+
+
+def _demo_copy(tmp_path: Path) -> tuple[Path, Path]:
+    data, params = tmp_path / "data", tmp_path / "params"
+    write_demo(data, params)
+    return data, params
+
+
+def _run_demo_data(data: Path, params: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "peel.cli", "demo-data", "--data", str(data), "--params",
+                           str(params), *extra], capture_output=True, text=True, timeout=120)
+
+
+def test_demo_data_refuses_to_overwrite_edits_and_names_the_files(tmp_path):
+    data, params = _demo_copy(tmp_path)
+    # An analyst adds a measure's rows and rewords a finding.
+    with (data / "national.csv").open("a", encoding="utf-8") as f:
+        f.write("kent,my_new_measure,2022-04-01/2023-03-31,1.0,1,\n")
+    kent = params / "kent.yaml"
+    kent.write_text(kent.read_text(encoding="utf-8") + "# my note\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    done = _run_demo_data(data, params)
+    assert done.returncode == 2, done.stderr
+    assert "national.csv" in done.stderr and "kent.yaml" in done.stderr and "--force" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _tree(tmp_path) == before, "nothing may change when the command refuses"
+
+
+def test_demo_data_with_force_replaces_edits(tmp_path):
+    data, params = _demo_copy(tmp_path)
+    pristine = _tree(tmp_path)
+    (params / "kent.yaml").write_text("edited: true\n", encoding="utf-8")
+    done = _run_demo_data(data, params, "--force")
+    assert done.returncode == 0, done.stderr
+    assert "kent.yaml" in done.stdout and "45 files already held" in done.stdout
+    assert _tree(tmp_path) == pristine
+
+
+def test_demo_data_on_unchanged_files_writes_nothing(tmp_path):
+    data, params = _demo_copy(tmp_path)
+    times = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    result = write_demo(data, params)
+    assert result.written == () and len(result.unchanged) == 3 + 43
+    assert times == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}

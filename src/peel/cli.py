@@ -35,9 +35,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from peel.demo import write_demo
 
-    written = write_demo(data_dir=args.data, params_dir=args.params)
-    for p in written:
+    result = write_demo(data_dir=args.data, params_dir=args.params, force=args.force)
+    for p in result.written:
         print(f"wrote {p}")
+    if result.unchanged:
+        print(f"{len(result.unchanged)} files already held the demonstration data and were left as they were")
     return 0
 
 
@@ -74,6 +76,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo-data", help="regenerate the demonstration dataset (deterministic)")
     add_inputs(p)
+    p.add_argument("--force", action="store_true",
+                   help="replace files that differ from the demonstration (your edits are lost)")
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("build", help="build force reports (HTML and PDF)")

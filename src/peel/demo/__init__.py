@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from peel.files import atomic_write
+from peel.files import Written, write_files
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
 from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, financial_year, month
@@ -393,7 +393,7 @@ def demo_files() -> dict[str, str]:
     }
 
 
-def write_demo(data_dir: str | Path, params_dir: str | Path) -> list[Path]:
+def write_demo(data_dir: str | Path, params_dir: str | Path, force: bool = False) -> Written:
     """Write the demonstration dataset and every force's demonstration inspection inputs.
 
     Parameters
@@ -403,19 +403,16 @@ def write_demo(data_dir: str | Path, params_dir: str | Path) -> list[Path]:
         not generated: it is the project's own).
     params_dir
         Receives ``<force_id>.yaml`` for each of the 43 forces.
+    force
+        Replace files that differ from the demonstration (an analyst's edits). Without it, nothing is
+        written when any file differs, and the error names the files.
 
     Returns
     -------
-    list of Path
-        The files written, data files first.
+    Written
+        The files written (data files first) and those that already held the demonstration.
     """
     data_dir, params_dir = Path(data_dir), Path(params_dir)
-    written = []
-    for name, text in demo_files().items():
-        atomic_write(data_dir / name, text)
-        written.append(data_dir / name)
-    for f in force_ids():
-        path = params_dir / f"{f}.yaml"
-        atomic_write(path, params_yaml(f))
-        written.append(path)
-    return written
+    contents: dict[Path, str] = {data_dir / name: text for name, text in demo_files().items()}
+    contents.update({params_dir / f"{f}.yaml": params_yaml(f) for f in force_ids()})
+    return write_files(contents, force=force, what="peel demo-data")
