@@ -215,3 +215,32 @@ def test_demo_data_on_unchanged_files_writes_nothing(tmp_path):
     result = write_demo(data, params)
     assert result.written == () and len(result.unchanged) == 3 + 43
     assert times == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def _scalars(node: yaml.Node):
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+@pytest.mark.parametrize("force_id", ["metropolitan", "kent", "bedfordshire"])
+def test_params_files_are_hand_editable_and_round_trip(force_id):
+    """Text is written as | blocks (paragraphs as typed) or > blocks (long sentences), never as wrapped
+    quoted strings; loading a file and writing it back gives the same bytes."""
+    from peel.inputs.yamlfile import dump_yaml
+
+    text = (REPO / "params" / f"{force_id}.yaml").read_text(encoding="utf-8")
+    head, body = text.split("\n", 1)
+    assert head.startswith("#")
+    assert dump_yaml(yaml.safe_load(body)) == body
+    for node in _scalars(yaml.compose(body)):
+        if "\n" in node.value.rstrip("\n"):
+            assert node.style == "|", node.value[:60]
+        if len(node.value) > 100:
+            assert node.style in ("|", ">"), node.value[:60]

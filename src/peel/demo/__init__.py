@@ -24,6 +24,7 @@ import numpy as np
 import yaml
 
 from peel.files import Written, write_files
+from peel.inputs.yamlfile import dump_yaml
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
 from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, financial_year, month
@@ -380,7 +381,7 @@ def params_yaml(force_id: str) -> str:
 
     force = next(f for f in all_forces() if f.id == force_id)
     head = "# Demonstration inspection inputs written by 'peel demo-data' (see README.md in this folder).\n"
-    return head + yaml.safe_dump(demo_inputs(force), sort_keys=False, allow_unicode=True, width=100)
+    return head + dump_yaml(demo_inputs(force))
 
 
 def demo_files() -> dict[str, str]:

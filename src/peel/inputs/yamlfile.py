@@ -53,3 +53,36 @@ def read_yaml(path: Path, problems: list[Problem], expected: str,
         problems.append(problem(path, "", "not valid YAML: nested too deeply; expected plain keys, "
                                           "values and lists"))
         return None
+
+
+class _ReadableDumper(yaml.SafeDumper):
+    """A dumper whose output a person can edit: text with line breaks as ``|`` blocks."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
+        # Indent list items under their key, as people write them.
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # Paragraphs stay as typed (|); a long sentence is folded (>) at the line width instead of being
+    # quoted and wrapped with blank lines. PyYAML falls back to quotes for text a block cannot hold.
+    style = None
+    if "\n" in text.rstrip("\n"):
+        style = "|"
+    elif len(text) > 80 and text.rstrip("\n") == text.strip():
+        style = ">"
+    elif text.endswith("\n"):
+        style = "|"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ReadableDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any, width: int = 100) -> str:
+    """YAML for a file people edit by hand: keys in the given order, text with line breaks as ``|``
+    blocks, no escapes for non-ASCII characters. Loading the result and dumping it again gives the same
+    text (round-trip stable).
+    """
+    return yaml.dump(data, Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=width,
+                     default_flow_style=False)
