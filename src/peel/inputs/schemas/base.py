@@ -43,17 +43,23 @@ class StrictModel(BaseModel):
 
     #: What the mapping is, in words, for "expected ... (a mapping with keys ...)".
     what: typing.ClassVar[str] = "a mapping"
+    #: What its keys are called in the file's documentation ("key", or "field" in the catalogue).
+    key_word: typing.ClassVar[str] = "key"
 
 
-def fail(message: str, key: str | int | None = None) -> PydanticCustomError:
-    """An error in peel's words, optionally about ``key`` below the current location."""
+Key = str | int | tuple[str | int, ...] | None
+
+
+def fail(message: str, key: Key = None) -> PydanticCustomError:
+    """An error in peel's words, optionally about ``key`` (a key, or a tuple of keys and indices) below the
+    current location."""
     ctx: dict[str, Any] = {"message": message}
     if key is not None:
         ctx["key"] = key
     return PydanticCustomError(PEEL_ERROR, "{message}", ctx)
 
 
-def fail_many(problems: Sequence[tuple[str | int | None, str]]) -> PydanticCustomError:
+def fail_many(problems: Sequence[tuple[Key, str]]) -> PydanticCustomError:
     """Several errors at once, each ``(key below the current location or None, message)``."""
     return PydanticCustomError(PEEL_ERROR, "{message}", {"message": "; ".join(m for _k, m in problems),
                                                          "problems": list(problems)})
@@ -291,14 +297,16 @@ def problems_from(error: ValidationError, file: str | Path, root: type[BaseModel
         kind, ctx = e["type"], e.get("ctx") or {}
         if kind == PEEL_ERROR:
             for key, message in ctx.get("problems") or [(ctx.get("key"), ctx["message"])]:
-                out.append(problem(file, write(path + ([key] if key is not None else [])), message))
+                below = [] if key is None else list(key) if isinstance(key, tuple) else [key]
+                out.append(problem(file, write(path + below), message))
             continue
+        parent = _unwrap(_walk(root, e["loc"][:-1])[1]) if e["loc"] else None
+        word = getattr(parent, "key_word", "key")
         if kind == "extra_forbidden":
-            parent = _walk(root, e["loc"][:-1])[1]
             allowed = _keys(parent)
-            message = f"unknown key{suggest(path[-1], allowed)}: expected one of {', '.join(allowed)}"
+            message = f"unknown {word}{suggest(path[-1], allowed)}: expected one of {', '.join(allowed)}"
         elif kind == "missing":
-            message = f"missing required key '{path[-1]}'"
+            message = f"missing required {word} '{path[-1]}'"
         elif kind in ("model_type", "model_attributes_type", "dataclass_type"):
             model = _unwrap(tp)
             what = getattr(model, "what", "a mapping")
