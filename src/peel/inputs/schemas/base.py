@@ -332,3 +332,44 @@ def problems_from(error: ValidationError, file: str | Path, root: type[BaseModel
             message = f"{e['msg']}, found {describe(e.get('input'))}"
         out.append(problem(file, write(path), message))
     return out
+
+
+# -------------------------------------------------------------------------------------------------
+# Containers that say what they hold
+
+
+def items_of(what: str) -> WrapValidator:
+    """A list (``None``, an empty ``key:``, is an empty list) that says what it holds when it is not one."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise fail(f"expected a list of {what}, found {describe(value)}")
+        return handler(value)
+
+    return WrapValidator(check)
+
+
+def mapping_of(what: str) -> WrapValidator:
+    """A mapping (``None`` is an empty one) that says what it holds when it is not one."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise fail(f"expected a mapping of {what}, found {describe(value)}")
+        return handler(value)
+
+    return WrapValidator(check)
+
+
+def one_mapping(what: str) -> WrapValidator:
+    """A single mapping (such as one figure of a union of kinds) that says what it is when it is not one."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if not isinstance(value, dict):
+            raise fail(f"expected {what}, found {describe(value)}")
+        return handler(value)
+
+    return WrapValidator(check)
