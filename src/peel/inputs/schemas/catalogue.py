@@ -6,7 +6,7 @@ import re
 import string
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
 
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.inputs.periods import parse_period
@@ -88,7 +88,7 @@ def _check_measure_id(value: Any) -> str:
 
 Line = text(300, nonempty=True)
 Sentence = text(2000, nonempty=True)
-ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"type": "string", "pattern": "^[a-z-]+$"})]
+ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"enum": list(force_ids())})]
 MeasureId = Annotated[str, PlainValidator(_check_measure_id),
                       WithJsonSchema({"type": "string", "pattern": MEASURE_ID_PATTERN.pattern})]
 
@@ -106,6 +106,10 @@ class MeasureEntry(StrictModel):
 
     what: ClassVar[str] = "a measure's fields"
     key_word: ClassVar[str] = "field"
+    # what the after-validator checks, said again for editors
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"compare": {"const": "standard"}}, "required": ["compare"]},
+        "then": {"properties": {"standard": {"type": "number"}}, "required": ["standard"]}})
 
     title: Line
     area: Annotated[Line, WrapValidator(_check_area)]

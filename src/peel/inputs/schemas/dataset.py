@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import PlainValidator, WithJsonSchema, model_validator
+from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, text
 
@@ -59,6 +59,9 @@ class DatasetInfoModel(StrictModel):
     """``data/dataset.yaml``."""
 
     what: ClassVar[str] = "the dataset's description"
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"demonstration": {"const": True}}, "required": ["demonstration"]},
+        "then": {"properties": {"notice": {"type": "string", "pattern": "\\S"}}, "required": ["notice"]}})
 
     name: text(300, nonempty=True, what="the dataset's name as text")
     demonstration: Flag

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs import figures as fig
+from peel.inputs.forces import force_ids
 from peel.inputs.schemas.base import (
     Flag,
     StrictModel,
@@ -85,7 +86,16 @@ def _check_name(pattern: re.Pattern[str], example: str) -> Any:
 Published = Annotated[str, PlainValidator(_check_published), WithJsonSchema({"anyOf": [
     {"type": "integer", "minimum": 1900, "maximum": 2100},
     {"type": "string", "pattern": PUBLISHED_PATTERN.pattern}]})]
-ForceId = _check_name(FORCE_ID, "a force id such as 'metropolitan'")
+def _check_force(value: Any) -> str:
+    if not isinstance(value, str) or not FORCE_ID.fullmatch(value):
+        raise fail(f"expected a force id such as 'metropolitan', found {describe(value)}")
+    if value not in force_ids():
+        raise fail(f"unknown force '{value}'{suggest(value, force_ids())}: expected one of the 43 ids listed by "
+                   f"'peel forces'")
+    return value
+
+
+ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"enum": list(force_ids())})]
 AreaId = _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "an area id such as 'police_powers'")
 ValueName = _check_name(VALUE_NAME_PATTERN, "a lower-case name such as 'hours'")
 MeasureId = _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "a measure id from data/measures.yaml")

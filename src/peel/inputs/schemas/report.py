@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
 
 from peel.inputs.schemas.base import Flag, StrictModel, fail, text
 
@@ -40,6 +40,10 @@ class AreaEntry(StrictModel):
     """One area of the report (see :class:`peel.inputs.areas.AreaSpec`)."""
 
     what: ClassVar[str] = "an area"
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"graded": {"const": True}}, "required": ["graded"]},
+        "then": {"properties": {"judgment": {"type": "string"}, "always": {"const": False}},
+                 "required": ["judgment"]}})
 
     id: AreaId
     title: Title

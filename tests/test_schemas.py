@@ -1,0 +1,169 @@
+"""The declared schemas: shipped JSON Schemas are current, shipped inputs satisfy them, and each JSON
+Schema agrees with its pydantic model on the same generated documents (valid and invalid).
+
+JSON Schema cannot say everything the models check (``k`` at most ``n``, a sentence's placeholders,
+a period that parses). The generated documents change keys and types (a key deleted, an unknown key,
+a value of the wrong type or out of range), which both must judge alike; the checks JSON Schema cannot
+express are covered by the bad-input corpus.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from peel.inputs.schemas.export import SCHEMAS, json_schema, schema_path, schema_text
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _plain(x: Any) -> Any:
+    """A YAML document as JSON would hold it (dates as ISO text)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    return x
+
+
+def _load(relative: str) -> Any:
+    return _plain(yaml.safe_load((REPO / relative).read_text(encoding="utf-8")))
+
+
+def _inspection() -> dict[str, Any]:
+    """Inspection inputs with one figure of every kind, each sentence using a placeholder it always has."""
+    fig = [
+        {"kind": "sample_estimate", "k": 265, "n": 280, "what": "records", "period": "2023",
+         "previous": {"period": "2021", "k": 205, "n": 270}, "says": "{percent}"},
+        {"kind": "sample_count", "k": 109, "n": 128, "says": "{k} of {n}"},
+        {"kind": "reported", "values": {"hours": 140000.5}, "says": "no {{braces}} {hours}"},
+        {"kind": "change", "unit": "percent", "from": {"label": "2022", "value": 57}, "to": {"label": "2024",
+                                                                                             "value": 13.4},
+         "says": "{from} to {to}"},
+        {"kind": "derived", "rule": "prudent_reserve", "budget": 4.0e9, "held": 1.0e8, "says": "{low}"},
+        {"kind": "derived", "rule": "budget_gap", "requirement": 4.5e9, "funding": 4.1e9, "says": "{gap}"},
+        {"kind": "derived", "rule": "shortfall", "target": 1000, "achieved": 900, "unit": "count",
+         "says": "{shortfall}"},
+    ]
+    return {"force": "kent", "demonstration": False, "draft": False,
+            "inspection": {"name": "PEEL 2023–2025", "published": "2025-03-01", "inspector": "A. N. Inspector"},
+            "summary": "Better.",
+            "areas": {"victim_service_assessment": None,
+                      "police_powers": {"grade": "Adequate",
+                                        "causes_of_concern": [{"heading": "A concern", "text": "Why."}],
+                                        "areas_for_improvement": [{"heading": "An improvement"}],
+                                        "findings": [{"heading": "A finding", "text": "Text.",
+                                                      "measures": ["stop_search_rate"], "figures": fig}]}}}
+
+
+def _dataset() -> dict[str, Any]:
+    doc = _load("data/dataset.yaml")
+    doc["sources"] = {"ons-mype-2022": {"publisher": "Office for National Statistics", "licence": "OGL v3.0",
+                                        "table": "MYE2", "file": "mye22.xlsx", "sha256": "0" * 64, "rows": 43}}
+    return doc
+
+
+BASES = {"report": lambda: _load("notebooks/report.yaml"), "measures": lambda: _load("data/measures.yaml"),
+         "dataset": _dataset, "inspection": _inspection}
+
+#: Values that are wrong wherever they replace a number, a flag, a list or a mapping (a string replaces only
+#: what is not a string: replacing text by text is a question of meaning, not of form).
+JUNK = [None, True, -1, 1e16, "zzz", [], {}, [{"zzz": 1}], {"zzz": [1]}]
+
+
+def _containers(doc: Any, path: tuple = ()) -> list[tuple]:
+    """Paths of every mapping and list in ``doc``."""
+    out = []
+    if isinstance(doc, (dict, list)):
+        out.append(path)
+        for k, v in (doc.items() if isinstance(doc, dict) else enumerate(doc)):
+            out += _containers(v, path + (k,))
+    return out
+
+
+def _at(doc: Any, path: tuple) -> Any:
+    for k in path:
+        doc = doc[k]
+    return doc
+
+
+@st.composite
+def documents(draw: Any, name: str) -> Any:
+    """A base document with 0 to 3 changes: a key or item deleted, an unknown key added, a value replaced."""
+    doc = copy.deepcopy(BASES[name]())
+    for _ in range(draw(st.integers(0, 3))):
+        paths = _containers(doc)
+        where = _at(doc, draw(st.sampled_from(paths)))
+        keys = list(where) if isinstance(where, dict) else list(range(len(where)))
+        op = draw(st.sampled_from(["delete", "add", "replace", "replace", "none"]))
+        if op == "add" and isinstance(where, dict):
+            where["zzz_unknown"] = copy.deepcopy(draw(st.sampled_from(JUNK)))
+        elif keys and op in ("delete", "replace", "none"):
+            key = draw(st.sampled_from(keys))
+            if op == "delete":
+                del where[key]
+            elif op == "none":
+                where[key] = None
+            else:
+                junk = [j for j in JUNK if not (isinstance(j, str) and isinstance(where[key], str))]
+                where[key] = copy.deepcopy(draw(st.sampled_from(junk)))
+    return doc
+
+
+def test_shipped_schema_files_are_current() -> None:
+    stale = [name for name in SCHEMAS if not schema_path(name).is_file()
+             or schema_path(name).read_text(encoding="utf-8") != schema_text(name)]
+    assert not stale, f"run 'python -m peel.inputs.schemas' to regenerate: {stale}"
+
+
+@pytest.mark.parametrize("name", list(SCHEMAS))
+def test_each_schema_is_valid_json_schema(name: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(json.loads(schema_path(name).read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("name, files", [
+    ("report", ["notebooks/report.yaml"]), ("measures", ["data/measures.yaml"]), ("dataset", ["data/dataset.yaml"]),
+    ("inspection", sorted(str(p.relative_to(REPO)) for p in (REPO / "params").glob("*.yaml"))),
+])
+def test_shipped_inputs_satisfy_their_json_schema(name: str, files: list[str]) -> None:
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path(name).read_text(encoding="utf-8")))
+    assert files
+    for f in files:
+        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(_load(f))]
+        assert not errors, f"{f}: {errors[:3]}"
+
+
+@pytest.mark.parametrize("name", list(SCHEMAS))
+def test_json_schema_and_model_agree(name: str) -> None:
+    model = SCHEMAS[name][0]
+    validator = jsonschema.Draft202012Validator(json_schema(model))
+    verdicts: list[bool] = []
+
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None)
+    @given(documents(name))
+    def agree(doc: Any) -> None:
+        schema_ok = validator.is_valid(doc)
+        try:
+            model.model_validate(doc)
+            model_ok = True
+        except ValidationError:
+            model_ok = False
+        assert schema_ok == model_ok, (f"JSON Schema says {'valid' if schema_ok else 'invalid'}, the model "
+                                       f"{'valid' if model_ok else 'invalid'}:\n{json.dumps(doc)[:3000]}")
+        verdicts.append(model_ok)
+
+    agree()
+    assert len(verdicts) >= 100
+    assert True in verdicts and False in verdicts, "the documents should mix valid and invalid"
