@@ -20,9 +20,10 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from peel.inputs.schemas.export import SCHEMAS, json_schema, schema_path, schema_text
+from peel.inputs.schemas.inspection import Figure
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -167,3 +168,55 @@ def test_json_schema_and_model_agree(name: str) -> None:
     agree()
     assert len(verdicts) >= 100
     assert True in verdicts and False in verdicts, "the documents should mix valid and invalid"
+
+
+# ------------------------------------------------------------------------------------------------
+# Validation is the gate: a figure the schema accepts can be stated
+
+
+AMOUNTS = st.one_of(st.integers(0, 10**15), st.floats(0, 1e15, allow_nan=False), st.just(0.0))
+UNITS = st.sampled_from(["count", "percent", "gbp"])
+
+
+@st.composite
+def figures(draw: Any) -> dict[str, Any]:
+    """Figures of every kind with numbers anywhere in the accepted range (and some the rules refuse)."""
+    def sample() -> tuple[int, int]:
+        n = draw(st.integers(1, 10**15))
+        return draw(st.integers(0, n)), n
+
+    kind = draw(st.sampled_from(["sample_estimate", "sample_count", "reported", "change", "prudent_reserve",
+                                 "budget_gap", "shortfall"]))
+    if kind in ("sample_estimate", "sample_count"):
+        k, n = sample()
+        doc = {"kind": kind, "k": k, "n": n, "says": "{k} {n} {percent}"}
+        if kind == "sample_estimate":
+            doc["says"] += " {ci} {low} {high}"
+            if draw(st.booleans()):
+                pk, pn = sample()
+                doc["previous"] = {"k": pk, "n": pn}
+                doc["says"] += " {previous_percent} {previous_ci} {change} {difference}"
+        return doc
+    if kind == "reported":
+        return {"kind": kind, "values": {"a": draw(AMOUNTS)}, "units": {"a": draw(UNITS)}, "says": "{a}"}
+    if kind == "change":
+        return {"kind": kind, "unit": draw(UNITS), "from": {"label": "2022", "value": draw(AMOUNTS)},
+                "to": {"label": "2024", "value": draw(AMOUNTS)}, "says": "{from} {to} {difference} {direction}"}
+    says = {"prudent_reserve": "{budget} {low} {high} {held}", "budget_gap": "{requirement} {funding} {gap}",
+            "shortfall": "{target} {achieved} {shortfall}"}[kind]
+    keys = {"prudent_reserve": ("budget", "held"), "budget_gap": ("requirement", "funding"),
+            "shortfall": ("target", "achieved")}[kind]
+    return {"kind": "derived", "rule": kind, "says": says, **{k: draw(AMOUNTS) for k in keys}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(figures())
+def test_a_figure_the_schema_accepts_can_be_stated(doc: dict[str, Any]) -> None:
+    try:
+        figure = TypeAdapter(Figure).validate_python(doc).figure()
+    except ValidationError:
+        return  # refused with a message: the bad-input corpus checks the messages
+    sentence = figure.sentence()
+    assert sentence.strip()
+    for word in ("nan", "inf", "None", "{", "}"):
+        assert word not in sentence, (doc, sentence)

@@ -318,9 +318,11 @@ def problems_from(error: ValidationError, file: str | Path, root: type[BaseModel
         elif kind == "union_tag_invalid":
             key = str(ctx.get("discriminator", "")).strip("'")
             tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-            found = ctx.get("tag")
+            given = e.get("input")
+            found = given.get(key) if isinstance(given, dict) and key in given else ctx.get("tag")
+            shown = repr(found) if isinstance(found, str) else describe(found)
             path = path + [key]
-            message = f"{found!r} is not a {key}{suggest(found, tags)}: expected one of {', '.join(tags)}"
+            message = f"{shown} is not a {key}{suggest(found, tags)}: expected one of {', '.join(tags)}"
         elif kind == "union_tag_not_found":
             key = str(ctx.get("discriminator", "")).strip("'")
             path = path + [key]
