@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
 from peel.errors import InputError, Problem, problem
 from peel.inputs.schemas.base import key_path, problems_from
-from peel.inputs.schemas.report import AREA_ID_PATTERN, ReportModel, duplicate_ids
+from peel.inputs.schemas.report import AREA_ID_PATTERN, GradeName, ReportModel, duplicate_ids
 from peel.inputs.yamlfile import read_yaml
 
 #: The five-point scale of graded judgments, best first.
-GRADES: tuple[str, ...] = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")
+GRADES: tuple[str, ...] = get_args(GradeName)
 
 #: Shown in place of a grade for a graded area of a draft that has not been graded yet.
 NOT_YET_GRADED = "not yet graded"

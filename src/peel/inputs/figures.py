@@ -257,7 +257,7 @@ class ChangeFigure(InspectionFigure):
 
 @dataclass(frozen=True, kw_only=True)
 class DerivedFigure(InspectionFigure):
-    """Arithmetic on figures the force reported, by one of :data:`DERIVED_RULES`.
+    """Arithmetic on figures the force reported, by one of three rules.
 
     * ``prudent_reserve`` (``budget``, optional ``held``): ``{budget} {low} {high} {held}``, the
       2 to 3 percent of the annual budget a force would prudently hold as a general reserve;

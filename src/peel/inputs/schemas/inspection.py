@@ -17,6 +17,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs import figures as fig
 from peel.inputs.forces import force_ids
+from peel.inputs.schemas.report import GradeName
 from peel.inputs.schemas.base import (
     Flag,
     StrictModel,
@@ -39,7 +40,6 @@ MAX_TEXT_CHARS = 20_000
 #: Longest heading accepted: headings are one line in the report's contents.
 MAX_HEADING_CHARS = 300
 
-GradeName = Literal["Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate"]
 FigureUnit = Literal["count", "percent", "gbp"]
 FORCE_ID = re.compile(r"^[a-z][a-z-]*[a-z]$")
 VALUE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")

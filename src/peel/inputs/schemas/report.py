@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
 
 from peel.inputs.schemas.base import Flag, StrictModel, fail, text
+
+#: The five-point scale of graded judgments, best first.
+GradeName = Literal["Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate"]
 
 #: Area ids are also keys in the inspection inputs and parts of file names: keep them plain.
 AREA_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
