@@ -220,3 +220,30 @@ def test_a_figure_the_schema_accepts_can_be_stated(doc: dict[str, Any]) -> None:
     assert sentence.strip()
     for word in ("nan", "inf", "None", "{", "}"):
         assert word not in sentence, (doc, sentence)
+
+
+# ------------------------------------------------------------------------------------------------
+# One translation of pydantic's errors for every input
+
+
+@pytest.mark.parametrize("name, container, typo, suggestion", [
+    ("report", ("areas", 3), "notebok", "notebook"),
+    ("measures", ("measures", "stop_search_rate"), "titel", "title"),
+    ("dataset", ("sources", "ons-mype-2022"), "licnse", "licence"),
+    ("inspection", ("areas", "police_powers", "findings", 0, "figures", 0), "previuos", "previous"),
+])
+def test_every_input_names_an_unknown_key_the_same_way(name: str, container: tuple, typo: str,
+                                                       suggestion: str) -> None:
+    from peel.inputs.schemas.base import key_path, problems_from
+
+    model = SCHEMAS[name][0]
+    doc = copy.deepcopy(BASES[name]())
+    _at(doc, container)[typo] = 1
+    with pytest.raises(ValidationError) as e:
+        model.model_validate(doc)
+    problems = problems_from(e.value, f"{name}.yaml", model)
+    where = key_path([*container, typo])
+    word = "field" if name == "measures" else "key"
+    assert [p.where for p in problems] == [where]
+    assert problems[0].message.startswith(f"unknown {word} (did you mean '{suggestion}'?): expected one of ")
+    assert suggestion in problems[0].message.split("expected one of ")[1]

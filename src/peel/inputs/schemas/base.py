@@ -328,8 +328,9 @@ def problems_from(error: ValidationError, file: str | Path, root: type[BaseModel
             path = path + [key]
             message = f"missing required key '{key}'"
         elif kind in ("too_short", "too_long"):
-            message = f"expected {'at least' if kind == 'too_short' else 'at most'} " \
-                      f"{ctx.get('min_length', ctx.get('max_length'))} entries"
+            n = ctx.get("min_length", ctx.get("max_length"))
+            message = f"expected {'at least' if kind == 'too_short' else 'at most'} {n} " \
+                      f"{'entry' if n == 1 else 'entries'}, found {ctx.get('actual_length')}"
         else:  # a check not written in peel's words: still name the key and pydantic's reason
             message = f"{e['msg']}, found {describe(e.get('input'))}"
         out.append(problem(file, write(path), message))
