@@ -134,6 +134,8 @@ class MeasureEntry(StrictModel):
         if self.compare == "standard" and self.standard is None:
             raise fail("compare: standard needs 'standard', the national standard as a number (such as 90)",
                        key="standard")
+        if self.unit == "percent" and self.standard is not None and self.standard > 100:
+            raise fail(f"{self.standard} percent is over 100: expected a percentage from 0 to 100", key="standard")
         return self
 
 
