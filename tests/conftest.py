@@ -1,4 +1,4 @@
-"""Shared fixtures.
+"""Shared fixtures, and the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``).
 
 ``built_reports`` builds real reports once per test session, with the same command a user types,
 for the tests that read finished reports (the browser accessibility test and the PDF tag checks).
@@ -6,11 +6,20 @@ for the tests that read finished reports (the browser accessibility test and the
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: the same examples on every CI run (a failure can be reproduced from the printed blob),
+# fresh ones on a developer's machine. `.ci/run` sets CI=true.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 REPO = Path(__file__).resolve().parents[1]
 

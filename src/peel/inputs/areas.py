@@ -8,27 +8,26 @@ inspection area when the force's inspection inputs (``params/<force>.yaml``) hav
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
+
+from pydantic import ValidationError
 
 from peel.errors import InputError, Problem, problem
+from peel.inputs.schemas.base import key_path, problems_from
+from peel.inputs.schemas.report import AREA_ID_PATTERN, GradeName, ReportModel, duplicate_ids
 from peel.inputs.yamlfile import read_yaml
 
 #: The five-point scale of graded judgments, best first.
-GRADES: tuple[str, ...] = ("Outstanding", "Good", "Adequate", "Requires improvement", "Inadequate")
+GRADES: tuple[str, ...] = get_args(GradeName)
 
 #: Shown in place of a grade for a graded area of a draft that has not been graded yet.
 NOT_YET_GRADED = "not yet graded"
 
 REPORT_FILE = "report.yaml"
 
-#: Area ids are also keys in the inspection inputs and parts of file names: keep them plain.
-AREA_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-
-_REPORT_KEYS = {"title": True, "subtitle": True, "inspectorate": True, "areas": True}  # key -> required
-_AREA_KEYS = {"id": True, "title": True, "judgment": False, "notebook": True, "graded": False, "always": False}
+__all__ = ["AREA_ID_PATTERN", "GRADES", "NOT_YET_GRADED", "AreaSpec", "ReportSpec", "load_report"]
 
 
 @dataclass(frozen=True)
@@ -131,83 +130,24 @@ def _parse_report(folder: Path, check_notebooks: bool, problems: list[Problem]) 
     if len(problems) > before:
         return None
 
-    def bad(where: str, message: str) -> None:
-        problems.append(problem(path, where, message))
+    entries = doc.get("areas") if isinstance(doc, dict) and isinstance(doc.get("areas"), list) else []
 
-    if not isinstance(doc, dict):
-        bad("", "expected a mapping with keys " + ", ".join(_REPORT_KEYS))
+    def place(parts: list[str | int]) -> str:
+        # an area is easier to find by its id; the index still says which entry it is
+        if len(parts) >= 2 and parts[0] == "areas" and isinstance(parts[1], int) and parts[1] < len(entries):
+            raw = entries[parts[1]]
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                rest = key_path(parts[2:])
+                return f"areas[{parts[1]}] ({raw['id']})" + ("" if not rest or rest[0] == "[" else ".") + rest
+        return key_path(parts)
+
+    model = None
+    try:
+        model = ReportModel.model_validate(doc, context={"notebooks": folder if check_notebooks else None})
+    except ValidationError as e:
+        problems.extend(problems_from(e, path, ReportModel, place))
+    problems.extend(problem(path, place(list(parts)), message) for parts, message in duplicate_ids(doc))
+    if problems or model is None:
         return None
-    _check_keys(doc, _REPORT_KEYS, "", bad)
-    texts = {}
-    for key in ("title", "subtitle", "inspectorate"):
-        value = doc.get(key)
-        if key in doc and (not isinstance(value, str) or not value.strip()):
-            bad(key, f"expected non-empty text, found {value!r}")
-        texts[key] = value if isinstance(value, str) else ""
-
-    raw_areas = doc.get("areas")
-    areas: list[AreaSpec] = []
-    if "areas" in doc and (not isinstance(raw_areas, list) or not raw_areas):
-        bad("areas", "expected a non-empty list of areas (id, title, notebook, ...)")
-        raw_areas = []
-    seen: set[str] = set()
-    for i, raw in enumerate(raw_areas or []):
-        where = f"areas[{i}]"
-        if not isinstance(raw, dict):
-            bad(where, f"expected a mapping with keys {', '.join(_AREA_KEYS)}")
-            continue
-        before = len(problems)
-        area_id = raw.get("id")
-        if isinstance(area_id, str):
-            where = f"areas[{i}] ({area_id})"  # the id helps find the entry; the index says which one
-        _check_keys(raw, _AREA_KEYS, where, bad)
-        if "id" in raw:
-            if not isinstance(area_id, str) or not AREA_ID_PATTERN.fullmatch(area_id):
-                bad(f"{where}.id", f"expected a lower-case id such as 'police_powers', found {area_id!r}")
-            elif area_id in seen:
-                bad(f"{where}.id", f"duplicate area id '{area_id}': expected each area once")
-            else:
-                seen.add(area_id)
-        for key in ("title",):
-            if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
-                bad(f"{where}.{key}", f"expected non-empty text, found {raw[key]!r}")
-        flags = {}
-        for key in ("graded", "always"):
-            value = raw.get(key, False)
-            if not isinstance(value, bool):
-                bad(f"{where}.{key}", f"expected true or false, found {value!r}")
-                value = False
-            flags[key] = value
-        if flags["graded"] and flags["always"]:
-            bad(where, "an area cannot be both graded and always: graded areas are inspection areas")
-        judgment = raw.get("judgment")
-        if judgment is not None and (not isinstance(judgment, str) or not judgment.strip()):
-            bad(f"{where}.judgment", f"expected non-empty text, found {judgment!r}")
-        elif judgment is None and flags["graded"]:
-            bad(f"{where}.judgment", "missing: a graded area needs the words its judgment completes, "
-                                     "such as 'investigating crime'")
-        notebook = raw.get("notebook")
-        if "notebook" in raw:
-            if not isinstance(notebook, str) or not notebook.endswith(".ipynb") or Path(notebook).name != notebook:
-                bad(f"{where}.notebook", f"expected a notebook file name such as '03_police_powers.ipynb', "
-                                         f"found {notebook!r}")
-            elif check_notebooks and not (folder / notebook).is_file():
-                bad(f"{where}.notebook", f"notebook '{notebook}' not found: expected it in {folder}")
-        if len(problems) == before:
-            areas.append(AreaSpec(area_id, raw["title"], judgment, notebook, flags["graded"], flags["always"]))
-    if problems:
-        return None
-    return ReportSpec(texts["title"], texts["subtitle"], texts["inspectorate"], areas)
-
-
-def _check_keys(mapping: dict, allowed: dict[str, bool], where: str, bad) -> None:
-    """Report unknown keys (with a suggestion) and missing required ones."""
-    prefix = f"{where}." if where else ""
-    for key in mapping:
-        if key not in allowed:
-            hint = difflib.get_close_matches(str(key), list(allowed), n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            bad(f"{prefix}{key}", f"unknown key{suggestion}: expected one of {', '.join(allowed)}")
-    for key, required in allowed.items():
-        if required and key not in mapping:
-            bad(f"{prefix}{key}", "missing required key")
+    areas = [AreaSpec(a.id, a.title, a.judgment, a.notebook, a.graded, a.always) for a in model.areas]
+    return ReportSpec(model.title, model.subtitle, model.inspectorate, areas)

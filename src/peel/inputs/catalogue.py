@@ -7,33 +7,36 @@ measure by name. :func:`check_catalogue` lists every problem with the file;
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import ValidationError
 
 from peel.errors import InputError, Problem, problem
-from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
-from peel.inputs.periods import PERIOD_STYLES, Period, parse_period
+from peel.inputs.periods import Period, parse_period
+from peel.inputs.schemas.base import problems_from
+from peel.inputs.schemas.catalogue import (  # noqa: F401 - the catalogue's vocabulary, re-exported
+    MEASURE_ID_PATTERN,
+    STATEMENT_FIELDS,
+    CatalogueModel,
+    CompareName,
+    EnglandAndWales,
+    MeasureEntry,
+    NumeratorUnit,
+    UnitName,
+)
 from peel.inputs.yamlfile import read_yaml
 
 #: Units a measure's value can have.
-UNITS = ("per_1000_population", "gbp_per_1000_population", "percent", "count")
+UNITS: tuple[str, ...] = get_args(UnitName)
 #: Units whose value is computed from the numerator and the ONS population.
 POPULATION_UNITS = ("per_1000_population", "gbp_per_1000_population")
-NUMERATOR_UNITS = ("count", "gbp")
-COMPARE = ("band", "standard", "none")
-ENGLAND_AND_WALES = ("pooled", "mean", "none")
-#: Fields a statement may use.
-STATEMENT_FIELDS = ("value", "numerator", "denominator", "period", "force")
-
-REQUIRED = ("title", "area", "unit", "decimals", "period", "source", "figure_title", "compare",
-            "england_and_wales", "statement")
-OPTIONAL = ("numerator_unit", "period_style", "standard", "trend", "latest_month", "exclude", "note")
-
-MEASURE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+NUMERATOR_UNITS: tuple[str, ...] = get_args(NumeratorUnit)
+COMPARE: tuple[str, ...] = get_args(CompareName)
+ENGLAND_AND_WALES: tuple[str, ...] = get_args(EnglandAndWales)
 
 
 @dataclass(frozen=True)
@@ -83,101 +86,12 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     return read_yaml(path, problems, "the measure catalogue (measures.yaml)")
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def statement_fields(text: str) -> list[str]:
     """The ``{placeholders}`` a statement uses, in order (raises ValueError on unbalanced braces)."""
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
-def _check_entry(path: Path, mid: Any, entry: Any, area_ids: Iterable[str] | None) -> list[Problem]:
-    out: list[Problem] = []
-    key = f"measures.{mid}"
-    if not isinstance(mid, str) or not MEASURE_ID_PATTERN.fullmatch(mid):
-        out.append(problem(path, key, "measure id must be lower-case letters, digits and underscores, "
-                                      "starting with a letter (such as stop_search_rate)"))
-    if not isinstance(entry, dict):
-        return out + [problem(path, key, "expected a mapping of the measure's fields (title, area, unit, ...)")]
-    for f in REQUIRED:
-        if f not in entry or entry[f] is None or entry[f] == "":
-            out.append(problem(path, f"{key}.{f}", f"missing required field '{f}'"))
-    for f in entry:
-        if f not in REQUIRED and f not in OPTIONAL:
-            out.append(problem(path, f"{key}.{f}", f"unknown field '{f}': expected one of "
-                                                    f"{', '.join(REQUIRED + OPTIONAL)}"))
-    for f in ("title", "source", "figure_title", "statement", "note"):
-        if f in entry and entry[f] is not None and not isinstance(entry[f], str):
-            out.append(problem(path, f"{key}.{f}", "expected text"))
-    if "unit" in entry and entry["unit"] not in UNITS:
-        out.append(problem(path, f"{key}.unit", f"unknown unit {entry['unit']!r}: expected one of {', '.join(UNITS)}"))
-    nu = entry.get("numerator_unit", "count")
-    if nu not in NUMERATOR_UNITS:
-        out.append(problem(path, f"{key}.numerator_unit",
-                           f"unknown numerator unit {nu!r}: expected one of {', '.join(NUMERATOR_UNITS)}"))
-    if "decimals" in entry and not (isinstance(entry["decimals"], int) and not isinstance(entry["decimals"], bool)
-                                    and 0 <= entry["decimals"] <= 6):
-        out.append(problem(path, f"{key}.decimals", f"expected a whole number from 0 to 6, got {entry['decimals']!r}"))
-    if entry.get("period") not in (None, ""):
-        try:
-            parse_period(str(entry["period"]))
-        except ValueError as e:
-            out.append(problem(path, f"{key}.period", str(e)))
-    if "period_style" in entry and entry["period_style"] not in PERIOD_STYLES:
-        out.append(problem(path, f"{key}.period_style",
-                           f"unknown period style {entry['period_style']!r}: expected one of {', '.join(PERIOD_STYLES)}"))
-    compare = entry.get("compare")
-    if "compare" in entry and compare not in COMPARE:
-        out.append(problem(path, f"{key}.compare", f"unknown comparison {compare!r}: expected one of {', '.join(COMPARE)}"))
-    if compare == "standard" and not _is_number(entry.get("standard")):
-        out.append(problem(path, f"{key}.standard",
-                           "compare: standard needs 'standard', the national standard as a number (such as 90)"))
-    elif "standard" in entry and not _is_number(entry["standard"]):
-        out.append(problem(path, f"{key}.standard", f"expected a number, got {entry['standard']!r}"))
-    if "england_and_wales" in entry and entry["england_and_wales"] not in ENGLAND_AND_WALES:
-        out.append(problem(path, f"{key}.england_and_wales", f"unknown England and Wales figure "
-                           f"{entry['england_and_wales']!r}: expected one of {', '.join(ENGLAND_AND_WALES)}"))
-    if isinstance(entry.get("statement"), str):
-        try:
-            names = statement_fields(entry["statement"])
-        except ValueError as e:
-            out.append(problem(path, f"{key}.statement", f"unbalanced braces ({e}): write fields as {{value}}"))
-        else:
-            for name in names:
-                if name not in STATEMENT_FIELDS:
-                    out.append(problem(path, f"{key}.statement", f"unknown placeholder {{{name}}}: expected one of "
-                                       + ", ".join(f"{{{s}}}" for s in STATEMENT_FIELDS)))
-    if "trend" in entry and not isinstance(entry["trend"], bool):
-        out.append(problem(path, f"{key}.trend", f"expected true or false, got {entry['trend']!r}"))
-    if "latest_month" in entry:
-        lm = entry["latest_month"]
-        d = lm.get("decimals") if isinstance(lm, dict) else None
-        if not isinstance(lm, dict) or set(lm) - {"decimals"} or not isinstance(d, int) or isinstance(d, bool) or d < 0:
-            out.append(problem(path, f"{key}.latest_month", "expected {decimals: N} with N a whole number"))
-    if "exclude" in entry and entry["exclude"] is not None:
-        ex = entry["exclude"]
-        if not isinstance(ex, dict):
-            out.append(problem(path, f"{key}.exclude", "expected a mapping of force id to the reason it is left out"))
-        else:
-            known = set(force_ids())
-            for fid, reason in ex.items():
-                if fid not in known:
-                    why = (" (British Transport Police is never compared; do not list it)"
-                           if fid in EXCLUDED_FROM_ENGLAND_AND_WALES else "")
-                    out.append(problem(path, f"{key}.exclude.{fid}",
-                                       f"unknown force {fid!r}: expected one of the 43 ids listed by 'peel forces'{why}"))
-                if not isinstance(reason, str) or not reason.strip():
-                    out.append(problem(path, f"{key}.exclude.{fid}", "expected the reason the force is left out, as text"))
-    if area_ids is not None and "area" in entry:
-        areas = list(area_ids)
-        if entry["area"] not in areas:
-            out.append(problem(path, f"{key}.area",
-                               f"unknown area {entry['area']!r}: expected one of {', '.join(areas)} (notebooks/report.yaml)"))
-    return out
-
-
-def _entries(path: Path, problems: list[Problem]) -> dict[Any, Any] | None:
+def _validated(path: Path, area_ids: Iterable[str] | None, problems: list[Problem]) -> CatalogueModel | None:
     doc = _read_yaml(path, problems)
     if doc is None and not problems:
         problems.append(problem(path, "", "empty file: expected a 'measures:' mapping"))
@@ -187,10 +101,11 @@ def _entries(path: Path, problems: list[Problem]) -> dict[Any, Any] | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("measures"), dict) or not doc["measures"]:
         problems.append(problem(path, "measures", "expected a top-level 'measures:' mapping of measure id to entry"))
         return None
-    for k in doc:
-        if k != "measures":
-            problems.append(problem(path, str(k), "unknown top-level key: expected only 'measures'"))
-    return doc["measures"]
+    try:
+        return CatalogueModel.model_validate(doc, context={"areas": None if area_ids is None else list(area_ids)})
+    except ValidationError as e:
+        problems.extend(problems_from(e, path, CatalogueModel))
+        return None
 
 
 def check_catalogue(path: str | Path, area_ids: Iterable[str] | None = None) -> list[Problem]:
@@ -208,38 +123,31 @@ def check_catalogue(path: str | Path, area_ids: Iterable[str] | None = None) -> 
     list of Problem
         Empty when the catalogue is usable; each problem names the key (``measures.<id>.<field>``).
     """
-    path = Path(path)
     problems: list[Problem] = []
-    entries = _entries(path, problems)
-    if entries is None:
-        return problems
-    areas = list(area_ids) if area_ids is not None else None
-    for mid, entry in entries.items():
-        problems.extend(_check_entry(path, mid, entry, areas))
+    _validated(Path(path), area_ids, problems)
     return problems
 
 
-def _measure(mid: str, e: dict[str, Any]) -> Measure:
-    lm = e.get("latest_month")
+def _measure(mid: str, e: MeasureEntry) -> Measure:
     return Measure(
         id=mid,
-        title=e["title"].strip(),
-        area=e["area"],
-        unit=e["unit"],
-        decimals=int(e["decimals"]),
-        period=parse_period(str(e["period"])),
-        source=e["source"].strip(),
-        figure_title=e["figure_title"].strip(),
-        compare=e["compare"],
-        england_and_wales=e["england_and_wales"],
-        statement=e["statement"].strip(),
-        numerator_unit=e.get("numerator_unit", "count"),
-        period_style=e.get("period_style"),
-        standard=float(e["standard"]) if _is_number(e.get("standard")) else None,
-        trend=bool(e.get("trend", False)),
-        latest_month_decimals=int(lm["decimals"]) if isinstance(lm, dict) else None,
-        exclude={k: " ".join(str(v).split()) for k, v in (e.get("exclude") or {}).items()},
-        note=" ".join(e["note"].split()) if isinstance(e.get("note"), str) else None,
+        title=e.title.strip(),
+        area=e.area,
+        unit=e.unit,
+        decimals=int(e.decimals),
+        period=parse_period(e.period),
+        source=e.source.strip(),
+        figure_title=e.figure_title.strip(),
+        compare=e.compare,
+        england_and_wales=e.england_and_wales,
+        statement=e.statement.strip(),
+        numerator_unit=e.numerator_unit,
+        period_style=e.period_style,
+        standard=float(e.standard) if e.standard is not None else None,
+        trend=e.trend,
+        latest_month_decimals=int(e.latest_month.decimals) if e.latest_month is not None else None,
+        exclude={k: " ".join(v.split()) for k, v in (e.exclude or {}).items()},
+        note=" ".join(e.note.split()) if e.note is not None else None,
     )
 
 
@@ -251,10 +159,8 @@ def load_catalogue(path: str | Path, area_ids: Iterable[str] | None = None) -> d
     InputError
         Listing every problem :func:`check_catalogue` finds.
     """
-    path = Path(path)
-    problems = check_catalogue(path, area_ids)
-    if problems:
-        raise InputError(problems)
-    entries = _entries(path, [])
-    assert entries is not None  # checked above
-    return {mid: _measure(mid, e) for mid, e in entries.items()}
+    problems: list[Problem] = []
+    model = _validated(Path(path), area_ids, problems)
+    if problems or model is None:
+        raise InputError(problems or [problem(path, "", "could not be read")])
+    return {mid: _measure(mid, e) for mid, e in model.measures.items()}

@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.errors import InputError, Problem, problem
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, parse_period
+from peel.inputs.schemas.base import MAX_NUMBER, problems_from
+from peel.inputs.schemas.dataset import DatasetInfoModel, Source
 from peel.inputs.yamlfile import read_yaml
 
 DATASET_FILE = "dataset.yaml"
@@ -60,11 +63,14 @@ class DatasetInfo:
         True when the figures are (partly) synthetic; every output then shows ``notice``.
     notice
         Text shown prominently on every output ("" when there is nothing to say).
+    sources
+        Source id -> where that table of figures came from (publisher, licence, file, SHA-256, ...).
     """
 
     name: str
     demonstration: bool
     notice: str
+    sources: dict[str, Source] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -150,14 +156,30 @@ class Dataset:
 # Reading and checking
 
 
+class NumberOutOfRange(ValueError):
+    """A plain number too large to be a count, an amount or a population (``1e400`` reads as infinity)."""
+
+
 def _number(text: str) -> float | None:
-    """A cell as a number; ``None`` when empty; ValueError when it is not a plain number."""
+    """A cell as a number; ``None`` when empty; ValueError when it is not a plain number, NumberOutOfRange
+    when it is beyond :data:`~peel.inputs.schemas.base.MAX_NUMBER` (so ``1e400`` is refused here rather
+    than becoming an infinite rate, or a figure the force "did not supply")."""
     t = text.strip()
     if t == "":
         return None
     if not _NUMBER.fullmatch(t):
         raise ValueError(t)
-    return float(t)
+    x = float(t)
+    if not math.isfinite(x) or abs(x) > MAX_NUMBER:
+        raise NumberOutOfRange(f"is out of range: expected a number of at most {MAX_NUMBER:g} in size")
+    return x
+
+
+def _not_a_number(cell: str, error: ValueError) -> str:
+    """The message for a cell :func:`_number` refused."""
+    if isinstance(error, NumberOutOfRange):
+        return f"{cell!r} {error}"
+    return f"{cell!r} is not a number: {NUMBER_EXPECTED}"
 
 
 def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]] | None:
@@ -251,25 +273,13 @@ def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
     doc = read_yaml(path, problems, "name, demonstration (true or false) and notice")
     if len(problems) > before:
         return None
-    if not isinstance(doc, dict):
-        problems.append(problem(path, "", "expected a mapping with name, demonstration and notice"))
+    try:
+        model = DatasetInfoModel.model_validate(doc)
+    except ValidationError as e:
+        problems.extend(problems_from(e, path, DatasetInfoModel))
         return None
-    n = len(problems)
-    for k in doc:
-        if k not in ("name", "demonstration", "notice"):
-            problems.append(problem(path, str(k), "unknown key: expected only name, demonstration and notice"))
-    name, demo, notice = doc.get("name"), doc.get("demonstration"), doc.get("notice")
-    if not isinstance(name, str) or not name.strip():
-        problems.append(problem(path, "name", "missing: expected the dataset's name as text"))
-    if not isinstance(demo, bool):
-        problems.append(problem(path, "demonstration", f"expected true or false, got {demo!r}"))
-    if notice is not None and not isinstance(notice, str):
-        problems.append(problem(path, "notice", "expected text"))
-    elif demo is True and not (notice or "").strip():
-        problems.append(problem(path, "notice", "demonstration data need a notice saying which figures are synthetic"))
-    if len(problems) > n:
-        return None
-    return DatasetInfo(name.strip(), demo, " ".join((notice or "").split()))
+    return DatasetInfo(model.name.strip(), model.demonstration, " ".join((model.notice or "").split()),
+                       dict(model.sources or {}))
 
 
 def _read_population(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
@@ -305,9 +315,8 @@ def _read_population(path: Path, problems: list[Problem]) -> pd.DataFrame | None
                 problems.append(problem(path, where, f"column population: {r['population']} is not positive: "
                                                      "expected the number of residents"))
                 ok = False
-        except ValueError:
-            problems.append(problem(path, where, f"column population: {r['population']!r} is not a number: "
-                                                 f"{NUMBER_EXPECTED}"))
+        except ValueError as e:
+            problems.append(problem(path, where, f"column population: {_not_a_number(r['population'], e)}"))
             ok = False
         if fid and year is not None:
             if (fid, year) in seen:
@@ -361,8 +370,8 @@ def _read_national(path: Path, catalogue: dict[str, Measure] | None, population:
         for col in ("value", "numerator", "denominator"):
             try:
                 nums[col] = _number(r[col])
-            except ValueError:
-                problems.append(problem(path, where, f"column {col}: {r[col]!r} is not a number: {NUMBER_EXPECTED}"))
+            except ValueError as e:
+                problems.append(problem(path, where, f"column {col}: {_not_a_number(r[col], e)}"))
                 nums[col] = None
                 continue
             if nums[col] is not None and nums[col] < 0:

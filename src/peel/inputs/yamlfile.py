@@ -15,8 +15,25 @@ import yaml
 from peel.errors import Problem, problem
 
 
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a date that does not exist (``2023-02-30``) is kept as text.
+
+    PyYAML would raise a bare ValueError for it; as text, the file's schema names the key and the day.
+    """
+
+
+def _construct_timestamp(loader: SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def read_yaml(path: Path, problems: list[Problem], expected: str,
-              loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
+              loader: type[yaml.SafeLoader] = SafeLoader) -> Any:
     """Parse ``path``; on failure append a problem and return ``None``.
 
     Parameters

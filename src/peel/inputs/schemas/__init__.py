@@ -1,0 +1,1 @@
+"""Declared schemas of peel's input files (pydantic models), and their JSON Schemas for editors."""

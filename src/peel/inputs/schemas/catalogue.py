@@ -1,0 +1,147 @@
+"""The schema of ``data/measures.yaml``: the measure catalogue (field meanings are in the file's header)."""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
+
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
+from peel.inputs.periods import parse_period
+from peel.inputs.schemas.base import Flag, StrictModel, choice, describe, fail, number, suggest, text
+
+UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", "count"]
+NumeratorUnit = Literal["count", "gbp"]
+CompareName = Literal["band", "standard", "none"]
+EnglandAndWales = Literal["pooled", "mean", "none"]
+PeriodStyle = Literal["year_ending", "financial_year", "month", "range"]
+
+#: Fields a statement may use.
+STATEMENT_FIELDS = ("value", "numerator", "denominator", "period", "force")
+MEASURE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def template_problem(template: str, fields: tuple[str, ...] | list[str]) -> str | None:
+    """What is wrong with a sentence's ``{placeholders}`` (unbalanced braces, a format such as ``{value:.2f}``,
+    an unknown name), or ``None``. Numbers are written by peel at their published precision, so a format
+    or conversion could only contradict it."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        return f"unbalanced braces ({e}): write fields as {{value}} and a literal brace as {{{{ or }}}}"
+    for _lit, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if spec or conversion:
+            return (f"placeholder {{{name}}} has a format ('{spec or '!' + conversion}'): expected a plain "
+                    f"{{{name}}}; numbers are written at their published precision")
+        if name not in fields:
+            return (f"unknown placeholder {{{name}}}{suggest(name, fields)}: expected one of "
+                    + ", ".join(f"{{{s}}}" for s in fields))
+    return None
+
+
+def _check_statement(value: Any, handler: Any) -> str:
+    value = handler(value)
+    bad = template_problem(value, STATEMENT_FIELDS)
+    if bad:
+        raise fail(bad)
+    return value
+
+
+def _check_period(value: Any, handler: Any) -> str:
+    value = handler(value)
+    try:
+        parse_period(value)
+    except ValueError as e:
+        raise fail(str(e)) from None
+    return value
+
+
+def _check_area(value: Any, handler: Any, info: ValidationInfo) -> str:
+    value = handler(value)
+    areas = (info.context or {}).get("areas")
+    if areas is not None and value not in areas:
+        raise fail(f"unknown area {value!r}{suggest(value, areas)}: expected one of {', '.join(areas)} "
+                   f"(notebooks/report.yaml)")
+    return value
+
+
+def _check_force(value: Any) -> str:
+    known = force_ids()
+    if value not in known:
+        why = (" (British Transport Police is never compared; do not list it)"
+               if value in EXCLUDED_FROM_ENGLAND_AND_WALES else "")
+        raise fail(f"unknown force {value!r}{suggest(value, known)}: expected one of the 43 ids listed by "
+                   f"'peel forces'{why}")
+    return value
+
+
+def _check_measure_id(value: Any) -> str:
+    if not isinstance(value, str) or not MEASURE_ID_PATTERN.fullmatch(value):
+        raise fail(f"measure id must be lower-case letters, digits and underscores, starting with a letter "
+                   f"(such as stop_search_rate), found {describe(value)}")
+    return value
+
+
+Line = text(300, nonempty=True)
+Sentence = text(2000, nonempty=True)
+ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"enum": list(force_ids())})]
+MeasureId = Annotated[str, PlainValidator(_check_measure_id),
+                      WithJsonSchema({"type": "string", "pattern": MEASURE_ID_PATTERN.pattern})]
+
+
+class LatestMonth(StrictModel):
+    """Also state the latest single month, at this many decimals."""
+
+    what: ClassVar[str] = "the latest month's precision"
+
+    decimals: number(whole=True, maximum=6)
+
+
+class MeasureEntry(StrictModel):
+    """One catalogue entry."""
+
+    what: ClassVar[str] = "a measure's fields"
+    key_word: ClassVar[str] = "field"
+    # what the after-validator checks, said again for editors
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"compare": {"const": "standard"}}, "required": ["compare"]},
+        "then": {"properties": {"standard": {"type": "number"}}, "required": ["standard"]}})
+
+    title: Line
+    area: Annotated[Line, WrapValidator(_check_area)]
+    unit: choice(UnitName, "unknown unit {found}")
+    decimals: number(whole=True, maximum=6)
+    period: Annotated[Line, WrapValidator(_check_period)]
+    source: Sentence
+    figure_title: Line
+    compare: choice(CompareName, "unknown comparison {found}")
+    england_and_wales: choice(EnglandAndWales, "unknown England and Wales figure {found}")
+    statement: Annotated[Sentence, WrapValidator(_check_statement)]
+    numerator_unit: choice(NumeratorUnit, "unknown numerator unit {found}") = "count"
+    period_style: choice(PeriodStyle, "unknown period style {found}") | None = None
+    standard: number() | None = None
+    trend: Flag = False
+    latest_month: LatestMonth | None = None
+    exclude: dict[ForceId, Sentence] | None = None
+    note: text(2000) | None = None
+
+    @model_validator(mode="after")
+    def _standard_for_compare(self) -> MeasureEntry:
+        if self.compare == "standard" and self.standard is None:
+            raise fail("compare: standard needs 'standard', the national standard as a number (such as 90)",
+                       key="standard")
+        if self.unit == "percent" and self.standard is not None and self.standard > 100:
+            raise fail(f"{self.standard} percent is over 100: expected a percentage from 0 to 100", key="standard")
+        return self
+
+
+class CatalogueModel(StrictModel):
+    """``data/measures.yaml``."""
+
+    what: ClassVar[str] = "the measure catalogue"
+
+    measures: Annotated[dict[MeasureId, MeasureEntry], Field(min_length=1)]

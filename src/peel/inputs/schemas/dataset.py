@@ -1,0 +1,76 @@
+"""The schema of ``data/dataset.yaml``: the dataset's name, whether it is demonstration data, its
+notice, and where each table of figures came from (``sources``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar
+
+from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
+
+from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, text
+
+#: Ids of sources: they are keys in dataset.yaml and may be quoted in national.csv.
+SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+Line = text(1000, nonempty=True)
+
+
+def _check_sha256(value: Any) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise fail(f"expected the file's SHA-256 as 64 lower-case hexadecimal digits, found {describe(value)}")
+    return value
+
+
+Sha256 = Annotated[str, PlainValidator(_check_sha256), WithJsonSchema({"type": "string", "pattern": _SHA256.pattern})]
+
+
+class Source(StrictModel):
+    """Where one table of figures came from: enough to fetch the same file again and check it."""
+
+    what: ClassVar[str] = "a source"
+
+    publisher: Line
+    licence: Line
+    table: Line | None = None
+    publication: Line | None = None
+    file: Line | None = None
+    sha256: Sha256 | None = None
+    sheet: Line | None = None
+    attribution: Line | None = None
+    layout: Line | None = None
+    via: Line | None = None
+    rows: number(whole=True) | None = None
+
+
+def _check_source_id(value: Any) -> str:
+    if not isinstance(value, str) or not SOURCE_ID_PATTERN.fullmatch(value):
+        raise fail(f"expected a source id of lower-case letters, digits, '.', '-' and '_' (such as ons-mype-2022), "
+                   f"found {describe(value)}")
+    return value
+
+
+SourceId = Annotated[str, PlainValidator(_check_source_id),
+                     WithJsonSchema({"type": "string", "pattern": SOURCE_ID_PATTERN.pattern})]
+
+
+class DatasetInfoModel(StrictModel):
+    """``data/dataset.yaml``."""
+
+    what: ClassVar[str] = "the dataset's description"
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"demonstration": {"const": True}}, "required": ["demonstration"]},
+        "then": {"properties": {"notice": {"type": "string", "pattern": "\\S"}}, "required": ["notice"]}})
+
+    name: text(300, nonempty=True, what="the dataset's name as text")
+    demonstration: Flag
+    notice: text(5000) | None = None
+    sources: dict[SourceId, Source] | None = None
+
+    @model_validator(mode="after")
+    def _notice_for_demonstration(self) -> DatasetInfoModel:
+        # the notice is what tells a reader the figures are synthetic: demonstration data cannot go without it
+        if self.demonstration and not (self.notice or "").strip():
+            raise fail("demonstration data need a notice saying which figures are synthetic", key="notice")
+        return self
