@@ -20,7 +20,7 @@ import yaml
 
 from peel.errors import BuildError
 from peel.inputs.forces import all_forces
-from peel.render.stitch import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
+from peel.render.page import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
                          sanitize_output)
 
 REPO = Path(__file__).resolve().parents[1]
