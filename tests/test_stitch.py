@@ -1,4 +1,4 @@
-"""Tests of peel.stitch: executed notebooks in, one self-contained, accessible HTML report out.
+"""Tests of peel.render.page: executed notebooks in, one self-contained, accessible HTML report out.
 
 The notebooks here are synthetic (built with nbformat) but shaped like the real ones: HTML outputs
 with the area heading, a grade, findings, SVG charts with their data tables and figure references,

@@ -93,11 +93,6 @@ def render_markdown(text: str | None, heading_level: int = 4) -> str:
     return cleaned.strip()
 
 
-def escape(text: object) -> str:
-    """Plain text (a force name, a figure sentence) escaped for HTML text and attribute values."""
-    return html.escape(str(text), quote=True)
-
-
 def slug(text: str) -> str:
     """Lower-case words joined by hyphens, for ids and classes ("Requires improvement" -> "requires-improvement")."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
