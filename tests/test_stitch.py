@@ -20,8 +20,8 @@ import yaml
 
 from peel.errors import BuildError
 from peel.inputs.forces import all_forces
-from peel.render.page import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
-                         sanitize_output)
+from peel.render.page import AreaEntry, ReportContext, render_report, report_css, report_exporter
+from peel.render.policies import sanitize_output
 
 REPO = Path(__file__).resolve().parents[1]
 

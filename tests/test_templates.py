@@ -16,8 +16,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "peel"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 #: An f-string whose text starts an HTML element or closes one (``f"<p>{x}</p>"``).
-_TAG = re.compile(r"^\s*</?(%s|html|head|meta|title|style|body|main|nav|header|footer|link|script)\b"
-                  % "|".join(sorted(ALLOWED_TAGS, key=len, reverse=True)))
+_TAG_NAMES = "|".join(sorted({*ALLOWED_TAGS, "html", "head", "meta", "title", "style", "body", "main", "nav",
+                               "header", "footer", "link", "script"}, key=len, reverse=True))
+_TAG = re.compile(r"^\s*</?(" + _TAG_NAMES + r")\b")
 
 
 def test_parts_escape_their_values():
@@ -75,3 +76,26 @@ def test_the_fstring_check_finds_html():
     tree_hits = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.JoinedStr)
                  and _TAG.match("".join(v.value for v in n.values if isinstance(v, ast.Constant)))]
     assert len(tree_hits) == 1
+
+
+def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
+    from peel.inputs.areas import load_report
+    from peel.render.index import render_index
+
+    report = load_report(Path(__file__).resolve().parents[1] / "notebooks", check_notebooks=False)
+    (tmp_path / "gwent").mkdir()
+    (tmp_path / "gwent" / "report.html").write_text("x", encoding="utf-8")
+    records = {
+        "gwent": {"status": "failed", "grades": {"police_powers": "Good"},
+                  "files": {"report.html": "x", "report.pdf": "y"},
+                  "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE}},
+    }
+    html = render_index(report, records, tmp_path, demonstration=True, notice=HOSTILE)
+    assert "<script" not in html and "<img" not in html
+    assert ("<li><strong>Gwent Police</strong> (area police_powers, cell 3): ValueError: &lt;script&gt;"
+            in html)
+    assert "The previous report was kept.</li>" in html
+    assert '<a href="gwent/report.html">Gwent Police report (HTML)</a>' in html
+    assert "gwent/report.pdf" not in html  # in the record but not on disk
+    assert '<td class="grade-good">Good</td>' in html
+    assert html.startswith("<!DOCTYPE html>\n") and html.endswith("</html>\n")

@@ -15,7 +15,8 @@ report leaves the area out.
 
 The HTML is semantic and carries classes only: no ``style`` attributes and no scripts, because the
 published report forbids both with its content security policy. Headings follow the report's
-outline: ``h2`` for an area, ``h3`` for a finding or a section, ``h4`` below.
+outline: ``h2`` for an area, ``h3`` for a finding or a section, ``h4`` below. It comes from the
+macros in ``templates/macros.html.j2`` (see :mod:`peel.analysis.templating`), which escape every value.
 """
 
 from __future__ import annotations

@@ -34,10 +34,7 @@ from peel.analysis.markup import slug
 from peel.analysis.wording import force_in_text
 from peel.errors import BuildError
 from peel.render.assemble import TEMPLATE_IDS, Assembly, area_html, area_id, report_outputs
-from peel.render.policies import content_security_policy, sanitize_output, style_hash
-
-__all__ = ["AreaEntry", "ReportContext", "render_report", "report_css", "report_exporter", "sanitize_output",
-           "page_environment", "CSS_PATH", "TEMPLATES_DIR"]
+from peel.render.policies import content_security_policy, style_hash
 
 #: Where the templates live: ``page/`` (the layout, the report page, the index) and ``peel_report/``
 #: (the nbconvert template that renders the areas).
