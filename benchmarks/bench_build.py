@@ -115,7 +115,7 @@ def naive_force(force_id: str, work: Path) -> float:
         "from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info\n"
         "from peel.inputs.areas import load_report\n"
         "from peel.inputs.forces import get_force\n"
-        "from peel.render.stitch import AreaEntry, ReportContext, render_report\n"
+        "from peel.render.page import AreaEntry, ReportContext, render_report\n"
         "from peel.render.pdf import write_pdf\n"
         f"root = Path({str(ROOT)!r}); out = Path({str(out)!r}); fid = {force_id!r}\n"
         "report = load_report(root / 'notebooks')\n"
@@ -153,7 +153,7 @@ from peel.inputs.areas import load_report
 from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import get_force
-from peel.render.stitch import AreaEntry, ReportContext, render_report
+from peel.render.page import AreaEntry, ReportContext, render_report
 from peel.render.pdf import write_pdf
 
 root, out, fids = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]

@@ -1,7 +1,9 @@
 """Shared fixtures, and the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``).
 
 ``built_reports`` builds real reports once per test session, with the same command a user types,
-for the tests that read finished reports (the browser accessibility test and the PDF tag checks).
+for the tests that read finished reports (the browser accessibility test, the PDF tag checks and
+the golden snapshots). ``--update-golden`` rewrites the golden snapshots in ``tests/golden/``
+instead of comparing with them (see ``test_golden.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,21 @@ REPO = Path(__file__).resolve().parents[1]
 #: The forces whose reports are built once per session: the Met (the report we reproduce) and a
 #: Welsh force with a measure that is not available, so both kinds of page are checked.
 BUILT_FORCES = ("metropolitan", "gwent")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden snapshots in tests/golden/ from this build instead of comparing with them",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when pytest was given ``--update-golden``."""
+    return bool(request.config.getoption("--update-golden"))
 
 
 @pytest.fixture(scope="session")

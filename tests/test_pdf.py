@@ -18,7 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from peel.errors import BuildError
 from peel.render.pdf import write_pdf
-from peel.render.stitch import render_report
+from peel.render.page import render_report
 from test_stitch import NOTICE, synthetic_report
 
 pytestmark = pytest.mark.slow  # prints whole reports

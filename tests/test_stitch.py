@@ -1,4 +1,4 @@
-"""Tests of peel.stitch: executed notebooks in, one self-contained, accessible HTML report out.
+"""Tests of peel.render.page: executed notebooks in, one self-contained, accessible HTML report out.
 
 The notebooks here are synthetic (built with nbformat) but shaped like the real ones: HTML outputs
 with the area heading, a grade, findings, SVG charts with their data tables and figure references,
@@ -20,8 +20,8 @@ import yaml
 
 from peel.errors import BuildError
 from peel.inputs.forces import all_forces
-from peel.render.stitch import (AreaEntry, ReportContext, render_report, report_css, report_exporter,
-                         sanitize_output)
+from peel.render.page import AreaEntry, ReportContext, render_report, report_css, report_exporter
+from peel.render.policies import sanitize_output
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -180,7 +180,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         fig = Figure(figsize=(FIGSIZE_CM[0] * CM, FIGSIZE_CM[1] * CM), dpi=200, layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(len(bars)))
-        for x, b in zip(xs, bars):
+        for x, b in zip(xs, bars, strict=True):
             style = _STYLE[b.kind]
             patch = ax.bar(
                 x, b.value, width=0.78, color=style["color"], hatch=style["hatch"],
@@ -209,7 +209,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
             ax.axhline(standard, color=RED, linestyle=(0, (5, 2)), linewidth=1.2, zorder=3, gid="standard-line")
             handles.append(Line2D([], [], color=RED, linestyle=(0, (5, 2)), linewidth=1.2,
                                   label=f"Expected standard: {format_value(standard, unit, decimals_for(standard))}"))
-            handles.append(Patch(facecolor=LIGHT_BLUE, edgecolor=DARK_BLUE, hatch=HATCH_BELOW, label=LEGEND_BELOW_STANDARD))
+            handles.append(Patch(facecolor=LIGHT_BLUE, edgecolor=DARK_BLUE, hatch=HATCH_BELOW,
+                                 label=LEGEND_BELOW_STANDARD))
             handles.append(Patch(facecolor=GREY, edgecolor=GREY, label=LEGEND_MEETS))
         elif lines is not None:
             for y, gid in ((lines.upper, "sd-line-upper"), (lines.lower, "sd-line-lower")):
@@ -231,7 +232,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
                         zorder=5, gid="england-and-wales-label")
             handles.append(Line2D([], [], color=BLACK, linewidth=1.0, label=ew_text))
 
-        for x, b in zip(xs, bars):
+        for x, b in zip(xs, bars, strict=True):
             if b.is_force:
                 handles.append(Patch(facecolor=WHITE, edgecolor=BLACK, linewidth=1.6,
                                      label=f"{b.label} (this report's force), outlined"))
@@ -248,7 +249,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
                 )
 
         ax.set_xticks(xs, [b.label for b in bars], rotation=90, fontsize=6)
-        for tick, b in zip(ax.get_xticklabels(), bars):
+        for tick, b in zip(ax.get_xticklabels(), bars, strict=True):
             if b.is_force:
                 tick.set_fontweight("bold")
         ax.tick_params(axis="x", length=0, pad=2)

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from peel.inputs.catalogue import Measure
-from peel.inputs.dataset import Dataset
-from peel.inputs.forces import all_forces
 from peel.analysis.method import (
     Band,
     Lines,
@@ -37,6 +34,9 @@ from peel.analysis.method import (
     trend,
     unweighted_mean,
 )
+from peel.inputs.catalogue import Measure
+from peel.inputs.dataset import Dataset
+from peel.inputs.forces import all_forces
 from peel.inputs.periods import Period
 
 
@@ -174,7 +174,7 @@ class Comparison:
         if self.measure.compare == "standard" and self.measure.standard is not None and not _nan(r.value):
             std = against_standard(r.value, self.measure.standard)
         series = self._history.get(force_id, ())
-        hist = [(p, v) for p, v in zip(self.history_periods, series) if not _nan(v)]
+        hist = [(p, v) for p, v in zip(self.history_periods, series, strict=False) if not _nan(v)]
         tr = trend(list(series)) if self.measure.trend else None
         return ForceResult(
             value=r.value, band=r.band, standard=std, rank=rank, n_compared=len(compared),
@@ -198,7 +198,7 @@ def _england_and_wales(m: Measure, rows: pd.DataFrame, included: list[bool]) -> 
     if m.england_and_wales == "none" or not have.any():
         return None
     if m.england_and_wales == "mean":
-        vals = [v for v, inc in zip(rows["value"], included) if inc]
+        vals = [v for v, inc in zip(rows["value"], included, strict=True) if inc]
         return unweighted_mean(vals) if vals else None
     # pooled: every force that supplied data, excluded ones too (only missing forces drop out).
     sub = rows[have]
@@ -216,18 +216,18 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     m = dataset.measure(measure_id)
     rows = dataset.rows(measure_id, m.period)
     forces = all_forces()
-    included = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"])]
-    compared_values = [float(v) for v, inc in zip(rows["value"], included) if inc]
+    included = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"], strict=True)]
+    compared_values = [float(v) for v, inc in zip(rows["value"], included, strict=True) if inc]
     lines = band_lines(compared_values) if m.compare == "band" and len(compared_values) >= 2 else None
     out = []
-    for f, inc, (_, r) in zip(forces, included, rows.iterrows()):
+    for f, inc, (_, r) in zip(forces, included, rows.iterrows(), strict=True):
         out.append(ForceValue(
             force_id=f.id, force_name=f.name, value=float(r["value"]), numerator=float(r["numerator"]),
             denominator=float(r["denominator"]), band=band(float(r["value"]), lines) if inc and lines else None,
             included=inc, excluded_reason=m.exclude.get(f.id),
         ))
     ew = _england_and_wales(m, rows, included)
-    missing = tuple(f.id for f, v in zip(forces, rows["value"]) if _nan(v))
+    missing = tuple(f.id for f, v in zip(forces, rows["value"], strict=True) if _nan(v))
 
     all_periods = dataset.periods(measure_id)
     hist_periods = tuple(p for p in all_periods
@@ -236,7 +236,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     history: dict[str, tuple[float, ...]] = {}
     if hist_periods:
         frame = pd.concat([dataset.values(measure_id, p) for p in hist_periods], axis=1)
-        history = {fid: tuple(float(v) for v in vals) for fid, vals in zip(frame.index, frame.to_numpy())}
+        history = {fid: tuple(float(v) for v in vals) for fid, vals in zip(frame.index, frame.to_numpy(), strict=True)}
     latest: dict[str, tuple[Period, float] | None] = {}
     if m.latest_month_decimals is not None:
         months = [p for p in all_periods if p.is_whole_months and p.months == 1 and p.end <= m.period.end]

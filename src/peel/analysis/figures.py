@@ -1,6 +1,7 @@
 """A numbered figure in HTML: the all-forces chart with its caption, alt text, source, notes and data.
 
-The markup is part of the contract with the report stitcher, which renumbers figures in document
+The HTML comes from the ``figure`` and ``data_table`` macros in ``templates/macros.html.j2``. The
+markup is part of the contract with the report stitcher, which renumbers figures in document
 order across the whole report: keep ``<span class="figure-number">Figure N</span>`` in the caption
 and ``<span class="figure-ref">figure N</span>`` in the data summary exactly as they are.
 
@@ -15,9 +16,9 @@ import base64
 from typing import Any
 
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
-from peel.analysis.markup import escape
 from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.numbers import format_value
+from peel.analysis.templating import part
 from peel.analysis.wording import (
     force_in_text,
     join_names,
@@ -58,7 +59,8 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
     else:
         where = ""
         if m.compare == "standard" and result.standard is not None:
-            where = ", below the expected standard" if result.standard is Standard.BELOW else ", meeting the expected standard"
+            below = result.standard is Standard.BELOW
+            where = ", below the expected standard" if below else ", meeting the expected standard"
         elif result.band is not None:
             where = f", {result.band.words}" + (" England and Wales" if result.band is Band.WITHIN else "")
         rank = f", ranked {result.rank} of {result.n_compared}" if result.rank else ""
@@ -98,20 +100,34 @@ def _band_words(comparison: Any, row: Any) -> str:
 
 
 def _notes(comparison: Any) -> list[str]:
+    """The notes under a chart, as plain text: the measure's note, forces left out, forces without data."""
     m = comparison.measure
     notes = []
     if getattr(m, "note", None):
-        notes.append(escape(m.note))
+        notes.append(str(m.note))
     names = {r.force_id: r.force_name for r in comparison.rows}
     for fid, reason in comparison.excluded.items():
         if fid in names:
             # The catalogue's reason names the force itself, so the note only says what was done.
-            notes.append(f"Not shown or included in the lines: {escape(names[fid])}. {escape(reason)}")
+            notes.append(f"Not shown or included in the lines: {names[fid]}. {reason}")
     missing = [names[f] for f in comparison.missing if f in names]
     if missing:
-        notes.append(f"Not available: {escape(join_names(missing))} did not supply data for this period, "
+        notes.append(f"Not available: {join_names(missing)} did not supply data for this period, "
                      "so {} not shown or included in any figure.".format("they are" if len(missing) > 1 else "it is"))
     return notes
+
+
+def _reading(comparison: Any) -> str | None:
+    """The sentence above the data table that explains the standard or the dotted lines."""
+    m = comparison.measure
+    if m.compare == "standard" and m.standard is not None:
+        return f"The expected standard is {value_with_unit(m.standard, m, decimals=0)}."
+    if comparison.lines is not None:
+        ln = comparison.lines
+        return (f"The dotted lines are at {value_with_unit(ln.lower, m)} and {value_with_unit(ln.upper, m)}: "
+                f"one standard deviation ({value_with_unit(ln.sd, m)}) either side of the average of the "
+                f"{number_words(ln.n)} forces compared ({value_with_unit(ln.mean, m)}).")
+    return None
 
 
 def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None) -> str:
@@ -128,39 +144,21 @@ def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | No
     order += [r.force_id for r in comparison.rows if r.force_id not in order]
     unit_head = {"percent": "Percent", "per_1000_population": "Per 1,000 population",
                  "gbp_per_1000_population": "£ per 1,000 population"}.get(m.unit, "Value")
-    compare_head = "Against the standard" if m.compare == "standard" else "Compared with other forces"
-    lines = []
-    for fid in order:
-        r = by_id[fid]
-        mine = fid == force_id
-        name = escape(r.force_name) + (" <strong>(this report)</strong>" if mine else "")
-        cls = ' class="this-force"' if mine else ""
-        lines.append(f'<tr{cls}><th scope="row">{name}</th>'
-                     f'<td class="number">{escape(format_value(r.value, m.unit, m.decimals))}</td>'
-                     f"<td>{escape(_band_words(comparison, r))}</td></tr>")
+    rows = [
+        {"name": by_id[fid].force_name, "this_force": fid == force_id,
+         "value": format_value(by_id[fid].value, m.unit, m.decimals),
+         "compared": _band_words(comparison, by_id[fid])}
+        for fid in order
+    ]
     ew = comparison.england_and_wales
+    england_and_wales = None
     if ew is not None and not is_missing(ew):
-        kind = "average of forces" if m.england_and_wales == "mean" else "all forces"
-        lines.append(f'<tr class="england-and-wales"><th scope="row">England and Wales ({kind})</th>'
-                     f'<td class="number">{escape(format_value(ew, m.unit, m.decimals))}</td><td></td></tr>')
-    extra = ""
-    if m.compare == "standard" and m.standard is not None:
-        extra = f"<p>The expected standard is {escape(value_with_unit(m.standard, m, decimals=0))}.</p>"
-    elif comparison.lines is not None:
-        ln = comparison.lines
-        extra = (f"<p>The dotted lines are at {escape(value_with_unit(ln.lower, m))} and "
-                 f"{escape(value_with_unit(ln.upper, m))}: one standard deviation "
-                 f"({escape(value_with_unit(ln.sd, m))}) either side of the average of the "
-                 f"{escape(number_words(ln.n))} forces compared ({escape(value_with_unit(ln.mean, m))}).</p>")
-    period = escape(_period(comparison))
-    return (
-        f'<details class="figure-data"><summary>Data for <span class="figure-ref">figure {number}</span>: '
-        f"{escape(m.title)}, by force</summary>"
-        f"{extra}"
-        f'<table class="figure-table"><caption>{escape(m.title)}, {period}, by force</caption>'
-        f'<thead><tr><th scope="col">Force</th><th scope="col">{escape(unit_head)}</th>'
-        f'<th scope="col">{escape(compare_head)}</th></tr></thead>'
-        f"<tbody>{''.join(lines)}</tbody></table></details>"
+        england_and_wales = {"kind": "average of forces" if m.england_and_wales == "mean" else "all forces",
+                             "value": format_value(ew, m.unit, m.decimals)}
+    return part(
+        "data_table", number=number, title=m.title, period=_period(comparison), unit_head=unit_head,
+        compare_head="Against the standard" if m.compare == "standard" else "Compared with other forces",
+        rows=rows, england_and_wales=england_and_wales, reading=_reading(comparison),
     )
 
 
@@ -188,16 +186,9 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
     # PNG at 200 dpi prints crisply and lays out about three times faster in the PDF than the
     # same chart as SVG with its text drawn as paths (measured: 4 s against 13 s for a Met report).
     png = figure_png(fig, dpi=200)
-    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    notes = "".join(f'<p class="note">{n}</p>' for n in _notes(comparison))
-    return (
-        f'<figure class="chart" id="figure-{escape(m.id)}">'
-        f'<figcaption><span class="figure-number">Figure {number}</span>: {escape(m.figure_title)}, '
-        f"{escape(_period(comparison))}</figcaption>"
-        f'<img src="{uri}" alt="{escape(alt_text(comparison, force_id, bars))}" width="{IMG_WIDTH}" '
-        f'height="{IMG_HEIGHT}">'
-        f'<p class="source">Source: {escape(m.source)}</p>'
-        f"{notes}"
-        f"{data_table(comparison, force_id, number, bars)}"
-        f"</figure>"
+    return part(
+        "figure", measure_id=m.id, number=number, title=m.figure_title, period=_period(comparison),
+        src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        alt=alt_text(comparison, force_id, bars), width=IMG_WIDTH, height=IMG_HEIGHT, source=m.source,
+        notes=_notes(comparison), table_html=data_table(comparison, force_id, number, bars),
     )

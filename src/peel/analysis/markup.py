@@ -48,7 +48,8 @@ def _shift_headings(rendered: str, top_level: int) -> str:
 
     def repl(m: re.Match[str]) -> str:
         level = min(_DEEPEST, int(m.group(2)) + top_level - 1)
-        return f"<{m.group(1)}h{level}{m.group(3) or ''}>"
+        # Only the tag's level changes: the slash and the attributes are the match's own text.
+        return m.expand(r"<\1h" + str(level) + r"\3>")
 
     return _HEADING_RE.sub(repl, rendered)
 
@@ -92,13 +93,8 @@ def render_markdown(text: str | None, heading_level: int = 4) -> str:
     return cleaned.strip()
 
 
-def escape(text: object) -> str:
-    """Plain text (a force name, a figure sentence) escaped for HTML text and attribute values."""
-    return html.escape(str(text), quote=True)
-
-
 def slug(text: str) -> str:
-    """Lower-case words joined by hyphens, for ids and class names ("Requires improvement" -> "requires-improvement")."""
+    """Lower-case words joined by hyphens, for ids and classes ("Requires improvement" -> "requires-improvement")."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 

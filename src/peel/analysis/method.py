@@ -101,7 +101,7 @@ def pooled(numerators: Sequence[float | None], denominators: Sequence[float | No
     """
     if len(numerators) != len(denominators):
         raise MethodError("pooled: numerators and denominators differ in length")
-    pairs = [(n, d) for n, d in zip(numerators, denominators) if not is_missing(n) and not is_missing(d)]
+    pairs = [(n, d) for n, d in zip(numerators, denominators, strict=True) if not is_missing(n) and not is_missing(d)]
     if not pairs:
         raise MethodError("pooled: no force supplied both a numerator and a denominator")
     num = sum(_finite((n for n, _ in pairs), "pooled numerator"))

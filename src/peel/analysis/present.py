@@ -15,7 +15,8 @@ report leaves the area out.
 
 The HTML is semantic and carries classes only: no ``style`` attributes and no scripts, because the
 published report forbids both with its content security policy. Headings follow the report's
-outline: ``h2`` for an area, ``h3`` for a finding or a section, ``h4`` below.
+outline: ``h2`` for an area, ``h3`` for a finding or a section, ``h4`` below. It comes from the
+macros in ``templates/macros.html.j2`` (see :mod:`peel.analysis.templating`), which escape every value.
 """
 
 from __future__ import annotations
@@ -26,23 +27,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from IPython.display import HTML
+from markupsafe import Markup
 
 from peel import paths
-from peel.inputs.areas import ReportSpec, load_report
+from peel.analysis.about import about_the_data_html
 from peel.analysis.comparison import Comparison, compare
-from peel.inputs.dataset import Dataset, load_dataset
 from peel.analysis.figures import figure_html
-from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, Force, all_forces, get_force
-from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
-from peel.analysis.markup import escape, render_markdown, slug
+from peel.analysis.markup import render_markdown, slug
+from peel.analysis.templating import join, part, sanitised
 from peel.analysis.wording import (
     force_in_text,
     grade_sentence,
-    join_names,
     measure_sentences,
     number_words,
     sentence_case,
 )
+from peel.inputs.areas import ReportSpec, load_report
+from peel.inputs.dataset import Dataset, load_dataset
+from peel.inputs.forces import Force, get_force
+from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
 
 #: What the demonstration banner says when the dataset's own notice is empty.
 DEFAULT_DEMO_NOTICE = (
@@ -143,8 +146,8 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
     return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
-def _html(parts: Iterable[str]) -> HTML:
-    return HTML("\n".join(p for p in parts if p))
+def _html(parts: Iterable[str | None]) -> HTML:
+    return HTML(join(parts))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,13 +164,11 @@ def demo_banner_html(ctx: ReportContext) -> str:
     """The demonstration notice as HTML ("" when neither the data nor the inputs are for demonstration)."""
     if not ctx.demonstration:
         return ""
-    notice = _notice(ctx)
     extra = ""
     if ctx.inputs.demonstration:
         extra = (" The inspection findings and grades in this report were written for the demonstration "
                  "and are not an inspection of the force.")
-    return (f'<div class="demo-banner" role="note"><p><strong>Demonstration data.</strong> '
-            f"{escape(notice)}{escape(extra)}</p></div>")
+    return part("demo_banner", notice=_notice(ctx), extra=extra)
 
 
 def demo_banner(ctx: ReportContext) -> HTML | None:
@@ -180,9 +181,7 @@ def draft_notice_html(ctx: ReportContext) -> str:
     """The draft notice as HTML ("" for a finished report)."""
     if not ctx.inputs.draft:
         return ""
-    return ('<div class="draft-notice" role="note"><p><strong>Draft.</strong> '
-            f"This report on {escape(ctx.force_text)} is a draft: the inspection findings are not complete "
-            "and areas without a grade have not yet been graded.</p></div>")
+    return part("draft_notice", force=ctx.force_text)
 
 
 def draft_notice(ctx: ReportContext) -> HTML | None:
@@ -197,7 +196,7 @@ def draft_notice(ctx: ReportContext) -> HTML | None:
 
 def grade_badge_html(grade: str) -> str:
     """``<p class="grade grade-adequate">Adequate</p>``: the grade in words (its colour is only a cue)."""
-    return f'<p class="grade grade-{slug(grade)}">{escape(grade)}</p>'
+    return part("grade_badge", grade=grade, grade_slug=slug(grade))
 
 
 def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -211,29 +210,23 @@ def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
     inputs = ctx.area_inputs(area_id)
     if inputs is None and not spec.always:
         return None
-    parts = [f'<h2 class="area-title" id="{escape(area_id)}-title">{escape(spec.title)}</h2>']
+    values: dict[str, str | None] = {"status": None}
     if spec.graded and inputs is not None:
         if inputs.grade:
-            parts.append(grade_badge_html(inputs.grade))
-            parts.append(f'<p class="grade-sentence">{escape(grade_sentence(ctx.force.name, inputs.grade, spec.judgment or spec.title.lower()))}</p>')
+            values = {"status": "graded", "grade": inputs.grade, "grade_slug": slug(inputs.grade),
+                      "sentence": grade_sentence(ctx.force.name, inputs.grade, spec.judgment or spec.title.lower())}
         else:
-            parts.append('<p class="grade grade-not-yet-graded">Not yet graded</p>')
+            values = {"status": "not-yet-graded"}
     elif inputs is not None and not spec.graded and not spec.always:
-        parts.append('<p class="grade grade-ungraded">Not graded</p>')
-    return _html(parts)
+        values = {"status": "ungraded"}
+    return HTML(part("area_header", area_id=area_id, title=spec.title, **values))
 
 
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
     if not notes:
         return ""
-    heading_id = f"{area_id}-{slug(title)}"
-    items = []
-    for i, n in enumerate(notes, start=1):
-        items.append(f'<section class="{cls}" aria-labelledby="{heading_id}-{i}">'
-                     f'<h4 id="{heading_id}-{i}">{escape(n.heading)}</h4>'
-                     f"{render_markdown(n.text, heading_level=5)}</section>")
-    return (f'<section class="{cls}-list" aria-labelledby="{heading_id}">'
-            f'<h3 id="{heading_id}">{escape(title)}</h3>{"".join(items)}</section>')
+    return part("note_list", heading_id=f"{area_id}-{slug(title)}", title=title, cls=cls,
+                notes=[(n.heading, sanitised(render_markdown(n.text, heading_level=5))) for n in notes])
 
 
 def concerns_and_improvements(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -260,15 +253,12 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     """
     comparison = ctx.comparison(measure_id)
     m = comparison.measure
-    parts = []
-    if heading_level is not None:
-        parts.append(f'<h{heading_level} id="{escape(measure_id)}-measure">{escape(m.title)}</h{heading_level}>')
-    sentences = measure_sentences(comparison, ctx.force.id)
-    parts.append(f'<p class="measure-statement">{escape(" ".join(sentences))}</p>')
+    figure = None
     if any(not _missing(r.value) for r in comparison.rows if r.included):
-        parts.append(figure_html(comparison, ctx.force.id, ctx.next_figure()))
+        figure = figure_html(comparison, ctx.force.id, ctx.next_figure())
     ctx._shown.add(measure_id)
-    return "\n".join(parts)
+    return part("measure", measure_id=measure_id, title=m.title, heading_level=heading_level,
+                statement=" ".join(measure_sentences(comparison, ctx.force.id)), figure_html=figure)
 
 
 def _missing(x: float | None) -> bool:
@@ -277,16 +267,12 @@ def _missing(x: float | None) -> bool:
 
 def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding) -> str:
     """One finding: its heading (h3), the inspectors' text, their figures, then any national measures."""
-    fid = f"{area_id}-finding-{index}"
-    parts = [f'<section class="finding" aria-labelledby="{fid}"><h3 id="{fid}">{escape(finding.heading)}</h3>',
-             render_markdown(finding.text, heading_level=4)]
-    for figure in finding.figures:
-        parts.append(f'<p class="inspection-figure">{escape(figure.sentence())}</p>')
-    for mid in finding.measures:
-        if mid in ctx.dataset.catalogue:
-            parts.append(measure_html(ctx, mid))
-    parts.append("</section>")
-    return "\n".join(p for p in parts if p)
+    return part(
+        "finding", finding_id=f"{area_id}-finding-{index}", heading=finding.heading,
+        text_html=sanitised(render_markdown(finding.text, heading_level=4)),
+        figures=[figure.sentence() for figure in finding.figures],
+        measures=[measure_html(ctx, mid) for mid in finding.measures if mid in ctx.dataset.catalogue],
+    )
 
 
 def findings(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -309,12 +295,8 @@ def how_the_force_compares(ctx: ReportContext, area_id: str) -> HTML | None:
     rest = [mid for mid in ctx.area_measures(area_id) if mid not in placed]
     if not rest:
         return None
-    hid = f"{area_id}-how-the-force-compares"
-    parts = [f'<section class="how-the-force-compares" aria-labelledby="{hid}">',
-             f'<h3 id="{hid}">How the force compares</h3>']
-    parts += [measure_html(ctx, mid, heading_level=4) for mid in rest]
-    parts.append("</section>")
-    return _html(parts)
+    return HTML(part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
+                     measures=[measure_html(ctx, mid, heading_level=4) for mid in rest]))
 
 
 def area(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -323,7 +305,8 @@ def area(ctx: ReportContext, area_id: str) -> HTML | None:
         return None
     pieces = [area_header(ctx, area_id), concerns_and_improvements(ctx, area_id), findings(ctx, area_id),
               how_the_force_compares(ctx, area_id)]
-    return _html(p.data for p in pieces if p is not None)
+    # Each piece's data is HTML made by the templates above.
+    return _html(Markup(p.data) for p in pieces if p is not None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,53 +320,44 @@ def judgments_table_html(ctx: ReportContext) -> str:
         inputs = ctx.area_inputs(spec.id)
         if inputs is None or spec.always:
             continue
-        if spec.graded:
-            grade = inputs.grade or "Not yet graded"
-        else:
-            grade = "Not graded"
-        link = f'<a href="#{escape(spec.id)}-title">{escape(spec.title)}</a>'
-        rows.append(f'<tr><th scope="row">{link}</th><td>{grade_badge_html(grade)}</td></tr>')
-    return (f'<table class="judgments"><caption>Our judgments on {escape(ctx.force_text)}</caption>'
-            '<thead><tr><th scope="col">Area of policing</th><th scope="col">Judgment</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+        grade = (inputs.grade or "Not yet graded") if spec.graded else "Not graded"
+        rows.append({"area_id": spec.id, "title": spec.title, "grade": grade, "grade_slug": slug(grade)})
+    return part("judgments_table", force=ctx.force_text, rows=rows)
+
+
+def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:
+    """ "Our inspection assessed how good ... is in n areas of policing. We make graded judgments in ..." """
+    n, g = number_words(len(inspected)), number_words(len(graded))
+    done = [s for s in graded if (ctx.area_inputs(s.id) or _NO_AREA).grade]
+    count = (f"Our inspection assessed how good {ctx.force_text} is in {n} "
+             f"area{'s' if len(inspected) != 1 else ''} of policing. ")
+    if len(done) == len(graded):
+        count += f"We make graded judgments in {g} of these {n}, as follows."
+    elif not done:
+        count += (f"When the inspection is complete we will make graded judgments in {g} of these {n}; "
+                  "none has been graded yet.")
+    else:
+        count += (f"We make graded judgments in {g} of these {n}; {number_words(len(done))} "
+                  f"{'has' if len(done) == 1 else 'have'} been graded so far.")
+    return sentence_case(count)
 
 
 def overview(ctx: ReportContext) -> HTML:
     """The overall summary: notices, the judgments table, how many areas were graded, and the summary."""
-    spec = ctx.report.area("overview")
     inspected = [s for s in ctx.report.areas if not s.always and ctx.area_inputs(s.id) is not None]
     graded = [s for s in inspected if s.graded]
-    ungraded = [s for s in inspected if not s.graded]
-    force = ctx.force_text
-    parts = [f'<h2 class="area-title" id="overview-title">{escape(spec.title)}</h2>',
-             demo_banner_html(ctx), draft_notice_html(ctx),
-             '<h3 id="overview-judgments">Our judgments</h3>']
-    if inspected:
-        n, g = number_words(len(inspected)), number_words(len(graded))
-        done = [s for s in graded if (ctx.area_inputs(s.id) or _NO_AREA).grade]
-        count = (f"Our inspection assessed how good {force} is in {n} area{'s' if len(inspected) != 1 else ''} "
-                 "of policing. ")
-        if len(done) == len(graded):
-            count += f"We make graded judgments in {g} of these {n}, as follows."
-        elif not done:
-            count += (f"When the inspection is complete we will make graded judgments in {g} of these {n}; "
-                      "none has been graded yet.")
-        else:
-            count += (f"We make graded judgments in {g} of these {n}; {number_words(len(done))} "
-                      f"{'has' if len(done) == 1 else 'have'} been graded so far.")
-        parts.append(f'<p class="judgments-count">{escape(sentence_case(count))}</p>')
-        parts.append(judgments_table_html(ctx))
-        for s in ungraded:
-            parts.append(f'<p class="ungraded-note">{escape(_ungraded_sentence(ctx, s.title))}</p>')
-    else:
-        parts.append(f"<p>{escape(sentence_case(force))} has not yet been inspected in this cycle.</p>")
-    summary = render_markdown(ctx.inputs.summary, heading_level=4)
-    if summary:
-        parts.append('<h3 id="overview-summary">HM Inspector’s summary</h3>')
-        parts.append(f'<div class="summary">{summary}</div>')
-        if ctx.inputs.inspection.inspector:
-            parts.append(f'<p class="inspector">{escape(ctx.inputs.inspection.inspector)}</p>')
-    return _html(parts)
+    return HTML(part(
+        "overview",
+        title=ctx.report.area("overview").title,
+        banner=demo_banner_html(ctx),
+        draft=draft_notice_html(ctx),
+        judgments_count=_judgments_count(ctx, inspected, graded) if inspected else None,
+        judgments_table=judgments_table_html(ctx) if inspected else None,
+        ungraded_notes=[_ungraded_sentence(ctx, s.title) for s in inspected if not s.graded],
+        not_inspected=f"{sentence_case(ctx.force_text)} has not yet been inspected in this cycle.",
+        summary_html=sanitised(render_markdown(ctx.inputs.summary, heading_level=4)),
+        inspector=ctx.inputs.inspection.inspector,
+    ))
 
 
 class _NoArea:
@@ -402,101 +376,9 @@ def _ungraded_sentence(ctx: ReportContext, title: str) -> str:
 # About the data
 # ---------------------------------------------------------------------------------------------
 
-def _names(ids: Iterable[str]) -> list[str]:
-    by_id = {f.id: f.name for f in all_forces()}
-    return [by_id.get(i, i) for i in ids]
-
-
 def about_the_data(ctx: ReportContext) -> HTML:
-    """Sources, method, the forces that did not supply data or were left out, and the demonstration notice."""
-    spec = ctx.report.area("about_the_data")
-    measures = [ctx.comparison(mid) for mid in ctx.measures_in_report()]
-    parts = [f'<h2 class="area-title" id="about_the_data-title">{escape(spec.title)}</h2>', demo_banner_html(ctx)]
+    """Sources, method, the forces that did not supply data or were left out, and the demonstration notice.
 
-    # Sources: every measure shown, grouped by source.
-    by_source: dict[str, list[str]] = {}
-    for c in measures:
-        by_source.setdefault(c.measure.source, []).append(c.measure.title)
-    parts.append('<h3 id="about-sources">Where the data comes from</h3>')
-    parts.append("<p>The national comparisons in this report use these sources. Every chart and table "
-                 "names its source underneath.</p>")
-    if by_source:
-        items = "".join(f"<li>{escape(src)}: {escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
-                        for src, titles in by_source.items())
-        parts.append(f'<ul class="sources">{items}</ul>')
-    parts.append("<p>Figures stated in the findings come from our inspection fieldwork (for example the samples "
-                 "of records we reviewed) or were reported to us by the force.</p>")
-
-    parts.append('<h3 id="about-method">How we compare forces</h3>')
-    parts.append(
-        "<h4>Rates per 1,000 population</h4>"
-        "<p>Rates are given per 1,000 people living in the police force area, so that forces of different "
-        "sizes can be compared. We use the Office for National Statistics mid-year population estimate for "
-        "the calendar year in which the period’s midpoint falls: a financial year from April 2022 to March "
-        "2023 uses the mid-2022 estimate.</p>"
-        "<h4>The England and Wales figure</h4>"
-        "<p>For most measures the England and Wales figure is the total for all forces that supplied data "
-        "divided by their total population (or total cases). Where a report says “average”, it is the "
-        "average of force values, with each force counting once whatever its size.</p>"
-        "<h4>Higher or lower than expected</h4>"
-        "<p>In the charts of all forces, two dotted red lines are drawn one standard deviation above and "
-        "below the average of the forces compared (each force counting once). A force beyond a line is "
-        "described as higher or lower than expected; a force between them is in line with England and "
-        "Wales. Bars above the upper line are dark blue with stripes, bars below the lower line light blue "
-        "with dots, and the others grey, so the pattern shows the same as the colour. If force values were "
-        "spread normally, about a third of forces would fall outside the lines on any measure.</p>"
-        "<h4>National standards</h4>"
-        "<p>Where a measure has a national standard, such as answering 90 percent of 999 calls within "
-        "10 seconds, the chart shows the standard as a dashed red line and the text says whether the force "
-        "meets it.</p>"
-        "<h4>Inspection samples</h4>"
-        "<p>Where we estimate a proportion from a sample of records, we give a 95 percent confidence "
-        "interval. We say a change since our previous inspection is statistically significant when a "
-        "two-proportion test finds it significant at the 5 percent level.</p>"
-    )
-
-    parts.append('<h3 id="about-forces">Forces in the comparisons</h3>')
-    parts.append("<p>The comparisons cover the 43 territorial police forces in England and Wales. British "
-                 "Transport Police is outside the scope of this report: its figures are left out of every "
-                 "England and Wales total and average, so totals may differ from those published by the "
-                 "Home Office.</p>")
-    exclusions: dict[str, list[tuple[str, str]]] = {}
-    for c in measures:
-        for fid, reason in c.excluded.items():
-            if fid in EXCLUDED_FROM_ENGLAND_AND_WALES:
-                continue
-            exclusions.setdefault(fid, []).append((c.measure.title, reason))
-    if exclusions:
-        parts.append('<h4 id="about-excluded">Forces left out of some comparisons</h4><ul class="exclusions">')
-        for fid, items in exclusions.items():
-            name = _names([fid])[0]
-            reasons: dict[str, list[str]] = {}
-            for title, reason in items:
-                reasons.setdefault(reason, []).append(title)
-            for reason, titles in reasons.items():
-                what = join_names([t[:1].lower() + t[1:] for t in titles])
-                parts.append(f"<li><strong>{escape(name)}</strong>, on {escape(what)}: {escape(reason)} "
-                             "Its figures still count in the England and Wales totals.</li>")
-        parts.append("</ul>")
-
-    missing_rows = [(c.measure.title, _names(c.missing)) for c in measures if c.missing]
-    parts.append('<h4 id="about-missing">Data not supplied</h4>')
-    if missing_rows:
-        rows = "".join(f'<tr><th scope="row">{escape(title)}</th><td>{escape(join_names(names))}</td></tr>'
-                       for title, names in missing_rows)
-        parts.append("<p>These forces did not supply data for a measure. They are shown as not available and "
-                     "left out of the lines, the averages and the England and Wales figure for that measure.</p>")
-        parts.append('<table class="missing-data"><caption>Forces that did not supply data, by measure</caption>'
-                     '<thead><tr><th scope="col">Measure</th><th scope="col">Forces</th></tr></thead>'
-                     f"<tbody>{rows}</tbody></table>")
-    else:
-        parts.append("<p>Every force supplied data for every national measure in this report.</p>")
-
-    if ctx.demonstration:
-        parts.append('<h3 id="about-demonstration">Demonstration data</h3>')
-        parts.append(f"<p>{escape(_notice(ctx))}</p>")
-        if ctx.inputs.demonstration:
-            parts.append("<p>The inspection findings in this report were written for the demonstration. Where "
-                         "they repeat figures from a published inspection report, the figures are the published "
-                         "ones; the wording is our own.</p>")
-    return _html(parts)
+    The prose is in ``templates/about_the_data.html.j2`` (see :mod:`peel.analysis.about`).
+    """
+    return HTML(about_the_data_html(ctx, banner=demo_banner_html(ctx), notice=_notice(ctx)))

@@ -550,7 +550,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
     """Stitch, make the PDF, then rename both into place (only after both succeeded)."""
-    from peel.render.stitch import AreaEntry, ReportContext, render_report
+    from peel.render.page import AreaEntry, ReportContext, render_report
 
     ctx_args = dict(plan.context)
     ctx_args["areas"] = tuple(AreaEntry(a, t, g) for a, t, g in ctx_args["areas"])
@@ -983,7 +983,7 @@ def _write_records(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, com
                    dataset: tuple[bool, str], records: dict[str, dict[str, Any]],
                    plans: Sequence[ForcePlan]) -> tuple[Path, Path]:
     from peel.build.manifest import read_manifest, write_manifest
-    from peel.render.site import write_index
+    from peel.render.index import write_index
 
     inputs = {
         "data": fp.data,

@@ -116,7 +116,7 @@ def write_pdf(html: str, path: Path, *, title: str, lang: str = "en-GB") -> None
     Parameters
     ----------
     html
-        The report from :func:`peel.render.stitch.render_report`.
+        The report from :func:`peel.render.page.render_report`.
     path
         Where the PDF goes. It is written to a temporary file in the same folder and renamed, so
         a reader never sees half a file and a failure leaves any previous PDF in place.

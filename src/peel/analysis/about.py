@@ -1,0 +1,72 @@
+"""The "About the data" area of a report: sources, method, forces left out, data not supplied.
+
+The prose is in ``templates/about_the_data.html.j2``, which an analyst edits; this module gathers
+what the template lists for one force's report: the sources of the measures shown, the forces left
+out of some comparisons and why, and the forces that did not supply data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
+from peel.analysis.templating import render
+from peel.analysis.wording import join_names
+from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
+
+if TYPE_CHECKING:
+    from peel.analysis.present import ReportContext
+
+
+def _names(ids: Iterable[str]) -> list[str]:
+    by_id = {f.id: f.name for f in all_forces()}
+    return [by_id.get(i, i) for i in ids]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def about_the_data_html(ctx: ReportContext, banner: str, notice: str) -> Markup:
+    """The "About the data" area: what ``templates/about_the_data.html.j2`` lists, gathered for a force.
+
+    Parameters
+    ----------
+    ctx
+        The force's :class:`peel.analysis.present.ReportContext`.
+    banner
+        The demonstration banner (HTML made by the templates) or ``""``.
+    notice
+        The dataset's demonstration notice, as the area's last section states it.
+    """
+    measures = [ctx.comparison(mid) for mid in ctx.measures_in_report()]
+    # Sources: every measure shown, grouped by source.
+    by_source: dict[str, list[str]] = {}
+    for c in measures:
+        by_source.setdefault(c.measure.source, []).append(c.measure.title)
+    excluded: dict[str, list[tuple[str, str]]] = {}
+    for c in measures:
+        for fid, reason in c.excluded.items():
+            if fid in EXCLUDED_FROM_ENGLAND_AND_WALES:
+                continue
+            excluded.setdefault(fid, []).append((c.measure.title, reason))
+    exclusions = []
+    for fid, items in excluded.items():
+        reasons: dict[str, list[str]] = {}
+        for title, reason in items:
+            reasons.setdefault(reason, []).append(title)
+        exclusions += [(_names([fid])[0], join_names([_lower_first(t) for t in titles]), reason)
+                       for reason, titles in reasons.items()]
+    return render(
+        "about_the_data.html.j2",
+        title=ctx.report.area("about_the_data").title,
+        banner=banner,
+        sources=[(src, "; ".join(_lower_first(t) for t in titles)) for src, titles in by_source.items()],
+        exclusions=exclusions,
+        missing=[(c.measure.title, join_names(_names(c.missing))) for c in measures if c.missing],
+        demonstration=ctx.demonstration,
+        notice=notice,
+        demonstration_inputs=bool(ctx.inputs.demonstration),
+    )

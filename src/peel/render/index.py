@@ -1,0 +1,144 @@
+"""``OUT/index.html``: every force's judgments at a glance, with links to the reports.
+
+One self-contained page like the reports themselves: the report stylesheet inlined and pinned by a
+content security policy that forbids script and any network load, British English, one ``h1``. It
+lists every force with its grade in each graded area (written out and coloured), links to each
+force's HTML and PDF report whose link text makes sense on its own, the forces whose last build
+failed and why, and the demonstration notice when the data is for demonstration. The same records
+always give the same bytes: nothing on the page depends on the time of the build. The page is
+``templates/page/index.html.j2``, which shares its layout with the reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from peel.analysis.markup import slug
+from peel.errors import one_line
+from peel.files import atomic_write
+from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
+from peel.inputs.forces import all_forces
+from peel.render.policies import content_security_policy, style_hash
+
+INDEX_NAME = "index.html"
+
+#: Rules the index needs beyond the report stylesheet (a wide table that scrolls on a narrow screen).
+INDEX_CSS = """
+.index-page { max-width: 80rem; margin: 0 auto; padding: 1.5rem; }
+.index-page h1 { font-size: 2.25rem; color: #1d2d5c; margin: 1rem 0 1.5rem; }
+.table-wrap { overflow-x: auto; }
+table.grades-by-force { font-size: 0.875rem; }
+table.grades-by-force th[scope="col"] { vertical-align: bottom; }
+table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
+table.grades-by-force td.no-grade { color: #484949; }
+/* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
+table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+/* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
+@media screen { body.index { max-width: none; } }
+.failures li { margin-bottom: 0.6rem; }
+"""
+
+def _report_css() -> str:
+    """The report stylesheet when it is available, so the index looks like the reports."""
+    try:
+        from peel.render.page import report_css
+
+        return report_css()[0]
+    except Exception:  # the index must still be written when the report stylesheet is missing
+        return "html { font-family: Arial, sans-serif; color: #0b0c0c; line-height: 1.5; }"
+
+
+def _failure(force_name: str, record: Mapping[str, Any], kept: bool) -> dict[str, Any]:
+    """Where and how a force's last build failed, in the words the index prints."""
+    err = record.get("error") or {}
+    where = []
+    if err.get("area"):
+        where.append(f"area {err['area']}")
+    if err.get("cell") is not None:
+        where.append(f"cell {err['cell']}")
+    return {
+        "name": force_name,
+        "place": f" ({', '.join(where)})" if where else "",
+        "what": f"{err.get('error') or 'Error'}: {one_line(err.get('message'))}",
+        "kept": kept,
+    }
+
+
+def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], out_dir: Path,
+                 *, demonstration: bool, notice: str) -> str:
+    """The index page as HTML text.
+
+    Parameters
+    ----------
+    report
+        The report structure (its graded areas are the table's columns).
+    records
+        ``{force_id: record}`` as in ``build.json``: ``status``, ``grades``, ``files``, ``error``.
+    out_dir
+        The output folder; a report is linked only when its file is there.
+    demonstration, notice
+        From ``dataset.yaml``: the notice is shown prominently when the data is for demonstration.
+    """
+    from peel.render.page import page_environment
+
+    css = _report_css() + INDEX_CSS
+    graded = [a for a in report.areas if a.graded]
+    rows: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for force in all_forces():
+        rec = records.get(force.id) or {}
+        grades = rec.get("grades") or {}
+        cells = []
+        for area in graded:
+            grade = grades.get(area.id) if grades else None
+            if grade in GRADES:
+                cells.append({"class": f"grade-{slug(grade)}", "text": grade})
+            elif not rec:
+                cells.append({"class": "no-grade", "text": "no report"})
+            elif area.id in grades:
+                cells.append({"class": "no-grade", "text": NOT_YET_GRADED})
+            else:
+                cells.append({"class": "no-grade", "text": "not inspected"})
+        files = rec.get("files") or {}
+        links = [
+            {"href": f"{force.id}/{name}", "text": f"{force.name} report ({label})"}
+            for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"))
+            if name in files and (Path(out_dir) / force.id / name).is_file()
+        ]
+        rows.append({"name": force.name, "cells": cells, "links": links})
+        if rec.get("status") == "failed":
+            failures.append(_failure(force.name, rec, kept=bool(links)))
+
+    title = f"{report.title}: force reports"
+    html = page_environment().get_template("page/index.html.j2").render(
+        lang="en-GB",
+        csp=content_security_policy(style_hash(css)),
+        title=title,
+        # The project's own stylesheet and the rules above; escaping would break their selectors.
+        css=Markup(css),
+        body_class="index",
+        inspectorate=report.inspectorate,
+        demonstration=demonstration,
+        notice=notice,
+        subtitle=report.subtitle,
+        built=sum(1 for r in rows if r["links"]),
+        total=len(all_forces()),
+        failures=failures,
+        graded=graded,
+        rows=rows,
+    )
+    return html if html.endswith("\n") else html + "\n"
+
+
+def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping[str, Any]], *,
+                demonstration: bool, notice: str) -> Path:
+    """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
+    out_dir = Path(out_dir)
+    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice)
+    path = out_dir / INDEX_NAME
+    atomic_write(path, html)
+    return path

@@ -1,0 +1,101 @@
+"""The HTML templates escape what they print, and no Python code in the package builds HTML in an f-string."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from markupsafe import Markup
+
+from peel.analysis.templating import join, part, render
+from peel.render.page import page_environment
+from peel.render.policies import ALLOWED_TAGS
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "peel"
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+#: An f-string whose text starts an HTML element or closes one (``f"<p>{x}</p>"``).
+_TAG_NAMES = "|".join(sorted({*ALLOWED_TAGS, "html", "head", "meta", "title", "style", "body", "main", "nav",
+                               "header", "footer", "link", "script"}, key=len, reverse=True))
+_TAG = re.compile(r"^\s*</?(" + _TAG_NAMES + r")\b")
+
+
+def test_parts_escape_their_values():
+    html = part("finding", finding_id="x-finding-1", heading=HOSTILE, text_html="", figures=[HOSTILE],
+                measures=[])
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    figure = part("data_table", number=1, title=HOSTILE, period="2023", unit_head="Percent",
+                  compare_head="Compared", rows=[{"name": HOSTILE, "this_force": True, "value": "1",
+                                                  "compared": HOSTILE}],
+                  england_and_wales=None, reading=HOSTILE)
+    assert "<script" not in figure and "<img" not in figure
+    assert '<tr class="this-force">' in figure and "<strong>(this report)</strong>" in figure
+
+
+def test_join_escapes_plain_text_but_keeps_parts():
+    joined = join([part("grade_badge", grade="Good", grade_slug="good"), HOSTILE, None, ""])
+    assert joined.startswith('<p class="grade grade-good">Good</p>\n&lt;script&gt;')
+    assert isinstance(joined, Markup)
+
+
+def test_about_the_data_escapes_its_lists():
+    html = render("about_the_data.html.j2", title="About the data", banner="", sources=[(HOSTILE, "x")],
+                  exclusions=[(HOSTILE, "y", HOSTILE)], missing=[(HOSTILE, HOSTILE)], demonstration=True,
+                  notice=HOSTILE, demonstration_inputs=True)
+    assert "<script" not in html and "<img" not in html
+    assert html.startswith('<h2 class="area-title" id="about_the_data-title">About the data</h2>\n<h3')
+
+
+def test_page_templates_autoescape():
+    env = page_environment()
+    assert env.autoescape is True
+    html = env.get_template("page/layout.html.j2").render(lang="en", csp="x", title=HOSTILE, css=Markup("p{}"))
+    assert "<script" not in html and "&lt;script&gt;" in html
+
+
+def _html_fstrings(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            if _TAG.match(text):
+                found.append(f"{path.relative_to(SRC.parent)}:{node.lineno}")
+    return found
+
+
+def test_no_fstring_builds_html():
+    found = [hit for path in sorted(SRC.rglob("*.py")) for hit in _html_fstrings(path)]
+    assert not found, f"HTML built in f-strings (use a template): {found}"
+
+
+def test_the_fstring_check_finds_html():
+    """The check above catches an element built in an f-string and lets a file name in angle brackets pass."""
+    source = 'x = 1\ny = f"<p class=\\"a\\">{x}</p>"\nz = f"<force_id>.yaml {x}"\n'
+    tree_hits = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.JoinedStr)
+                 and _TAG.match("".join(v.value for v in n.values if isinstance(v, ast.Constant)))]
+    assert len(tree_hits) == 1
+
+
+def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
+    from peel.inputs.areas import load_report
+    from peel.render.index import render_index
+
+    report = load_report(Path(__file__).resolve().parents[1] / "notebooks", check_notebooks=False)
+    (tmp_path / "gwent").mkdir()
+    (tmp_path / "gwent" / "report.html").write_text("x", encoding="utf-8")
+    records = {
+        "gwent": {"status": "failed", "grades": {"police_powers": "Good"},
+                  "files": {"report.html": "x", "report.pdf": "y"},
+                  "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE}},
+    }
+    html = render_index(report, records, tmp_path, demonstration=True, notice=HOSTILE)
+    assert "<script" not in html and "<img" not in html
+    assert ("<li><strong>Gwent Police</strong> (area police_powers, cell 3): ValueError: &lt;script&gt;"
+            in html)
+    assert "The previous report was kept.</li>" in html
+    assert '<a href="gwent/report.html">Gwent Police report (HTML)</a>' in html
+    assert "gwent/report.pdf" not in html  # in the record but not on disk
+    assert '<td class="grade-good">Good</td>' in html
+    assert html.startswith("<!DOCTYPE html>\n") and html.endswith("</html>\n")
