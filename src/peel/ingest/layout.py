@@ -72,6 +72,11 @@ class Layout:
         True when rows are already totals per year (no quarter column to check for completeness).
     header_scan
         How many rows from the top are searched for the header row (title rows come first).
+    csv
+        ``True``: only a CSV file has this layout (the re-published copies); ``False``: only a
+        spreadsheet; ``None``: either.
+    sheet_label
+        How a message names the expected sheet(s), when ``sheets`` is a pattern a reader would not parse.
     """
 
     id: str
@@ -80,6 +85,8 @@ class Layout:
     columns: tuple[Column, ...]
     annual: bool = False
     header_scan: int = 30
+    csv: bool | None = None
+    sheet_label: str = ""
 
     @property
     def required(self) -> tuple[Column, ...]:

@@ -54,7 +54,7 @@ LAYOUTS = (
     Layout("force-year", "secondary: SGilr/oocd-dashboard data/processed/force_year.csv (outcome counts by type, "
            "force and financial year)", None, (
         Column("force", ("force",)), Column("year", ("fy",)), Column("t1", ("recorded_all_t1",)),
-    ), annual=True),
+    ), annual=True, csv=True),
 )
 
 

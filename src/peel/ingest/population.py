@@ -45,12 +45,12 @@ LAYOUTS = (
     Layout("lad-series", "secondary: mpjashby/lesscrime.info-quarto post/crime-pressure-force-2022 (ONS LAD "
            "populations mid-2001 to mid-2020, 2021 geography)", None, (
         Column("code", ("code",)), Column("year", ("year",)), Column("population", ("population",)),
-    )),
+    ), csv=True),
     Layout("lad-list", "secondary: JuanBlanco9/Budget-Galaxy data/uk/ons/gss_population_mid2023.json (ONS "
            "mye23tablesew.xlsx, MYE2 Persons, All ages)", None, (
         Column("code", ("lad23cd", "lad22cd", "lad21cd")),
         Column("population", ("population_mid2023", "population_mid2022", "population_mid2024", "population")),
-    )),
+    ), csv=True),
 )
 
 LOOKUP = (

@@ -128,8 +128,10 @@ def _grid(path: Path, kind: str, sheet: str) -> pd.DataFrame:
             return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                                skip_blank_lines=False, engine="python" if len(text) < 1_000_000 else "c")
         except pd.errors.ParserError as e:
+            import re
+            line = re.search(r"line (\d+)", str(e))
             raise fail(path, f"cannot be read as CSV ({' '.join(str(e).split())}): expected one header row "
-                             "and rows of the same number of cells") from None
+                             "and rows of the same number of cells", row=int(line.group(1)) if line else None) from None
         except pd.errors.EmptyDataError:
             return pd.DataFrame()
     try:
@@ -165,11 +167,12 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     path = Path(path)
     kind = sniff(path)
     names = sheet_names(path, kind)
-    candidates = [(n, [lo for lo in layouts if kind.startswith("csv") or lo.sheets is None
-                       or lo.sheet_matches(n)]) for n in names]
+    is_csv = kind.startswith("csv")
+    layouts = [lo for lo in layouts if lo.csv is None or lo.csv == is_csv]
+    candidates = [(n, [lo for lo in layouts if is_csv or lo.sheet_matches(n)]) for n in names]
     candidates = [(n, los) for n, los in candidates if los]
     if not candidates:
-        wanted = " or ".join(sorted({lo.sheets for lo in layouts if lo.sheets}))
+        wanted = " or ".join(sorted({repr(lo.sheet_label or lo.sheets) for lo in layouts if lo.sheets}))
         raise fail(path, f"no sheet named like {wanted} for the {table} table: the sheets are "
                          f"{', '.join(repr(n) for n in names)}")
     out: list[Sheet] = []

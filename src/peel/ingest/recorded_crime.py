@@ -39,13 +39,14 @@ _UNDERSCORED = (
 )
 
 LAYOUTS = (
-    Layout("official", "official", r"\d{4}[_/-]\d{2}|Data|Table.*", _OFFICIAL),
+    Layout("official", "official", r"\d{4}[_/-]\d{2}", _OFFICIAL,
+           sheet_label="2024_25 (one sheet per financial year)"),
     Layout("underscored", "secondary: crime-sim-toolkit 1.5.0 prc-pfa-201718_new.csv (the 2017/18 sheet, "
-           "underscored headers)", None, _UNDERSCORED),
+           "underscored headers)", None, _UNDERSCORED, csv=True),
     Layout("denominators", "secondary: SGilr/oocd-dashboard data/processed/denominators.csv (recorded crime by "
            "force and financial year)", None,
            (Column("force", ("force",)), Column("year", ("fy",)), Column("count", ("recorded_crime",))),
-           annual=True),
+           annual=True, csv=True),
 )
 
 

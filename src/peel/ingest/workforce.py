@@ -41,7 +41,7 @@ LAYOUTS = (
         Column("worker", ("Worker type",)),
         Column("rank", ("Rank", "Rank description"), required=False),
         Column("fte", ("Total (FTE)",)),
-    )),
+    ), csv=True),
     Layout("cleaned", "secondary: mpjashby/lesscrime.info-quarto post/police-uplift-2022 (the open data table "
            "with cleaned headers)", None, (
         Column("year", ("date",)),
@@ -50,7 +50,7 @@ LAYOUTS = (
         Column("worker", ("worker_type",)),
         Column("rank", ("rank_description", "rank"), required=False),
         Column("fte", ("total_fte",)),
-    )),
+    ), csv=True),
 )
 
 
