@@ -4,8 +4,10 @@ Rules (``data/README.md``, "Importing"):
 
 * every row written carries the import's source id in the ``source`` column, and ``dataset.yaml``
   gets (or replaces) that source's entry under ``sources:``;
-* re-importing a table replaces that table's earlier rows (the same file or another edition of it) and
-  nothing else;
+* re-importing a file replaces every row it wrote before; importing another edition (or another file)
+  of the same table replaces that table's rows for the same force, measure and period (or force and
+  year) and keeps its other periods (population comes from several files, one per span of years);
+  nothing else is touched;
 * a row for the same force, measure and period (or force and year) that came from a *different*
   source, or from no source (typed in, or demonstration data), is not overwritten without ``force``;
 * with ``dry_run`` nothing is written; the returned summary says what would change;
@@ -171,9 +173,13 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     remaining = Counter(r.get("source", "") for r in kept)
     for sid in list(sources):
         entry = sources[sid]
-        if sid == source_id or (isinstance(entry, dict) and entry.get("table") == parsed.table
-                                and remaining[sid] == 0 and _target_of(entry) == target):
+        if sid == source_id:
             del sources[sid]
+        elif isinstance(entry, dict) and entry.get("table") == parsed.table and _target_of(entry) == target:
+            if remaining[sid] == 0:
+                del sources[sid]
+            else:  # an earlier edition that still supplies other periods
+                sources[sid] = dict(entry, rows=remaining[sid])
     sources[source_id] = dict(record, rows=len(new))
     if dry_run:
         return ["dry run: nothing written", *lines]
