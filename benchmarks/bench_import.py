@@ -51,7 +51,8 @@ MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:ma
 
 def _cell(value: object) -> str:
     if isinstance(value, int):
-        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+        return (f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>'
+                '</table:table-cell>')
     return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
 
 

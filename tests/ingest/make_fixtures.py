@@ -83,7 +83,8 @@ def outcomes_rows(first_year: int, recorded_header: str) -> list[dict[str, Any]]
                 if f.id == NA_FORCE and q == 2 and otype == 8:
                     n = "N/A - data not provided"
                 rows.append({"Financial Year": fy, "Financial Quarter": q, "Force Name": ho_name(f.id, f.pfa_name),
-                             "Offence Description": "Assault with injury", "Offence Group": "Violence against the person",
+                             "Offence Description": "Assault with injury",
+                             "Offence Group": "Violence against the person",
                              "Offence Subgroup": "Violence with injury", "Offence Code": "8N",
                              "Offence code expired": "x" if otype == 2 else "",
                              "Outcome Description": desc, "Outcome Group": desc, "Outcome Type": otype,
@@ -124,7 +125,7 @@ SS_COLUMNS = ["financial_year", "financial_year_quarter", "police_force_area", "
               "officer_defined_ethnicity", "sex", "age_group", "number_of_searches"]
 
 
-def stop_search_rows(first_years: tuple[int, ...]) -> list[dict[str, Any]]:
+def stop_search_rows(first_years: tuple[int, ...], total_error: int = 0) -> list[dict[str, Any]]:
     rows = []
     for y in first_years:
         fy = f"{y}/{(y + 1) % 100:02d}"
@@ -139,6 +140,11 @@ def stop_search_rows(first_years: tuple[int, ...]) -> list[dict[str, Any]]:
         for q in (1, 2, 3, 4):
             rows.append(dict(zip(SS_COLUMNS, [fy, q, "British Transport Police", "0", "Section 1 (PACE)", "Drugs",
                                              "Arrest", "White", "White", "White", "Male", "18-24", 300])))
+        # The table's own England and Wales total (BTP not in it), checked against the 43 forces.
+        forces = sum(r["number_of_searches"] for r in rows if r["financial_year"] == fy
+                     and r["police_force_area"] != "British Transport Police")
+        rows.append(dict(zip(SS_COLUMNS, [fy, 4, "England and Wales", "", "", "", "", "", "", "", "", "",
+                                         forces + total_error])))
     return rows
 
 
@@ -238,7 +244,8 @@ def write_bad(out: Path) -> dict[str, Path]:
     prc = prc_rows(2023, False)
     frames = {
         "prc-wrong-sheet.ods": {"Sheet1": pd.DataFrame(prc)},
-        "prc-renamed-column.ods": {"2023_24": pd.DataFrame(prc).rename(columns={"Number of Offences": "Number of Offence"})},
+        "prc-renamed-column.ods": {"2023_24": pd.DataFrame(prc).rename(
+            columns={"Number of Offences": "Number of Offence"})},
         "prc-missing-column.ods": {"2023_24": pd.DataFrame(prc).drop(columns=["Force Name"])},
         "prc-unknown-force.ods": {"2023_24": pd.DataFrame(_edit(prc, 4, **{"Force Name": "Gotham"}))},
         "prc-misspelt-force.xlsx": {"2023_24": pd.DataFrame(_edit(prc, 9, **{"Force Name": "Lancashre"}))},
@@ -257,7 +264,8 @@ def write_bad(out: Path) -> dict[str, Path]:
                                                                                        "in the quarter"),
                                                                    10, **{"Force Name": "Ruritania"}))},
         "workforce-wrong-sheet.ods": {"Data tables": pd.DataFrame(workforce_rows((2025,), True))},
-        "workforce-text-fte.ods": {"Data": pd.DataFrame(_edit(workforce_rows((2025,), True), 0, **{"Total (FTE)": "lots"}))},
+        "workforce-text-fte.ods": {"Data": pd.DataFrame(_edit(workforce_rows((2025,), True), 0,
+                                                              **{"Total (FTE)": "lots"}))},
         "workforce-bad-year.ods": {"Data": pd.DataFrame(_edit(workforce_rows((2025,), True), 1,
                                                               **{"As at 31 March": "March"}))},
         "stop-search-wrong-sheet.ods": {"Table_1": pd.DataFrame(stop_search_rows((2024,)))},

@@ -197,7 +197,11 @@ def num(x: float | None) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def national_rows(measure: str, periods: dict[str, dict[str, tuple[float | None, float | None, str]]]) -> list[dict[str, str]]:
+Figures = dict[str, dict[str, tuple[float | None, float | None, str]]]
+"""Period -> force -> (numerator, denominator, note)."""
+
+
+def national_rows(measure: str, periods: Figures) -> list[dict[str, str]]:
     """Rows for every one of the 43 forces and each period: a force without a figure gets an explicit
     "not available" row (value, numerator and denominator empty) with the reason in ``note``."""
     rows = []
@@ -222,3 +226,31 @@ def check_totals(label: str, computed: dict[str, float], published: dict[str, fl
         if strict:
             raise fail(path, msg + ": expected them to agree (--strict)")
         warnings.append(msg)
+
+
+def check_total_rows(frame: pd.DataFrame, periods: Figures,
+                     label: str, strict: bool, path: Path, warnings: list[str], info: list[str]) -> None:
+    """Compare the table's own total rows (England and Wales, or England plus Wales) with the 43 forces.
+
+    Only years in which every force has a figure are compared (a missing force is not a difference).
+    ``frame`` has ``force_id`` (``"~England and Wales total"``... for total rows), ``year`` and ``count``.
+    """
+    totals = frame[frame["force_id"].isin(["~England and Wales total", "~England total", "~Wales total"])]
+    if totals.empty:
+        return
+    published: dict[str, float] = {}
+    computed: dict[str, float] = {}
+    for year, g in totals.groupby("year"):
+        period = fy_period(int(year))
+        got = periods.get(period, {})
+        if len(got) < 43 or any(v is None for v, _, _ in got.values()):
+            continue
+        ew = g[g["force_id"] == "~England and Wales total"]["count"]
+        parts = g[g["force_id"] != "~England and Wales total"]["count"]
+        published[period] = float(ew.sum()) if len(ew) else float(parts.sum())
+        computed[period] = float(sum(v for v, _, _ in got.values() if v is not None))
+    before = len(warnings)
+    check_totals(label, computed, published, strict, path, warnings)
+    if published and len(warnings) == before:
+        info.append(f"{label}: the 43 forces add up to the table's England and Wales total for "
+                    f"{', '.join(sorted(published))}")

@@ -115,7 +115,8 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
                        int(row), sh.headers["population"])
         sums[(fid, int(y))] = sums.get((fid, int(y)), 0.0) + pop
     if (~lad).any():
-        parsed.set_aside["rows that are not districts of England and Wales (totals, regions, counties, Scotland, Northern Ireland)"] = int((~lad).sum())
+        label = "rows that are not districts of England and Wales (totals, regions, counties, Scotland, N. Ireland)"
+        parsed.set_aside[label] = int((~lad).sum())
     if not sums:
         raise fail(path, "no local authority district rows (codes E06/E07/E08/E09/W06): expected the table by LAD",
                    sh.name or None)

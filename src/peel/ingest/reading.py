@@ -202,7 +202,8 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
         body = body.assign(_row=body.index + 1)
         blank = body[list(pos)].apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
         body = body[~blank].reset_index(drop=True)
-        title = " ".join(str(c) for c in grid.iloc[:r].to_numpy().ravel() if c is not None and str(c) not in ("", "nan"))
+        above = grid.iloc[:r].to_numpy().ravel()
+        title = " ".join(str(c) for c in above if c is not None and str(c) not in ("", "nan"))
         out.append(Sheet(name, lo, body, {k: str(cells[i]).strip() for k, i in pos.items()}, title))
     if out:
         if len({s.layout.id for s in out}) > 1:

@@ -168,7 +168,8 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     for k in old_by_key.keys() - new_keys.keys():
         group = f"{k[1]} {k[2]}" if target == "national" else f"year {k[1]}"
         changes.setdefault(group, Counter())["removed"] += 1
-    lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items())) for g, c in sorted(changes.items())]
+    lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items()))
+             for g, c in sorted(changes.items())]
     # Sources whose rows are all gone (an earlier edition of this table) leave dataset.yaml too.
     remaining = Counter(r.get("source", "") for r in kept)
     for sid in list(sources):
