@@ -227,6 +227,14 @@ def write_good(out: Path) -> dict[str, Path]:
                                      out / "open-data-table-police-workforce-290125.xlsx")
     ss = {"Contents": pd.DataFrame({"Sheet": ["open_data"]}), "open_data": pd.DataFrame(stop_search_rows((2023, 2024)))}
     files["stop-search.ods"] = _write(ss, out / "stop-search-open-data-tables-mar21-mar25.ods")
+    old = [{"Financial Year": r["financial_year"], "Force Name": r["police_force_area"],
+            "Legislation": r["legislation"], "Ethnic Group (self-defined - new style)": r["self_defined_ethnicity_group"],
+            "Ethnicity (self-defined)": r["self_defined_ethnicity"], "Searches": r["number_of_searches"]}
+           for r in stop_search_rows((2023, 2024)) if r["financial_year"] == "2023/24"]
+    files["stop-search-2020.ods"] = _write({"S&S_OD": pd.DataFrame(old)},
+                                           out / "stop-search-open-data-tables-ppp-mar2020.ods")
+    pd.DataFrame(workforce_rows((2024, 2025), True)).to_csv(out / "open-data-table-police-workforce.csv", index=False)
+    files["workforce.csv"] = out / "open-data-table-police-workforce.csv"
     files["stop-search.xlsx"] = _write(ss, out / "stop-search-open-data-tables-mar21-mar25.xlsx")
     return files
 

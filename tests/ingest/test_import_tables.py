@@ -93,7 +93,7 @@ def test_outcomes_recorded_crime_from_the_dataset(fixture_files: dict[str, Path]
     assert any("denominator from recorded crime in the dataset: 42 rows" in ln for ln in lines)
 
 
-@pytest.mark.parametrize("name", ["workforce.ods", "workforce-old.ods", "workforce.xlsx"])
+@pytest.mark.parametrize("name", ["workforce.ods", "workforce-old.ods", "workforce.xlsx", "workforce.csv"])
 def test_workforce_editions(name: str, fixture_files: dict[str, Path], expected: dict[str, Any], dataset: Path) -> None:
     lines = import_table("workforce", fixture_files[name], dataset)
     assert figures(dataset, "officer_fte_per_1000") == pytest.approx(expected["officers"])
@@ -109,6 +109,25 @@ def test_stop_search_official(name: str, fixture_files: dict[str, Path], expecte
     assert figures(dataset, "stop_search_rate") == expected["stop-search"]
     r = rows(dataset)[("greater-manchester", "2024-04-01/2025-03-31")]
     assert r["note"] == "not available: quarter 4 of 2024/25 missing from the table"
+
+
+def test_stop_search_pre_2021_edition(fixture_files: dict[str, Path], expected: dict[str, Any],
+                                      dataset: Path) -> None:
+    """Sheet ``S&S_OD``, one row per year and combination, ``Searches``: the 2023/24 figures again."""
+    lines = import_table("stop-search", fixture_files["stop-search-2020.ods"], dataset)
+    assert figures(dataset, "stop_search_rate") == {k: v for k, v in expected["stop-search"].items()
+                                                    if k[1].startswith("2023")}
+    assert "set aside: British Transport Police: 4 rows" in lines
+    assert read_info(dataset).sources["stop-search/stop-search-open-data-tables-ppp-mar2020"]["sheet"] == "S&S_OD"
+
+
+def test_a_file_over_the_size_limit_is_refused(fixture_files: dict[str, Path], dataset: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from peel.ingest import reading
+
+    monkeypatch.setattr(reading, "MAX_BYTES", 1000)
+    with pytest.raises(IngestError, match=r"bytes is over the limit of 1,000 bytes"):
+        import_table("stop-search", fixture_files["stop-search.ods"], dataset)
 
 
 def test_the_tables_own_total_rows_are_checked(fixture_files: dict[str, Path], dataset: Path, tmp_path: Path) -> None:
