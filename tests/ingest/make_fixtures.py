@@ -295,6 +295,10 @@ def write_bad(out: Path) -> dict[str, Path]:
     files["ragged.csv"] = bad / "ragged.csv"
     files["ragged.csv"].write_text("Financial_Year,Financial_Quarter,Force_Name,Number_of_Offences\n"
                                    "2023/24,1,Kent,12\n2023/24,2,Kent,13,14,15\n", encoding="utf-8")
+    import gzip
+    files["truncated.csv.gz"] = bad / "truncated.csv.gz"
+    whole = gzip.compress(pd.DataFrame(workforce_rows((2025,), True)).to_csv(index=False).encode("utf-8"), mtime=0)
+    files["truncated.csv.gz"].write_bytes(whole[: len(whole) // 2])
     files["folder.ods"] = bad / "folder.ods"
     files["folder.ods"].mkdir(exist_ok=True)
     fifo = bad / "fifo.csv"

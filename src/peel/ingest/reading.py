@@ -83,8 +83,11 @@ def sniff(path: Path) -> str:
     if st.st_size > MAX_BYTES:
         raise fail(path, f"{st.st_size:,} bytes is over the limit of {MAX_BYTES:,} bytes: expected a published "
                          "table (the largest, stop and search open data, is about 30 MB)")
-    with path.open("rb") as f:
-        head = f.read(4096)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise fail(path, f"cannot be read ({e.strerror}): expected a published table you may read") from None
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as z:
@@ -106,7 +109,15 @@ def sniff(path: Path) -> str:
 
 
 def _text(path: Path, kind: str) -> str:
-    raw = gzip.open(path).read(MAX_BYTES + 1) if kind == "csv.gz" else path.read_bytes()
+    try:
+        if kind == "csv.gz":
+            with gzip.open(path) as f:
+                raw = f.read(MAX_BYTES + 1)
+        else:
+            raw = path.read_bytes()
+    except (OSError, EOFError) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())}): expected an undamaged CSV or CSV.GZ "
+                         "file") from None
     if len(raw) > MAX_BYTES:
         raise fail(path, f"decompresses to over {MAX_BYTES:,} bytes: expected a published table")
     try:
