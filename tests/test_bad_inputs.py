@@ -278,9 +278,13 @@ def test_command_line_refuses_and_keeps_earlier_output(case: dict[str, Any], tmp
 @pytest.fixture(scope="session")
 def import_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files of tests/ingest/make_fixtures.py (good ones, and bad ones under bad/)."""
-    sys.path.insert(0, str(REPO / "tests" / "ingest"))
-    import make_fixtures
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("peel_ingest_make_fixtures_corpus",
+                                                  REPO / "tests" / "ingest" / "make_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    make_fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_fixtures)
     out = tmp_path_factory.mktemp("import-fixtures")
     make_fixtures.write_good(out)
     make_fixtures.write_bad(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -12,9 +13,21 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PUBLISHED = REPO / "data" / "published"
-sys.path.insert(0, str(HERE))
 
-import make_fixtures  # noqa: E402
+
+def load_make_fixtures():  # type: ignore[no-untyped-def]
+    """tests/ingest/make_fixtures.py as a module (by path: tests/fixtures has a script of the same name)."""
+    name = "peel_ingest_make_fixtures"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "make_fixtures.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+make_fixtures = load_make_fixtures()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from peel.ingest.reading import IngestError
 from peel.inputs.dataset import check_dataset, read_info
 from peel.inputs.forces import force_ids
 
-from .conftest import PUBLISHED, REPO
+from .conftest import PUBLISHED, REPO, make_fixtures
 
 
 def rows(data: Path, measure: str | None = None) -> dict[tuple[str, str], dict[str, str]]:
@@ -131,7 +131,6 @@ def test_a_file_over_the_size_limit_is_refused(fixture_files: dict[str, Path], d
 
 
 def test_the_tables_own_total_rows_are_checked(fixture_files: dict[str, Path], dataset: Path, tmp_path: Path) -> None:
-    import make_fixtures
     import pandas as pd
 
     lines = import_table("stop-search", fixture_files["stop-search.ods"], dataset)
