@@ -198,3 +198,17 @@ def test_the_published_copies_build_a_dataset_that_validates(dataset: Path) -> N
     assert problems and all("unknown measure" in p.message or "no population for" in p.message and "in 2024" in
                             p.message for p in problems)
     assert sum("no population for" in p.message for p in problems) == 43
+
+
+@pytest.mark.parametrize("engine, ext", [("openpyxl", "xlsx"), ("odf", "ods")])
+def test_rows_are_numbered_as_a_spreadsheet_shows_them(engine: str, ext: str, dataset: Path, tmp_path: Path) -> None:
+    """A header below empty rows and right of empty columns: the row named is the one a user sees."""
+    import pandas as pd
+
+    rows = make_fixtures._edit(make_fixtures.prc_rows(2023, False), 4, **{"Force Name": "Gotham"})
+    path = tmp_path / f"offset.{ext}"
+    with pd.ExcelWriter(path, engine=engine) as w:
+        pd.DataFrame(rows).to_excel(w, sheet_name="2023_24", index=False, startrow=3, startcol=2)
+    # Header on row 4, first data row 5, the fifth data row (index 4) on row 9; Force Name in column E.
+    with pytest.raises(IngestError, match=r"sheet '2023_24', row 9, column 'Force Name': unknown force 'Gotham'"):
+        import_table("recorded-crime", path, dataset)
