@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Layout, parse_count
+from peel.ingest.layout import Layout, cell_text, parse_count
 from peel.ingest.reading import Sheet, fail
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
@@ -90,7 +90,7 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
     for i in col.index[fast.isna()]:
         value, ok = parse_count(col[i])
         if not ok:
-            raise fail(path, f"{str(col[i]).strip()!r} is not a number: expected a count (a whole number; "
+            raise fail(path, f"{cell_text(col[i])!r} is not a number: expected a count (a whole number; "
                              "empty or N/A when not supplied)", sheet.name or None, int(sheet.frame.at[i, "_row"]),
                        sheet.headers[key])
         out[i] = float("nan") if value is None else value
@@ -98,7 +98,7 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
         frac = out.notna() & (out != out.round())
         if frac.any():
             i = frac.idxmax()
-            raise fail(path, f"{col[i]!r} is not a whole number: expected a count", sheet.name or None,
+            raise fail(path, f"{cell_text(col[i])} is not a whole number: expected a count", sheet.name or None,
                        int(sheet.frame.at[i, "_row"]), sheet.headers[key])
     return out
 
@@ -119,7 +119,7 @@ def year_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
                 start = None
         if start is None:
             row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
-            raise fail(path, f"{str(value).strip()!r} is not a financial year: expected the form 2022/23",
+            raise fail(path, f"{cell_text(value)!r} is not a financial year: expected the form 2022/23",
                        sheet.name or None, row, sheet.headers[key])
         years[value] = start
     return col.map(years)
@@ -133,7 +133,7 @@ def quarter_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
         m = re.fullmatch(r"(?:q)?\s*([1-4])(?:\.0)?", str(value).strip().casefold())
         if not m:
             row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
-            raise fail(path, f"{str(value).strip()!r} is not a financial quarter: expected 1, 2, 3 or 4",
+            raise fail(path, f"{cell_text(value)!r} is not a financial quarter: expected 1, 2, 3 or 4",
                        sheet.name or None, row, sheet.headers[key])
         quarters[value] = int(m.group(1))
     return col.map(quarters)

@@ -153,3 +153,12 @@ def parse_count(cell: object) -> tuple[float | None, bool]:
     if re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
         return float(t), True
     return None, False
+
+
+def cell_text(cell: object) -> str:
+    """A cell as a user sees it in a spreadsheet: ``5`` not ``5.0``, ``12.5`` not ``np.float64(12.5)``."""
+    if hasattr(cell, "item"):
+        cell = cell.item()  # a numpy scalar
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()

@@ -23,7 +23,7 @@ import pandas as pd
 
 from peel.ingest.common import Parsed, counts_column
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Column, Layout
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import Sheet, fail, read_sheets
 
 TABLE = "population"
@@ -95,7 +95,8 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
         years = pd.to_numeric(frame["year"], errors="coerce")
         if years.isna().any():
             i = years.isna().idxmax()
-            raise fail(path, f"{frame.at[i, 'year']!r} is not a year: expected a calendar year such as 2020",
+            raise fail(path, f"{cell_text(frame.at[i, 'year'])!r} is not a year: expected a calendar year "
+                             "such as 2020",
                        sh.name or None, int(frame.at[i, "_row"]), sh.headers["year"])
         years = years.astype(int)
     else:

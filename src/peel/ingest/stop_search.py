@@ -17,7 +17,7 @@ from peel.ingest.common import (
     Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
     quarter_column, year_column, yearly,
 )
-from peel.ingest.layout import Column, Layout
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import fail, read_sheets
 
 TABLE = "stop-search"
@@ -58,8 +58,8 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
             ye = pd.to_numeric(sh.frame["year_end"], errors="coerce")
             if ye.isna().any() or not ye.between(1990, 2100).all():
                 i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
-                raise fail(path, f"{sh.frame.at[i, 'year_end']!r} is not a year: expected the year the financial "
-                                 "year ends in March, such as 2025", sh.name or None, int(sh.frame.at[i, "_row"]),
+                raise fail(path, f"{cell_text(sh.frame.at[i, 'year_end'])!r} is not a year: expected the year "
+                                 "the financial year ends in March, such as 2025", sh.name or None, int(sh.frame.at[i, "_row"]),
                            sh.headers["year_end"])
             f["year"] = ye.astype(int) - 1
         else:
