@@ -139,7 +139,7 @@ def main() -> int:
     peel_s, peel_kib, out = run_child([sys.executable, "-m", "peel.cli", "import", "stop-search", str(ods),
                                        "--data", str(data)], timeout=600)
     print(out)
-    rows = [("peel import stop-search (pandas + calamine)", peel_s, peel_kib)]
+    rows = [("peel import stop-search (calamine, row by row)", peel_s, peel_kib)]
     if not args.skip_odf:
         code = ("import pandas as pd, sys; df = pd.read_excel(sys.argv[1], sheet_name='open_data', engine='odf'); "
                 "print(len(df))")

@@ -228,7 +228,8 @@ def write_good(out: Path) -> dict[str, Path]:
     ss = {"Contents": pd.DataFrame({"Sheet": ["open_data"]}), "open_data": pd.DataFrame(stop_search_rows((2023, 2024)))}
     files["stop-search.ods"] = _write(ss, out / "stop-search-open-data-tables-mar21-mar25.ods")
     old = [{"Financial Year": r["financial_year"], "Force Name": r["police_force_area"],
-            "Legislation": r["legislation"], "Ethnic Group (self-defined - new style)": r["self_defined_ethnicity_group"],
+            "Legislation": r["legislation"],
+            "Ethnic Group (self-defined - new style)": r["self_defined_ethnicity_group"],
             "Ethnicity (self-defined)": r["self_defined_ethnicity"], "Searches": r["number_of_searches"]}
            for r in stop_search_rows((2023, 2024)) if r["financial_year"] == "2023/24"]
     files["stop-search-2020.ods"] = _write({"S&S_OD": pd.DataFrame(old)},

@@ -1,8 +1,9 @@
 """Reading a published file: bounded, sniffed by content, header found by layout.
 
 Spreadsheets (ODS, XLSX, XLS) are read with python-calamine (the engine pandas uses for them), row by
-row, keeping only the layout's columns; CSV (and ``.csv.gz``) with pandas. Whatever the format, the result is one :class:`Sheet` per matching sheet: a frame whose
-columns are the layout's keys, plus ``_row``, the row number a spreadsheet shows (row 1 is the top).
+row, keeping only the layout's columns; CSV (and ``.csv.gz``) with pandas. Whatever the format, the
+result is one :class:`Sheet` per matching sheet: a frame whose columns are the layout's keys, plus
+``_row``, the row number a spreadsheet shows (row 1 is the top).
 """
 
 from __future__ import annotations

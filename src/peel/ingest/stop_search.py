@@ -59,8 +59,8 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
             if ye.isna().any() or not ye.between(1990, 2100).all():
                 i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
                 raise fail(path, f"{cell_text(sh.frame.at[i, 'year_end'])!r} is not a year: expected the year "
-                                 "the financial year ends in March, such as 2025", sh.name or None, int(sh.frame.at[i, "_row"]),
-                           sh.headers["year_end"])
+                                 "the financial year ends in March, such as 2025", sh.name or None,
+                           int(sh.frame.at[i, "_row"]), sh.headers["year_end"])
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
