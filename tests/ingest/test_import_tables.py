@@ -212,3 +212,21 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them(engine: str, ext: str, da
     # Header on row 4, first data row 5, the fifth data row (index 4) on row 9; Force Name in column E.
     with pytest.raises(IngestError, match=r"sheet '2023_24', row 9, column 'Force Name': unknown force 'Gotham'"):
         import_table("recorded-crime", path, dataset)
+
+
+def test_recorded_crime_2017_18_open_data_copy(dataset: Path) -> None:
+    """The 2017/18 sheet in the underscored layout of its copy: sums checked against a plain CSV read."""
+    path = PUBLISHED / "prc-pfa-201718_new.csv"
+    lines = import_table("recorded-crime", path, dataset)
+    want: dict[str, float] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            want[r["Force_Name"]] = want.get(r["Force_Name"], 0) + float(r["Number_of_Offences"])
+    got = figures(dataset, "recorded_crime_per_1000")
+    assert len(got) == 43 and all(p == "2017-04-01/2018-03-31" for _, p in got)
+    assert got[("metropolitan", "2017-04-01/2018-03-31")] == want["Metropolitan Police"]
+    assert got[("city-of-london", "2017-04-01/2018-03-31")] == want["London, City of"]
+    assert sum(got.values()) == sum(v for k, v in want.items() if k not in (
+        "British Transport Police", "Action Fraud", "CIFAS", "UK Finance", "Financial Fraud Action UK"))
+    for label in ("Action Fraud", "British Transport Police", "CIFAS", "Financial Fraud Action UK", "UK Finance"):
+        assert any(ln.startswith(f"set aside: {label}: ") for ln in lines)
