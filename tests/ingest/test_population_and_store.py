@@ -149,3 +149,17 @@ def test_command_line_exit_status_and_no_traceback(fixture_files: dict[str, Path
     assert main(["import", "stop-search", str(fixture_files["stop-search.ods"]), "--data", str(dataset),
                  "--dry-run"]) == 0
     assert "dry run: nothing written" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("file, content, message", [
+    ("national.csv", "force_id,measure\xe9\n".encode("latin-1"), "national.csv: cannot be read"),
+    ("dataset.yaml", b"name: x\nsources: [a, b]\n", "sources: expected a mapping of source id"),
+    ("dataset.yaml", b"name: [unclosed\n", "dataset.yaml: cannot be read"),
+])
+def test_a_broken_dataset_folder_is_refused_untouched(fixture_files: dict[str, Path], dataset: Path, file: str,
+                                                      content: bytes, message: str) -> None:
+    (dataset / file).write_bytes(content)
+    before = snapshot(dataset)
+    with pytest.raises(IngestError, match=message):
+        import_table("stop-search", fixture_files["stop-search.ods"], dataset)
+    assert snapshot(dataset) == before

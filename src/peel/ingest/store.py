@@ -39,8 +39,12 @@ POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
     if not path.exists():
         return list(header), []
-    text = path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): expected the data contract's UTF-8 "
+                         "CSV file (run 'peel validate')") from None
     if not rows:
         return list(header), []
     head = [h.strip() for h in rows[0]]
@@ -120,12 +124,16 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     yaml_path = data_dir / DATASET_FILE
     if not yaml_path.is_file():
         raise fail("--data", f"{yaml_path}: dataset.yaml not found: expected a dataset folder (see data/README.md)")
-    yaml_text = yaml_path.read_text(encoding="utf-8")
     try:
+        yaml_text = yaml_path.read_text(encoding="utf-8")
         doc = yaml.safe_load(yaml_text) or {}
-    except yaml.YAMLError as e:
-        raise fail(yaml_path, f"not valid YAML ({' '.join(str(e).split())}): fix it first ('peel validate')") from None
-    sources: dict[str, Any] = dict(doc.get("sources") or {}) if isinstance(doc, dict) else {}
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise fail(yaml_path, f"cannot be read ({' '.join(str(e).split())[:200]}): fix it first "
+                              "('peel validate')") from None
+    found = doc.get("sources") if isinstance(doc, dict) else None
+    if found is not None and not isinstance(found, dict):
+        raise fail(yaml_path, "sources: expected a mapping of source id to its entry (see data/README.md)")
+    sources: dict[str, Any] = dict(found or {})
     target = "population" if parsed.table == "population" else "national"
     path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
