@@ -11,7 +11,7 @@ from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
 from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, text
 
 #: Ids of sources: they are keys in dataset.yaml and may be quoted in national.csv.
-SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_./-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 Line = text(1000, nonempty=True)
@@ -46,7 +46,8 @@ class Source(StrictModel):
 
 def _check_source_id(value: Any) -> str:
     if not isinstance(value, str) or not SOURCE_ID_PATTERN.fullmatch(value):
-        raise fail(f"expected a source id of lower-case letters, digits, '.', '-' and '_' (such as ons-mype-2022), "
+        raise fail(f"expected a source id of lower-case letters, digits, '.', '-', '_' and '/' "
+                   f"(such as population/mye22final), "
                    f"found {describe(value)}")
     return value
 
