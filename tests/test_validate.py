@@ -222,11 +222,13 @@ def test_optional_source_and_note_columns_load(data):
     rows[i][6] = "not available: quarter 3 missing from the table"
     write_rows(nat, rows)
     text = (data / "dataset.yaml").read_text(encoding="utf-8")
-    (data / "dataset.yaml").write_text(text + "sources:\n  stop-search/x:\n    table: stop-search\n    rows: 1\n",
+    (data / "dataset.yaml").write_text(text + "sources:\n  stop-search/x:\n    table: stop-search\n    publisher: Home Office\n"
+                                           "    licence: Open Government Licence v3.0\n    rows: 1\n",
                                        encoding="utf-8")
     assert check_dataset(data) == []
     ds = load_dataset(data)
-    assert ds.info.sources == {"stop-search/x": {"table": "stop-search", "rows": 1}}
+    assert ds.info.sources == {"stop-search/x": {"table": "stop-search", "publisher": "Home Office",
+                                                 "licence": "Open Government Licence v3.0", "rows": 1}}
     row = ds.national.iloc[i - 1]
     assert row["force_id"] == "kent" and row["note"].startswith("not available") and row["source"] == "stop-search/x"
     assert math.isnan(row["value"])
@@ -235,7 +237,7 @@ def test_optional_source_and_note_columns_load(data):
 def test_sources_must_be_a_mapping(data):
     text = (data / "dataset.yaml").read_text(encoding="utf-8")
     (data / "dataset.yaml").write_text(text + "sources: [a, b]\n", encoding="utf-8")
-    only(check_dataset(data), "dataset.yaml", "sources", "expected a mapping of source id")
+    only(check_dataset(data), "dataset.yaml", "sources", "expected a mapping")
 
 
 def test_empty_file(data):
