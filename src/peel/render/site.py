@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
-from typing import Any
 
+from peel.build.records import Failure, ForceRecord
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
-from peel.errors import one_line
 from peel.files import atomic_write
 from peel.inputs.forces import all_forces
 from peel.analysis.markup import slug
@@ -34,6 +33,7 @@ table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor;
 table.grades-by-force td.no-grade { color: #484949; }
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
 table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
@@ -55,7 +55,7 @@ def _csp(css: str) -> str:
     return content_security_policy(style_hash(css))
 
 
-def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], out_dir: Path,
+def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
                  *, demonstration: bool, notice: str) -> str:
     """The index page as HTML text.
 
@@ -64,7 +64,8 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     report
         The report structure (its graded areas are the table's columns).
     records
-        ``{force_id: record}`` as in ``build.json``: ``status``, ``grades``, ``files``, ``error``.
+        ``{force_id: record}`` (:class:`peel.build.records.ForceRecord`, as read from ``build.json``):
+        the grades shown are those of the report on disk.
     out_dir
         The output folder; a report is linked only when its file is there.
     demonstration, notice
@@ -77,40 +78,38 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     failures: list[str] = []
     built = 0
     for force in all_forces():
-        rec = records.get(force.id) or {}
-        grades = rec.get("grades") or {}
+        rec = records.get(force.id)
+        # A failed rebuild keeps the previous report; its record then holds that report's grades.
+        no_report = rec is None or (rec.failed and not rec.files)
+        grades = rec.grades if rec is not None else {}
         cells = [f'<th scope="row">{e(force.name)}</th>']
         for area in graded:
             grade = grades.get(area.id) if grades else None
-            if grade in GRADES:
-                cells.append(f'<td class="grade-{slug(grade)}">{e(grade)}</td>')
-            elif not rec:
+            if no_report:
                 cells.append('<td class="no-grade">no report</td>')
+            elif grade in GRADES:
+                cells.append(f'<td class="grade-{slug(grade)}">{e(grade)}</td>')
             elif area.id in grades:
                 cells.append(f'<td class="no-grade">{e(NOT_YET_GRADED)}</td>')
             else:
                 cells.append('<td class="no-grade">not inspected</td>')
         links = []
-        files = rec.get("files") or {}
+        files = rec.files if rec is not None else {}
         for name, label in (("report.html", "HTML"), ("report.pdf", "PDF")):
             if name in files and (Path(out_dir) / force.id / name).is_file():
                 href = f"{force.id}/{name}"
                 links.append(f'<a href="{e(href)}">{e(force.name)} report ({label})</a>')
         if links:
             built += 1
+            if rec is not None and rec.failed:
+                links.append('<span class="kept">previous report kept (the last build failed)</span>')
         cells.append(f'<td class="reports">{"".join(links) if links else "no report yet"}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-        if rec.get("status") == "failed":
-            err = rec.get("error") or {}
-            where = []
-            if err.get("area"):
-                where.append(f"area {err['area']}")
-            if err.get("cell") is not None:
-                where.append(f"cell {err['cell']}")
-            what = f"{err.get('error') or 'Error'}: {one_line(err.get('message'))}"
+        if rec is not None and rec.failed:
+            err = rec.error or Failure(None, "")
             kept = " The previous report was kept." if links else ""
-            place = f" ({', '.join(where)})" if where else ""
-            failures.append(f"<li><strong>{e(force.name)}</strong>{e(place)}: {e(what)}{kept}</li>")
+            place = f" ({', '.join(err.where())})" if err.where() else ""
+            failures.append(f"<li><strong>{e(force.name)}</strong>{e(place)}: {e(err.what())}{kept}</li>")
 
     head_cols = "".join(f'<th scope="col">{e(a.title)}</th>' for a in graded)
     demo = ""
@@ -145,7 +144,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     )
 
 
-def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping[str, Any]], *,
+def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
                 demonstration: bool, notice: str) -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
