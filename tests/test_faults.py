@@ -105,7 +105,7 @@ def _kernels(marker: str) -> list[psutil.Process]:
 
 def _workers(build_pid: int) -> list[psutil.Process]:
     try:
-        return [c for c in psutil.Process(build_pid).children() if "multiprocessing" in " ".join(c.cmdline())]
+        return [c for c in psutil.Process(build_pid).children() if "spawn_main" in " ".join(c.cmdline())]
     except psutil.NoSuchProcess:
         return []
 
@@ -179,23 +179,24 @@ def test_a_kernel_slow_to_start_is_waited_for(project):
 def test_a_worker_killed_mid_build_is_replaced_and_its_force_retried_once(project):
     (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
     marker = uuid.uuid4().hex
-    proc = _start(project, ["kent", "metropolitan", "surrey"], 2, marker, "--timeout", "8")
+    # One worker, which takes kent first (the forces have as many notebooks; the order is kept).
+    proc = _start(project, ["kent", "metropolitan"], 1, marker, "--timeout", "8")
     try:
-        _wait_for(lambda: len(_kernels(marker)) >= 2, "two kernels starting", proc)
-        victim = _workers(proc.pid)[0]
+        _wait_for(lambda: len(_kernels(marker)) >= 1, "a kernel starting", proc)
+        time.sleep(2.0)  # kent's notebook is sleeping
+        (victim,) = _workers(proc.pid)
         victim.send_signal(signal.SIGKILL)
         out, err = proc.communicate(timeout=DEADLINE * 2)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    # kent sleeps past its timeout whichever worker had it; the other forces are built all the same.
     assert proc.returncode == 1, err
     manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
+    # kent was given to a new worker and ran into its timeout there: a retry, not a second death.
     assert manifest["forces"]["kent"]["status"] == "failed"
-    assert manifest["forces"]["kent"]["error"]["error"] in ("Timeout", "WorkerDied")
-    for force in ("metropolitan", "surrey"):
-        assert manifest["forces"][force]["status"] == "built", err
-        assert (project / "out" / force / "report.html").is_file()
+    assert manifest["forces"]["kent"]["error"]["error"] == "Timeout", err
+    assert manifest["forces"]["metropolitan"]["status"] == "built", err
+    assert (project / "out" / "metropolitan" / "report.html").is_file()
     assert "Traceback" not in err
     _assert_nothing_left(project, marker)
 
