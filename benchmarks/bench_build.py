@@ -112,7 +112,7 @@ def naive_force(force_id: str, work: Path) -> float:
     script = (
         "import sys, nbformat, json\n"
         "from pathlib import Path\n"
-        "from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info\n"
+        "from peel.build import BuildOptions, plan_force\nfrom peel.build.cache import fingerprints\nfrom peel.build.plan import dataset_info as _dataset_info\n"
         "from peel.inputs.areas import load_report\n"
         "from peel.inputs.forces import get_force\n"
         "from peel.render.page import AreaEntry, ReportContext, render_report\n"
@@ -121,7 +121,7 @@ def naive_force(force_id: str, work: Path) -> float:
         "report = load_report(root / 'notebooks')\n"
         "opts = BuildOptions((get_force(fid),), ('html', 'pdf'), root / 'data', root / 'params', out / 'x',"
         " root / 'notebooks', 1, None, validate=False)\n"
-        "plan = plan_force(get_force(fid), opts, report, fingerprints(opts, report), _dataset_info(root / 'data'), None)\n"
+        "plan = plan_force(get_force(fid), opts, report, fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas]), _dataset_info(root / 'data'), None)\n"
         "nbs = []\n"
         "for a in plan.areas:\n"
         "    nb = nbformat.read(out / a.notebook.name, as_version=4)\n"
@@ -150,7 +150,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
 from IPython.utils.capture import capture_output
 from peel.inputs.areas import load_report
-from peel.build import BuildOptions, plan_force, fingerprints, _dataset_info
+from peel.build import BuildOptions, plan_force
+from peel.build.cache import fingerprints
+from peel.build.plan import dataset_info as _dataset_info
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import get_force
 from peel.render.page import AreaEntry, ReportContext, render_report
@@ -166,7 +168,7 @@ startup = time.perf_counter() - t0
 def one_force(fid):
     opts = BuildOptions((get_force(fid),), ("html", "pdf"), root / "data", root / "params", out / "x",
                         root / "notebooks", 1, None, validate=False)
-    plan = plan_force(get_force(fid), opts, report, fingerprints(opts, report), _dataset_info(root / "data"), None)
+    plan = plan_force(get_force(fid), opts, report, fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas]), _dataset_info(root / "data"), None)
     params = {"force_id": fid, "data_dir": str(root / "data"), "params_dir": str(root / "params")}
     notebooks = []
     for area in plan.areas:

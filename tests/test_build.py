@@ -39,7 +39,7 @@ def _build(root: Path, **kw):
 
 
 def _statuses(result, force):
-    return {a: r["status"] for a, r in result.records[force]["areas"].items()}
+    return {a: r.status for a, r in result.records[force].areas.items()}
 
 
 # ---------------------------------------------------------------- refusals (nothing runs, nothing written)
@@ -130,7 +130,7 @@ def test_build_writes_reports_index_and_manifest_then_reuses_everything(project)
     before = {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES}
     again, log2 = _build(project)
     assert again.exit_status == 0
-    assert all(r["status"] == "reused" for r in again.records.values()), log2
+    assert all(r.status == "reused" for r in again.records.values()), log2
     assert "reusing 11 of 11 executed notebooks; 3 of 3 reports unchanged" in log2
     assert {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES} == before
 
@@ -149,7 +149,7 @@ def test_incremental_rules(project):
     result, log = _build(project)
     assert _statuses(result, "kent") == {"overview": "reused", "alpha": "reused", "beta": "executed",
                                          "about_the_data": "reused"}
-    assert result.records["kent"]["areas"]["beta"]["reason"] == "notebook changed"
+    assert result.records["kent"].areas["beta"].reason == "notebook changed"
     assert "kent/02_beta: notebook changed" in log and "metropolitan/02_beta: notebook changed" in log
     assert set(_statuses(result, "surrey").values()) == {"reused"}
 
@@ -158,22 +158,22 @@ def test_incremental_rules(project):
     params.write_text(params.read_text(encoding="utf-8").replace("Some text.", "Other text."), encoding="utf-8")
     result, log = _build(project)
     assert set(_statuses(result, "kent").values()) == {"executed"}
-    assert result.records["kent"]["areas"]["alpha"]["reason"] == "inspection inputs changed"
-    assert result.records["metropolitan"]["status"] == "reused"
-    assert result.records["surrey"]["status"] == "reused"
+    assert result.records["kent"].areas["alpha"].reason == "inspection inputs changed"
+    assert result.records["metropolitan"].status == "reused"
+    assert result.records["surrey"].status == "reused"
 
     # The data changes: everything that depends on it re-runs.
     (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,1\n", encoding="utf-8")
     result, log = _build(project)
     for force in FORCES:
         assert set(_statuses(result, force).values()) == {"executed"}
-        assert {a["reason"] for a in result.records[force]["areas"].values()} == {"data changed"}
+        assert {a.reason for a in result.records[force].areas.values()} == {"data changed"}
 
     # An executed notebook deleted by hand is executed again.
     (out / "metropolitan" / "notebooks" / "01_alpha.ipynb").unlink()
     result, log = _build(project)
     assert _statuses(result, "metropolitan")["alpha"] == "executed"
-    assert result.records["metropolitan"]["areas"]["alpha"]["reason"] == "executed notebook missing or edited"
+    assert result.records["metropolitan"].areas["alpha"].reason == "executed notebook missing or edited"
 
 
 @pytest.mark.slow
@@ -189,12 +189,12 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
 
     assert result.exit_status == 1
     assert result.failed == ["kent"]
-    err = result.records["kent"]["error"]
-    assert err["area"] == "alpha" and err["error"] == "ValueError" and isinstance(err["cell"], int)
-    assert err["executed_notebook"] == "kent/notebooks/01_alpha.ipynb"
+    err = result.records["kent"].error
+    assert err.area == "alpha" and err.error == "ValueError" and isinstance(err.cell, int)
+    assert err.executed_notebook == "kent/notebooks/01_alpha.ipynb"
     assert (out / "kent" / "report.html").read_bytes() == kent_before
     for force in ("metropolitan", "surrey"):
-        assert result.records[force]["status"] == "built"
+        assert result.records[force].status == "built"
         assert set(_statuses(result, force).values()) == {"executed"}
     # The summary names the force, area, cell, error and the executed notebook.
     summary = log[log.index("force(s) failed"):]
@@ -216,7 +216,7 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
     assert fixed.exit_status == 0
     assert _statuses(fixed, "kent") == {"overview": "reused", "alpha": "executed", "beta": "executed",
                                         "about_the_data": "executed"}
-    assert fixed.records["kent"]["status"] == "built" and fixed.records["kent"]["rendered"] == "notebooks re-executed"
+    assert fixed.records["kent"].status == "built" and fixed.records["kent"].rendered == "notebooks re-executed"
 
 
 @pytest.mark.slow

@@ -44,9 +44,12 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from peel.build import build_command
+    from peel.build import build, make_options
 
-    return build_command(args)
+    opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
+                        timeout=args.timeout, data=args.data, params=args.params, out=args.out,
+                        notebooks=args.notebooks, param=args.param)
+    return build(opts).exit_status
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -133,9 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"peel {args.command}: error: {e}", file=sys.stderr)
         return int(getattr(e, "exit_status", 2))
-    except KeyboardInterrupt:
-        print(f"peel {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP during a build (peel.errors.BuildStopped)
+        status = int(getattr(e, "exit_status", 130))
+        print(f"peel {args.command}: {'interrupted' if status == 130 else f'stopped by signal {status - 128}'}",
+              file=sys.stderr)
+        return status
     except BrokenPipeError:  # output piped into head or less, which closed early
         sys.stderr.close()
         return 0

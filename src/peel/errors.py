@@ -79,3 +79,67 @@ class MethodError(PeelError, ValueError):
 
 class BuildError(PeelError):
     """A report could not be built; the message names the force, the area and the cause."""
+
+
+class ExecutionFailure(BuildError):
+    """A notebook did not run to the end; the message names the area and the cause.
+
+    Attributes
+    ----------
+    area_id, notebook
+        The area and the source notebook.
+    executed
+        The executed notebook kept for inspection (``None`` when nothing could be kept).
+    cell, ename, evalue
+        The failing cell's index in the executed notebook and the error's name and value, when known.
+    """
+
+    kind = "failure"
+
+    def __init__(self, message: str, *, area_id: str, notebook: Path, executed: Path | None = None,
+                 cell: int | None = None, ename: str | None = None, evalue: str | None = None):
+        self.area_id = area_id
+        self.notebook = Path(notebook)
+        self.executed = executed
+        self.cell = cell
+        self.ename = ename
+        self.evalue = evalue
+        super().__init__(message)
+
+
+class NotebookError(ExecutionFailure):
+    """A cell of the notebook raised an error (never retried: it would fail the same way)."""
+
+    kind = "cell_error"
+
+
+class NotebookTimeoutError(ExecutionFailure):
+    """The notebook ran longer than the timeout and was stopped."""
+
+    kind = "timeout"
+
+
+class KernelDiedError(ExecutionFailure):
+    """The kernel died while running the notebook, also on the retry with a fresh kernel."""
+
+    kind = "kernel_died"
+
+
+class KernelStartError(BuildError):
+    """A Jupyter kernel could not start (twice); the message names the kernel spec and what it wrote."""
+
+
+class OutputFolderError(BuildError):
+    """The output folder cannot be used: it cannot be written, or another build holds it."""
+
+
+class BuildStopped(KeyboardInterrupt):
+    """The build was asked to stop by a signal (Ctrl-C, SIGTERM, SIGHUP); it stopped cleanly.
+
+    ``exit_status`` is the shell's convention for a process ended by that signal (128 + its number).
+    """
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        self.exit_status = 128 + signum
+        super().__init__(f"stopped by signal {signum}")

@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from peel.errors import InputError, Problem, problem
+
+#: Called right before every rename into place; a build's worker process sets it to refuse writing
+#: once the build that started it has ended (it raises), so an orphan never replaces a newer file.
+_before_replace: Callable[[Path], None] | None = None
+
+
+def set_write_guard(guard: Callable[[Path], None] | None) -> None:
+    """Call ``guard(path)`` before each file is renamed into place (``None`` removes the guard)."""
+    global _before_replace
+    _before_replace = guard
+
+
+def replace_into_place(tmp: Path, path: Path) -> None:
+    """``os.replace(tmp, path)``, after the write guard (see :func:`set_write_guard`) allowed it."""
+    if _before_replace is not None:
+        _before_replace(Path(path))
+    os.replace(tmp, path)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -32,7 +49,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         os.fchmod(fd, 0o666 & ~mask)  # mkstemp makes private files; outputs are ordinary files
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
-        os.replace(tmp, path)
+        replace_into_place(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

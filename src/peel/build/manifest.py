@@ -5,20 +5,21 @@ inputs and notebooks used, and for every force and area its status (executed, re
 why it was re-run, how long it took and, on failure, the area, the cell and the error. Forces not in
 this build keep their record from the previous manifest, so the file always describes every report
 in the output folder. The build time is its only field that changes when nothing else did; it is
-never written into a report.
+never written into a report. The read-merge-write happens while the build holds the output folder's
+lock (:mod:`peel.build.lock`), so two builds cannot lose each other's records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from peel import __version__
+from peel.build.records import ForceRecord
 from peel.files import atomic_write
 from peel.paths import project_root
 
@@ -26,31 +27,6 @@ MANIFEST_NAME = "build.json"
 
 #: Version of the manifest's layout, raised when a field changes meaning.
 MANIFEST_FORMAT = 1
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sha256_text(text: str) -> str:
-    """SHA-256 of a text's UTF-8 bytes, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def hash_files(paths: Iterable[Path], root: Path) -> dict[str, str]:
-    """``{path relative to root (with /): sha256}`` for the given files, sorted by path."""
-    out = {Path(p).relative_to(root).as_posix(): sha256_file(Path(p)) for p in paths}
-    return dict(sorted(out.items()))
-
-
-def combined_hash(hashes: Mapping[str, str]) -> str:
-    """One hash standing for a set of named files (names and contents both count)."""
-    return sha256_text(json.dumps(dict(sorted(hashes.items())), sort_keys=True))
 
 
 def git_commit(root: Path | None = None) -> str | None:
@@ -79,6 +55,14 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def read_records(out_dir: Path) -> dict[str, ForceRecord]:
+    """Every force's record in the manifest of ``out_dir``."""
+    forces = read_manifest(out_dir).get("forces", {})
+    if not isinstance(forces, dict):
+        return {}
+    return {fid: ForceRecord.from_json(fid, doc) for fid, doc in forces.items()}
+
+
 def write_json_atomic(path: Path, doc: Any) -> None:
     """Write JSON with sorted keys, atomically (see :func:`atomic_write`)."""
     atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
@@ -90,7 +74,7 @@ def write_manifest(
     commit: str | None,
     options: Mapping[str, Any],
     inputs: Mapping[str, Any],
-    forces: Mapping[str, Mapping[str, Any]],
+    forces: Sequence[ForceRecord],
     built_at: datetime | None = None,
 ) -> Path:
     """Write ``OUT/build.json`` atomically and return its path.
@@ -106,29 +90,29 @@ def write_manifest(
     inputs
         Hashes of the data files, inspection inputs, notebooks, package and template used.
     forces
-        ``{force_id: record}`` for the forces of this build; each record holds ``status``,
-        ``duration``, the reports written and per area ``status``, ``reason``, ``duration`` and, on
-        failure, ``error``. Records of other forces are kept from the previous manifest.
+        The records of the forces of this build. Records of other forces are kept from the previous
+        manifest.
     built_at
         The build time (now, in UTC, when not given).
     """
     out_dir = Path(out_dir)
     previous = read_manifest(out_dir).get("forces", {})
+    this = {r.force_id: r.to_json() for r in forces}
     merged: dict[str, Any] = {}
     if isinstance(previous, dict):
-        merged.update({k: v for k, v in previous.items() if k not in forces})
-    merged.update(forces)
+        merged.update({k: v for k, v in previous.items() if k not in this})
+    merged.update(this)
     when = (built_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     counts: dict[str, int] = {}
-    for record in forces.values():
-        counts[record.get("status", "unknown")] = counts.get(record.get("status", "unknown"), 0) + 1
+    for record in forces:
+        counts[record.status] = counts.get(record.status, 0) + 1
     doc = {
         "format": MANIFEST_FORMAT,
         "project": {"name": "peel-reports", "version": __version__, "commit": commit},
         "built_at": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "options": dict(options),
         "inputs": dict(inputs),
-        "this_build": {"forces": sorted(forces), "counts": counts},
+        "this_build": {"forces": sorted(this), "counts": counts},
         "forces": merged,
     }
     path = out_dir / MANIFEST_NAME

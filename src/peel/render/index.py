@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from peel.analysis.markup import slug
-from peel.errors import one_line
+from peel.build.records import Failure, ForceRecord
 from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.forces import all_forces
@@ -37,6 +37,7 @@ table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor;
 table.grades-by-force td.no-grade { color: #484949; }
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
 table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
@@ -52,23 +53,18 @@ def _report_css() -> str:
         return "html { font-family: Arial, sans-serif; color: #0b0c0c; line-height: 1.5; }"
 
 
-def _failure(force_name: str, record: Mapping[str, Any], kept: bool) -> dict[str, Any]:
+def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]:
     """Where and how a force's last build failed, in the words the index prints."""
-    err = record.get("error") or {}
-    where = []
-    if err.get("area"):
-        where.append(f"area {err['area']}")
-    if err.get("cell") is not None:
-        where.append(f"cell {err['cell']}")
+    err = record.error or Failure(None, "")
     return {
         "name": force_name,
-        "place": f" ({', '.join(where)})" if where else "",
-        "what": f"{err.get('error') or 'Error'}: {one_line(err.get('message'))}",
+        "place": f" ({', '.join(err.where())})" if err.where() else "",
+        "what": err.what(),
         "kept": kept,
     }
 
 
-def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], out_dir: Path,
+def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
                  *, demonstration: bool, notice: str) -> str:
     """The index page as HTML text.
 
@@ -77,7 +73,8 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     report
         The report structure (its graded areas are the table's columns).
     records
-        ``{force_id: record}`` as in ``build.json``: ``status``, ``grades``, ``files``, ``error``.
+        ``{force_id: record}`` (:class:`peel.build.records.ForceRecord`, as read from ``build.json``):
+        the grades shown are those of the report on disk.
     out_dir
         The output folder; a report is linked only when its file is there.
     demonstration, notice
@@ -90,27 +87,30 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for force in all_forces():
-        rec = records.get(force.id) or {}
-        grades = rec.get("grades") or {}
+        rec = records.get(force.id)
+        # A failed rebuild keeps the previous report; its record then holds that report's grades.
+        no_report = rec is None or (rec.failed and not rec.files)
+        grades = rec.grades if rec is not None else {}
         cells = []
         for area in graded:
             grade = grades.get(area.id) if grades else None
-            if grade in GRADES:
-                cells.append({"class": f"grade-{slug(grade)}", "text": grade})
-            elif not rec:
+            if no_report:
                 cells.append({"class": "no-grade", "text": "no report"})
+            elif grade in GRADES:
+                cells.append({"class": f"grade-{slug(grade)}", "text": grade})
             elif area.id in grades:
                 cells.append({"class": "no-grade", "text": NOT_YET_GRADED})
             else:
                 cells.append({"class": "no-grade", "text": "not inspected"})
-        files = rec.get("files") or {}
+        files = rec.files if rec is not None else {}
         links = [
             {"href": f"{force.id}/{name}", "text": f"{force.name} report ({label})"}
             for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"))
             if name in files and (Path(out_dir) / force.id / name).is_file()
         ]
-        rows.append({"name": force.name, "cells": cells, "links": links})
-        if rec.get("status") == "failed":
+        kept = bool(links) and rec is not None and rec.failed
+        rows.append({"name": force.name, "cells": cells, "links": links, "kept": kept})
+        if rec is not None and rec.failed:
             failures.append(_failure(force.name, rec, kept=bool(links)))
 
     title = f"{report.title}: force reports"
@@ -134,7 +134,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     return html if html.endswith("\n") else html + "\n"
 
 
-def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping[str, Any]], *,
+def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
                 demonstration: bool, notice: str) -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)

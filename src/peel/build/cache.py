@@ -1,0 +1,184 @@
+"""What a build depends on, as hashes, and the one rule that decides whether a kept output is reused.
+
+An executed notebook (an area) and a rendered report are each kept beside a small record of the
+hashes they were made from (their *components*) and of the files they produced. Both are reused by
+:func:`reuse_decision` when every component is unchanged and every produced file is still there,
+unedited; otherwise the reason is given in words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from peel.paths import PACKAGE_DIR
+
+#: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
+#: executed notebook, so it re-renders reports without re-executing notebooks. Everything else (the
+#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side.
+BUILD_SIDE = frozenset({"build", "render", "demo", "ingest", "cli.py"})
+
+#: Libraries whose version can change what a notebook outputs.
+ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat",
+                        "ipykernel", "markdown-it-py", "nh3")
+
+#: How the parts of an area's cache key are named in "why it re-ran" messages.
+AREA_WORDS = {
+    "notebook": "notebook changed",
+    "params": "inspection inputs changed",
+    "data": "data changed",
+    "package": "package changed",
+    "environment": "environment changed",
+    "parameters": "parameters changed",
+}
+#: The same for a report's rendering.
+RENDER_WORDS = {
+    "areas": "notebooks re-executed",
+    "package": "package changed",
+    "template": "template changed",
+    "params": "inspection inputs changed",
+    "dataset": "dataset notice changed",
+    "commit": "source commit changed",
+    "version": "version changed",
+}
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, in hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 of a text's UTF-8 bytes, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def hash_files(paths: Iterable[Path], root: Path) -> dict[str, str]:
+    """``{path relative to root (with /): sha256}`` for the given files, sorted by path."""
+    out = {Path(p).relative_to(root).as_posix(): sha256_file(Path(p)) for p in paths}
+    return dict(sorted(out.items()))
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    """One hash standing for a set of named files (names and contents both count)."""
+    return sha256_text(json.dumps(dict(sorted(hashes.items())), sort_keys=True))
+
+
+def area_key(components: Mapping[str, str]) -> str:
+    """The cache key of an area: one hash over its named components."""
+    return sha256_text(json.dumps(dict(components), sort_keys=True))
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file, or ``None`` when it is missing, unreadable or not an object."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """Hashes of everything a build depends on, computed once per build."""
+
+    data: dict[str, str]
+    notebooks: dict[str, str]
+    package_exec: str
+    package_render: str
+    template: str
+    environment: str
+
+    @property
+    def data_hash(self) -> str:
+        return combined_hash(self.data)
+
+
+def files_under(folder: Path, keep: Callable[[Path], bool] | None = None) -> list[Path]:
+    """Files below ``folder`` (sorted; hidden files and caches left out) whose relative path ``keep`` accepts."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if not p.is_file() or any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        if keep is None or keep(rel):
+            out.append(p)
+    return out
+
+
+def package_hashes(package_dir: Path = PACKAGE_DIR) -> tuple[str, str, str]:
+    """(execution-side package hash, whole package hash, template hash)."""
+    def exec_side(rel: Path) -> bool:
+        return rel.parts[0] not in BUILD_SIDE
+
+    def not_template(rel: Path) -> bool:
+        return rel.parts[:2] != ("render", "templates")
+
+    exec_hash = combined_hash(hash_files(files_under(package_dir, exec_side), package_dir))
+    all_hash = combined_hash(hash_files(files_under(package_dir, not_template), package_dir))
+    tdir = package_dir / "render" / "templates"
+    template_hash = combined_hash(hash_files(files_under(tdir), tdir)) if tdir.is_dir() else sha256_text("")
+    return exec_hash, all_hash, template_hash
+
+
+def environment_hash() -> str:
+    """Python and library versions that can change a notebook's outputs."""
+    versions = {"python": sys.version.split()[0]}
+    for name in ENVIRONMENT_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "absent"
+    return sha256_text(json.dumps(versions, sort_keys=True))
+
+
+def fingerprints(data_dir: Path, notebooks_dir: Path, notebook_names: Sequence[str]) -> Fingerprints:
+    """Hash the data folder, the notebooks, the package, the template and the environment."""
+    data = hash_files(files_under(data_dir, lambda r: r.suffix.lower() != ".md"), data_dir)
+    notebooks = {name: sha256_file(notebooks_dir / name) for name in notebook_names}
+    notebooks["report.yaml"] = sha256_file(notebooks_dir / "report.yaml")
+    exec_hash, all_hash, template_hash = package_hashes()
+    return Fingerprints(data, dict(sorted(notebooks.items())), exec_hash, all_hash, template_hash,
+                        environment_hash())
+
+
+def reuse_decision(components: Mapping[str, str], record: Mapping[str, Any] | None,
+                   produced: Sequence[tuple[str, Path, str | None]], words: Mapping[str, str],
+                   no_record: str) -> tuple[bool, str]:
+    """Whether a kept output must be made again, and why: ``(True, reason)`` or ``(False, "unchanged")``.
+
+    Parameters
+    ----------
+    components
+        The hashes the output would be made from now.
+    record
+        The record kept beside the output (``None`` when there is none).
+    produced
+        ``(name, path, sha256 in the record or None)`` of each file the output consists of.
+    words
+        How each component is named in the reason (``"data"`` -> ``"data changed"``).
+    no_record
+        The reason when there is no record.
+    """
+    if record is None:
+        return True, no_record
+    old = record.get("components", {})
+    changed = [name for name in components if old.get(name) != components[name]]
+    if changed:
+        return True, ", ".join(words.get(n, f"{n} changed") for n in changed)
+    for name, path, expected in produced:
+        if expected is None:
+            return True, f"{name} not built before"
+        if not path.is_file() or sha256_file(path) != expected:
+            return True, f"{name} missing or edited"
+    return False, "unchanged"

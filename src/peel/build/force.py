@@ -1,0 +1,134 @@
+"""Building one force's report, in a worker: execute the areas that need it, stitch, print, write.
+
+The HTML report and the PDF are written to temporary names and renamed into place only when
+everything for that force worked, so a failure fails only its force and leaves that force's previous
+report, and the record of it, untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from peel.build.cache import sha256_file
+from peel.build.plan import REPORT_RECORD, ForcePlan
+from peel.build.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
+from peel.errors import BuildError, ExecutionFailure, InputError
+from peel.files import atomic_write, replace_into_place
+
+
+def _write_json(path: Path, doc: Any) -> None:
+    atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+
+
+def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
+    """Execute what the plan says, render the report and write it; return the force's record.
+
+    Never raises for a problem of the force itself: a failure is returned in the record, so that it
+    fails only this force. The previous report is replaced only when everything succeeded.
+    """
+    import nbformat
+
+    from peel.build.execute import execute_area
+
+    started = time.monotonic()
+    root = plan.out.parent
+    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256)
+    failure: Failure | None = None
+    notebooks: list[Any] = []
+    for area in plan.areas:
+        entry = AreaRecord(NOT_RUN, relative(area.executed, root))
+        record.areas[area.area_id] = entry
+        if failure is not None:
+            entry.reason = "an earlier area failed"
+            continue
+        if not area.execute:
+            entry.status, entry.reason, entry.duration = REUSED, area.reason, 0.0
+            try:
+                notebooks.append(nbformat.read(area.executed, as_version=4))
+            except (OSError, ValueError) as e:
+                failure = Failure.of_exception(e, area=area.area_id,
+                                               message=f"could not read the kept executed notebook: {e}")
+                failure.executed_notebook = entry.executed_notebook
+                entry.status, entry.error = FAILED, failure
+            continue
+        t0 = time.monotonic()
+        area.key_file.unlink(missing_ok=True)  # the record is valid only for a successful run
+        entry.reason = area.reason
+        try:
+            run = execute_area(kernel, area.notebook, area.executed, area.parameters, area_id=area.area_id,
+                               title=area.title, graded=area.graded, timeout=plan.timeout)
+        except ExecutionFailure as e:
+            failure = Failure.of_execution(e, root)
+        except (InputError, BuildError) as e:  # BuildError: no kernel could be started for this area
+            failure = Failure.of_exception(e, area=area.area_id)
+        if failure is not None:
+            entry.status, entry.error = FAILED, failure
+            entry.duration = round(time.monotonic() - t0, 3)
+            continue
+        _write_json(area.key_file, {"components": area.components, "executed_sha256": sha256_file(area.executed),
+                                    "area_id": area.area_id})
+        entry.status, entry.duration, entry.attempts = EXECUTED, round(run.duration, 3), run.attempts
+        notebooks.append(nbformat.read(area.executed, as_version=4))
+
+    if failure is None and plan.render:
+        try:
+            files = _render_and_write(plan, notebooks)
+            _write_json(plan.out / REPORT_RECORD,
+                        {"components": plan.render_components, "files": files, "grades": plan.grades})
+            record.files, record.rendered = files, plan.render_reason
+        except Exception as e:  # a render failure fails this force only
+            tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
+            failure = Failure.of_exception(e, traceback=tb)
+    elif failure is None:
+        record.files, record.rendered = dict(plan.kept_report().get("files", {})), "reused"
+    if failure is not None:
+        record.status, record.error = FAILED, failure
+        record.keep_previous(plan.kept_report())  # the previous good report stays, and so do its grades
+    record.duration = round(time.monotonic() - started, 3)
+    return record
+
+
+def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
+    """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
+    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure)
+    record.keep_previous(plan.kept_report())
+    return record
+
+
+def _atomic_target(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
+    """Stitch, make the PDF, then rename both into place (only after both succeeded)."""
+    from peel.render.page import AreaEntry, ReportContext, render_report
+
+    ctx_args = dict(plan.context)
+    ctx_args["areas"] = tuple(AreaEntry(a, t, g) for a, t, g in ctx_args["areas"])
+    context = ReportContext(**ctx_args)
+    html = render_report(notebooks, context)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, Path] = {}
+    try:
+        if "html" in plan.formats:
+            tmp = _atomic_target(plan.out / "report.html")
+            tmp.write_text(html, encoding="utf-8")
+            temps["report.html"] = tmp
+        if "pdf" in plan.formats:
+            from peel.render.pdf import write_pdf
+
+            tmp = _atomic_target(plan.out / "report.pdf")
+            write_pdf(html, tmp, title=context.document_title)
+            temps["report.pdf"] = tmp
+        files = {name: sha256_file(tmp) for name, tmp in temps.items()}
+        for name, tmp in temps.items():
+            replace_into_place(tmp, plan.out / name)
+        return files
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,395 @@
+"""One Jupyter kernel per worker, started once, warmed up, and reset between notebooks.
+
+Starting a Jupyter kernel and importing pandas, matplotlib and seaborn into it takes a few seconds,
+which is most of the cost of a small notebook. A build therefore keeps one kernel per worker process
+(:class:`WarmKernel`), started once with those imports done, and hands it to
+:func:`papermill.execute_notebook` (``km=``), which passes it on to nbclient: nbclient does not shut
+down a kernel it did not start. Before each notebook the kernel's namespace is reset (``%reset -f``,
+figures closed, matplotlib and pandas settings restored, execution counter set back to 1), so a
+notebook sees nothing another notebook defined, and its executed copy is the same as from a fresh
+kernel.
+
+A kernel start is judged by its process and a deadline, never by a heartbeat alone: a kernel whose
+process has ended has failed (what it wrote to stderr is in the message), and one that has not
+answered by :data:`KERNEL_START_TIMEOUT` is killed. A start is tried twice, then
+:class:`~peel.errors.KernelStartError` names the kernel spec. On Linux a kernel is killed by the
+operating system when the process that started it dies, and its connection file (which holds the
+key that signs its messages) is deleted as soon as the kernel has read it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from peel.errors import BuildError, KernelStartError
+
+#: Seconds a kernel gets to start and answer its first request.
+KERNEL_START_TIMEOUT = 60.0
+
+#: How many times a kernel start is tried before it fails.
+KERNEL_START_ATTEMPTS = 2
+
+#: The folder kernels keep their sockets and connection files in (a per-build folder in a build).
+KERNEL_DIR_ENV = "PEEL_KERNEL_DIR"
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the parent watch of the worker still applies
+        pass
+
+
+def kill_quietly(pid: int, sig: int = signal.SIGKILL, group: bool = False) -> None:
+    """Send ``sig`` to a process (or its process group), ignoring one that is already gone."""
+    try:
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+#: Run once in a new kernel: the imports every notebook pays for, and a private module that keeps
+#: the settings to restore before each notebook. The module lives in ``sys.modules`` under a name no
+#: notebook uses, so it survives ``%reset -f`` without appearing in the notebook's namespace.
+WARM_UP_CODE = r"""
+def __peel_warm_up():
+    import importlib, os, pkgutil, sys, types, warnings
+    import pandas, numpy, matplotlib, matplotlib.pyplot as plt, seaborn
+    import peel
+    # Pre-import the package's own modules so notebooks find them loaded; the build-side ones
+    # (which import papermill and the PDF writer) are not needed in a kernel.
+    for info in pkgutil.iter_modules(peel.__path__):
+        if info.name not in ("cli", "build", "execute", "site", "manifest", "pdf", "stitch"):
+            try:
+                importlib.import_module("peel." + info.name)
+            except Exception:
+                pass
+    state = types.ModuleType("_peel_kernel_state")
+    state.rc = dict(matplotlib.rcParams)
+    state.warning_filters = list(warnings.filters)
+    state.cwd = os.getcwd()
+    state.sys_path = list(sys.path)
+    def reset():
+        plt.close("all")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matplotlib.rcParams.clear()
+            matplotlib.rcParams.update(state.rc)
+            pandas.reset_option("all")
+        warnings.filters[:] = state.warning_filters
+        sys.path[:] = state.sys_path
+        os.chdir(state.cwd)
+        # A fresh kernel numbers its first cell 1; so does a reset one.
+        get_ipython().execution_count = 1
+    state.reset = reset
+    sys.modules["_peel_kernel_state"] = state
+__peel_warm_up()
+del __peel_warm_up
+# Everything loaded so far lives as long as the kernel: keep it out of the garbage collector's
+# scans, so the collection %reset does before each notebook only looks at the last notebook's objects.
+__import__("gc").collect()
+__import__("gc").freeze()
+"""
+
+#: Run (without storing history) before every notebook: clears every name the last notebook made.
+RESET_CODE = '%reset -f\n__import__("sys").modules["_peel_kernel_state"].reset()\n'
+
+
+class _WarmClient(AsyncKernelClient):
+    """The one client a warm kernel gives to nbclient, notebook after notebook.
+
+    nbclient asks for a new client for every notebook and waits for it to be ready, which costs a
+    fixed 0.2 s (it waits for a quiet IOPub channel) plus four new sockets that it never closes
+    because it did not start the kernel. Handing out the same connected client avoids both; once it
+    has been ready, being ready again only needs a live kernel. Messages left from an earlier
+    notebook are harmless: nbclient only reads replies to its own requests.
+    """
+
+    _was_ready = False
+    _started = False
+
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        if not self._started:
+            super().start_channels(*args, **kwargs)
+            self._started = True
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        if self._was_ready and await self._async_is_alive():
+            return
+        await super()._async_wait_for_ready(timeout=timeout)
+        self._was_ready = True
+
+    wait_for_ready = _async_wait_for_ready  # type: ignore[assignment]
+
+
+class _WarmKernelManager(AsyncKernelManager):
+    """A kernel manager whose :meth:`client` always returns the same :class:`_WarmClient`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shared_client: _WarmClient | None = None
+
+    def client(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self._shared_client is None:
+            kw: dict[str, Any] = dict(self.get_connection_info(session=True))
+            kw.update(connection_file=self.connection_file, parent=self)
+            kw.update(kwargs)
+            self._shared_client = _WarmClient(**kw)
+        return self._shared_client
+
+    def close_clients(self) -> None:
+        kc, self._shared_client = self._shared_client, None
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:  # a client of a dead kernel may fail to close; nothing to keep
+                pass
+
+
+class WarmKernel:
+    """One Jupyter kernel kept running across notebooks, with the common imports already done.
+
+    Parameters
+    ----------
+    kernel_name
+        The kernel spec to start (the project's notebooks use ``python3``).
+    cwd
+        The kernel's working directory (restored before each notebook).
+    temp_dir
+        Where the kernel's sockets and connection file go (default: ``$PEEL_KERNEL_DIR``, else the
+        system's temporary folder).
+
+    Use as a context manager, or call :meth:`start` and :meth:`shutdown`.
+    """
+
+    def __init__(self, kernel_name: str = "python3", cwd: Path | None = None, temp_dir: Path | None = None):
+        self.kernel_name = kernel_name
+        self.cwd = Path(cwd) if cwd else None
+        self.temp_dir = temp_dir or (Path(os.environ[KERNEL_DIR_ENV]) if os.environ.get(KERNEL_DIR_ENV) else None)
+        self.km: _WarmKernelManager | None = None
+        self._socket_dir: Path | None = None
+        #: Called with (pid, socket folder) after each kernel start, so that the build process can
+        #: kill the kernel if this process itself is killed.
+        self.on_start: Callable[[int, str], None] | None = None
+        self._control: BlockingKernelClient | None = None
+        self.starts = 0  # how many kernels this object has started (a restart adds one)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def start(self) -> WarmKernel:
+        """Start the kernel and warm it up (a second try if the first fails); returns ``self``.
+
+        Raises
+        ------
+        KernelStartError
+            When neither try gave a kernel that answered, naming the kernel spec and its stderr.
+        """
+        problem = ""
+        for _ in range(KERNEL_START_ATTEMPTS):
+            try:
+                self._start_once()
+                return self
+            except _StartFailed as e:
+                problem = str(e)
+        raise KernelStartError(f"the Jupyter kernel '{self.kernel_name}'{self._spec_place()} could not start "
+                               f"(tried {KERNEL_START_ATTEMPTS} times): {problem}")
+
+    def _spec_place(self) -> str:
+        try:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            return f" (kernel spec {KernelSpecManager().get_kernel_spec(self.kernel_name).resource_dir}/kernel.json)"
+        except Exception:
+            return " (no such kernel spec; see 'jupyter kernelspec list')"
+
+    def _start_once(self) -> None:
+        # IPC sockets: local only, no network port opened, and no warning about unencrypted TCP.
+        # The socket files go in a private folder with an absolute, short path (the kernel runs in
+        # another working directory, and a socket path is limited to about 100 characters).
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="peel-kernel-" if self.temp_dir is None else "k", dir=self.temp_dir))
+        connection_file = self._socket_dir / f"kernel-{uuid.uuid4().hex[:12]}.json"
+        km = _WarmKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=str(self._socket_dir / "k"),
+                                connection_file=str(connection_file))
+        stderr_path = self._socket_dir / "stderr.txt"
+        # No command history: notebooks never use it, and a history database would see the execution
+        # counter go back to 1 at each reset and print an error into the next notebook's output.
+        kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"],
+                                  "preexec_fn": die_with_parent}
+        if self.cwd:
+            kwargs["cwd"] = str(self.cwd)
+        self.km = km
+        try:
+            with open(stderr_path, "wb") as err:
+                kwargs["stderr"] = err
+                run_sync(km.start_kernel)(**kwargs)
+        except Exception as e:  # no such kernel spec, or its program cannot be run
+            self.shutdown()
+            raise _StartFailed(f"{type(e).__name__}: {e}") from None
+        self.starts += 1
+        # Our own blocking client, kept for the kernel's life, sends the warm-up and reset code.
+        control = BlockingKernelClient()
+        control.load_connection_info(km.get_connection_info())
+        control.start_channels(hb=False)  # liveness is judged by the process, not by heartbeats
+        self._control = control
+        try:
+            self._wait_until_ready(control, stderr_path)
+            connection_file.unlink(missing_ok=True)  # read by the kernel; it holds the signing key
+            if self.on_start is not None and self.pid is not None:
+                self.on_start(self.pid, str(self._socket_dir))
+            self._run_quietly(WARM_UP_CODE, "warming up the kernel")
+        except BaseException:  # a failed start leaves no process and no file behind
+            self.shutdown()
+            raise
+
+    def _wait_until_ready(self, control: BlockingKernelClient, stderr_path: Path) -> None:
+        """Wait for the kernel's answer to ``kernel_info``, while its process lives, up to the deadline."""
+        deadline = time.monotonic() + KERNEL_START_TIMEOUT
+        asked_at = 0.0
+        msg_id = None
+        while True:
+            proc = getattr(self.km.provisioner, "process", None) if self.km and self.km.provisioner else None
+            code = proc.poll() if proc is not None else -1
+            if code is not None:
+                said = _tail(stderr_path)
+                raise _StartFailed(f"the kernel process exited with status {code} before answering"
+                                   + (f"; it wrote: {said}" if said else ""))
+            now = time.monotonic()
+            if now > deadline:
+                raise _StartFailed(f"no answer within {KERNEL_START_TIMEOUT:g} seconds")
+            if msg_id is None or now - asked_at > 2.0:  # ask again: a slow kernel may drop the first
+                msg_id = control.kernel_info()
+                asked_at = now
+            try:
+                reply = control.get_shell_msg(timeout=0.25)
+            except Exception:  # queue.Empty: nothing yet
+                continue
+            if reply.get("msg_type") == "kernel_info_reply":
+                return
+
+    def __enter__(self) -> WarmKernel:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running kernel (``None`` when none runs)."""
+        if self.km is None or self.km.provisioner is None:
+            return None
+        proc = getattr(self.km.provisioner, "process", None)
+        return getattr(proc, "pid", None)
+
+    def is_alive(self) -> bool:
+        """Whether the kernel process is still running."""
+        if self.km is None:
+            return False
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def kill(self) -> None:
+        """Kill the kernel's whole process group now and remove its files (for a worker that must go)."""
+        pid = self.pid
+        if pid:
+            kill_quietly(pid, group=True)
+            kill_quietly(pid)
+        self._remove_socket_dir()
+
+    def shutdown(self) -> None:
+        """Stop the kernel now and close every socket; safe to call twice or on a dead kernel."""
+        km, self.km = self.km, None
+        control, self._control = self._control, None
+        if control is not None:
+            try:
+                control.stop_channels()
+            except Exception:
+                pass
+        if km is None:
+            self._remove_socket_dir()
+            return
+        km.close_clients()
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            # The kernel may already be gone; make sure of it and release its files and sockets.
+            pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
+            if pid:
+                kill_quietly(pid)
+            try:
+                run_sync(km.cleanup_resources)()
+            except Exception:
+                pass
+        try:
+            km.context.destroy(linger=0)
+        except Exception:
+            pass
+        self._remove_socket_dir()
+
+    def _remove_socket_dir(self) -> None:
+        d, self._socket_dir = self._socket_dir, None
+        if d is not None:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def restart(self) -> None:
+        """Replace the kernel with a fresh, warmed-up one."""
+        self.shutdown()
+        self.start()
+
+    # -- between notebooks ----------------------------------------------------------------------
+    def reset(self) -> None:
+        """Give the next notebook a clean namespace (see :data:`RESET_CODE`)."""
+        if not self.is_alive():
+            self.restart()
+        self._run_quietly(RESET_CODE, "resetting the kernel")
+
+    def _run_quietly(self, code: str, what: str) -> None:
+        assert self._control is not None
+        reply = self._control.execute_interactive(
+            code, silent=False, store_history=False, allow_stdin=False,
+            timeout=KERNEL_START_TIMEOUT * 2, output_hook=lambda msg: None,
+        )
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise BuildError(f"{what} failed: {content.get('ename')}: {content.get('evalue')}")
+
+
+class _StartFailed(Exception):
+    """One kernel start did not give a kernel that answered (the reason is the message)."""
+
+
+def _tail(path: Path, limit: int = 500) -> str:
+    """The last ``limit`` characters a kernel wrote to stderr, on one line."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+__all__ = ["WarmKernel", "KERNEL_START_TIMEOUT", "die_with_parent", "kill_quietly"]

@@ -1,0 +1,127 @@
+"""What one build owns: its output folder (a lock) and its temporary folder.
+
+One build at a time writes to an output folder. The lock is ``fcntl.flock`` on ``OUT/.build.lock``,
+which the operating system releases when its holder dies however it dies; the file also names the
+holder (process id, its start time and host) so that a second build can say who holds the folder,
+and a build that takes over after a killed one can say so. The file is emptied when the build ends.
+
+The kernels' sockets and connection files live in a temporary folder of the build, removed when it
+ends; folders left by builds that were killed are removed by the next build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import socket
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from peel.errors import OutputFolderError, display_path
+
+LOCK_NAME = ".build.lock"
+TEMP_PREFIX = "peel-build-"
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of a process (clock ticks since boot, from ``/proc``), or ``None`` when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of stat, counted after the command name
+
+
+def holder_alive(pid: int, start: str | None) -> bool:
+    """Whether ``pid`` still runs and is the same process (not a later one given the same number)."""
+    now = process_start(pid)
+    return now is not None and (start is None or now == start)
+
+
+class OutputLock:
+    """Hold ``OUT/.build.lock`` for the life of a build (a context manager).
+
+    Raises
+    ------
+    OutputFolderError
+        When the folder cannot be created or written, or another build holds it (naming that build).
+    """
+
+    def __init__(self, out_dir: Path, stream: TextIO):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / LOCK_NAME
+        self.stream = stream
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        shown = display_path(self.out_dir)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise OutputFolderError(f"{shown}: cannot write to the output folder ({e.strerror or e}); "
+                                    "choose another with --out") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _describe(_read(fd))
+            os.close(fd)
+            raise OutputFolderError(f"{shown}: another peel build is writing to this folder ({holder}); "
+                                    "wait for it to finish, or build into another folder with --out") from None
+        previous = _read(fd)
+        if previous.get("pid"):
+            gone = "is no longer running" if process_start(int(previous["pid"])) is None else \
+                "now belongs to another process" if not holder_alive(int(previous["pid"]), previous.get("start")) \
+                else "ended without releasing it"
+            print(f"taking over the output folder from a build that stopped ({_describe(previous)}; "
+                  f"that process {gone})", file=self.stream)
+        info = {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
+                "since": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, 0)  # an empty lock file: the last build ended normally
+        finally:
+            os.close(fd)  # releases the lock
+
+
+def _read(fd: int) -> dict:
+    try:
+        doc = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _describe(info: dict) -> str:
+    if not info.get("pid"):
+        return "holder unknown"
+    return f"process {info['pid']} on {info.get('host', 'an unknown host')}, started {info.get('since', '?')}"
+
+
+def make_build_temp() -> Path:
+    """A private temporary folder for this build's kernels, after removing those of dead builds.
+
+    Kernel sockets live in it, and a socket's path may not exceed about 100 characters; when the
+    system's temporary folder has a long path (``TMPDIR``), ``/tmp`` is used instead.
+    """
+    root = Path(tempfile.gettempdir())
+    if len(str(root)) > 40 and os.access("/tmp", os.W_OK):
+        root = Path("/tmp")
+    for old in root.glob(f"{TEMP_PREFIX}*"):
+        parts = old.name[len(TEMP_PREFIX):].split("-")
+        if len(parts) >= 2 and parts[0].isdigit() and not holder_alive(int(parts[0]), parts[1]):
+            shutil.rmtree(old, ignore_errors=True)
+    me = os.getpid()
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{me}-{process_start(me)}-", dir=root))

@@ -1,0 +1,102 @@
+"""What the build tells its user on stderr: the plan, progress per force, and the summary.
+
+On a terminal the progress is one bar (tqdm) that failures are printed above; otherwise (a log, a
+pipe) it is one line per force, so that the log reads in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
+
+from peel.build.plan import ForcePlan
+from peel.build.records import ForceRecord
+from peel.errors import display_path
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Forces done and failed, time elapsed and left; a bar on a terminal, one line per force otherwise."""
+
+    def __init__(self, total: int, stream: TextIO):
+        self.total = total
+        self.stream = stream
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._bar = tqdm(total=total, file=stream, unit="force", dynamic_ncols=True, leave=False,
+                         disable=not self.tty, bar_format="{n_fmt}/{total_fmt} forces |{bar}| {elapsed} elapsed, "
+                         "about {remaining} left{postfix}")
+
+    def status(self) -> str:
+        """``[3/10] 2 built, 1 failed, 0:42 elapsed, about 1:38 left``."""
+        elapsed = time.monotonic() - self.started
+        left = ""
+        if 0 < self.done < self.total:
+            left = f", about {_clock(elapsed / self.done * (self.total - self.done))} left"
+        return (f"[{self.done}/{self.total}] {self.done - self.failed} built, {self.failed} failed, "
+                f"{_clock(elapsed)} elapsed{left}")
+
+    def force_done(self, record: ForceRecord) -> None:
+        """Count one finished force and show it."""
+        self.done += 1
+        self.failed += record.failed
+        if self.tty:
+            if record.failed:
+                self._bar.write(record.describe(), file=self.stream)
+            self._bar.set_postfix_str(f"{self.done - self.failed} built, {self.failed} failed", refresh=False)
+            self._bar.update(1)
+        else:
+            print(f"{self.status()}  {record.describe()}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def print_plan(plans: Sequence[ForcePlan], stream: TextIO) -> None:
+    """Say what will be executed or re-rendered and why, and how much is reused."""
+    reused_areas = sum(1 for p in plans for a in p.areas if not a.execute)
+    total_areas = sum(len(p.areas) for p in plans)
+    untouched = [p.force_id for p in plans if not p.has_work]
+    for p in plans:
+        runs = [a for a in p.areas if a.execute]
+        if not runs:
+            if p.render:
+                print(f"{p.force_id}: re-rendering the report ({p.render_reason}); notebooks reused", file=stream)
+            continue
+        reasons = {a.reason for a in runs}
+        if len(runs) == len(p.areas) and len(reasons) == 1:
+            print(f"{p.force_id}: executing all {len(runs)} notebooks ({reasons.pop()})", file=stream)
+        else:
+            for a in runs:
+                print(f"{p.force_id}/{a.notebook.stem}: {a.reason}", file=stream)
+    print(f"reusing {reused_areas} of {total_areas} executed notebooks"
+          + (f"; {len(untouched)} of {len(plans)} reports unchanged" if untouched else ""), file=stream)
+
+
+def print_summary(records: Sequence[ForceRecord], out_dir: Path, index: Path, manifest: Path,
+                  stream: TextIO) -> None:
+    """Counts, where the index and manifest are, and every failure with where to read about it."""
+    counts = {"built": 0, "reused": 0, "failed": 0}
+    for r in records:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    print(f"{len(records)} forces: {counts['built']} built, {counts['reused']} unchanged, "
+          f"{counts['failed']} failed; index: {display_path(index)}; manifest: "
+          f"{display_path(manifest)}", file=stream)
+    failed = [r for r in records if r.failed]
+    if not failed:
+        return
+    print(f"{len(failed)} force(s) failed; their previous reports, if any, were kept:", file=stream)
+    for r in failed:
+        if r.error is not None:
+            print(f"  - {r.force_id}, {r.error.describe(out_dir)}"
+                  if r.error.where() else f"  - {r.force_id}: {r.error.describe(out_dir)}", file=stream)
