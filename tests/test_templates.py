@@ -79,6 +79,7 @@ def test_the_fstring_check_finds_html():
 
 
 def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
+    from peel.build.records import ForceRecord
     from peel.inputs.areas import load_report
     from peel.render.index import render_index
 
@@ -86,9 +87,9 @@ def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
     (tmp_path / "gwent").mkdir()
     (tmp_path / "gwent" / "report.html").write_text("x", encoding="utf-8")
     records = {
-        "gwent": {"status": "failed", "grades": {"police_powers": "Good"},
-                  "files": {"report.html": "x", "report.pdf": "y"},
-                  "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE}},
+        "gwent": ForceRecord.from_json("gwent", {
+            "status": "failed", "grades": {"police_powers": "Good"}, "files": {"report.html": "x", "report.pdf": "y"},
+            "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE}}),
     }
     html = render_index(report, records, tmp_path, demonstration=True, notice=HOSTILE)
     assert "<script" not in html and "<img" not in html
