@@ -42,23 +42,20 @@ NOTICE = (
     "describe the performance of any other force."
 )
 
-#: ONS-like mid-2022 resident populations of the police force areas. The Metropolitan Police's is the one
-#: that turns its published counts into its published rates (£4.33 billion is £489,705 per 1,000 and
-#: 237,940 incidents are 26.9 per 1,000); the others are realistic, not official, estimates.
-POPULATION_2022 = {
-    "metropolitan": 8_842_058, "cumbria": 499_846, "lancashire": 1_554_697, "merseyside": 1_438_709,
-    "greater-manchester": 2_911_744, "cheshire": 1_083_283, "northumbria": 1_475_406, "durham": 647_219,
-    "north-yorkshire": 830_298, "west-yorkshire": 2_370_876, "south-yorkshire": 1_413_306,
-    "humberside": 939_462, "cleveland": 572_519, "west-midlands": 2_954_397, "staffordshire": 1_142_012,
-    "west-mercia": 1_320_648, "warwickshire": 605_620, "derbyshire": 1_066_524, "nottinghamshire": 1_171_836,
-    "lincolnshire": 775_612, "leicestershire": 1_125_473, "northamptonshire": 795_081,
-    "cambridgeshire": 905_014, "norfolk": 923_464, "suffolk": 767_640, "bedfordshire": 690_919,
-    "hertfordshire": 1_205_367, "essex": 1_876_989, "thames-valley": 2_466_371, "hampshire": 2_030_745,
-    "surrey": 1_215_032, "kent": 1_883_524, "sussex": 1_719_014, "city-of-london": 8_583,
-    "devon-and-cornwall": 1_803_422, "avon-and-somerset": 1_751_364, "gloucestershire": 649_574,
-    "wiltshire": 731_743, "dorset": 778_642, "north-wales": 696_495, "gwent": 598_237,
-    "south-wales": 1_339_618, "dyfed-powys": 520_139,
-}
+#: The ONS mid-year population estimates of the police force areas, mid-2020 to mid-2023, with the
+#: source id of each row (data/real/README.md names the publications). The same figures as the real
+#: dataset's population.csv for those years (a test checks it).
+ONS_POPULATION_FILE = Path(__file__).with_name("ons_population.csv")
+
+
+def ons_population() -> dict[str, dict[int, tuple[int, str]]]:
+    """Force id -> year -> (ONS mid-year estimate, source id), from ``ons_population.csv``."""
+    out: dict[str, dict[int, tuple[int, str]]] = {}
+    with ONS_POPULATION_FILE.open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            out.setdefault(r["force_id"], {})[int(r["year"])] = (int(r["population"]), r["source"])
+    return out
+
 
 #: Forces that did not supply a measure, so that reports show "not available" and name them:
 #: (force, measure) -> the period left empty (None: no rows at all for that measure).
@@ -96,12 +93,11 @@ class _Generator:
 
     # -- populations ------------------------------------------------------------------------------
     def _populations(self) -> dict[str, dict[int, int]]:
-        out: dict[str, dict[int, int]] = {}
-        growth = 0.0045 + 0.003 * self.rng.standard_normal(len(self.ids))
-        for f, g in zip(self.ids, growth):
-            base = POPULATION_2022[f]
-            out[f] = {y: base if y == 2022 else int(round(base * (1.0 + float(g)) ** (y - 2022))) for y in YEARS}
-        return out
+        # These draws once made synthetic population growth; they are still drawn so that every later
+        # draw, and so every synthetic figure's spread, stays where it was.
+        self.rng.standard_normal(len(self.ids))
+        ons = ons_population()
+        return {f: {y: ons[f][y][0] for y in YEARS} for f in self.ids}
 
     def population(self, force: str, period: Period) -> int:
         return self.pop[force][period.midpoint_year]
@@ -294,7 +290,10 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
 
     # Leadership and force management: funding per 1,000 population and the precept's share of it.
     fund_periods = [FY[2020], FY[2021], FY[2022]]
-    met_funding = {FY[2020]: 3_930_000_000, FY[2021]: 4_060_000_000, FY[2022]: 4_330_000_000}
+    # The published £489,705 per 1,000 population and "£4.33 billion" cannot both hold with the ONS
+    # mid-2022 estimate for the Met's area (8,855,333): £4.33 billion is £488,971 per 1,000. The rate is the
+    # figure the report compares, so it is reproduced; the total it implies is £4.34 billion.
+    met_funding = {FY[2020]: 3_930_000_000, FY[2021]: 4_060_000_000, FY[2022]: 4_336_505_000}
     t["funding_per_1000"] = g.rate_measure(fund_periods, met_funding, city_rate=13_950_000.0, median=282_000.0,
                                            sigma=0.2, back=-0.04, back_sd=0.015, target=None, unit_round=1000,
                                            spread="normal")
