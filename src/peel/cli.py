@@ -47,6 +47,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build_command(args)
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from peel.ingest import import_table
+
+    lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
+                         expect_total=args.expect_total, strict=args.strict, force=args.force, dry_run=args.dry_run)
+    print("\n".join(lines))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
     from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
@@ -90,6 +99,22 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                    help="stop a notebook that runs longer than this (default: %(default)s)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("import", help="import an official Home Office or ONS table into the dataset",
+                       description="Import a published table into a dataset folder (see README, 'Importing the "
+                                   "official tables'). Files over 256 MiB are refused.")
+    p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search"),
+                   metavar="TABLE", help="population, recorded-crime, outcomes, workforce or stop-search")
+    p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")
+    p.add_argument("--data", type=Path, default=data_dir(), metavar="DIR", help="dataset folder (default: %(default)s)")
+    p.add_argument("--measure", action="append", metavar="[KIND=]ID", help="measure id to write (default: the table's)")
+    p.add_argument("--lookup", type=Path, metavar="CSV", help="population: the ONS LAD to police force area lookup")
+    p.add_argument("--year", type=int, metavar="YEAR", help="population: the mid-year, if the file does not say")
+    p.add_argument("--expect-total", type=float, metavar="N", help="the publication's headline total (latest period)")
+    p.add_argument("--strict", action="store_true", help="a difference from a published total is an error")
+    p.add_argument("--force", action="store_true", help="replace rows that came from another source")
+    p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    p.set_defaults(func=_cmd_import)
     return parser
 
 
@@ -103,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"peel {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return int(getattr(e, "exit_status", 2))
     except KeyboardInterrupt:
         print(f"peel {args.command}: interrupted", file=sys.stderr)
         return 130

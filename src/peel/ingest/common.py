@@ -1,0 +1,224 @@
+"""What the Home Office importers share: forces and counts read from a sheet, financial years, yearly
+sums that refuse incomplete years, rows in the ``national.csv`` contract and the checks against totals."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from peel.ingest.forces import resolve
+from peel.ingest.layout import Layout, parse_count
+from peel.ingest.reading import Sheet, fail
+from peel.inputs.forces import force_ids
+from peel.inputs.periods import financial_year
+
+
+@dataclass
+class Parsed:
+    """What one import produces before it is written.
+
+    Attributes
+    ----------
+    table
+        The table id (``recorded-crime``, ``population``...).
+    rows
+        ``national.csv`` rows (force_id, measure, period, value, numerator, denominator, note) or
+        ``population.csv`` rows (force_id, year, population), all values as text.
+    layout
+        The layout the file matched.
+    sheets
+        The sheets read.
+    set_aside
+        Label -> rows set aside (British Transport Police, fraud bodies, totals).
+    warnings
+        Differences from the publication's totals and other things the analyst should see.
+    info
+        Other lines for the summary (incomplete years skipped, which denominator was used).
+    """
+
+    table: str
+    rows: list[dict[str, str]]
+    layout: Layout
+    sheets: list[str]
+    set_aside: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
+
+
+def forces_column(path: Path, sheet: Sheet, key: str, set_aside: Counter[str]) -> pd.Series:
+    """The force id of each row; ``"~" + label`` for a row set aside (counted in ``set_aside`` by label).
+
+    Raises
+    ------
+    IngestError
+        On the first row whose name is unknown, naming file, sheet, row and column.
+    """
+    col = sheet.frame[key]
+    ids: dict[object, str] = {}
+    for value in pd.unique(col):
+        text = "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+        try:
+            got = resolve(text) if text else ("",)
+        except KeyError as e:
+            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            raise fail(path, e.args[0], sheet.name or None, row, sheet.headers[key]) from None
+        if got == ("",):
+            row = int(sheet.frame.loc[col.isna() | col.astype(str).str.strip().eq(""), "_row"].iloc[0])
+            raise fail(path, "empty force name: expected one of the 43 police force areas", sheet.name or None,
+                       row, sheet.headers[key])
+        ids[value] = got if isinstance(got, str) else "~" + got[0]
+        if not isinstance(got, str):
+            set_aside[got[0]] += int(col.eq(value).sum())
+    return col.map(ids)
+
+
+def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> pd.Series:
+    """A count column as floats (NaN for an empty or "N/A" cell: missing, not zero).
+
+    Raises
+    ------
+    IngestError
+        On the first cell that is text (or, with ``integer``, a fraction), naming its row and column.
+    """
+    col = sheet.frame[key]
+    fast = pd.to_numeric(col, errors="coerce")
+    out = fast.astype(float)
+    for i in col.index[fast.isna()]:
+        value, ok = parse_count(col[i])
+        if not ok:
+            raise fail(path, f"{str(col[i]).strip()!r} is not a number: expected a count (a whole number; "
+                             "empty or N/A when not supplied)", sheet.name or None, int(sheet.frame.at[i, "_row"]),
+                       sheet.headers[key])
+        out[i] = float("nan") if value is None else value
+    if integer:
+        frac = out.notna() & (out != out.round())
+        if frac.any():
+            i = frac.idxmax()
+            raise fail(path, f"{col[i]!r} is not a whole number: expected a count", sheet.name or None,
+                       int(sheet.frame.at[i, "_row"]), sheet.headers[key])
+    return out
+
+
+_FY = re.compile(r"^(\d{4})\s*[/_-]\s*(\d{2}|\d{4})$")
+
+
+def year_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
+    """The first calendar year of each row's financial year (``2022/23`` -> 2022)."""
+    col = sheet.frame[key]
+    years: dict[object, int] = {}
+    for value in pd.unique(col):
+        m = _FY.match(str(value).strip())
+        start = int(m.group(1)) if m else None
+        if m:
+            end = int(m.group(2)) % 100
+            if end != (start + 1) % 100:
+                start = None
+        if start is None:
+            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            raise fail(path, f"{str(value).strip()!r} is not a financial year: expected the form 2022/23",
+                       sheet.name or None, row, sheet.headers[key])
+        years[value] = start
+    return col.map(years)
+
+
+def quarter_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
+    """Financial quarters 1 to 4 (``Q1`` and ``1`` alike)."""
+    col = sheet.frame[key]
+    quarters: dict[object, int] = {}
+    for value in pd.unique(col):
+        m = re.fullmatch(r"(?:q)?\s*([1-4])(?:\.0)?", str(value).strip().casefold())
+        if not m:
+            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            raise fail(path, f"{str(value).strip()!r} is not a financial quarter: expected 1, 2, 3 or 4",
+                       sheet.name or None, row, sheet.headers[key])
+        quarters[value] = int(m.group(1))
+    return col.map(quarters)
+
+
+def fy_period(first_year: int) -> str:
+    """``2022`` -> ``2022-04-01/2023-03-31``."""
+    return financial_year(first_year).iso
+
+
+def yearly(frame: pd.DataFrame, annual: bool) -> tuple[dict[tuple[str, int], float | None], dict[tuple[str, int], str]]:
+    """Sum ``count`` by force and financial year; a year with a missing quarter or an N/A cell has no total.
+
+    Parameters
+    ----------
+    frame
+        Columns ``force_id``, ``year``, ``count`` and (unless ``annual``) ``quarter``.
+
+    Returns
+    -------
+    totals, notes
+        (force, year) -> total (None when not available) and, for those, the reason.
+    """
+    totals: dict[tuple[str, int], float | None] = {}
+    notes: dict[tuple[str, int], str] = {}
+    for (fid, year), g in frame.groupby(["force_id", "year"], sort=True):
+        key = (str(fid), int(year))
+        label = f"{year}/{(int(year) + 1) % 100:02d}"
+        if not annual:
+            missing = sorted({1, 2, 3, 4} - set(int(q) for q in g["quarter"].unique()))
+            if missing:
+                totals[key] = None
+                notes[key] = (f"not available: quarter{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(map(str, missing))} of {label} missing from the table")
+                continue
+        if g["count"].isna().any():
+            qs = sorted(set(int(q) for q in g.loc[g["count"].isna(), "quarter"])) if not annual else []
+            totals[key] = None
+            notes[key] = ("not available: N/A (not supplied) in the table" +
+                          (f" for quarter {', '.join(map(str, qs))} of {label}" if qs else f" for {label}"))
+            continue
+        totals[key] = float(g["count"].sum())
+    return totals, notes
+
+
+def complete_years(totals: dict[tuple[str, int], float | None], info: list[str]) -> list[int]:
+    """Years with at least one force's full total; a year no force completed is skipped (and said)."""
+    years = sorted({y for _, y in totals})
+    kept = [y for y in years if any(v is not None for (f, yy), v in totals.items() if yy == y)]
+    for y in sorted(set(years) - set(kept)):
+        info.append(f"{y}/{(y + 1) % 100:02d} skipped: no force has all four quarters yet (a year in progress)")
+    return kept
+
+
+def num(x: float | None) -> str:
+    """A figure as plain text: whole numbers without ``.0``; up to 2 decimals otherwise."""
+    if x is None:
+        return ""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def national_rows(measure: str, periods: dict[str, dict[str, tuple[float | None, float | None, str]]]) -> list[dict[str, str]]:
+    """Rows for every one of the 43 forces and each period: a force without a figure gets an explicit
+    "not available" row (value, numerator and denominator empty) with the reason in ``note``."""
+    rows = []
+    for period in sorted(periods):
+        got = periods[period]
+        for fid in force_ids():
+            n, d, note = got.get(fid, (None, None, "not available: no rows for this force in the table"))
+            rows.append({"force_id": fid, "measure": measure, "period": period, "value": "",
+                         "numerator": num(n), "denominator": num(d), "note": note if n is None else ""})
+    return rows
+
+
+def check_totals(label: str, computed: dict[str, float], published: dict[str, float], strict: bool,
+                 path: Path, warnings: list[str]) -> None:
+    """Compare the 43 forces' sum with the publication's total for each period; warn (or, strict, fail)."""
+    for period, total in sorted(published.items()):
+        got = computed.get(period)
+        if got is None or abs(got - total) < 0.5:
+            continue
+        msg = (f"{label} for {period}: the 43 forces add up to {num(got)}, the publication's total is "
+               f"{num(total)} (difference {num(got - total)})")
+        if strict:
+            raise fail(path, msg + ": expected them to agree (--strict)")
+        warnings.append(msg)

@@ -1,0 +1,93 @@
+"""Police recorded crime, PFA open data (``prc-pfa-mar2013-onwards-tables-DDMMYY.ods``).
+
+Official layout: one sheet per financial year (``2024_25``...), one row per force x quarter x offence
+code; the figure is ``Number of Offences``. The measure's numerator is the sum over the four quarters of
+a financial year; the rate per 1,000 is worked out by the loader from ``population.csv``. Action Fraud,
+CIFAS, UK Finance (Financial Fraud Action UK before 2017) and British Transport Police are set aside.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from peel.ingest.common import Parsed, complete_years, counts_column, forces_column, fy_period, national_rows, \
+    quarter_column, yearly, check_totals, year_column
+from peel.ingest.layout import Column, Layout
+from peel.ingest.reading import read_sheets
+
+TABLE = "recorded-crime"
+PUBLISHER = "Home Office"
+PUBLICATION = "Police recorded crime and outcomes open data tables: police force area data tables"
+MEASURES = {"count": "recorded_crime_per_1000"}
+
+_OFFICIAL = (
+    Column("year", ("Financial Year",)),
+    Column("quarter", ("Financial Quarter",)),
+    Column("force", ("Force Name", "Police Force Area")),
+    Column("code", ("Offence Code",), required=False),
+    Column("count", ("Number of Offences",)),
+)
+_UNDERSCORED = (
+    Column("year", ("Financial_Year",)),
+    Column("quarter", ("Financial_Quarter",)),
+    Column("force", ("Force_Name",)),
+    Column("code", ("Offence_Code",), required=False),
+    Column("count", ("Number_of_Offences",)),
+)
+
+LAYOUTS = (
+    Layout("official", "official", r"\d{4}[_/-]\d{2}|Data|Table.*", _OFFICIAL),
+    Layout("underscored", "secondary: crime-sim-toolkit 1.5.0 prc-pfa-201718_new.csv (the 2017/18 sheet, "
+           "underscored headers)", None, _UNDERSCORED),
+    Layout("denominators", "secondary: SGilr/oocd-dashboard data/processed/denominators.csv (recorded crime by "
+           "force and financial year)", None,
+           (Column("force", ("force",)), Column("year", ("fy",)), Column("count", ("recorded_crime",))),
+           annual=True),
+)
+
+
+def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
+          **_: object) -> Parsed:
+    """Read the table and return one row per force and complete financial year.
+
+    Parameters
+    ----------
+    path
+        The published file (official ODS/XLSX or a declared secondary copy).
+    measures
+        ``{"count": measure_id}``.
+    expect_total
+        The publication's headline total for the latest year, checked against the 43 forces' sum.
+    strict
+        Make a difference from a published total an error instead of a warning.
+    """
+    sheets = read_sheets(path, LAYOUTS, TABLE)
+    layout = sheets[0].layout
+    set_aside: Counter[str] = Counter()
+    parts = []
+    for sh in sheets:
+        f = pd.DataFrame({
+            "force_id": forces_column(path, sh, "force", set_aside),
+            "year": year_column(path, sh, "year"),
+            "count": counts_column(path, sh, "count"),
+        })
+        if not layout.annual:
+            f["quarter"] = quarter_column(path, sh, "quarter")
+        parts.append(f)
+    frame = pd.concat(parts, ignore_index=True)
+    forces = frame[~frame["force_id"].str.startswith("~")]
+    totals, notes = yearly(forces, layout.annual)
+    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
+    years = complete_years(totals, parsed.info)
+    periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {}
+    for y in years:
+        periods[fy_period(y)] = {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
+    parsed.rows = national_rows(measures["count"], periods)
+    if expect_total is not None and years:
+        latest = fy_period(years[-1])
+        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
+        check_totals("recorded crime", {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
+    return parsed

@@ -1,0 +1,80 @@
+"""Stop and search open data (``stop-search-open-data-tables-mar21-marYY.ods``, sheet ``open_data``).
+
+About half a million rows, one per combination of quarter, force, legislation, reason, outcome,
+ethnicity, sex and age group; the measure's numerator is the sum of ``number_of_searches`` per force and
+financial year. Also read: the pre-2021 edition (sheet ``S&S_OD``, annual rows) and a copy of summary
+table SS_20 (all searches by force for one year ending March).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from peel.ingest.common import Parsed, check_totals, complete_years, counts_column, forces_column, fy_period, \
+    national_rows, quarter_column, year_column, yearly
+from peel.ingest.layout import Column, Layout
+from peel.ingest.reading import fail, read_sheets
+
+TABLE = "stop-search"
+PUBLISHER = "Home Office"
+PUBLICATION = "Police powers and procedures: stop and search open data tables"
+MEASURES = {"searches": "stop_search_rate"}
+
+LAYOUTS = (
+    Layout("official", "official", r"open_data", (
+        Column("year", ("financial_year",)),
+        Column("quarter", ("financial_year_quarter", "financial_quarter")),
+        Column("force", ("police_force_area",)),
+        Column("count", ("number_of_searches",)),
+    )),
+    Layout("official-2020", "official", r"S&S_OD", (
+        Column("year", ("Financial Year",)),
+        Column("force", ("Force Name", "Police Force Area")),
+        Column("count", ("Searches", "Number of searches")),
+    ), annual=True),
+    Layout("ss20-copy", "secondary: BlackThrive/searchlight inst/extdata/ppap-totals.csv (summary table SS_20, all "
+           "searches by force)", None, (
+        Column("force", ("force_id",)), Column("year_end", ("year_end",)), Column("count", ("published_total",)),
+    ), annual=True),
+)
+
+
+def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
+          **_: object) -> Parsed:
+    """Read the table; one row per force and complete financial year."""
+    sheets = read_sheets(path, LAYOUTS, TABLE)
+    layout = sheets[0].layout
+    set_aside: Counter[str] = Counter()
+    parts = []
+    for sh in sheets:
+        f = pd.DataFrame({"force_id": forces_column(path, sh, "force", set_aside),
+                          "count": counts_column(path, sh, "count")})
+        if "year_end" in sh.frame:
+            ye = pd.to_numeric(sh.frame["year_end"], errors="coerce")
+            if ye.isna().any() or not ye.between(1990, 2100).all():
+                i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
+                raise fail(path, f"{sh.frame.at[i, 'year_end']!r} is not a year: expected the year the financial "
+                                 "year ends in March, such as 2025", sh.name or None, int(sh.frame.at[i, "_row"]),
+                           sh.headers["year_end"])
+            f["year"] = ye.astype(int) - 1
+        else:
+            f["year"] = year_column(path, sh, "year")
+        if not layout.annual:
+            f["quarter"] = quarter_column(path, sh, "quarter")
+        parts.append(f)
+    frame = pd.concat(parts, ignore_index=True)
+    forces = frame[~frame["force_id"].str.startswith("~")]
+    totals, notes = yearly(forces, layout.annual)
+    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
+    years = complete_years(totals, parsed.info)
+    periods = {fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
+               for y in years}
+    parsed.rows = national_rows(measures["searches"], periods)
+    if expect_total is not None and years:
+        latest = fy_period(years[-1])
+        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
+        check_totals("stop and search", {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
+    return parsed

@@ -1,0 +1,189 @@
+"""Writing an import into a dataset folder: its rows, its source entry, whole or not at all.
+
+Rules (``data/README.md``, "Importing"):
+
+* every row written carries the import's source id in the ``source`` column, and ``dataset.yaml``
+  gets (or replaces) that source's entry under ``sources:``;
+* re-importing a table replaces that table's earlier rows (the same file or another edition of it) and
+  nothing else;
+* a row for the same force, measure and period (or force and year) that came from a *different*
+  source, or from no source (typed in, or demonstration data), is not overwritten without ``force``;
+* with ``dry_run`` nothing is written; the returned summary says what would change;
+* files are written to temporary files first and renamed into place together, so an error leaves the
+  folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from peel.ingest.common import Parsed
+from peel.ingest.reading import IngestError, fail
+from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
+
+NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source")
+POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
+
+
+def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
+    if not path.exists():
+        return list(header), []
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        return list(header), []
+    head = [h.strip() for h in rows[0]]
+    missing = [c for c in header if c not in head and c not in ("note", "source")]
+    if missing:
+        raise fail(path, f"missing column {', '.join(missing)}: expected the data contract's columns "
+                         f"{', '.join(header)} (run 'peel validate')", row=1)
+    out = [h for h in head] + [c for c in header if c not in head]
+    return out, [dict(zip(head, r)) for r in rows[1:] if any(c.strip() for c in r)]
+
+
+def _csv(header: list[str], rows: list[dict[str, str]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    return buf.getvalue()
+
+
+def _yaml_with_sources(text: str, sources: dict[str, Any]) -> str:
+    """``dataset.yaml`` with its top-level ``sources:`` block replaced (comments elsewhere kept)."""
+    lines = text.splitlines(keepends=True)
+    out, skipping = [], False
+    for ln in lines:
+        if re.match(r"^sources\s*:", ln):
+            skipping = True
+            continue
+        if skipping and (ln.startswith((" ", "\t", "-")) or not ln.strip()):
+            continue
+        skipping = False
+        out.append(ln)
+    body = "".join(out)
+    if body and not body.endswith("\n"):
+        body += "\n"
+    if sources:
+        body += yaml.safe_dump({"sources": sources}, sort_keys=False, allow_unicode=True, width=10_000)
+    return body
+
+
+def _key(row: dict[str, str], target: str) -> tuple[str, ...]:
+    if target == "national":
+        return (row.get("force_id", ""), row.get("measure", ""), row.get("period", ""))
+    return (row.get("force_id", ""), row.get("year", ""))
+
+
+def _atomic_pair(files: dict[Path, str]) -> None:
+    """Write every file to a temporary name first, then rename them all (nothing renamed on error)."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(fd, 0o666 & ~mask)
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode("utf-8"))
+            temps.append((tmp, path))
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[str, Any], *, force: bool = False,
+                 dry_run: bool = False) -> list[str]:
+    """Merge ``parsed.rows`` into the dataset folder and record the source; return the summary lines.
+
+    Raises
+    ------
+    IngestError
+        The folder is not a dataset (no dataset.yaml), or rows from another source would be overwritten
+        without ``force``.
+    """
+    data_dir = Path(data_dir)
+    yaml_path = data_dir / DATASET_FILE
+    if not yaml_path.is_file():
+        raise fail("--data", f"{yaml_path}: dataset.yaml not found: expected a dataset folder (see data/README.md)")
+    yaml_text = yaml_path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError as e:
+        raise fail(yaml_path, f"not valid YAML ({' '.join(str(e).split())}): fix it first ('peel validate')") from None
+    sources: dict[str, Any] = dict(doc.get("sources") or {}) if isinstance(doc, dict) else {}
+    target = "population" if parsed.table == "population" else "national"
+    path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
+    header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
+    new = [dict(r, source=source_id) for r in parsed.rows]
+    new_keys = {_key(r, target): r for r in new}
+    kept, replaced, conflicts = [], [], []
+    for n, r in enumerate(old, start=2):
+        sid = r.get("source", "")
+        same_table = sid == source_id or (sid in sources and isinstance(sources[sid], dict)
+                                          and sources[sid].get("table") == parsed.table)
+        if same_table and (sid == source_id or _key(r, target) in new_keys):
+            replaced.append(r)
+        elif _key(r, target) in new_keys:
+            if force:
+                replaced.append(r)
+            else:
+                conflicts.append((n, r))
+        else:
+            kept.append(r)
+    if conflicts:
+        n, r = conflicts[0]
+        by = Counter(r.get("source") or "(no source: typed in or demonstration data)" for _, r in conflicts)
+        raise fail(path, f"{len(conflicts)} row{'s' if len(conflicts) > 1 else ''} would be overwritten that came "
+                         f"from another source ({', '.join(f'{s}: {c}' for s, c in by.items())}), the first "
+                         f"{', '.join(_key(r, target))}: expected them left alone; use --force to replace them",
+                   row=n)
+    # Summary: rows added, removed and changed per measure and period (or per year).
+    old_by_key = {_key(r, target): r for r in replaced}
+    changes: dict[str, Counter[str]] = {}
+    fields = [h for h in header if h not in ("source",)]
+    for k, r in new_keys.items():
+        group = f"{k[1]} {k[2]}" if target == "national" else f"year {k[1]}"
+        c = changes.setdefault(group, Counter())
+        if k not in old_by_key:
+            c["added"] += 1
+        elif any(old_by_key[k].get(f, "") != r.get(f, "") for f in fields):
+            c["changed"] += 1
+        else:
+            c["unchanged"] += 1
+    for k in old_by_key.keys() - new_keys.keys():
+        group = f"{k[1]} {k[2]}" if target == "national" else f"year {k[1]}"
+        changes.setdefault(group, Counter())["removed"] += 1
+    lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items())) for g, c in sorted(changes.items())]
+    # Sources whose rows are all gone (an earlier edition of this table) leave dataset.yaml too.
+    remaining = Counter(r.get("source", "") for r in kept)
+    for sid in list(sources):
+        entry = sources[sid]
+        if sid == source_id or (isinstance(entry, dict) and entry.get("table") == parsed.table
+                                and remaining[sid] == 0 and _target_of(entry) == target):
+            del sources[sid]
+    sources[source_id] = dict(record, rows=len(new))
+    if dry_run:
+        return ["dry run: nothing written", *lines]
+    text = _csv(header, kept + new)
+    _atomic_pair({path: text, yaml_path: _yaml_with_sources(yaml_text, sources)})
+    return lines
+
+
+def _target_of(entry: dict[str, Any]) -> str:
+    return "population" if entry.get("table") == "population" else "national"
+
+
+__all__ = ["IngestError", "write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]
