@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import yaml
 
 from peel.inputs.catalogue import check_catalogue
 from peel.cli import main
-from peel.inputs.dataset import check_dataset
+from peel.inputs.dataset import check_dataset, load_dataset
 from peel.errors import InputError, Problem
 from peel.inputs.validate import validate_all
 
@@ -203,9 +204,38 @@ def test_missing_column(data):
 
 def test_extra_column(data):
     pop = data / "population.csv"
-    write_rows(pop, [r + (["source"] if i == 0 else ["ONS"]) for i, r in enumerate(read_rows(pop))])
-    only(check_dataset(data), "population.csv", "row 1 (header)", "unexpected column 'source'",
-         "expected only force_id, year, population")
+    write_rows(pop, [r + (["comment"] if i == 0 else ["ONS"]) for i, r in enumerate(read_rows(pop))])
+    only(check_dataset(data), "population.csv", "row 1 (header)", "unexpected column 'comment'",
+         "expected only force_id, year, population (and optionally source)")
+
+
+def test_optional_source_and_note_columns_load(data):
+    """``peel import`` adds ``source`` (and in national.csv ``note``): both optional, both read."""
+    pop = data / "population.csv"
+    write_rows(pop, [r + (["source"] if i == 0 else ["population/mye22final"]) for i, r in enumerate(read_rows(pop))])
+    nat = data / "national.csv"
+    rows = read_rows(nat)
+    rows = [rows[0] + ["note", "source"]] + [r + ["", "stop-search/x"] for r in rows[1:]]
+    f, m = rows[0].index("force_id"), rows[0].index("measure")
+    i = next(i for i, r in enumerate(rows) if r[f] == "kent" and r[m] == "stop_search_rate")
+    rows[i][3:6] = ["", "", ""]
+    rows[i][6] = "not available: quarter 3 missing from the table"
+    write_rows(nat, rows)
+    text = (data / "dataset.yaml").read_text(encoding="utf-8")
+    (data / "dataset.yaml").write_text(text + "sources:\n  stop-search/x:\n    table: stop-search\n    rows: 1\n",
+                                       encoding="utf-8")
+    assert check_dataset(data) == []
+    ds = load_dataset(data)
+    assert ds.info.sources == {"stop-search/x": {"table": "stop-search", "rows": 1}}
+    row = ds.national.iloc[i - 1]
+    assert row["force_id"] == "kent" and row["note"].startswith("not available") and row["source"] == "stop-search/x"
+    assert math.isnan(row["value"])
+
+
+def test_sources_must_be_a_mapping(data):
+    text = (data / "dataset.yaml").read_text(encoding="utf-8")
+    (data / "dataset.yaml").write_text(text + "sources: [a, b]\n", encoding="utf-8")
+    only(check_dataset(data), "dataset.yaml", "sources", "expected a mapping of source id")
 
 
 def test_empty_file(data):

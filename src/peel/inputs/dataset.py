@@ -42,6 +42,10 @@ POPULATION_FILE = "population.csv"
 
 NATIONAL_COLUMNS = ("force_id", "measure", "period", "value", "numerator", "denominator")
 POPULATION_COLUMNS = ("force_id", "year", "population")
+#: Optional columns written by ``peel import``: why a figure is not available, and the id of the source
+#: (an entry of ``sources`` in dataset.yaml; empty or absent = the dataset's own figures).
+NATIONAL_OPTIONAL = ("note", "source")
+POPULATION_OPTIONAL = ("source",)
 
 # Plain decimal numbers only: "1,234", "12%", "nan" or "inf" in a cell is a data-entry problem, not a number.
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
@@ -60,11 +64,15 @@ class DatasetInfo:
         True when the figures are (partly) synthetic; every output then shows ``notice``.
     notice
         Text shown prominently on every output ("" when there is nothing to say).
+    sources
+        Source id -> what ``peel import`` recorded about a published table (table, publisher,
+        publication, file, sha256, sheet, licence, attribution, layout, via, rows).
     """
 
     name: str
     demonstration: bool
     notice: str
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -83,7 +91,8 @@ class Dataset:
         One row per force, measure and period of the 43 forces (British Transport Police rows are
         dropped), columns ``force_id, measure, period`` (ISO interval), ``start, end`` (dates),
         ``value`` (computed per unit; NaN = not available), ``numerator, denominator``,
-        ``population`` (the estimate a rate used) and ``row`` (the row in national.csv).
+        ``population`` (the estimate a rate used), ``row`` (the row in national.csv), ``note`` (why a
+        figure is not available) and ``source`` (a source id of ``info.sources``; "" = the dataset's own).
     population
         Columns ``force_id, year, population``.
     ignored_rows
@@ -160,8 +169,12 @@ def _number(text: str) -> float | None:
     return float(t)
 
 
-def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]] | None:
-    """Rows of a CSV file as (spreadsheet row number, cells), checking encoding and columns."""
+def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem],
+              optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]] | None:
+    """Rows of a CSV file as (spreadsheet row number, cells), checking encoding and columns.
+
+    ``optional`` columns may be absent (their cells then read as empty).
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -185,14 +198,15 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
         problems.append(_csv_problem(path, reader, e))
         return None
     missing = [c for c in columns if c not in header]
-    extra = [h for h in header if h not in columns]
+    extra = [h for h in header if h not in columns and h not in optional]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if missing:
         problems.append(problem(path, "row 1 (header)", f"missing column{'s' if len(missing) > 1 else ''} "
                                 f"{', '.join(missing)}: expected columns {', '.join(columns)}"))
     if extra:
         problems.append(problem(path, "row 1 (header)", f"unexpected column{'s' if len(extra) > 1 else ''} "
-                                f"{', '.join(repr(e) for e in extra)}: expected only {', '.join(columns)}"))
+                                f"{', '.join(repr(e) for e in extra)}: expected only {', '.join(columns)}"
+                                + (f" (and optionally {', '.join(optional)})" if optional else "")))
     if dupes:
         problems.append(problem(path, "row 1 (header)", f"column{'s' if len(dupes) > 1 else ''} "
                                 f"{', '.join(dupes)} appear more than once: expected each column once"))
@@ -208,7 +222,8 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
                 problems.append(problem(path, f"row {n}", f"{len(rec)} fields: expected {len(header)} "
                                         f"({', '.join(header)})"))
                 continue
-            rows.append((n, {h: c.strip() for h, c in zip(header, rec) if h in columns}))
+            cells = {h: c.strip() for h, c in zip(header, rec) if h in columns or h in optional}
+            rows.append((n, {**{o: "" for o in optional}, **cells}))
     except csv.Error as e:
         problems.append(_csv_problem(path, reader, e))
         return None
@@ -256,8 +271,14 @@ def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
         return None
     n = len(problems)
     for k in doc:
-        if k not in ("name", "demonstration", "notice"):
-            problems.append(problem(path, str(k), "unknown key: expected only name, demonstration and notice"))
+        if k not in ("name", "demonstration", "notice", "sources"):
+            problems.append(problem(path, str(k), "unknown key: expected only name, demonstration, notice and "
+                                                  "sources"))
+    sources = doc.get("sources") or {}
+    if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
+        problems.append(problem(path, "sources", "expected a mapping of source id to its table, publisher, "
+                                                 "publication, file, sha256, licence, attribution and layout"))
+        sources = {}
     name, demo, notice = doc.get("name"), doc.get("demonstration"), doc.get("notice")
     if not isinstance(name, str) or not name.strip():
         problems.append(problem(path, "name", "missing: expected the dataset's name as text"))
@@ -269,11 +290,11 @@ def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
         problems.append(problem(path, "notice", "demonstration data need a notice saying which figures are synthetic"))
     if len(problems) > n:
         return None
-    return DatasetInfo(name.strip(), demo, " ".join((notice or "").split()))
+    return DatasetInfo(name.strip(), demo, " ".join((notice or "").split()), {str(k): v for k, v in sources.items()})
 
 
 def _read_population(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    rows = _read_csv(path, POPULATION_COLUMNS, problems)
+    rows = _read_csv(path, POPULATION_COLUMNS, problems, POPULATION_OPTIONAL)
     if rows is None:
         return None
     known = set(force_ids())
@@ -327,7 +348,7 @@ def _agrees(computed: float, given: float, decimals: int) -> bool:
 
 def _read_national(path: Path, catalogue: dict[str, Measure] | None, population: pd.DataFrame | None,
                    problems: list[Problem]) -> tuple[pd.DataFrame | None, int]:
-    rows = _read_csv(path, NATIONAL_COLUMNS, problems)
+    rows = _read_csv(path, NATIONAL_COLUMNS, problems, NATIONAL_OPTIONAL)
     if rows is None:
         return None, 0
     known = set(force_ids())
@@ -444,9 +465,10 @@ def _read_national(path: Path, catalogue: dict[str, Measure] | None, population:
             "numerator": math.nan if num is None else num,
             "denominator": math.nan if den is None else den,
             "population": math.nan if pop is None else pop,
-            "row": n,
+            "row": n, "note": r["note"], "source": r["source"],
         })
-    cols = ["force_id", "measure", "period", "start", "end", "value", "numerator", "denominator", "population", "row"]
+    cols = ["force_id", "measure", "period", "start", "end", "value", "numerator", "denominator", "population", "row",
+            "note", "source"]
     frame = pd.DataFrame.from_records(records, columns=cols)
     for c in ("value", "numerator", "denominator", "population"):
         frame[c] = frame[c].astype(float)
