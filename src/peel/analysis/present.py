@@ -20,10 +20,10 @@ outline: ``h2`` for an area, ``h3`` for a finding or a section, ``h4`` below.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from IPython.display import HTML
 
@@ -32,6 +32,8 @@ from peel.inputs.areas import ReportSpec, load_report
 from peel.analysis.comparison import Comparison, compare
 from peel.inputs.dataset import Dataset, load_dataset
 from peel.analysis.figures import figure_html
+from peel.analysis.provenance import not_available_measures, sources_html
+from peel.inputs.provenance import DEMONSTRATION_FINDINGS, Notice, report_notice
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, Force, all_forces, get_force
 from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
 from peel.analysis.markup import escape, render_markdown, slug
@@ -42,12 +44,6 @@ from peel.analysis.wording import (
     measure_sentences,
     number_words,
     sentence_case,
-)
-
-#: What the demonstration banner says when the dataset's own notice is empty.
-DEFAULT_DEMO_NOTICE = (
-    "This report is built from demonstration data. Apart from the published figures it reproduces, "
-    "the data are synthetic and do not describe any real force."
 )
 
 
@@ -139,7 +135,9 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
     force = get_force(force_id, source="force_id parameter")
     report = load_report(_dir(notebooks_dir, paths.notebooks_dir()), check_notebooks=False)
     dataset = load_dataset(_dir(data_dir, paths.data_dir()))
-    inputs = load_force_inputs(_dir(params_dir, paths.params_dir()), force.id, report, dataset.catalogue)
+    known: dict[str, Any] = {m: None for m in not_available_measures(dataset)}
+    known.update(dataset.catalogue)
+    inputs = load_force_inputs(_dir(params_dir, paths.params_dir()), force.id, report, known)
     return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
@@ -151,23 +149,21 @@ def _html(parts: Iterable[str]) -> HTML:
 # Notices
 # ---------------------------------------------------------------------------------------------
 
-def _notice(ctx: ReportContext) -> str:
-    """The dataset's notice, without a leading "Demonstration data." (the headings and banner say it)."""
-    notice = " ".join((ctx.dataset.info.notice or "").split()) or DEFAULT_DEMO_NOTICE
-    return re.sub(r"^Demonstration data[.:]\s*", "", notice, flags=re.IGNORECASE) or DEFAULT_DEMO_NOTICE
+def _notice(ctx: ReportContext) -> Notice | None:
+    """The report's notice about its data (the same as on the cover), or ``None``."""
+    return report_notice(ctx.dataset.info, bool(ctx.inputs.demonstration))
 
 
 def demo_banner_html(ctx: ReportContext) -> str:
-    """The demonstration notice as HTML ("" when neither the data nor the inputs are for demonstration)."""
-    if not ctx.demonstration:
-        return ""
+    """The notice about the report's data as HTML ("" when the data and the inputs are real)."""
     notice = _notice(ctx)
+    if notice is None:
+        return ""
     extra = ""
-    if ctx.inputs.demonstration:
-        extra = (" The inspection findings and grades in this report were written for the demonstration "
-                 "and are not an inspection of the force.")
-    return (f'<div class="demo-banner" role="note"><p><strong>Demonstration data.</strong> '
-            f"{escape(notice)}{escape(extra)}</p></div>")
+    if ctx.dataset.info.demonstration and ctx.inputs.demonstration:
+        extra = " " + DEMONSTRATION_FINDINGS
+    return (f'<div class="demo-banner" role="note"><p><strong>{escape(notice.label)}.</strong> '
+            f"{escape(notice.text)}{escape(extra)}</p></div>")
 
 
 def demo_banner(ctx: ReportContext) -> HTML | None:
@@ -424,6 +420,7 @@ def about_the_data(ctx: ReportContext) -> HTML:
         items = "".join(f"<li>{escape(src)}: {escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
                         for src, titles in by_source.items())
         parts.append(f'<ul class="sources">{items}</ul>')
+    parts.append(sources_html(ctx.dataset, [c.measure.id for c in measures]))
     parts.append("<p>Figures stated in the findings come from our inspection fieldwork (for example the samples "
                  "of records we reviewed) or were reported to us by the force.</p>")
 
@@ -492,9 +489,10 @@ def about_the_data(ctx: ReportContext) -> HTML:
     else:
         parts.append("<p>Every force supplied data for every national measure in this report.</p>")
 
-    if ctx.demonstration:
-        parts.append('<h3 id="about-demonstration">Demonstration data</h3>')
-        parts.append(f"<p>{escape(_notice(ctx))}</p>")
+    notice = _notice(ctx)
+    if notice is not None:
+        parts.append(f'<h3 id="about-demonstration">{escape(notice.label)}</h3>')
+        parts.append(f"<p>{escape(notice.text)}</p>")
         if ctx.inputs.demonstration:
             parts.append("<p>The inspection findings in this report were written for the demonstration. Where "
                          "they repeat figures from a published inspection report, the figures are the published "

@@ -40,6 +40,7 @@ from typing import Any, TextIO
 
 from peel import __version__
 from peel.inputs.areas import ReportSpec, load_report
+from peel.inputs.dataset import DatasetInfo
 from peel.errors import BuildError, InputError, Problem, display_path, one_line, problem
 from peel.inputs.forces import Force, get_force
 from peel.build.manifest import (
@@ -348,21 +349,15 @@ def _reuse_decision(components: dict[str, str], key_file: Path, executed: Path) 
     return False, "unchanged"
 
 
-def _dataset_info(data_dir: Path) -> tuple[bool, str]:
-    """(demonstration?, notice) from ``dataset.yaml``; validation has already checked the file."""
+def _dataset_info(data_dir: Path) -> DatasetInfo:
+    """``dataset.yaml`` (demonstration?, notice, sources); validation has already checked the file."""
     from peel.inputs.dataset import read_info
 
-    info = read_info(data_dir)
-    return bool(info.demonstration), (info.notice or "").strip()
-
-
-#: Said on reports whose inspection findings were written for demonstration when the data is real.
-DEMONSTRATION_FINDINGS_NOTICE = ("Demonstration report. The inspection findings in this report were written "
-                                 "for demonstration and are not an inspection of this force.")
+    return read_info(data_dir)
 
 
 def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerprints,
-               dataset: tuple[bool, str], commit: str | None) -> ForcePlan:
+               dataset: DatasetInfo, commit: str | None) -> ForcePlan:
     """Decide, for one force, which areas to execute and whether to render its report."""
     from peel.inputs.inspection import load_force_inputs
 
@@ -391,13 +386,9 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         areas.append(AreaPlan(spec.id, spec.title, spec.graded, opts.notebooks_dir / spec.notebook, executed,
                               key_file, parameters, components, run, reason))
 
-    demonstration, notice = dataset
-    if demonstration:
-        shown_notice: str | None = notice or "Demonstration data."
-    elif inputs.demonstration:
-        shown_notice = DEMONSTRATION_FINDINGS_NOTICE
-    else:
-        shown_notice = None
+    from peel.inputs.provenance import report_notice
+
+    notice = report_notice(dataset, bool(inputs.demonstration))
     # Only the areas the force was inspected on: the index says "not inspected" for the others.
     grades = {a.id: inputs.areas[a.id].grade for a in report.areas if a.graded and a.id in inputs.areas}
     context = {
@@ -410,7 +401,9 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         "areas": [(a.area_id, a.title, grades.get(a.area_id) if a.graded else None) for a in areas],
         "published": inputs.inspection.published,
         "draft": bool(inputs.draft),
-        "demonstration_notice": shown_notice,
+        "demonstration_notice": notice.text if notice else None,
+        "notice_label": notice.label if notice else "",
+        "page_notice": notice.page if notice else "",
         "version": __version__,
         "commit": commit,
     }
@@ -419,7 +412,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         "package": fp.package_render,
         "template": fp.template,
         "params": params_sha,
-        "dataset": sha256_text(json.dumps([demonstration, notice])),
+        "dataset": sha256_text(json.dumps([notice.label, notice.text, notice.page] if notice else None)),
         "commit": str(commit),
         "version": __version__,
     }
@@ -980,7 +973,7 @@ def _remove_temporaries(folders: Iterable[Path]) -> None:
 
 
 def _write_records(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, commit: str | None,
-                   dataset: tuple[bool, str], records: dict[str, dict[str, Any]],
+                   dataset: DatasetInfo, records: dict[str, dict[str, Any]],
                    plans: Sequence[ForcePlan]) -> tuple[Path, Path]:
     from peel.build.manifest import read_manifest, write_manifest
     from peel.render.site import write_index
@@ -995,7 +988,12 @@ def _write_records(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, com
     options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout}
     manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs, forces=records)
     everything = read_manifest(opts.out_dir).get("forces", {})
-    index = write_index(opts.out_dir, report, everything, demonstration=dataset[0], notice=dataset[1])
+    from peel.inputs.provenance import report_notice
+
+    # The index speaks for every report: it says what the reports built from demonstration inputs say.
+    notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
+    index = write_index(opts.out_dir, report, everything, demonstration=notice is not None,
+                        notice=notice.text if notice else "", label=notice.label if notice else "")
     return manifest, index
 
 

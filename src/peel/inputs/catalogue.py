@@ -188,9 +188,53 @@ def _entries(path: Path, problems: list[Problem]) -> dict[Any, Any] | None:
         problems.append(problem(path, "measures", "expected a top-level 'measures:' mapping of measure id to entry"))
         return None
     for k in doc:
-        if k != "measures":
-            problems.append(problem(path, str(k), "unknown top-level key: expected only 'measures'"))
+        if k not in ("measures", NOT_AVAILABLE_KEY):
+            problems.append(problem(path, str(k), f"unknown top-level key: expected only 'measures' and "
+                                                  f"'{NOT_AVAILABLE_KEY}'"))
+    _check_not_available(path, doc.get(NOT_AVAILABLE_KEY), doc["measures"], problems)
     return doc["measures"]
+
+
+#: Top-level key of measures a dataset knows of but has no figures for (see :func:`load_not_available`).
+NOT_AVAILABLE_KEY = "not_available"
+
+
+def _check_not_available(path: Path, value: Any, measures: dict[Any, Any], problems: list[Problem]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append(problem(path, NOT_AVAILABLE_KEY, "expected a mapping of measure id to {title, reason}"))
+        return
+    for mid, entry in value.items():
+        where = f"{NOT_AVAILABLE_KEY}.{mid}"
+        if mid in measures:
+            problems.append(problem(path, where, "also in 'measures': expected a measure to be either in the "
+                                                 "catalogue or not available, not both"))
+        if not isinstance(entry, dict) or set(entry) != {"title", "reason"} or not all(
+                isinstance(v, str) and v.strip() for v in entry.values()):
+            problems.append(problem(path, where, "expected a mapping with exactly 'title' and 'reason', both text"))
+
+
+def load_not_available(path: str | Path) -> dict[str, tuple[str, str]]:
+    """Measures the dataset has no figures for, which inspection findings may still cite.
+
+    A dataset built only from published tables lacks measures that other datasets have (the
+    demonstration dataset's antisocial behaviour figures, say). Listing them under ``not_available``
+    in ``measures.yaml``, with a title and the reason, lets findings that cite them pass validation
+    (a misspelt id still fails), and the report says why their charts are absent.
+
+    Returns
+    -------
+    dict
+        Measure id -> (title, reason); empty when the catalogue has no such list or cannot be read
+        (its problems are reported by :func:`check_catalogue`).
+    """
+    problems: list[Problem] = []
+    doc = _read_yaml(Path(path), problems)
+    if problems or not isinstance(doc, dict) or not isinstance(doc.get(NOT_AVAILABLE_KEY), dict):
+        return {}
+    return {str(k): (" ".join(str(v.get("title", "")).split()), " ".join(str(v.get("reason", "")).split()))
+            for k, v in doc[NOT_AVAILABLE_KEY].items() if isinstance(v, dict)}
 
 
 def check_catalogue(path: str | Path, area_ids: Iterable[str] | None = None) -> list[Problem]:
