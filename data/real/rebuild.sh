@@ -22,7 +22,7 @@ cat > "$work/dataset.yaml" <<'YAML'
 # data/published/ by data/real/rebuild.sh (see README.md in this folder). Do not edit by hand.
 name: PEEL national dataset from published Home Office and ONS statistics
 demonstration: false
-notice: No national figure in this report is estimated or synthetic.
+notice: ""
 YAML
 
 # Population first: rates need it. Mid-2001 to mid-2020, mid-2021, mid-2022, mid-2023.

@@ -417,10 +417,11 @@ def about_the_data(ctx: ReportContext) -> HTML:
     parts.append("<p>The national comparisons in this report use these sources. Every chart and table "
                  "names its source underneath.</p>")
     if by_source:
-        items = "".join(f"<li>{escape(src)}: {escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
+        items = "".join(f"<li>{escape(src.rstrip('.'))}: {escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
                         for src, titles in by_source.items())
         parts.append(f'<ul class="sources">{items}</ul>')
-    parts.append(sources_html(ctx.dataset, [c.measure.id for c in measures]))
+    cited = [m for a in ctx.inputs.areas.values() for f in a.findings for m in f.measures]
+    parts.append(sources_html(ctx.dataset, cited))
     parts.append("<p>Figures stated in the findings come from our inspection fieldwork (for example the samples "
                  "of records we reviewed) or were reported to us by the force.</p>")
 

@@ -23,13 +23,22 @@ def not_available_measures(dataset: Dataset) -> dict[str, tuple[str, str]]:
     return dataset._cache[key]
 
 
-def sources_html(dataset: Dataset, measure_ids: Iterable[str] = ()) -> str:
+def sources_html(dataset: Dataset, cited: Iterable[str] = ()) -> str:
     """The published tables behind the figures, their licence and attribution, and measures not held.
 
-    Returns "" for a dataset with no recorded sources and nothing listed as not available.
+    Parameters
+    ----------
+    dataset
+        The national data.
+    cited
+        Measure ids the report's findings cite: those the dataset lists as not available are named,
+        with the reason their charts are absent.
+
+    Returns "" for a dataset with no recorded sources and no cited measure that is not available.
     """
     parts: list[str] = []
-    entries = source_entries(dataset.info)
+    # Only published tables: the demonstration's synthetic figures have no licence to state.
+    entries = [e for e in source_entries(dataset.info) if e["licence"]]
     if entries:
         rows = []
         for e in entries:
@@ -44,12 +53,13 @@ def sources_html(dataset: Dataset, measure_ids: Iterable[str] = ()) -> str:
                      '<th scope="col">File</th><th scope="col">Licence</th></tr></thead>'
                      f"<tbody>{''.join(rows)}</tbody></table>")
         parts.append("".join(f'<p class="attribution">{escape(a)}</p>' for a in attributions(dataset.info)))
-    missing = not_available_measures(dataset)
+    listed = not_available_measures(dataset)
+    missing = {m: listed[m] for m in dict.fromkeys(cited) if m in listed}
     if missing:
         items = "".join(f"<li><strong>{escape(title)}</strong>: {escape(reason)}</li>"
                         for title, reason in missing.values())
         parts.append('<h4 id="about-not-available">Measures not in this dataset</h4>'
-                     "<p>Some inspection findings refer to national measures this dataset has no published "
-                     "figures for. They are shown without a chart.</p>"
+                     "<p>Some inspection findings in this report refer to national measures this dataset has "
+                     "no published figures for, so they are shown without a chart.</p>"
                      f'<ul class="not-available">{items}</ul>')
     return "\n".join(parts)

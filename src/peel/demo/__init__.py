@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.files import atomic_write
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
 from peel.analysis.numbers import round_half_up
@@ -38,23 +39,11 @@ BTP = next(iter(EXCLUDED_FROM_ENGLAND_AND_WALES))
 DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (
     "The figures are synthetic, apart from the Metropolitan Police Service's "
-    "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce. They do not "
-    "describe the performance of any other force."
+    "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce, and the "
+    "population figures, which are the ONS mid-year estimates. They do not describe the performance of any "
+    "other force."
 )
 
-#: The ONS mid-year population estimates of the police force areas, mid-2020 to mid-2023, with the
-#: source id of each row (data/real/README.md names the publications). The same figures as the real
-#: dataset's population.csv for those years (a test checks it).
-ONS_POPULATION_FILE = Path(__file__).with_name("ons_population.csv")
-
-
-def ons_population() -> dict[str, dict[int, tuple[int, str]]]:
-    """Force id -> year -> (ONS mid-year estimate, source id), from ``ons_population.csv``."""
-    out: dict[str, dict[int, tuple[int, str]]] = {}
-    with ONS_POPULATION_FILE.open(encoding="utf-8", newline="") as fh:
-        for r in csv.DictReader(fh):
-            out.setdefault(r["force_id"], {})[int(r["year"])] = (int(r["population"]), r["source"])
-    return out
 
 
 #: Forces that did not supply a measure, so that reports show "not available" and name them:
@@ -330,46 +319,56 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
     """national.csv: measures in catalogue order, periods in time order, forces in reference order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator"])
+    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator", "source"])
     for mid, table in tables.items():
         d = DECIMALS[mid]
         for p, row in table.items():
             for f in force_ids():
                 if (f, mid) in NOT_SUPPLIED and NOT_SUPPLIED[(f, mid)] in (None, p):
                     if NOT_SUPPLIED[(f, mid)] == p:
-                        w.writerow([f, mid, p.iso, "", "", ""])  # supplied nothing for this period
+                        w.writerow([f, mid, p.iso, "", "", "", SYNTHETIC])  # supplied nothing for this period
                     continue
                 if f not in row:
                     continue
                 num, den = row[f]
+                source = MET_REPORT if f == MET else SYNTHETIC
                 if den is None:
                     value = num / pop[f][p.midpoint_year] * 1000
-                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, ""])
+                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", source])
                 else:
-                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den])
+                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den, source])
     for mid, p, num, den in _BTP_ROWS:
         value = "" if not den else _fmt_value(int(num) / int(den) * 100, DECIMALS[mid])
-        w.writerow([BTP, mid, p.iso, value, num, den])
+        w.writerow([BTP, mid, p.iso, value, num, den, SYNTHETIC])
     return buf.getvalue()
 
 
 def population_csv(pop: dict[str, dict[int, int]]) -> str:
-    """population.csv: forces in reference order, years ascending."""
+    """population.csv: forces in reference order, years ascending, each row with its ONS source id."""
+    ons = ons_population()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["force_id", "year", "population"])
+    w.writerow(["force_id", "year", "population", "source"])
     for f in force_ids():
         for y in YEARS:
-            w.writerow([f, y, pop[f][y]])
+            w.writerow([f, y, pop[f][y], ons[f][y][1]])
     return buf.getvalue()
 
 
-def dataset_yaml() -> str:
-    """dataset.yaml: the dataset's name and its demonstration notice."""
+def dataset_yaml(national: str = "", population: str = "") -> str:
+    """dataset.yaml: the dataset's name, its demonstration notice and the sources of its rows.
+
+    Parameters
+    ----------
+    national, population
+        The generated CSV texts, to count each source's rows.
+    """
     head = ("# The national dataset the reports are built from (see README.md in this folder).\n"
             "# This demonstration version is written by 'peel demo-data'.\n")
     body = yaml.safe_dump({"name": DATASET_NAME, "demonstration": True, "notice": NOTICE},
                           sort_keys=False, allow_unicode=True, width=100)
+    body += yaml.safe_dump({"sources": demo_sources(national, population)}, sort_keys=False,
+                           allow_unicode=True, width=10_000)
     return head + body
 
 
@@ -385,10 +384,11 @@ def params_yaml(force_id: str) -> str:
 def demo_files() -> dict[str, str]:
     """Every data file of the demonstration dataset: file name -> text."""
     tables, pop = generate()
+    national, population = national_csv(tables, pop), population_csv(pop)
     return {
-        "dataset.yaml": dataset_yaml(),
-        "population.csv": population_csv(pop),
-        "national.csv": national_csv(tables, pop),
+        "dataset.yaml": dataset_yaml(national, population),
+        "population.csv": population,
+        "national.csv": national,
     }
 
 

@@ -15,6 +15,7 @@ named in code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,8 @@ DEMONSTRATION_PAGE = "Demonstration data: synthetic figures, apart from the publ
 
 #: What the report says about inspection inputs written for demonstration, when the national data are real.
 ILLUSTRATIVE_FINDINGS = (
-    "The inspection findings, summary and graded judgments in this report are not part of the national "
-    "dataset: they come from demonstration inspection inputs and are illustrative, not an inspection of the "
-    "force, except where they repeat grades or figures that HMICFRS published for the force's inspection."
+    "Inspection findings, summary and grades: illustrative, written for demonstration and not an inspection "
+    "of the force, except grades and figures that HMICFRS published for the force's inspection."
 )
 
 #: Said when the data are demonstration data and the inspection inputs are too.
@@ -77,31 +77,40 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
 
 
 def publications(info: DatasetInfo) -> list[str]:
-    """"Publisher, publication" once each, in the order the sources were imported."""
-    out: list[str] = []
+    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported."""
+    by_publisher: dict[str, list[str]] = {}
     for e in source_entries(info):
-        name = ", ".join(p for p in (e["publisher"], e["publication"]) if p)
-        if name and name not in out:
-            out.append(name)
-    return out
+        names = by_publisher.setdefault(e["publisher"], [])
+        if e["publication"] and e["publication"] not in names:
+            names.append(e["publication"])
+    return [f"{who} ({'; '.join(names)})" if names else who for who, names in by_publisher.items() if who]
 
 
 def attributions(info: DatasetInfo) -> list[str]:
-    """The distinct attribution statements the sources' licences require."""
-    out: list[str] = []
+    """The attribution statements the sources' licences require, once each.
+
+    Statements that differ only in the publisher named at their end ("... v3.0. (Home Office)") are
+    merged into one naming every publisher: "... v3.0 (Office for National Statistics; Home Office)."
+    """
+    merged: dict[str, list[str]] = {}
     for e in source_entries(info):
-        if e["attribution"] and e["attribution"] not in out:
-            out.append(e["attribution"])
-    return out
+        text = e["attribution"]
+        if not text:
+            continue
+        m = re.fullmatch(r"(.*?)\.?\s*\(([^()]*)\)\.?", text)
+        base, publisher = (m.group(1), m.group(2)) if m else (text.rstrip("."), "")
+        names = merged.setdefault(base, [])
+        if publisher and publisher not in names:
+            names.append(publisher)
+    return [f"{base} ({'; '.join(names)})." if names else f"{base}." for base, names in merged.items()]
 
 
 def sources_sentence(info: DatasetInfo) -> str:
-    """"The national figures are published statistics: A; B. Attribution." ("" without sources)."""
+    """"National figures: A; B. Attribution." ("" for a dataset with no recorded sources)."""
     pubs = publications(info)
     if not pubs:
         return ""
-    return (f"The national figures are published statistics: {'; '.join(pubs)}. "
-            + " ".join(attributions(info))).strip()
+    return f"National figures: {'; '.join(pubs)}. " + " ".join(attributions(info))
 
 
 def report_notice(info: DatasetInfo, inputs_demonstration: bool) -> Notice | None:
