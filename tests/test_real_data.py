@@ -189,3 +189,40 @@ def test_built_report_says_what_is_real(tmp_path):
     assert "National figures: published statistics" in last and "illustrative" in last
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Published national figures, illustrative inspection findings" in index
+
+
+def _copy_real(tmp_path: Path) -> Path:
+    import shutil
+
+    data = tmp_path / "real"
+    shutil.copytree(REAL, data, ignore=shutil.ignore_patterns("*.sh", "*.py", "*.md"))
+    return data
+
+
+def test_not_available_must_be_well_formed(tmp_path):
+    from peel.inputs.catalogue import check_catalogue
+
+    data = _copy_real(tmp_path)
+    path = data / "measures.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "  recorded_crime_per_1000: {title: Crime, reason: twice}\n  odd: just text\n",
+                    encoding="utf-8")
+    found = [f"{p.where}: {p.message}" for p in check_catalogue(path)]
+    assert any(w.startswith("not_available.recorded_crime_per_1000: also in 'measures'") for w in found), found
+    assert any(w.startswith("not_available.odd: expected a mapping with exactly 'title' and 'reason'")
+               for w in found), found
+
+
+def test_a_misspelt_measure_in_a_finding_still_fails(tmp_path):
+    import shutil
+
+    from peel.errors import InputError
+
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    met = params / "metropolitan.yaml"
+    met.write_text(met.read_text(encoding="utf-8").replace("- stop_search_rate", "- stop_serch_rate", 1),
+                   encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        validate_all(REAL, params)
+    assert "unknown measure 'stop_serch_rate'" in str(e.value)

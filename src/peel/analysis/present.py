@@ -278,9 +278,14 @@ def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding)
              render_markdown(finding.text, heading_level=4)]
     for figure in finding.figures:
         parts.append(f'<p class="inspection-figure">{escape(figure.sentence())}</p>')
+    missing = not_available_measures(ctx.dataset)
     for mid in finding.measures:
         if mid in ctx.dataset.catalogue:
             parts.append(measure_html(ctx, mid))
+        elif mid in missing:
+            title, reason = missing[mid]
+            parts.append(f'<p class="measure-not-available">{escape(title)}: not in this report\'s national '
+                         f"dataset. {escape(reason)}</p>")
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 

@@ -993,7 +993,7 @@ def _write_records(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, com
     # The index speaks for every report: it says what the reports built from demonstration inputs say.
     notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
     index = write_index(opts.out_dir, report, everything, demonstration=notice is not None,
-                        notice=notice.text if notice else "", label=notice.label if notice else "")
+                        notice=notice.text if notice else "", notice_label=notice.label if notice else "")
     return manifest, index
 
 

@@ -85,6 +85,8 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     ]
     if dataset.info.demonstration:
         lines.append(f"demonstration data: {dataset.info.notice}")
+    if dataset.info.sources:
+        lines.append(f"sources: {len(dataset.info.sources)} ({', '.join(dataset.info.sources)})")
     lines.append("no problems found")
     return "\n".join(lines)
 

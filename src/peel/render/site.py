@@ -56,7 +56,7 @@ def _csp(css: str) -> str:
 
 
 def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], out_dir: Path,
-                 *, demonstration: bool, notice: str, label: str = "") -> str:
+                 *, demonstration: bool, notice: str, notice_label: str = "") -> str:
     """The index page as HTML text.
 
     Parameters
@@ -67,7 +67,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
         ``{force_id: record}`` as in ``build.json``: ``status``, ``grades``, ``files``, ``error``.
     out_dir
         The output folder; a report is linked only when its file is there.
-    demonstration, notice, label
+    demonstration, notice, notice_label
         Whether to show a notice about the data (``peel.inputs.provenance.report_notice``), its text
         and its heading ("" = "Demonstration data").
     """
@@ -116,7 +116,7 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     head_cols = "".join(f'<th scope="col">{e(a.title)}</th>' for a in graded)
     demo = ""
     if demonstration:
-        demo = (f'<div class="demo-notice" role="note"><p class="demo-notice-label">{e(label or "Demonstration data")}</p>'
+        demo = (f'<div class="demo-notice" role="note"><p class="demo-notice-label">{e(notice_label or "Demonstration data")}</p>'
                 f'<p class="demo-notice-text">{e(notice or "Demonstration data.")}</p></div>')
     failed_html = ""
     if failures:
@@ -147,10 +147,10 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
 
 
 def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping[str, Any]], *,
-                demonstration: bool, notice: str, label: str = "") -> Path:
+                demonstration: bool, notice: str, notice_label: str = "") -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
-    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice, label=label)
+    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice, notice_label=notice_label)
     path = out_dir / INDEX_NAME
     atomic_write(path, html)
     return path
