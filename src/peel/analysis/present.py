@@ -422,7 +422,8 @@ def about_the_data(ctx: ReportContext) -> HTML:
     parts.append("<p>The national comparisons in this report use these sources. Every chart and table "
                  "names its source underneath.</p>")
     if by_source:
-        items = "".join(f"<li>{escape(src.rstrip('.'))}: {escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
+        items = "".join(f"<li>{escape(src.rstrip('.'))}: "
+                        f"{escape('; '.join(t[:1].lower() + t[1:] for t in titles))}</li>"
                         for src, titles in by_source.items())
         parts.append(f'<ul class="sources">{items}</ul>')
     cited = [m for a in ctx.inputs.areas.values() for f in a.findings for m in f.measures]

@@ -26,8 +26,8 @@ DEMONSTRATION_PAGE = "Demonstration data: synthetic figures, apart from the publ
 
 #: What the report says about inspection inputs written for demonstration, when the national data are real.
 ILLUSTRATIVE_FINDINGS = (
-    "Inspection findings, summary and grades: illustrative, written for demonstration and not an inspection "
-    "of the force, except grades and figures that HMICFRS published for the force's inspection."
+    "Inspection findings, summary and grades: illustrative, written for demonstration and not an inspection, "
+    "except grades and figures that HMICFRS published for the force's inspection."
 )
 
 #: Said when the data are demonstration data and the inspection inputs are too.

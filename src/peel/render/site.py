@@ -116,7 +116,8 @@ def render_index(report: ReportSpec, records: Mapping[str, Mapping[str, Any]], o
     head_cols = "".join(f'<th scope="col">{e(a.title)}</th>' for a in graded)
     demo = ""
     if demonstration:
-        demo = (f'<div class="demo-notice" role="note"><p class="demo-notice-label">{e(notice_label or "Demonstration data")}</p>'
+        demo = ('<div class="demo-notice" role="note">'
+                f'<p class="demo-notice-label">{e(notice_label or "Demonstration data")}</p>'
                 f'<p class="demo-notice-text">{e(notice or "Demonstration data.")}</p></div>')
     failed_html = ""
     if failures:
@@ -150,7 +151,8 @@ def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, Mapping
                 demonstration: bool, notice: str, notice_label: str = "") -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
-    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice, notice_label=notice_label)
+    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice,
+                        notice_label=notice_label)
     path = out_dir / INDEX_NAME
     atomic_write(path, html)
     return path
