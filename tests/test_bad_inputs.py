@@ -7,6 +7,9 @@ Every corpus case must
    ``expect`` substrings), with no traceback (a traceback only with ``--debug``);
 3. leave every file of an earlier good build byte-identical, with no new file.
 
+Cases of kind ``import`` (``peel import`` on a published table that cannot be imported) must end with exit
+status 1, name the file, the sheet, the row and the column, and leave the data folder byte-identical.
+
 The command runs as ``python -m peel.cli`` in a subprocess, from a temporary folder, so that paths in the
 messages are shown as the user typed them (``data/national.csv``).
 """
@@ -39,11 +42,12 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "corpus"
 CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))["cases"]
 FILE_CASES = [c for c in CASES if "target" in c]
-CLI_CASES = [c for c in CASES if "argv" in c]
+CLI_CASES = [c for c in CASES if "argv" in c and c["kind"] != "import"]
+IMPORT_CASES = [c for c in CASES if "argv" in c and c["kind"] == "import"]
 GOOD_FORCE = "metropolitan"
 
 #: The kinds of mistake the corpus must cover (issue: bad input, faults and hostile content).
-REQUIRED_KINDS = {"national data", "population", "catalogue", "inspection inputs", "command line"}
+REQUIRED_KINDS = {"national data", "population", "catalogue", "inspection inputs", "command line", "import"}
 
 
 # ==============================================================================================
@@ -74,7 +78,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], expect: list[str]) 
 def copy_inputs(dest: Path) -> tuple[Path, Path]:
     """Copies of the shipped data/ and params/ folders under ``dest``."""
     data, params = dest / "data", dest / "params"
-    shutil.copytree(REPO / "data", data)
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("published"))  # the published tables: 9 MB
     shutil.copytree(REPO / "params", params)
     return data, params
 
@@ -187,6 +191,7 @@ def fill_argv(argv: list[str], **values: Path) -> list[str]:
 def test_corpus_is_large_and_covers_every_kind() -> None:
     ids = [c["id"] for c in CASES]
     assert len(ids) >= 40
+    assert len(IMPORT_CASES) >= 25
     assert len(set(ids)) == len(ids), [i for i, n in collections.Counter(ids).items() if n > 1]
     assert REQUIRED_KINDS <= {c["kind"] for c in CASES}
     for c in CASES:
@@ -264,6 +269,39 @@ def test_command_line_refuses_and_keeps_earlier_output(case: dict[str, Any], tmp
     result = peel(argv, cwd=tmp_path)
     assert_refused(result, expected_substrings(case, {}))
     assert_unchanged(out, before)
+
+
+# ==============================================================================================
+# Import cases: peel import on a published table it cannot read; the data folder is left as it was
+
+
+@pytest.fixture(scope="session")
+def import_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files of tests/ingest/make_fixtures.py (good ones, and bad ones under bad/)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("peel_ingest_make_fixtures_corpus",
+                                                  REPO / "tests" / "ingest" / "make_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    make_fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_fixtures)
+    out = tmp_path_factory.mktemp("import-fixtures")
+    make_fixtures.write_good(out)
+    make_fixtures.write_bad(out)
+    return out
+
+
+@pytest.mark.parametrize("case", IMPORT_CASES, ids=[c["id"] for c in IMPORT_CASES])
+def test_import_refuses_and_leaves_the_data_unchanged(case: dict[str, Any], tmp_path: Path,
+                                                      import_fixtures: Path) -> None:
+    data, _ = copy_inputs(tmp_path)
+    before = snapshot(data)
+    argv = fill_argv(case["argv"], data=data, tmp=tmp_path, fixtures=import_fixtures,
+                     published=REPO / "data" / "published")
+    result = peel(argv, cwd=tmp_path)
+    assert_refused(result, expected_substrings(case, {}))
+    assert result.returncode == 1, result.stderr
+    assert_unchanged(data, before)
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -127,7 +127,8 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     head = [f"{table}: {path.name} ({parsed.layout.label}) -> {kinds}: {len(parsed.rows)} rows, source {sid}"]
     aside = [f"set aside: {label}: {n} rows" for label, n in sorted(parsed.set_aside.items())]
     notes = sum(1 for r in parsed.rows if r.get("note"))
-    na = [f"not available: {notes} rows (a missing quarter or N/A in the table; the reason is in the note column)"] if notes else []
+    na = [f"not available: {notes} rows (a missing quarter or N/A in the table; the reason is in the note "
+          "column)"] if notes else []
     warn = [f"warning: {w}" for w in parsed.warnings]
     return head + aside + parsed.info + na + warn + lines
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Layout, parse_count
+from peel.ingest.layout import Layout, cell_text, parse_count
 from peel.ingest.reading import Sheet, fail
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
@@ -90,7 +90,7 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
     for i in col.index[fast.isna()]:
         value, ok = parse_count(col[i])
         if not ok:
-            raise fail(path, f"{str(col[i]).strip()!r} is not a number: expected a count (a whole number; "
+            raise fail(path, f"{cell_text(col[i])!r} is not a number: expected a count (a whole number; "
                              "empty or N/A when not supplied)", sheet.name or None, int(sheet.frame.at[i, "_row"]),
                        sheet.headers[key])
         out[i] = float("nan") if value is None else value
@@ -98,7 +98,7 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
         frac = out.notna() & (out != out.round())
         if frac.any():
             i = frac.idxmax()
-            raise fail(path, f"{col[i]!r} is not a whole number: expected a count", sheet.name or None,
+            raise fail(path, f"{cell_text(col[i])} is not a whole number: expected a count", sheet.name or None,
                        int(sheet.frame.at[i, "_row"]), sheet.headers[key])
     return out
 
@@ -119,7 +119,7 @@ def year_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
                 start = None
         if start is None:
             row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
-            raise fail(path, f"{str(value).strip()!r} is not a financial year: expected the form 2022/23",
+            raise fail(path, f"{cell_text(value)!r} is not a financial year: expected the form 2022/23",
                        sheet.name or None, row, sheet.headers[key])
         years[value] = start
     return col.map(years)
@@ -133,7 +133,7 @@ def quarter_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
         m = re.fullmatch(r"(?:q)?\s*([1-4])(?:\.0)?", str(value).strip().casefold())
         if not m:
             row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
-            raise fail(path, f"{str(value).strip()!r} is not a financial quarter: expected 1, 2, 3 or 4",
+            raise fail(path, f"{cell_text(value)!r} is not a financial quarter: expected 1, 2, 3 or 4",
                        sheet.name or None, row, sheet.headers[key])
         quarters[value] = int(m.group(1))
     return col.map(quarters)
@@ -197,7 +197,11 @@ def num(x: float | None) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def national_rows(measure: str, periods: dict[str, dict[str, tuple[float | None, float | None, str]]]) -> list[dict[str, str]]:
+Figures = dict[str, dict[str, tuple[float | None, float | None, str]]]
+"""Period -> force -> (numerator, denominator, note)."""
+
+
+def national_rows(measure: str, periods: Figures) -> list[dict[str, str]]:
     """Rows for every one of the 43 forces and each period: a force without a figure gets an explicit
     "not available" row (value, numerator and denominator empty) with the reason in ``note``."""
     rows = []
@@ -222,3 +226,31 @@ def check_totals(label: str, computed: dict[str, float], published: dict[str, fl
         if strict:
             raise fail(path, msg + ": expected them to agree (--strict)")
         warnings.append(msg)
+
+
+def check_total_rows(frame: pd.DataFrame, periods: Figures,
+                     label: str, strict: bool, path: Path, warnings: list[str], info: list[str]) -> None:
+    """Compare the table's own total rows (England and Wales, or England plus Wales) with the 43 forces.
+
+    Only years in which every force has a figure are compared (a missing force is not a difference).
+    ``frame`` has ``force_id`` (``"~England and Wales total"``... for total rows), ``year`` and ``count``.
+    """
+    totals = frame[frame["force_id"].isin(["~England and Wales total", "~England total", "~Wales total"])]
+    if totals.empty:
+        return
+    published: dict[str, float] = {}
+    computed: dict[str, float] = {}
+    for year, g in totals.groupby("year"):
+        period = fy_period(int(year))
+        got = periods.get(period, {})
+        if len(got) < 43 or any(v is None for v, _, _ in got.values()):
+            continue
+        ew = g[g["force_id"] == "~England and Wales total"]["count"]
+        parts = g[g["force_id"] != "~England and Wales total"]["count"]
+        published[period] = float(ew.sum()) if len(ew) else float(parts.sum())
+        computed[period] = float(sum(v for v, _, _ in got.values() if v is not None))
+    before = len(warnings)
+    check_totals(label, computed, published, strict, path, warnings)
+    if published and len(warnings) == before:
+        info.append(f"{label}: the 43 forces add up to the table's England and Wales total for "
+                    f"{', '.join(sorted(published))}")

@@ -72,6 +72,11 @@ class Layout:
         True when rows are already totals per year (no quarter column to check for completeness).
     header_scan
         How many rows from the top are searched for the header row (title rows come first).
+    csv
+        ``True``: only a CSV file has this layout (the re-published copies); ``False``: only a
+        spreadsheet; ``None``: either.
+    sheet_label
+        How a message names the expected sheet(s), when ``sheets`` is a pattern a reader would not parse.
     """
 
     id: str
@@ -80,6 +85,8 @@ class Layout:
     columns: tuple[Column, ...]
     annual: bool = False
     header_scan: int = 30
+    csv: bool | None = None
+    sheet_label: str = ""
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -146,3 +153,12 @@ def parse_count(cell: object) -> tuple[float | None, bool]:
     if re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
         return float(t), True
     return None, False
+
+
+def cell_text(cell: object) -> str:
+    """A cell as a user sees it in a spreadsheet: ``5`` not ``5.0``, ``12.5`` not ``np.float64(12.5)``."""
+    if hasattr(cell, "item"):
+        cell = cell.item()  # a numpy scalar
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()

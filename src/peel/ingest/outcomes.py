@@ -26,7 +26,7 @@ import pandas as pd
 
 from peel.ingest.common import Parsed, complete_years, counts_column, forces_column, fy_period, national_rows, \
     quarter_column, year_column, yearly
-from peel.ingest.layout import Column, Layout
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import fail, read_sheets
 
 TABLE = "outcomes"
@@ -54,7 +54,7 @@ LAYOUTS = (
     Layout("force-year", "secondary: SGilr/oocd-dashboard data/processed/force_year.csv (outcome counts by type, "
            "force and financial year)", None, (
         Column("force", ("force",)), Column("year", ("fy",)), Column("t1", ("recorded_all_t1",)),
-    ), annual=True),
+    ), annual=True, csv=True),
 )
 
 
@@ -91,7 +91,8 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
             bad = ~f["type"].str.fullmatch(r"\d{1,2}[a-z]?")
             if bad.any():
                 i = bad.idxmax()
-                raise fail(path, f"{sh.frame.at[i, 'type']!r} is not an outcome type: expected a number from 0 to 22",
+                raise fail(path, f"{cell_text(sh.frame.at[i, 'type'])!r} is not an outcome type: expected a "
+                                 "number from 0 to 22",
                            sh.name or None, int(sh.frame.at[i, "_row"]), sh.headers["type"])
             f["recorded"] = counts_column(path, sh, "recorded")
         parts.append(f)

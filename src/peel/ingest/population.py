@@ -23,7 +23,7 @@ import pandas as pd
 
 from peel.ingest.common import Parsed, counts_column
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Column, Layout
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import Sheet, fail, read_sheets
 
 TABLE = "population"
@@ -45,12 +45,12 @@ LAYOUTS = (
     Layout("lad-series", "secondary: mpjashby/lesscrime.info-quarto post/crime-pressure-force-2022 (ONS LAD "
            "populations mid-2001 to mid-2020, 2021 geography)", None, (
         Column("code", ("code",)), Column("year", ("year",)), Column("population", ("population",)),
-    )),
+    ), csv=True),
     Layout("lad-list", "secondary: JuanBlanco9/Budget-Galaxy data/uk/ons/gss_population_mid2023.json (ONS "
            "mye23tablesew.xlsx, MYE2 Persons, All ages)", None, (
         Column("code", ("lad23cd", "lad22cd", "lad21cd")),
         Column("population", ("population_mid2023", "population_mid2022", "population_mid2024", "population")),
-    )),
+    ), csv=True),
 )
 
 LOOKUP = (
@@ -95,7 +95,8 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
         years = pd.to_numeric(frame["year"], errors="coerce")
         if years.isna().any():
             i = years.isna().idxmax()
-            raise fail(path, f"{frame.at[i, 'year']!r} is not a year: expected a calendar year such as 2020",
+            raise fail(path, f"{cell_text(frame.at[i, 'year'])!r} is not a year: expected a calendar year "
+                             "such as 2020",
                        sh.name or None, int(frame.at[i, "_row"]), sh.headers["year"])
         years = years.astype(int)
     else:
@@ -115,7 +116,8 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
                        int(row), sh.headers["population"])
         sums[(fid, int(y))] = sums.get((fid, int(y)), 0.0) + pop
     if (~lad).any():
-        parsed.set_aside["rows that are not districts of England and Wales (totals, regions, counties, Scotland, Northern Ireland)"] = int((~lad).sum())
+        label = "rows that are not districts of England and Wales (totals, regions, counties, Scotland, N. Ireland)"
+        parsed.set_aside[label] = int((~lad).sum())
     if not sums:
         raise fail(path, "no local authority district rows (codes E06/E07/E08/E09/W06): expected the table by LAD",
                    sh.name or None)

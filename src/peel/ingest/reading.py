@@ -1,16 +1,18 @@
 """Reading a published file: bounded, sniffed by content, header found by layout.
 
-Spreadsheets (ODS, XLSX, XLS) are read with pandas and python-calamine; CSV (and ``.csv.gz``) with
-pandas. Whatever the format, the result is one :class:`Sheet` per matching sheet: a frame whose
-columns are the layout's keys, plus ``_row``, the row number a spreadsheet shows (row 1 is the top).
+Spreadsheets (ODS, XLSX, XLS) are read with python-calamine (the engine pandas uses for them), row by
+row, keeping only the layout's columns; CSV (and ``.csv.gz``) with pandas. Whatever the format, the
+result is one :class:`Sheet` per matching sheet: a frame whose columns are the layout's keys, plus
+``_row``, the row number a spreadsheet shows (row 1 is the top).
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import stat
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +85,11 @@ def sniff(path: Path) -> str:
     if st.st_size > MAX_BYTES:
         raise fail(path, f"{st.st_size:,} bytes is over the limit of {MAX_BYTES:,} bytes: expected a published "
                          "table (the largest, stop and search open data, is about 30 MB)")
-    with path.open("rb") as f:
-        head = f.read(4096)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise fail(path, f"cannot be read ({e.strerror}): expected a published table you may read") from None
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as z:
@@ -106,7 +111,15 @@ def sniff(path: Path) -> str:
 
 
 def _text(path: Path, kind: str) -> str:
-    raw = gzip.open(path).read(MAX_BYTES + 1) if kind == "csv.gz" else path.read_bytes()
+    try:
+        if kind == "csv.gz":
+            with gzip.open(path) as f:
+                raw = f.read(MAX_BYTES + 1)
+        else:
+            raw = path.read_bytes()
+    except (OSError, EOFError) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())}): expected an undamaged CSV or CSV.GZ "
+                         "file") from None
     if len(raw) > MAX_BYTES:
         raise fail(path, f"decompresses to over {MAX_BYTES:,} bytes: expected a published table")
     try:
@@ -119,21 +132,39 @@ def _text(path: Path, kind: str) -> str:
             raise fail(path, f"not text (byte {e.start}): expected a CSV file in UTF-8 or Windows-1252") from None
 
 
-def _grid(path: Path, kind: str, sheet: str) -> pd.DataFrame:
-    """A whole sheet (or CSV file) as cells, no header; index 0 is spreadsheet row 1."""
-    if kind.startswith("csv"):
-        import io
-        text = _text(path, kind)
-        try:
-            return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                               skip_blank_lines=False, engine="python" if len(text) < 1_000_000 else "c")
-        except pd.errors.ParserError as e:
-            raise fail(path, f"cannot be read as CSV ({' '.join(str(e).split())}): expected one header row "
-                             "and rows of the same number of cells") from None
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and cell != cell) or (isinstance(cell, str) and not cell.strip())
+
+
+def _csv_grid(path: Path, kind: str) -> pd.DataFrame:
+    """A CSV file as text cells, no header; index 0 is row 1."""
+    import io
+    text = _text(path, kind)
     try:
-        return pd.read_excel(path, sheet_name=sheet, header=None, engine="calamine")
+        return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                           skip_blank_lines=False, engine="python" if len(text) < 1_000_000 else "c")
+    except pd.errors.ParserError as e:
+        import re
+        line = re.search(r"line (\d+)", str(e))
+        raise fail(path, f"cannot be read as CSV ({' '.join(str(e).split())}): expected one header row "
+                         "and rows of the same number of cells", row=int(line.group(1)) if line else None) from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def _rows(path: Path, kind: str, sheet: str) -> tuple[int, Iterator[list[object]]]:
+    """The rows of a sheet (or CSV file) as lists of cells, and the row number before the first one.
+
+    Spreadsheets are read with python-calamine row by row, so that only the columns a layout needs are
+    ever held as Python objects.
+    """
+    if kind.startswith("csv"):
+        return 0, iter(_csv_grid(path, kind).to_numpy().tolist())
+    from python_calamine import CalamineWorkbook
+    try:
+        sh = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
+        # iter_rows starts at row 1 even when the used area starts lower (empty rows come as empty cells).
+        return 0, iter(sh.iter_rows())
     except Exception as e:  # calamine's errors are plain exceptions of several types
         raise fail(path, f"cannot be read as {kind.upper()} ({' '.join(str(e).split())[:200]}): expected an "
                          "undamaged spreadsheet", sheet=sheet) from None
@@ -165,28 +196,29 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     path = Path(path)
     kind = sniff(path)
     names = sheet_names(path, kind)
-    candidates = [(n, [lo for lo in layouts if kind.startswith("csv") or lo.sheets is None
-                       or lo.sheet_matches(n)]) for n in names]
+    is_csv = kind.startswith("csv")
+    layouts = [lo for lo in layouts if lo.csv is None or lo.csv == is_csv]
+    candidates = [(n, [lo for lo in layouts if is_csv or lo.sheet_matches(n)]) for n in names]
     candidates = [(n, los) for n, los in candidates if los]
     if not candidates:
-        wanted = " or ".join(sorted({lo.sheets for lo in layouts if lo.sheets}))
+        wanted = " or ".join(sorted({repr(lo.sheet_label or lo.sheets) for lo in layouts if lo.sheets}))
         raise fail(path, f"no sheet named like {wanted} for the {table} table: the sheets are "
                          f"{', '.join(repr(n) for n in names)}")
     out: list[Sheet] = []
     best: tuple[int, str, Layout, list[object], int] | None = None
     for name, los in candidates:
-        grid = _grid(path, kind, name)
+        offset, rows = _rows(path, kind, name)
+        top = list(itertools.islice(rows, max(lo.header_scan for lo in los)))
         got = None
         for lo in los:
-            for r in range(min(lo.header_scan, len(grid))):
-                cells = list(grid.iloc[r])
+            for r, cells in enumerate(top[: lo.header_scan]):
                 pos = lo.match_header(cells)
                 if pos is not None:
                     got = (lo, r, pos, cells)
                     break
                 score = lo.score(cells)
                 if best is None or score > best[0]:
-                    best = (score, name, lo, cells, r + 1)
+                    best = (score, name, lo, cells, offset + r + 1)
             if got:
                 break
         if got is None:
@@ -194,12 +226,19 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
                 break
             continue
         lo, r, pos, cells = got
-        body = grid.iloc[r + 1:, list(pos.values())]
-        body.columns = list(pos)
-        body = body.assign(_row=body.index + 1)
-        blank = body[list(pos)].apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
-        body = body[~blank].reset_index(drop=True)
-        title = " ".join(str(c) for c in grid.iloc[:r].to_numpy().ravel() if c is not None and str(c) not in ("", "nan"))
+        # Only the layout's columns are kept, row by row: the largest table has half a million rows.
+        keys, idx = list(pos), list(pos.values())
+        cols: list[list[object]] = [[] for _ in keys]
+        numbers: list[int] = []
+        for n, row in enumerate(itertools.chain(top[r + 1:], rows), start=offset + r + 2):
+            vals = [row[i] if i < len(row) else None for i in idx]
+            if all(_blank(v) for v in vals):
+                continue
+            for c, v in zip(cols, vals):
+                c.append(v)
+            numbers.append(n)
+        body = pd.DataFrame({**dict(zip(keys, cols)), "_row": numbers})
+        title = " ".join(str(c) for row in top[:r] for c in row if not _blank(c))
         out.append(Sheet(name, lo, body, {k: str(cells[i]).strip() for k, i in pos.items()}, title))
     if out:
         if len({s.layout.id for s in out}) > 1:
@@ -212,6 +251,6 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     if best is None:
         raise fail(path, f"empty: expected the {table} table with a header row", sheet=candidates[0][0] or None)
     score, name, lo, cells, row = best
-    found = ", ".join(repr(str(c).strip()) for c in cells if c is not None and str(c).strip() not in ("", "nan"))
+    found = ", ".join(repr(str(c).strip()) for c in cells if not _blank(c))
     raise fail(path, f"not the {table} table's header: {lo.explain_missing(cells)}; columns found: "
                      f"{found or 'none'}", sheet=name or None, row=row)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from peel.ingest.common import Parsed, complete_years, counts_column, forces_column, fy_period, national_rows, \
-    quarter_column, yearly, check_totals, year_column
+from peel.ingest.common import (
+    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
+    quarter_column, year_column, yearly,
+)
 from peel.ingest.layout import Column, Layout
 from peel.ingest.reading import read_sheets
 
@@ -39,13 +41,14 @@ _UNDERSCORED = (
 )
 
 LAYOUTS = (
-    Layout("official", "official", r"\d{4}[_/-]\d{2}|Data|Table.*", _OFFICIAL),
+    Layout("official", "official", r"\d{4}[_/-]\d{2}", _OFFICIAL,
+           sheet_label="2024_25 (one sheet per financial year)"),
     Layout("underscored", "secondary: crime-sim-toolkit 1.5.0 prc-pfa-201718_new.csv (the 2017/18 sheet, "
-           "underscored headers)", None, _UNDERSCORED),
+           "underscored headers)", None, _UNDERSCORED, csv=True),
     Layout("denominators", "secondary: SGilr/oocd-dashboard data/processed/denominators.csv (recorded crime by "
            "force and financial year)", None,
            (Column("force", ("force",)), Column("year", ("fy",)), Column("count", ("recorded_crime",))),
-           annual=True),
+           annual=True, csv=True),
 )
 
 
@@ -86,6 +89,7 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
     for y in years:
         periods[fy_period(y)] = {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
     parsed.rows = national_rows(measures["count"], periods)
+    check_total_rows(frame, periods, "recorded crime", strict, path, parsed.warnings, parsed.info)
     if expect_total is not None and years:
         latest = fy_period(years[-1])
         got = sum(v for v, _, _ in periods[latest].values() if v is not None)

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from peel.ingest.common import Parsed, check_totals, complete_years, counts_column, forces_column, fy_period, \
-    national_rows, quarter_column, year_column, yearly
-from peel.ingest.layout import Column, Layout
+from peel.ingest.common import (
+    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
+    quarter_column, year_column, yearly,
+)
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import fail, read_sheets
 
 TABLE = "stop-search"
@@ -38,7 +40,7 @@ LAYOUTS = (
     Layout("ss20-copy", "secondary: BlackThrive/searchlight inst/extdata/ppap-totals.csv (summary table SS_20, all "
            "searches by force)", None, (
         Column("force", ("force_id",)), Column("year_end", ("year_end",)), Column("count", ("published_total",)),
-    ), annual=True),
+    ), annual=True, csv=True),
 )
 
 
@@ -56,9 +58,9 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
             ye = pd.to_numeric(sh.frame["year_end"], errors="coerce")
             if ye.isna().any() or not ye.between(1990, 2100).all():
                 i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
-                raise fail(path, f"{sh.frame.at[i, 'year_end']!r} is not a year: expected the year the financial "
-                                 "year ends in March, such as 2025", sh.name or None, int(sh.frame.at[i, "_row"]),
-                           sh.headers["year_end"])
+                raise fail(path, f"{cell_text(sh.frame.at[i, 'year_end'])!r} is not a year: expected the year "
+                                 "the financial year ends in March, such as 2025", sh.name or None,
+                           int(sh.frame.at[i, "_row"]), sh.headers["year_end"])
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
@@ -73,6 +75,7 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
     periods = {fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
                for y in years}
     parsed.rows = national_rows(measures["searches"], periods)
+    check_total_rows(frame, periods, "stop and search", strict, path, parsed.warnings, parsed.info)
     if expect_total is not None and years:
         latest = fy_period(years[-1])
         got = sum(v for v, _, _ in periods[latest].values() if v is not None)

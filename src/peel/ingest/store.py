@@ -4,8 +4,10 @@ Rules (``data/README.md``, "Importing"):
 
 * every row written carries the import's source id in the ``source`` column, and ``dataset.yaml``
   gets (or replaces) that source's entry under ``sources:``;
-* re-importing a table replaces that table's earlier rows (the same file or another edition of it) and
-  nothing else;
+* re-importing a file replaces every row it wrote before; importing another edition (or another file)
+  of the same table replaces that table's rows for the same force, measure and period (or force and
+  year) and keeps its other periods (population comes from several files, one per span of years);
+  nothing else is touched;
 * a row for the same force, measure and period (or force and year) that came from a *different*
   source, or from no source (typed in, or demonstration data), is not overwritten without ``force``;
 * with ``dry_run`` nothing is written; the returned summary says what would change;
@@ -37,8 +39,12 @@ POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
     if not path.exists():
         return list(header), []
-    text = path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): expected the data contract's UTF-8 "
+                         "CSV file (run 'peel validate')") from None
     if not rows:
         return list(header), []
     head = [h.strip() for h in rows[0]]
@@ -118,12 +124,16 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     yaml_path = data_dir / DATASET_FILE
     if not yaml_path.is_file():
         raise fail("--data", f"{yaml_path}: dataset.yaml not found: expected a dataset folder (see data/README.md)")
-    yaml_text = yaml_path.read_text(encoding="utf-8")
     try:
+        yaml_text = yaml_path.read_text(encoding="utf-8")
         doc = yaml.safe_load(yaml_text) or {}
-    except yaml.YAMLError as e:
-        raise fail(yaml_path, f"not valid YAML ({' '.join(str(e).split())}): fix it first ('peel validate')") from None
-    sources: dict[str, Any] = dict(doc.get("sources") or {}) if isinstance(doc, dict) else {}
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise fail(yaml_path, f"cannot be read ({' '.join(str(e).split())[:200]}): fix it first "
+                              "('peel validate')") from None
+    found = doc.get("sources") if isinstance(doc, dict) else None
+    if found is not None and not isinstance(found, dict):
+        raise fail(yaml_path, "sources: expected a mapping of source id to its entry (see data/README.md)")
+    sources: dict[str, Any] = dict(found or {})
     target = "population" if parsed.table == "population" else "national"
     path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
@@ -166,14 +176,19 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     for k in old_by_key.keys() - new_keys.keys():
         group = f"{k[1]} {k[2]}" if target == "national" else f"year {k[1]}"
         changes.setdefault(group, Counter())["removed"] += 1
-    lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items())) for g, c in sorted(changes.items())]
+    lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items()))
+             for g, c in sorted(changes.items())]
     # Sources whose rows are all gone (an earlier edition of this table) leave dataset.yaml too.
     remaining = Counter(r.get("source", "") for r in kept)
     for sid in list(sources):
         entry = sources[sid]
-        if sid == source_id or (isinstance(entry, dict) and entry.get("table") == parsed.table
-                                and remaining[sid] == 0 and _target_of(entry) == target):
+        if sid == source_id:
             del sources[sid]
+        elif isinstance(entry, dict) and entry.get("table") == parsed.table and _target_of(entry) == target:
+            if remaining[sid] == 0:
+                del sources[sid]
+            else:  # an earlier edition that still supplies other periods
+                sources[sid] = dict(entry, rows=remaining[sid])
     sources[source_id] = dict(record, rows=len(new))
     if dry_run:
         return ["dry run: nothing written", *lines]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.common import Parsed, counts_column, forces_column, national_rows
-from peel.ingest.layout import Column, Layout
+from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import Sheet, fail, read_sheets
 
 TABLE = "workforce"
@@ -41,7 +41,7 @@ LAYOUTS = (
         Column("worker", ("Worker type",)),
         Column("rank", ("Rank", "Rank description"), required=False),
         Column("fte", ("Total (FTE)",)),
-    )),
+    ), csv=True),
     Layout("cleaned", "secondary: mpjashby/lesscrime.info-quarto post/police-uplift-2022 (the open data table "
            "with cleaned headers)", None, (
         Column("year", ("date",)),
@@ -50,7 +50,7 @@ LAYOUTS = (
         Column("worker", ("worker_type",)),
         Column("rank", ("rank_description", "rank"), required=False),
         Column("fte", ("total_fte",)),
-    )),
+    ), csv=True),
 )
 
 
@@ -62,7 +62,7 @@ def _years(path: Path, sh: Sheet) -> pd.Series:
         m = re.match(r"^\s*(\d{4})(?:\.0|-\d{2}-\d{2}.*| \d{2}:\d{2}.*)?\s*$", str(value))
         if not m:
             row = int(sh.frame.loc[col.eq(value).idxmax(), "_row"])
-            raise fail(path, f"{str(value).strip()!r} is not a year: expected the year of the 31 March snapshot, "
+            raise fail(path, f"{cell_text(value)!r} is not a year: expected the year of the 31 March snapshot, "
                              "such as 2023", sh.name or None, row, sh.headers["year"])
         out[value] = int(m.group(1))
     return col.map(out)
