@@ -11,6 +11,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:-$here}
+if [ ! -d "$out" ]; then
+    echo "rebuild.sh: $out: no such folder: expected an existing folder to write the dataset to" >&2
+    exit 1
+fi
 peel=${PEEL:-peel}
 python=${PYTHON:-python3}
 pub=$root/data/published
@@ -42,6 +46,7 @@ done
 cp "$here/measures.yaml" "$work/measures.yaml"
 "$peel" validate --data "$work" --params "$root/params" >/dev/null
 for f in dataset.yaml population.csv national.csv; do
-    cp "$work/$f" "$out/$f.tmp" && mv "$out/$f.tmp" "$out/$f"
+    cp "$work/$f" "$out/$f.tmp"
+    mv "$out/$f.tmp" "$out/$f"
 done
 echo "rebuilt $out: dataset.yaml, population.csv, national.csv"
