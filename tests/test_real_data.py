@@ -226,3 +226,12 @@ def test_a_misspelt_measure_in_a_finding_still_fails(tmp_path):
     with pytest.raises(InputError) as e:
         validate_all(REAL, params)
     assert "unknown measure 'stop_serch_rate'" in str(e.value)
+
+
+def test_counts_on_one_day_read_as_dates(ds):
+    from peel.analysis.wording import trend_sentence
+
+    c = compare(ds, "officer_fte_per_1000")
+    assert c.measure.period_label == "31 March 2022"
+    sentence = trend_sentence(c, "metropolitan")
+    assert sentence is not None and sentence.endswith("between 31 March 2007 and 31 March 2022.")
