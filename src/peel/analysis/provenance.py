@@ -45,9 +45,12 @@ def sources_html(dataset: Dataset, cited: Iterable[str] = ()) -> str:
             file = escape(e["file"]) + (f"<br>copy held by {escape(e['via'])}" if e["via"] else "")
             rows.append(f'<tr><th scope="row">{escape(e["publication"])}</th><td>{escape(e["publisher"])}</td>'
                         f"<td>{file}</td><td>{escape(e['licence'])}</td></tr>")
+        intro = ("These published sources supply the dataset's real figures; the other figures are synthetic."
+                 if dataset.info.demonstration else
+                 "The national figures were imported from these published tables, unchanged apart from adding "
+                 "up the rows of each force, year and measure.")
         parts.append('<h4 id="about-published-sources">Published tables</h4>'
-                     "<p>The national figures were imported from these published tables, unchanged apart from "
-                     "adding up the rows of each force, year and measure.</p>"
+                     f"<p>{escape(intro)}</p>"
                      '<table class="published-sources"><caption>Published tables the national figures come '
                      'from</caption><thead><tr><th scope="col">Publication</th><th scope="col">Publisher</th>'
                      '<th scope="col">File</th><th scope="col">Licence</th></tr></thead>'
