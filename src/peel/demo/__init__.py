@@ -319,14 +319,16 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
     """national.csv: measures in catalogue order, periods in time order, forces in reference order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator", "source"])
+    # The data contract's optional columns: note (why a figure is not available) and, last, source.
+    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator", "note", "source"])
     for mid, table in tables.items():
         d = DECIMALS[mid]
         for p, row in table.items():
             for f in force_ids():
                 if (f, mid) in NOT_SUPPLIED and NOT_SUPPLIED[(f, mid)] in (None, p):
                     if NOT_SUPPLIED[(f, mid)] == p:
-                        w.writerow([f, mid, p.iso, "", "", "", SYNTHETIC])  # supplied nothing for this period
+                        note = "not available: the force supplied no figure for this period"
+                        w.writerow([f, mid, p.iso, "", "", "", note, SYNTHETIC])
                     continue
                 if f not in row:
                     continue
@@ -334,12 +336,12 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
                 source = MET_REPORT if f == MET else SYNTHETIC
                 if den is None:
                     value = num / pop[f][p.midpoint_year] * 1000
-                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", source])
+                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", "", source])
                 else:
-                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den, source])
+                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den, "", source])
     for mid, p, num, den in _BTP_ROWS:
         value = "" if not den else _fmt_value(int(num) / int(den) * 100, DECIMALS[mid])
-        w.writerow([BTP, mid, p.iso, value, num, den, SYNTHETIC])
+        w.writerow([BTP, mid, p.iso, value, num, den, "", SYNTHETIC])
     return buf.getvalue()
 
 
