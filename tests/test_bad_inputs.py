@@ -364,7 +364,7 @@ def test_a_force_without_a_measure_is_not_available_and_named(tmp_path: Path, ho
     if how == "row removed":
         del rows[target[0]]
     else:
-        rows[target[0]] = [GONE, MEASURE, QUOTED, "", "", ""]
+        rows[target[0]] = [GONE, MEASURE, QUOTED, "", "", ""] + rows[target[0]][6:]
     _write_national(data, rows)
 
     assert check_dataset(data) == []
@@ -425,7 +425,7 @@ def test_british_transport_police_rows_move_no_figure(tmp_path: Path) -> None:
                 row = ["british-transport-police", mid, period, "", "999999999", "999999999"]
             else:  # a count or an amount; BTP needs no population
                 row = ["british-transport-police", mid, period, "", "9" * 15, ""]
-            rows.append(row)
+            rows.append(row + [""] * (len(rows[0]) - len(row)))  # optional columns (source) left empty
             added += 1
     assert added > 10
     _write_national(data, rows)

@@ -29,6 +29,8 @@ def test_parse_financial_year_and_round_trip():
         ("2024-02-01/2024-02-29", "month", "February 2024"),
         ("2022-10-01/2023-09-30", None, "the year ending 30 September 2023"),
         ("2022-10-01/2023-03-31", None, "1 October 2022 to 31 March 2023"),
+        ("2022-03-31/2022-03-31", None, "31 March 2022"),  # a count taken on one day (workforce)
+        ("2022-03-31/2022-03-31", "day", "31 March 2022"),
     ],
 )
 def test_labels(text, style, label):
@@ -36,7 +38,7 @@ def test_labels(text, style, label):
 
 
 def test_unknown_style_names_the_choices():
-    with pytest.raises(ValueError, match="expected one of year_ending, financial_year, month, range"):
+    with pytest.raises(ValueError, match="expected one of year_ending, financial_year, month, day, range"):
         financial_year(2022).label("fiscal")
 
 
@@ -48,6 +50,7 @@ def test_unknown_style_names_the_choices():
         ("2023-11-01/2023-11-30", 2023),
         ("2023-01-01/2023-12-31", 2023),
         ("2022-10-01/2023-09-30", 2023),  # midpoint 31 March 2023
+        ("2022-03-31/2022-03-31", 2022),  # officers at 31 March 2022 -> mid-2022
     ],
 )
 def test_midpoint_year(text, year):

@@ -211,20 +211,22 @@ def test_extra_column(data):
 
 def test_optional_source_and_note_columns_load(data):
     """``peel import`` adds ``source`` (and in national.csv ``note``): both optional, both read."""
+    # The demonstration files already carry a source column: start from files without one.
     pop = data / "population.csv"
-    write_rows(pop, [r + (["source"] if i == 0 else ["population/mye22final"]) for i, r in enumerate(read_rows(pop))])
+    rows = [r[:3] for r in read_rows(pop)]
+    write_rows(pop, [r + (["source"] if i == 0 else ["population/mye22final"]) for i, r in enumerate(rows)])
     nat = data / "national.csv"
-    rows = read_rows(nat)
+    rows = [r[:6] for r in read_rows(nat)]
     rows = [rows[0] + ["note", "source"]] + [r + ["", "stop-search/x"] for r in rows[1:]]
     f, m = rows[0].index("force_id"), rows[0].index("measure")
     i = next(i for i, r in enumerate(rows) if r[f] == "kent" and r[m] == "stop_search_rate")
     rows[i][3:6] = ["", "", ""]
     rows[i][6] = "not available: quarter 3 missing from the table"
     write_rows(nat, rows)
-    text = (data / "dataset.yaml").read_text(encoding="utf-8")
-    (data / "dataset.yaml").write_text(text + "sources:\n  stop-search/x:\n    table: stop-search\n    publisher: Home Office\n"
-                                           "    licence: Open Government Licence v3.0\n    rows: 1\n",
-                                       encoding="utf-8")
+    doc = yaml.safe_load((data / "dataset.yaml").read_text(encoding="utf-8"))
+    doc["sources"] = {"stop-search/x": {"table": "stop-search", "publisher": "Home Office",
+                                         "licence": "Open Government Licence v3.0", "rows": 1}}
+    (data / "dataset.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     assert check_dataset(data) == []
     ds = load_dataset(data)
     assert ds.info.sources == {"stop-search/x": {"table": "stop-search", "publisher": "Home Office",

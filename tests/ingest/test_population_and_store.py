@@ -117,15 +117,19 @@ def test_rows_from_another_source_need_force(fixture_files: dict[str, Path], tmp
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("published"))
     before = snapshot(data)
     args = ("recorded-crime", fixture_files["prc-underscored.csv"], data)
-    with pytest.raises(IngestError, match=r"43 rows would be overwritten that came from another source \(\(no source"):
+    with pytest.raises(IngestError, match=r"43 rows would be overwritten that came from another source "
+                                         r"\(hmicfrs/peel-2023-2025-metropolitan: 1, synthetic: 42\)"):
         import_table(*args, measures=["stop_search_rate"])
     assert snapshot(data) == before
     import_table(*args, measures=["stop_search_rate"], force=True)
     text = (data / "national.csv").read_text(encoding="utf-8")
     assert text.startswith("force_id,measure,period,value,numerator,denominator,note,source\n")
-    # Other periods of the demonstration rows stay, with an empty source.
-    assert "metropolitan,stop_search_rate,2020-04-01/2021-03-31,27.3,237935,,," in text
-    assert load_dataset(data).national.query("source != ''")["measure"].unique().tolist() == ["stop_search_rate"]
+    # Other periods of the demonstration rows stay, with their own source.
+    assert "metropolitan,stop_search_rate,2020-04-01/2021-03-31,27.3,245469,,,hmicfrs/peel-2023-2025-metropolitan\n" \
+        in text
+    national = load_dataset(data).national
+    imported = national[national["source"] == "recorded-crime/prc-pfa-underscored"]
+    assert imported["measure"].unique().tolist() == ["stop_search_rate"]
 
 
 def test_errors_leave_the_dataset_byte_identical(fixture_files: dict[str, Path], dataset: Path) -> None:

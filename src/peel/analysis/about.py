@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from peel.analysis.provenance import cited_not_available, published_sources, published_sources_intro
 from peel.analysis.templating import render
 from peel.analysis.wording import join_names
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
+from peel.inputs.provenance import Notice, attributions
 
 if TYPE_CHECKING:
     from peel.analysis.present import ReportContext
@@ -29,7 +31,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def about_the_data_html(ctx: ReportContext, banner: str, notice: str) -> Markup:
+def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) -> Markup:
     """The "About the data" area: what ``templates/about_the_data.html.j2`` lists, gathered for a force.
 
     Parameters
@@ -39,7 +41,8 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: str) -> Markup:
     banner
         The demonstration banner (HTML made by the templates) or ``""``.
     notice
-        The dataset's demonstration notice, as the area's last section states it.
+        The report's notice about its data (:func:`peel.inputs.provenance.report_notice`), stated in the
+        area's last section, or ``None``.
     """
     measures = [ctx.comparison(mid) for mid in ctx.measures_in_report()]
     # Sources: every measure shown, grouped by source.
@@ -66,7 +69,11 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: str) -> Markup:
         sources=[(src, "; ".join(_lower_first(t) for t in titles)) for src, titles in by_source.items()],
         exclusions=exclusions,
         missing=[(c.measure.title, join_names(_names(c.missing))) for c in measures if c.missing],
-        demonstration=ctx.demonstration,
+        published=published_sources(ctx.dataset),
+        published_intro=published_sources_intro(ctx.dataset),
+        attributions=attributions(ctx.dataset.info) if published_sources(ctx.dataset) else [],
+        not_available=cited_not_available(
+            ctx.dataset, [m for a in ctx.inputs.areas.values() for f in a.findings for m in f.measures]),
         notice=notice,
         demonstration_inputs=bool(ctx.inputs.demonstration),
     )

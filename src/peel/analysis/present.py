@@ -21,10 +21,10 @@ macros in ``templates/macros.html.j2`` (see :mod:`peel.analysis.templating`), wh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from IPython.display import HTML
 from markupsafe import Markup
@@ -34,6 +34,7 @@ from peel.analysis.about import about_the_data_html
 from peel.analysis.comparison import Comparison, compare
 from peel.analysis.figures import figure_html
 from peel.analysis.markup import render_markdown, slug
+from peel.analysis.provenance import not_available_measures
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.wording import (
     force_in_text,
@@ -46,12 +47,7 @@ from peel.inputs.areas import ReportSpec, load_report
 from peel.inputs.dataset import Dataset, load_dataset
 from peel.inputs.forces import Force, get_force
 from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
-
-#: What the demonstration banner says when the dataset's own notice is empty.
-DEFAULT_DEMO_NOTICE = (
-    "This report is built from demonstration data. Apart from the published figures it reproduces, "
-    "the data are synthetic and do not describe any real force."
-)
+from peel.inputs.provenance import DEMONSTRATION_FINDINGS, Notice, report_notice
 
 
 @dataclass
@@ -142,7 +138,9 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
     force = get_force(force_id, source="force_id parameter")
     report = load_report(_dir(notebooks_dir, paths.notebooks_dir()), check_notebooks=False)
     dataset = load_dataset(_dir(data_dir, paths.data_dir()))
-    inputs = load_force_inputs(_dir(params_dir, paths.params_dir()), force.id, report, dataset.catalogue)
+    known: dict[str, Any] = {m: None for m in not_available_measures(dataset)}
+    known.update(dataset.catalogue)
+    inputs = load_force_inputs(_dir(params_dir, paths.params_dir()), force.id, report, known)
     return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
@@ -154,21 +152,20 @@ def _html(parts: Iterable[str | None]) -> HTML:
 # Notices
 # ---------------------------------------------------------------------------------------------
 
-def _notice(ctx: ReportContext) -> str:
-    """The dataset's notice, without a leading "Demonstration data." (the headings and banner say it)."""
-    notice = " ".join((ctx.dataset.info.notice or "").split()) or DEFAULT_DEMO_NOTICE
-    return re.sub(r"^Demonstration data[.:]\s*", "", notice, flags=re.IGNORECASE) or DEFAULT_DEMO_NOTICE
+def _notice(ctx: ReportContext) -> Notice | None:
+    """The report's notice about its data (the same as on the cover), or ``None``."""
+    return report_notice(ctx.dataset.info, bool(ctx.inputs.demonstration))
 
 
 def demo_banner_html(ctx: ReportContext) -> str:
-    """The demonstration notice as HTML ("" when neither the data nor the inputs are for demonstration)."""
-    if not ctx.demonstration:
+    """The notice about the report's data as HTML ("" when the data and the inputs are real)."""
+    notice = _notice(ctx)
+    if notice is None:
         return ""
     extra = ""
-    if ctx.inputs.demonstration:
-        extra = (" The inspection findings and grades in this report were written for the demonstration "
-                 "and are not an inspection of the force.")
-    return part("demo_banner", notice=_notice(ctx), extra=extra)
+    if ctx.dataset.info.demonstration and ctx.inputs.demonstration:
+        extra = " " + DEMONSTRATION_FINDINGS
+    return part("demo_banner", label=notice.label, notice=notice.text, extra=extra)
 
 
 def demo_banner(ctx: ReportContext) -> HTML | None:
@@ -267,11 +264,14 @@ def _missing(x: float | None) -> bool:
 
 def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding) -> str:
     """One finding: its heading (h3), the inspectors' text, their figures, then any national measures."""
+    missing = not_available_measures(ctx.dataset)
     return part(
         "finding", finding_id=f"{area_id}-finding-{index}", heading=finding.heading,
         text_html=sanitised(render_markdown(finding.text, heading_level=4)),
         figures=[figure.sentence() for figure in finding.figures],
         measures=[measure_html(ctx, mid) for mid in finding.measures if mid in ctx.dataset.catalogue],
+        not_available=[missing[mid] for mid in finding.measures
+                       if mid not in ctx.dataset.catalogue and mid in missing],
     )
 
 

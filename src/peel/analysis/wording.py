@@ -241,9 +241,14 @@ def trend_sentence(comparison: Any, force_id: str) -> str | None:
     if result.trend is None or len(result.history) < 3:
         return None
     months = comparison.period.months
-    unit = "years" if months == 12 else "months" if months == 1 else "periods"
-    n = number_words(len(result.history))
-    span = f"over the {n} {unit} to {_end_words(result.history[-1][0], months)}"
+    if comparison.period.start == comparison.period.end:
+        # Counts taken on one day (officers at 31 March): the span runs from the first count to the last.
+        first, last = result.history[0][0], result.history[-1][0]
+        span = f"between {first.label('day')} and {last.label('day')}"
+    else:
+        unit = "years" if months == 12 else "months" if months == 1 else "periods"
+        n = number_words(len(result.history))
+        span = f"over the {n} {unit} to {_end_words(result.history[-1][0], months)}"
     noun = _quantity_noun(m)
     if result.trend is Trend.STABLE:
         return f"{noun} has been broadly stable {span}."

@@ -36,6 +36,7 @@ from peel.build.pool import run_pool, signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
 from peel.build.records import REUSED, AreaRecord, ForceRecord
 from peel.inputs.areas import load_report
+from peel.inputs.provenance import report_notice
 
 
 @dataclass
@@ -104,8 +105,11 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout}
         result.manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs,
                                          forces=list(result.records.values()))
+        # The index speaks for every report: it says what the reports built from demonstration inputs say.
+        notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
         result.index = write_index(opts.out_dir, report, read_records(opts.out_dir),
-                                   demonstration=dataset[0], notice=dataset[1])
+                                   demonstration=notice is not None, notice=notice.text if notice else "",
+                                   notice_label=notice.label if notice else "")
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
     return result
 

@@ -31,7 +31,9 @@ from peel.build.options import BuildOptions
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
 from peel.inputs.areas import ReportSpec
+from peel.inputs.dataset import DatasetInfo
 from peel.inputs.forces import Force
+from peel.inputs.provenance import report_notice
 
 #: The record kept beside a force's report: what it was rendered from, its files and its grades.
 REPORT_RECORD = "report.key"
@@ -39,9 +41,6 @@ REPORT_RECORD = "report.key"
 #: The record of the last successful validation, in the output folder.
 VALIDATION_RECORD = ".validated.json"
 
-#: Said on reports whose inspection findings were written for demonstration when the data is real.
-DEMONSTRATION_FINDINGS_NOTICE = ("Demonstration report. The inspection findings in this report were written "
-                                 "for demonstration and are not an inspection of this force.")
 
 
 @dataclass
@@ -90,12 +89,11 @@ class ForcePlan:
         return read_json(self.out / REPORT_RECORD) or {}
 
 
-def dataset_info(data_dir: Path) -> tuple[bool, str]:
-    """(demonstration?, notice) from ``dataset.yaml``; validation has already checked the file."""
+def dataset_info(data_dir: Path) -> DatasetInfo:
+    """``dataset.yaml`` (demonstration?, notice, sources); validation has already checked the file."""
     from peel.inputs.dataset import read_info
 
-    info = read_info(data_dir)
-    return bool(info.demonstration), (info.notice or "").strip()
+    return read_info(data_dir)
 
 
 def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
@@ -120,7 +118,7 @@ def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
     atomic_write(record, json.dumps({"key": key}, sort_keys=True, indent=2) + "\n")
 
 
-def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, dataset: tuple[bool, str],
+def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, dataset: DatasetInfo,
                 commit: str | None) -> list[ForcePlan]:
     """Plan every force of the build; then check every parameter of every notebook to be executed.
 
@@ -143,7 +141,7 @@ def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, datase
 
 
 def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerprints,
-               dataset: tuple[bool, str], commit: str | None) -> ForcePlan:
+               dataset: DatasetInfo, commit: str | None) -> ForcePlan:
     """Decide, for one force, which areas to execute and whether to render its report."""
     from peel.inputs.inspection import load_force_inputs
 
@@ -174,13 +172,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         areas.append(AreaPlan(spec.id, spec.title, spec.graded, opts.notebooks_dir / spec.notebook, executed,
                               key_file, parameters, components, run, reason))
 
-    demonstration, notice = dataset
-    if demonstration:
-        shown_notice: str | None = notice or "Demonstration data."
-    elif inputs.demonstration:
-        shown_notice = DEMONSTRATION_FINDINGS_NOTICE
-    else:
-        shown_notice = None
+    notice = report_notice(dataset, bool(inputs.demonstration))
     # Only the areas the force was inspected on: the index says "not inspected" for the others.
     grades = {a.id: inputs.areas[a.id].grade for a in report.areas if a.graded and a.id in inputs.areas}
     context = {
@@ -193,7 +185,9 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         "areas": [(a.area_id, a.title, grades.get(a.area_id) if a.graded else None) for a in areas],
         "published": inputs.inspection.published,
         "draft": bool(inputs.draft),
-        "demonstration_notice": shown_notice,
+        "demonstration_notice": notice.text if notice else None,
+        "notice_label": notice.label if notice else "",
+        "page_notice": notice.page if notice else "",
         "version": __version__,
         "commit": commit,
     }
@@ -202,7 +196,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         "package": fp.package_render,
         "template": fp.template,
         "params": params_sha,
-        "dataset": sha256_text(json.dumps([demonstration, notice])),
+        "dataset": sha256_text(json.dumps([notice.label, notice.text, notice.page] if notice else None)),
         "commit": str(commit),
         "version": __version__,
     }

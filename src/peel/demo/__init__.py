@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.files import Written, write_files
 from peel.inputs.yamlfile import dump_yaml
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
@@ -39,27 +40,12 @@ BTP = next(iter(EXCLUDED_FROM_ENGLAND_AND_WALES))
 DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (
     "The figures are synthetic, apart from the Metropolitan Police Service's "
-    "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce. They do not "
-    "describe the performance of any other force."
+    "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce, and the "
+    "population figures, which are the ONS mid-year estimates. They do not describe the performance of any "
+    "other force."
 )
 
-#: ONS-like mid-2022 resident populations of the police force areas. The Metropolitan Police's is the one
-#: that turns its published counts into its published rates (£4.33 billion is £489,705 per 1,000 and
-#: 237,940 incidents are 26.9 per 1,000); the others are realistic, not official, estimates.
-POPULATION_2022 = {
-    "metropolitan": 8_842_058, "cumbria": 499_846, "lancashire": 1_554_697, "merseyside": 1_438_709,
-    "greater-manchester": 2_911_744, "cheshire": 1_083_283, "northumbria": 1_475_406, "durham": 647_219,
-    "north-yorkshire": 830_298, "west-yorkshire": 2_370_876, "south-yorkshire": 1_413_306,
-    "humberside": 939_462, "cleveland": 572_519, "west-midlands": 2_954_397, "staffordshire": 1_142_012,
-    "west-mercia": 1_320_648, "warwickshire": 605_620, "derbyshire": 1_066_524, "nottinghamshire": 1_171_836,
-    "lincolnshire": 775_612, "leicestershire": 1_125_473, "northamptonshire": 795_081,
-    "cambridgeshire": 905_014, "norfolk": 923_464, "suffolk": 767_640, "bedfordshire": 690_919,
-    "hertfordshire": 1_205_367, "essex": 1_876_989, "thames-valley": 2_466_371, "hampshire": 2_030_745,
-    "surrey": 1_215_032, "kent": 1_883_524, "sussex": 1_719_014, "city-of-london": 8_583,
-    "devon-and-cornwall": 1_803_422, "avon-and-somerset": 1_751_364, "gloucestershire": 649_574,
-    "wiltshire": 731_743, "dorset": 778_642, "north-wales": 696_495, "gwent": 598_237,
-    "south-wales": 1_339_618, "dyfed-powys": 520_139,
-}
+
 
 #: Forces that did not supply a measure, so that reports show "not available" and name them:
 #: (force, measure) -> the period left empty (None: no rows at all for that measure).
@@ -97,12 +83,11 @@ class _Generator:
 
     # -- populations ------------------------------------------------------------------------------
     def _populations(self) -> dict[str, dict[int, int]]:
-        out: dict[str, dict[int, int]] = {}
-        growth = 0.0045 + 0.003 * self.rng.standard_normal(len(self.ids))
-        for f, g in zip(self.ids, growth):
-            base = POPULATION_2022[f]
-            out[f] = {y: base if y == 2022 else int(round(base * (1.0 + float(g)) ** (y - 2022))) for y in YEARS}
-        return out
+        # These draws once made synthetic population growth; they are still drawn so that every later
+        # draw, and so every synthetic figure's spread, stays where it was.
+        self.rng.standard_normal(len(self.ids))
+        ons = ons_population()
+        return {f: {y: ons[f][y][0] for y in YEARS} for f in self.ids}
 
     def population(self, force: str, period: Period) -> int:
         return self.pop[force][period.midpoint_year]
@@ -295,7 +280,10 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
 
     # Leadership and force management: funding per 1,000 population and the precept's share of it.
     fund_periods = [FY[2020], FY[2021], FY[2022]]
-    met_funding = {FY[2020]: 3_930_000_000, FY[2021]: 4_060_000_000, FY[2022]: 4_330_000_000}
+    # The published £489,705 per 1,000 population and "£4.33 billion" cannot both hold with the ONS
+    # mid-2022 estimate for the Met's area (8,855,333): £4.33 billion is £488,971 per 1,000. The rate is the
+    # figure the report compares, so it is reproduced; the total it implies is £4.34 billion.
+    met_funding = {FY[2020]: 3_930_000_000, FY[2021]: 4_060_000_000, FY[2022]: 4_336_505_000}
     t["funding_per_1000"] = g.rate_measure(fund_periods, met_funding, city_rate=13_950_000.0, median=282_000.0,
                                            sigma=0.2, back=-0.04, back_sd=0.015, target=None, unit_round=1000,
                                            spread="normal")
@@ -332,46 +320,58 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
     """national.csv: measures in catalogue order, periods in time order, forces in reference order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator"])
+    # The data contract's optional columns: note (why a figure is not available) and, last, source.
+    w.writerow(["force_id", "measure", "period", "value", "numerator", "denominator", "note", "source"])
     for mid, table in tables.items():
         d = DECIMALS[mid]
         for p, row in table.items():
             for f in force_ids():
                 if (f, mid) in NOT_SUPPLIED and NOT_SUPPLIED[(f, mid)] in (None, p):
                     if NOT_SUPPLIED[(f, mid)] == p:
-                        w.writerow([f, mid, p.iso, "", "", ""])  # supplied nothing for this period
+                        note = "not available: the force supplied no figure for this period"
+                        w.writerow([f, mid, p.iso, "", "", "", note, SYNTHETIC])
                     continue
                 if f not in row:
                     continue
                 num, den = row[f]
+                source = MET_REPORT if f == MET else SYNTHETIC
                 if den is None:
                     value = num / pop[f][p.midpoint_year] * 1000
-                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, ""])
+                    w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", "", source])
                 else:
-                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den])
+                    w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den, "", source])
     for mid, p, num, den in _BTP_ROWS:
         value = "" if not den else _fmt_value(int(num) / int(den) * 100, DECIMALS[mid])
-        w.writerow([BTP, mid, p.iso, value, num, den])
+        w.writerow([BTP, mid, p.iso, value, num, den, "", SYNTHETIC])
     return buf.getvalue()
 
 
 def population_csv(pop: dict[str, dict[int, int]]) -> str:
-    """population.csv: forces in reference order, years ascending."""
+    """population.csv: forces in reference order, years ascending, each row with its ONS source id."""
+    ons = ons_population()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["force_id", "year", "population"])
+    w.writerow(["force_id", "year", "population", "source"])
     for f in force_ids():
         for y in YEARS:
-            w.writerow([f, y, pop[f][y]])
+            w.writerow([f, y, pop[f][y], ons[f][y][1]])
     return buf.getvalue()
 
 
-def dataset_yaml() -> str:
-    """dataset.yaml: the dataset's name and its demonstration notice."""
+def dataset_yaml(national: str = "", population: str = "") -> str:
+    """dataset.yaml: the dataset's name, its demonstration notice and the sources of its rows.
+
+    Parameters
+    ----------
+    national, population
+        The generated CSV texts, to count each source's rows.
+    """
     head = ("# The national dataset the reports are built from (see README.md in this folder).\n"
             "# This demonstration version is written by 'peel demo-data'.\n")
     body = yaml.safe_dump({"name": DATASET_NAME, "demonstration": True, "notice": NOTICE},
                           sort_keys=False, allow_unicode=True, width=100)
+    body += yaml.safe_dump({"sources": demo_sources(national, population)}, sort_keys=False,
+                           allow_unicode=True, width=10_000)
     return head + body
 
 
@@ -387,10 +387,11 @@ def params_yaml(force_id: str) -> str:
 def demo_files() -> dict[str, str]:
     """Every data file of the demonstration dataset: file name -> text."""
     tables, pop = generate()
+    national, population = national_csv(tables, pop), population_csv(pop)
     return {
-        "dataset.yaml": dataset_yaml(),
-        "population.csv": population_csv(pop),
-        "national.csv": national_csv(tables, pop),
+        "dataset.yaml": dataset_yaml(national, population),
+        "population.csv": population,
+        "national.csv": national,
     }
 
 

@@ -108,6 +108,32 @@ def _validated(path: Path, area_ids: Iterable[str] | None, problems: list[Proble
         return None
 
 
+#: Top-level key of measures a dataset knows of but has no figures for (see :func:`load_not_available`).
+NOT_AVAILABLE_KEY = "not_available"
+
+
+def load_not_available(path: str | Path) -> dict[str, tuple[str, str]]:
+    """Measures the dataset has no figures for, which inspection findings may still cite.
+
+    A dataset built only from published tables lacks measures that other datasets have (the
+    demonstration dataset's antisocial behaviour figures, say). Listing them under ``not_available``
+    in ``measures.yaml``, with a title and the reason, lets findings that cite them pass validation
+    (a misspelt id still fails), and the report says why their charts are absent.
+
+    Returns
+    -------
+    dict
+        Measure id -> (title, reason); empty when the catalogue has no such list or cannot be read
+        (its problems are reported by :func:`check_catalogue`).
+    """
+    problems: list[Problem] = []
+    model = _validated(Path(path), None, problems)
+    if model is None:
+        return {}
+    return {mid: (" ".join(e.title.split()), " ".join(e.reason.split()))
+            for mid, e in (model.not_available or {}).items()}
+
+
 def check_catalogue(path: str | Path, area_ids: Iterable[str] | None = None) -> list[Problem]:
     """Every problem with the measure catalogue.
 

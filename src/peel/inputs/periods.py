@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 #: The styles :meth:`Period.label` understands (``period_style`` in the measure catalogue).
-PERIOD_STYLES = ("year_ending", "financial_year", "month", "range")
+PERIOD_STYLES = ("year_ending", "financial_year", "month", "day", "range")
 
 _INTERVAL = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*/\s*(\d{4}-\d{2}-\d{2})\s*$")
 
@@ -74,7 +74,9 @@ class Period:
         return self.midpoint.year
 
     def default_style(self) -> str:
-        """``month`` for one calendar month, ``year_ending`` for twelve, ``range`` otherwise."""
+        """``day`` for a single day, ``month`` for one calendar month, ``year_ending`` for twelve, ``range`` otherwise."""
+        if self.start == self.end:
+            return "day"
         if self.is_whole_months and self.months == 1:
             return "month"
         if self.is_whole_months and self.months == 12:
@@ -88,7 +90,7 @@ class Period:
         ----------
         style
             ``year_ending`` ("the year ending 31 March 2023"), ``financial_year`` ("2023/24"),
-            ``month`` ("November 2023") or ``range`` ("1 October 2022 to 30 September 2023");
+            ``month`` ("November 2023"), ``day`` ("31 March 2022", a count taken on one day) or ``range`` ("1 October 2022 to 30 September 2023");
             ``None`` picks :meth:`default_style`.
         """
         style = style or self.default_style()
@@ -98,6 +100,8 @@ class Period:
             return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
         if style == "month":
             return f"{calendar.month_name[self.start.month]} {self.start.year}"
+        if style == "day":
+            return _day(self.start)
         if style == "range":
             return f"{_day(self.start)} to {_day(self.end)}"
         raise ValueError(f"unknown period style {style!r}: expected one of {', '.join(PERIOD_STYLES)}")

@@ -52,6 +52,7 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     InputError
         Listing every problem found in any file.
     """
+    from peel.inputs.catalogue import load_not_available
     from peel.inputs.dataset import CATALOGUE_FILE, _check_and_read
 
     data_dir, params_dir = Path(data_dir), Path(params_dir)
@@ -61,9 +62,11 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     found, dataset = _check_and_read(data_dir, area_ids)
     problems.extend(found)
     if dataset is not None:
-        measure_ids = list(dataset.catalogue)
+        measure_ids: Any = dict(dataset.catalogue)
     else:
-        measure_ids = _measure_ids_if_readable(data_dir / CATALOGUE_FILE)
+        measure_ids = {m: None for m in _measure_ids_if_readable(data_dir / CATALOGUE_FILE)}
+    # Findings may cite measures the dataset lists as not available (they are shown without a chart).
+    measure_ids.update({m: None for m in load_not_available(data_dir / CATALOGUE_FILE) if m not in measure_ids})
 
     from peel.inputs.inspection import check_params
 
@@ -82,6 +85,8 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     ]
     if dataset.info.demonstration:
         lines.append(f"demonstration data: {dataset.info.notice}")
+    if dataset.info.sources:
+        lines.append(f"sources: {len(dataset.info.sources)} ({', '.join(dataset.info.sources)})")
     lines.append("no problems found")
     return "\n".join(lines)
 

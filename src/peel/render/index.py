@@ -65,7 +65,7 @@ def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]
 
 
 def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
-                 *, demonstration: bool, notice: str) -> str:
+                 *, demonstration: bool, notice: str, notice_label: str = "") -> str:
     """The index page as HTML text.
 
     Parameters
@@ -77,8 +77,9 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         the grades shown are those of the report on disk.
     out_dir
         The output folder; a report is linked only when its file is there.
-    demonstration, notice
-        From ``dataset.yaml``: the notice is shown prominently when the data is for demonstration.
+    demonstration, notice, notice_label
+        Whether to show a notice about the data (``peel.inputs.provenance.report_notice``), its text
+        and its heading ("" = "Demonstration data").
     """
     from peel.render.page import page_environment
 
@@ -124,6 +125,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         inspectorate=report.inspectorate,
         demonstration=demonstration,
         notice=notice,
+        notice_label=notice_label or "Demonstration data",
         subtitle=report.subtitle,
         built=sum(1 for r in rows if r["links"]),
         total=len(all_forces()),
@@ -135,10 +137,11 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
 
 
 def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
-                demonstration: bool, notice: str) -> Path:
+                demonstration: bool, notice: str, notice_label: str = "") -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
-    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice)
+    html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice,
+                        notice_label=notice_label)
     path = out_dir / INDEX_NAME
     atomic_write(path, html)
     return path

@@ -33,6 +33,7 @@ from nbformat import NotebookNode
 from peel.analysis.markup import slug
 from peel.analysis.wording import force_in_text
 from peel.errors import BuildError
+from peel.inputs.provenance import DEMONSTRATION_PAGE
 from peel.render.assemble import TEMPLATE_IDS, Assembly, area_html, area_id, report_outputs
 from peel.render.policies import content_security_policy, style_hash
 
@@ -92,8 +93,11 @@ class ReportContext:
     draft
         A draft report says so on its cover and on every PDF page.
     demonstration_notice
-        The dataset's notice when the report is built from demonstration data, else ``None``; shown
-        on the cover and on every PDF page.
+        The report's notice about its data (``peel.inputs.provenance.report_notice``) when the data
+        or the inspection inputs are for demonstration, else ``None``; shown on the cover.
+    notice_label, page_notice
+        The notice's heading, and its short form printed at the foot of every PDF page ("" = the
+        demonstration wording).
     version, commit
         Build identity shown in the colophon (package version and source commit, if known).
     lang
@@ -110,6 +114,8 @@ class ReportContext:
     published: str | None = None
     draft: bool = False
     demonstration_notice: str | None = None
+    notice_label: str = ""
+    page_notice: str = ""
     version: str = ""
     commit: str | None = None
     lang: str = "en-GB"
@@ -308,6 +314,8 @@ def render_report(notebooks: Sequence[NotebookNode], context: ReportContext) -> 
         draft=context.draft or context.published is None,
         demonstration=context.demonstration,
         notice=context.demonstration_notice or "",
+        notice_label=context.notice_label or "Demonstration data",
+        page_notice=context.page_notice or DEMONSTRATION_PAGE,
         areas=areas,
         # The areas, as nbconvert rendered them from outputs that were sanitised above.
         areas_html=Markup(areas_html),

@@ -16,7 +16,7 @@ UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", 
 NumeratorUnit = Literal["count", "gbp"]
 CompareName = Literal["band", "standard", "none"]
 EnglandAndWales = Literal["pooled", "mean", "none"]
-PeriodStyle = Literal["year_ending", "financial_year", "month", "range"]
+PeriodStyle = Literal["year_ending", "financial_year", "month", "day", "range"]
 
 #: Fields a statement may use.
 STATEMENT_FIELDS = ("value", "numerator", "denominator", "period", "force")
@@ -139,9 +139,29 @@ class MeasureEntry(StrictModel):
         return self
 
 
+class NotAvailable(StrictModel):
+    """A measure the dataset has no figures for, which inspection findings may still cite."""
+
+    what: ClassVar[str] = "a measure that is not available"
+    key_word: ClassVar[str] = "field"
+
+    title: Line
+    reason: Sentence
+
+
 class CatalogueModel(StrictModel):
     """``data/measures.yaml``."""
 
     what: ClassVar[str] = "the measure catalogue"
 
     measures: Annotated[dict[MeasureId, MeasureEntry], Field(min_length=1)]
+    # Measures a dataset built only from published tables lacks (the report says why their charts are absent).
+    not_available: dict[MeasureId, NotAvailable] | None = None
+
+    @model_validator(mode="after")
+    def _not_in_both(self) -> CatalogueModel:
+        for mid in self.not_available or {}:
+            if mid in self.measures:
+                raise fail("also in 'measures': expected a measure to be either in the catalogue or not available, "
+                           "not both", key=("not_available", mid))
+        return self

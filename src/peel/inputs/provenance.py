@@ -1,0 +1,139 @@
+"""What a report says about where its figures come from: the notice on the cover and every page.
+
+Two things feed a report and either may be for demonstration:
+
+* the national dataset (``dataset.yaml``: ``demonstration``, ``notice`` and the ``sources`` that
+  ``peel import`` records for every published table it read);
+* the force's inspection inputs (``params/<force>.yaml``: findings, grades, samples; ``demonstration``).
+
+:func:`report_notice` turns both into one :class:`Notice`, so that the cover, the running footer of
+every PDF page, the banner at the top of each area and "About the data" say the same thing, and say
+precisely which figures are published statistics (naming their sources and the Open Government
+Licence attribution) and which are illustrative. Everything comes from the data: no source is
+named in code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from peel.inputs.dataset import DatasetInfo
+
+#: Short form on every PDF page of a report built from demonstration data.
+DEMONSTRATION_PAGE = "Demonstration data: synthetic figures, apart from the published figures they reproduce (see the cover)"
+
+#: What the report says about inspection inputs written for demonstration, when the national data are real.
+ILLUSTRATIVE_FINDINGS = (
+    "Inspection findings, summary and grades: illustrative, written for demonstration and not an inspection, "
+    "except grades and figures that HMICFRS published for the force's inspection."
+)
+
+#: Said when the data are demonstration data and the inspection inputs are too.
+DEMONSTRATION_FINDINGS = ("The inspection findings and grades in this report were written for the demonstration "
+                          "and are not an inspection of the force.")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A report's notice about its data.
+
+    Attributes
+    ----------
+    label
+        The heading of the notice ("Demonstration data").
+    text
+        The full notice, on the cover and at the top of each area.
+    page
+        The short form printed at the foot of every PDF page.
+    """
+
+    label: str
+    text: str
+    page: str
+
+
+def _clean(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
+    """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
+
+    Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
+    or ""), ``licence`` and ``attribution``; sources that are the same publication and file (for
+    example two measures from one table) appear once.
+    """
+    seen: set[tuple[str, str, str]] = set()
+    out: list[dict[str, str]] = []
+    for entry in (getattr(info, "sources", None) or {}).values():
+        e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
+        key = (e["publisher"], e["publication"], e["file"])
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def publications(info: DatasetInfo) -> list[str]:
+    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported."""
+    by_publisher: dict[str, list[str]] = {}
+    for e in source_entries(info):
+        names = by_publisher.setdefault(e["publisher"], [])
+        if e["publication"] and e["publication"] not in names:
+            names.append(e["publication"])
+    return [f"{who} ({'; '.join(names)})" if names else who for who, names in by_publisher.items() if who]
+
+
+def attributions(info: DatasetInfo) -> list[str]:
+    """The attribution statements the sources' licences require, once each.
+
+    Statements that differ only in the publisher named at their end ("... v3.0. (Home Office)") are
+    merged into one naming every publisher: "... v3.0 (Office for National Statistics; Home Office)."
+    """
+    merged: dict[str, list[str]] = {}
+    for e in source_entries(info):
+        text = e["attribution"]
+        if not text:
+            continue
+        m = re.fullmatch(r"(.*?)\.?\s*\(([^()]*)\)\.?", text)
+        base, publisher = (m.group(1), m.group(2)) if m else (text.rstrip("."), "")
+        names = merged.setdefault(base, [])
+        if publisher and publisher not in names:
+            names.append(publisher)
+    return [f"{base} ({'; '.join(names)})." if names else f"{base}." for base, names in merged.items()]
+
+
+def sources_sentence(info: DatasetInfo) -> str:
+    """"National figures: A; B. Attribution." ("" for a dataset with no recorded sources)."""
+    pubs = publications(info)
+    if not pubs:
+        return ""
+    return f"National figures: {'; '.join(pubs)}. " + " ".join(attributions(info))
+
+
+def report_notice(info: DatasetInfo, inputs_demonstration: bool) -> Notice | None:
+    """The notice a report carries, or ``None`` when both the data and the inspection inputs are real.
+
+    Parameters
+    ----------
+    info
+        ``dataset.yaml`` of the national data.
+    inputs_demonstration
+        Whether the force's inspection inputs are marked ``demonstration: true``.
+    """
+    own = _clean(info.notice)
+    if info.demonstration:
+        text = own or ("This report is built from demonstration data. Apart from the published figures it "
+                       "reproduces, the data are synthetic and do not describe any real force.")
+        return Notice("Demonstration data", text, DEMONSTRATION_PAGE)
+    if not inputs_demonstration:
+        return None
+    parts = [own, sources_sentence(info), ILLUSTRATIVE_FINDINGS]
+    return Notice(
+        "Published national figures, illustrative inspection findings",
+        " ".join(p for p in parts if p),
+        "National figures: published statistics (sources on the cover). Inspection findings and grades: "
+        "illustrative, except where published",
+    )

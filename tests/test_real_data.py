@@ -1,0 +1,237 @@
+"""The real dataset (data/real/): its figures against the published files, its rebuild, and its notice.
+
+The figures of the Metropolitan Police Service and Avon and Somerset Constabulary are recomputed here
+with pandas straight from the files in data/published/ (not through ``peel import``) and compared
+with what the dataset gives at each measure's published precision.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from peel.analysis.comparison import compare
+from peel.analysis.numbers import round_half_up
+from peel.demo.sources import SOURCES_FILE, ons_population
+from peel.inputs.dataset import load_dataset, read_info
+from peel.inputs.provenance import attributions, publications, report_notice
+from peel.inputs.validate import validate_all
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO / "data" / "real"
+PUBLISHED = REPO / "data" / "published"
+FORCES = {"metropolitan": ("Metropolitan Police", "E23000001"),
+          "avon-and-somerset": ("Avon and Somerset", "E23000036")}
+FY_2022 = "2022-04-01/2023-03-31"
+MARCH_2022 = "2022-03-31/2022-03-31"
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load_dataset(REAL)
+
+
+@pytest.fixture(scope="module")
+def population_2022() -> dict[str, int]:
+    """Mid-2022 residents of each police force area, from the ONS workbook and the ONS lookup."""
+    mye = pd.read_excel(PUBLISHED / "mye22final.xlsx", sheet_name="MYE2 - Persons", header=7,
+                        engine="calamine", usecols=[0, 3])
+    lookup = pd.read_csv(PUBLISHED / "lad_pfa_lookup.csv")
+    pfa = dict(zip(lookup["lad21cd"], lookup["pfa21cd"]))
+    # Districts created in April 2023, after the 2021 lookup (data/published/PROVENANCE.md).
+    pfa.update({"E06000063": "E23000002", "E06000064": "E23000002", "E06000065": "E23000009",
+                "E06000066": "E23000036"})
+    lads = mye[mye["Code"].str.match(r"^(E06|E07|E08|E09|W06)")]
+    assert lads["Code"].map(pfa).notna().all()
+    by_pfa = lads.groupby(lads["Code"].map(pfa))["All ages"].sum()
+    assert by_pfa.sum() == 60_238_038  # ONS: England and Wales, mid-2022
+    return {fid: int(by_pfa[code]) for fid, (_, code) in FORCES.items()}
+
+
+def recorded_crime(name: str, fy: str) -> int:
+    d = pd.read_csv(PUBLISHED / "denominators.csv")
+    return int(d[(d["force"] == name) & (d["fy"] == fy)]["recorded_crime"].squeeze())
+
+
+def _published(x: float, decimals: int) -> Decimal:
+    return round_half_up(x, decimals)
+
+
+@pytest.mark.parametrize("force_id", list(FORCES))
+def test_population_matches_the_ons_workbook(ds, population_2022, force_id):
+    pop = ds.population.set_index(["force_id", "year"])["population"]
+    assert pop[(force_id, 2022)] == population_2022[force_id]
+
+
+@pytest.mark.parametrize("force_id", list(FORCES))
+def test_recorded_crime_rate_2022_23(ds, population_2022, force_id):
+    count = recorded_crime(FORCES[force_id][0], "2022/23")
+    m = ds.measure("recorded_crime_per_1000")
+    got = ds.rows("recorded_crime_per_1000", FY_2022).loc[force_id]
+    assert got["numerator"] == count
+    expected = _published(count / population_2022[force_id] * 1000, m.decimals)
+    assert _published(got["value"], m.decimals) == expected
+
+
+@pytest.mark.parametrize("force_id", list(FORCES))
+def test_charge_summons_rate_2022_23(ds, force_id):
+    name = FORCES[force_id][0]
+    outcomes = pd.read_csv(PUBLISHED / "force_year_subset_2019-20_to_2025-26.csv")
+    charged = int(outcomes[(outcomes["force"] == name) & (outcomes["fy"] == "2022/23")]["recorded_all_t1"].squeeze())
+    recorded = recorded_crime(name, "2022/23")
+    m = ds.measure("charge_summons_rate")
+    got = ds.rows("charge_summons_rate", FY_2022).loc[force_id]
+    assert (got["numerator"], got["denominator"]) == (charged, recorded)
+    assert _published(got["value"], m.decimals) == _published(charged / recorded * 100, m.decimals)
+
+
+@pytest.mark.parametrize("force_id", list(FORCES))
+@pytest.mark.parametrize("measure, worker_type", [("officer_fte_per_1000", "police officer"),
+                                                  ("pcso_fte_per_1000", "police community support officer")])
+def test_workforce_rates_at_31_march_2022(ds, population_2022, force_id, measure, worker_type):
+    """The workforce copy ends at 31 March 2022; that count uses the mid-2022 population."""
+    wf = pd.read_csv(PUBLISHED / "police-uplift-2022-data.csv.gz")
+    rows = wf[(wf["date"] == "2022-03-01") & (wf["geo_code"] == FORCES[force_id][1])
+              & (wf["worker_type"] == worker_type)]
+    fte = float(rows["total_fte"].fillna(0).sum())
+    m = ds.measure(measure)
+    got = ds.rows(measure, MARCH_2022).loc[force_id]
+    assert got["numerator"] == pytest.approx(fte, abs=0.005)  # the FTE as published, to two decimals
+    assert _published(got["value"], m.decimals) == _published(fte / population_2022[force_id] * 1000, m.decimals)
+
+
+def test_every_measure_quotes_a_period_every_force_has(ds):
+    for mid in ds.catalogue:
+        c = compare(ds, mid)
+        assert not c.missing, (mid, c.missing)
+
+
+def test_no_demonstration_measure_without_a_published_source(ds):
+    demo = yaml.safe_load((REPO / "data" / "measures.yaml").read_text(encoding="utf-8"))["measures"]
+    real = yaml.safe_load((REAL / "measures.yaml").read_text(encoding="utf-8"))
+    assert not set(real["measures"]) & set(demo)
+    assert set(real["not_available"]) == set(demo)
+    assert all("Open Government Licence v3.0" in m.source for m in ds.catalogue.values())
+    assert set(ds.national["source"]) <= set(ds.info.sources)
+
+
+def test_real_dataset_validates_with_the_inspection_inputs():
+    summary = validate_all(REAL, REPO / "params")
+    assert "no problems found" in summary and "demonstration data" not in summary
+
+
+def test_rebuild_reproduces_the_dataset_byte_for_byte(tmp_path):
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "PEEL": str(bindir / "peel"), "PYTHON": sys.executable}
+    run = subprocess.run(["sh", str(REAL / "rebuild.sh"), str(tmp_path)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for name in ("dataset.yaml", "population.csv", "national.csv"):
+        assert (tmp_path / name).read_bytes() == (REAL / name).read_bytes(), name
+
+
+def test_demonstration_population_is_the_real_one():
+    real = pd.read_csv(REAL / "population.csv").set_index(["force_id", "year"])
+    for force_id, years in ons_population().items():
+        for year, (population, source) in years.items():
+            assert (real.loc[(force_id, year), "population"], real.loc[(force_id, year), "source"]) == \
+                (population, source)
+    demo_sources = yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8"))
+    real_sources = read_info(REAL).sources
+    for sid, entry in demo_sources.items():
+        if sid.startswith("population/"):
+            assert {k: v for k, v in entry.items() if k != "rows"} == \
+                {k: v for k, v in real_sources[sid].items() if k != "rows"}
+
+
+def test_notice_names_sources_attribution_and_illustrative_findings():
+    info = read_info(REAL)
+    notice = report_notice(info, inputs_demonstration=True)
+    assert notice is not None and "illustrative" in notice.text and "illustrative" in notice.page
+    for pub in publications(info):
+        assert pub in notice.text
+    assert attributions(info) == ["Contains public sector information licensed under the Open Government "
+                                  "Licence v3.0 (Office for National Statistics; Home Office)."]
+    assert report_notice(info, inputs_demonstration=False) is None
+    demo = report_notice(read_info(REPO / "data"), inputs_demonstration=True)
+    assert demo is not None and demo.label == "Demonstration data" and "synthetic" in demo.text
+
+
+@pytest.mark.slow
+def test_built_report_says_what_is_real(tmp_path):
+    out = tmp_path / "out"
+    run = subprocess.run([str(Path(sys.executable).parent / "peel"), "build", "avon-and-somerset", "--data",
+                          str(REAL), "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    page = (out / "avon-and-somerset" / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).replace("&#x27;", "'").replace("&#39;", "'")
+    info = read_info(REAL)
+    assert "Published national figures, illustrative inspection findings" in text
+    assert "(Office for National Statistics; Home Office)" in text
+    for pub in publications(info):
+        assert pub.replace("'", "&#x27;") in page or pub in text
+    assert "Published tables" in text and "denominators.csv" in text and "SGilr/oocd-dashboard" in text
+    assert "Demonstration data" not in text
+    # Every chart names its source, with the licence.
+    assert page.count("Open Government Licence v3.0") >= 4
+    from pypdf import PdfReader
+
+    pdf = PdfReader(str(out / "avon-and-somerset" / "report.pdf"))
+    last = re.sub(r"\s+", " ", pdf.pages[-1].extract_text())
+    assert "National figures: published statistics" in last and "illustrative" in last
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Published national figures, illustrative inspection findings" in index
+
+
+def _copy_real(tmp_path: Path) -> Path:
+    import shutil
+
+    data = tmp_path / "real"
+    shutil.copytree(REAL, data, ignore=shutil.ignore_patterns("*.sh", "*.py", "*.md"))
+    return data
+
+
+def test_not_available_must_be_well_formed(tmp_path):
+    from peel.inputs.catalogue import check_catalogue
+
+    data = _copy_real(tmp_path)
+    path = data / "measures.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "  recorded_crime_per_1000: {title: Crime, reason: twice}\n  odd: just text\n",
+                    encoding="utf-8")
+    found = [f"{p.where}: {p.message}" for p in check_catalogue(path)]
+    assert any(w.startswith("not_available.recorded_crime_per_1000: also in 'measures'") for w in found), found
+    assert any(w.startswith("not_available.odd: expected a mapping with exactly 'title' and 'reason'")
+               for w in found), found
+
+
+def test_a_misspelt_measure_in_a_finding_still_fails(tmp_path):
+    import shutil
+
+    from peel.errors import InputError
+
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    met = params / "metropolitan.yaml"
+    met.write_text(met.read_text(encoding="utf-8").replace("- stop_search_rate", "- stop_serch_rate", 1),
+                   encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        validate_all(REAL, params)
+    assert "unknown measure 'stop_serch_rate'" in str(e.value)
+
+
+def test_counts_on_one_day_read_as_dates(ds):
+    from peel.analysis.wording import trend_sentence
+
+    c = compare(ds, "officer_fte_per_1000")
+    assert c.measure.period_label == "31 March 2022"
+    sentence = trend_sentence(c, "metropolitan")
+    assert sentence is not None and sentence.endswith("between 31 March 2007 and 31 March 2022.")
