@@ -30,9 +30,14 @@ class Source(StrictModel):
     """Where one table of figures came from: enough to fetch the same file again and check it."""
 
     what: ClassVar[str] = "a source"
+    # what the after-validator checks, said again for editors
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"not": {"properties": {"table": {"const": "none"}}, "required": ["table"]}},
+        "then": {"required": ["licence"]}})
 
     publisher: Line
-    licence: Line
+    # Every published table has a licence; only the project's own synthetic figures (table: none) have none.
+    licence: Line | None = None
     table: Line | None = None
     publication: Line | None = None
     file: Line | None = None
@@ -42,6 +47,13 @@ class Source(StrictModel):
     layout: Line | None = None
     via: Line | None = None
     rows: number(whole=True) | None = None
+
+    @model_validator(mode="after")
+    def _licence_for_published(self) -> Source:
+        if self.licence is None and self.table != "none":
+            raise fail("missing required key 'licence': expected the licence of the published table (such as "
+                       "Open Government Licence v3.0); only synthetic figures (table: none) have none", key="licence")
+        return self
 
 
 def _check_source_id(value: Any) -> str:
