@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -351,3 +354,32 @@ def test_all_problems_are_reported_together(data, capsys):
     assert "Traceback" not in err
     for p in problems:
         assert str(p) in err
+
+
+def _validate_in_child(data: Path) -> subprocess.CompletedProcess:
+    # In a child with a deadline: a regression that blocks on the input fails the test instead of hanging it.
+    return subprocess.run([sys.executable, "-m", "peel.cli", "validate", "--data", str(data), "--params",
+                           str(REPO / "params")], capture_output=True, text=True, timeout=60)
+
+
+def test_a_fifo_input_is_refused_without_waiting(data):
+    (data / "national.csv").unlink()
+    os.mkfifo(data / "national.csv")  # nothing ever writes to it: reading it would block for ever
+    done = _validate_in_child(data)
+    assert done.returncode == 2 and "national.csv: is a named pipe (FIFO), not a regular file" in done.stderr
+
+
+def test_a_symlink_to_an_endless_device_is_refused(data):
+    (data / "dataset.yaml").unlink()
+    (data / "dataset.yaml").symlink_to("/dev/zero")
+    done = _validate_in_child(data)
+    assert done.returncode == 2 and "dataset.yaml: is a device, not a regular file" in done.stderr
+
+
+def test_an_input_larger_than_the_limit_is_refused(data):
+    from peel.files import INPUT_LIMIT
+
+    with (data / "population.csv").open("r+b") as f:
+        f.truncate(INPUT_LIMIT + 1)  # sparse: costs no disk
+    problems = check_dataset(data)
+    assert any(p.file.endswith("population.csv") and "is larger than 64 MiB" in p.message for p in problems)

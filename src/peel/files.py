@@ -8,12 +8,54 @@ never leaves half a file and never destroys the previous good one.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from peel.errors import InputError, Problem, problem
+
+#: The largest input file (YAML, CSV) read: far above any real one (the national file of 43 forces over
+#: twenty years is under 1 MiB), low enough that a wrong path cannot exhaust memory.
+INPUT_LIMIT = 64 * 1024 * 1024
+
+
+class InputFileError(OSError):
+    """An input path that is not a regular file of a readable size (a FIFO, a device, a huge file)."""
+
+
+def read_input(path: Path, limit: int = INPUT_LIMIT) -> bytes:
+    """The bytes of an input file, refusing anything but a regular file of at most ``limit`` bytes.
+
+    A FIFO would block a plain ``open`` for ever and a symlink to ``/dev/zero`` would read without end;
+    opening without blocking and checking the opened file's kind and size bounds every read.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the path does not exist.
+    InputFileError
+        When it is not a regular file, or is larger than ``limit``; the message says which.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+            raise InputFileError(f"is {kind}, not a regular file")
+        too_big = f"is larger than {limit // (1024 * 1024)} MiB, the limit for an input file"
+        if st.st_size > limit:
+            raise InputFileError(too_big)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise InputFileError(too_big)
+        return data
+    finally:
+        os.close(fd)
+
 
 #: Called right before every rename into place; a build's worker process sets it to refuse writing
 #: once the build that started it has ended (it raises), so an orphan never replaces a newer file.

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from peel.files import InputFileError
 from peel.paths import PACKAGE_DIR
 
 #: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
@@ -50,8 +51,10 @@ RENDER_WORDS = {
 
 
 def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
+    """SHA-256 of a file's bytes, in hex (a FIFO or device is refused, never read: see :func:`read_input`)."""
     h = hashlib.sha256()
+    if not Path(path).is_file():  # follows symlinks: a FIFO, a device or a folder is not a file
+        raise InputFileError(f"{path} is not a regular file")
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.errors import InputError, Problem, problem
+from peel.files import InputFileError, read_input
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, parse_period
@@ -196,9 +197,12 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem],
     ``optional`` columns may be absent (their cells then read as empty).
     """
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except FileNotFoundError:
         problems.append(problem(path, "", f"file not found: expected a CSV file with columns {', '.join(columns)}"))
+        return None
+    except InputFileError as e:
+        problems.append(problem(path, "", f"{e}: expected a CSV file with columns {', '.join(columns)}"))
         return None
     try:
         # utf-8-sig: a byte order mark (which spreadsheet programs add) is still UTF-8.

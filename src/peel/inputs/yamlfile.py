@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from peel.errors import Problem, problem
+from peel.files import InputFileError, read_input
 
 
 class SafeLoader(yaml.SafeLoader):
@@ -48,9 +49,12 @@ def read_yaml(path: Path, problems: list[Problem], expected: str,
         A :class:`yaml.SafeLoader` subclass (for example one that refuses duplicate keys).
     """
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_input(path).decode("utf-8")
     except FileNotFoundError:
         problems.append(problem(path, "", f"file not found: expected {expected}"))
+        return None
+    except InputFileError as e:
+        problems.append(problem(path, "", f"{e}: expected {expected}"))
         return None
     except UnicodeDecodeError as e:
         problems.append(problem(path, f"byte {e.start}", "not UTF-8 text: save the file as UTF-8"))
