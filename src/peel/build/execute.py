@@ -44,6 +44,9 @@ from peel.errors import (  # noqa: E402
 )
 from peel.files import atomic_write  # noqa: E402
 
+#: Seconds to wait for a cell's last outputs after its reply (nbclient's default, 4, lost output under load).
+IOPUB_TIMEOUT = 60.0
+
 #: Seconds a notebook gets to stop after it is interrupted at its timeout before its kernel is killed.
 INTERRUPT_GRACE = 5.0
 
@@ -231,6 +234,11 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
                 # nbclient's own per-cell limit is a backstop behind the watchdog's per-notebook one.
                 execution_timeout=(timeout + 2 * INTERRUPT_GRACE) if timeout else None,
                 record_timing=False,
+                # After a cell's reply, nbclient waits this long for the cell's remaining output (a print,
+                # a display) and by default drops it silently when the wait runs out: on a loaded machine
+                # the default 4 s lost output. Wait longer, and fail loudly rather than lose output.
+                iopub_timeout=IOPUB_TIMEOUT,
+                raise_on_iopub_timeout=True,
                 on_notebook_start=keep_notebook,
             )
     except PapermillExecutionError as e:
