@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class AreaPlan:
     components: dict[str, str]
     execute: bool
     reason: str
+    #: For a reused area: what its executed notebook showed that the report leaves out (from its record).
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -171,8 +173,11 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         run, reason = reuse_decision(
             components, record, [("executed notebook", executed, (record or {}).get("executed_sha256"))],
             AREA_WORDS, "not built before" if not executed.exists() else "no record of the last run")
+        kept_left_out = (record or {}).get("left_out") if not run else None
         areas.append(AreaPlan(spec.id, spec.title, spec.graded, opts.notebooks_dir / spec.notebook, executed,
-                              key_file, parameters, components, run, reason))
+                              key_file, parameters, components, run, reason,
+                              [dict(i) for i in kept_left_out if isinstance(i, dict)]
+                              if isinstance(kept_left_out, list) else []))
 
     demonstration, notice = dataset
     if demonstration:
