@@ -1,7 +1,8 @@
 """The plan of a build: for each force and area, run or reuse, and why; checked before anything runs.
 
 For each force and area the hashes of what the executed notebook depends on (the notebook, the
-force's inspection inputs, the data, the package, the environment, the parameters) are compared with
+report structure, the part of the force's inspection inputs and of the data that the area reads
+(:mod:`peel.build.depends`), the package, the environment, the parameters) are compared with
 the record kept beside the executed notebook (:func:`peel.build.cache.reuse_decision`). Unchanged
 areas are reused; a force whose areas were all reused and whose report files still match their
 record (``report.key``) is not even re-rendered.
@@ -27,6 +28,7 @@ from peel.build.cache import (
     sha256_file,
     sha256_text,
 )
+from peel.build.depends import params_fingerprint
 from peel.build.options import BuildOptions
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
@@ -159,10 +161,12 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     for spec in report.areas:
         if not (spec.always or spec.id in inputs.areas):
             continue
+        # Only what this area's notebook reads (peel.build.depends): editing one finding re-runs one area.
         components = {
             "notebook": fp.notebooks[spec.notebook],
-            "params": params_sha,
-            "data": fp.data_hash,
+            "report": fp.notebooks["report.yaml"],
+            "params": params_fingerprint(inputs, spec.id, spec.always),
+            "data": fp.data_areas.for_area(spec.id, spec.always),
             "package": fp.package_exec,
             "environment": fp.environment,
             "parameters": sha256_text(json.dumps(parameters, sort_keys=True)),

@@ -78,7 +78,7 @@ def print_plan(plans: Sequence[ForcePlan], stream: TextIO) -> None:
             print(f"{p.force_id}: executing all {len(runs)} notebooks ({reasons.pop()})", file=stream)
         else:
             for a in runs:
-                print(f"{p.force_id}/{a.notebook.stem}: {a.reason}", file=stream)
+                print(f"{p.force_id}/{a.area_id}: {a.reason}", file=stream)
     print(f"reusing {reused_areas} of {total_areas} executed notebooks"
           + (f"; {len(untouched)} of {len(plans)} reports unchanged" if untouched else ""), file=stream)
 
