@@ -78,7 +78,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     fp = fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas])
     with OutputLock(opts.out_dir, stream), signals_stop_the_build():
         if opts.validate:
-            validate_inputs(opts, fp)
+            for warning in validate_inputs(opts, fp):
+                print(f"warning: {warning}", file=stream)
         commit = git_commit()
         dataset = dataset_info(opts.data_dir)
         plans = plan_forces(opts, report, fp, dataset, commit)

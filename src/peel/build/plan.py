@@ -102,12 +102,13 @@ def dataset_info(data_dir: Path) -> tuple[bool, str]:
     return bool(info.demonstration), (info.notice or "").strip()
 
 
-def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
+def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> list[str]:
     """Check the data and inspection inputs, unless exactly these inputs passed the same checks before.
 
     Validation gives the same answer for the same files and the same checking code, so its success
-    is recorded (in the output folder) against a hash of both; a rebuild with nothing changed then
-    does not pay for it again.
+    is recorded (in the output folder) against a hash of both, with its warnings; a rebuild with
+    nothing changed then does not pay for it again. Returns the warnings (forces with no row for a
+    measure and period that other forces have).
     """
     from peel.inputs.validate import validate_all
 
@@ -118,10 +119,12 @@ def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
     }, sort_keys=True))
     record = opts.out_dir / VALIDATION_RECORD
     previous = read_json(record)
-    if previous is not None and previous.get("key") == key:
-        return
-    validate_all(opts.data_dir, opts.params_dir, opts.notebooks_dir)
-    atomic_write(record, json.dumps({"key": key}, sort_keys=True, indent=2) + "\n")
+    if previous is not None and previous.get("key") == key and isinstance(previous.get("warnings"), list):
+        return [str(w) for w in previous["warnings"]]
+    warnings: list[str] = []
+    validate_all(opts.data_dir, opts.params_dir, opts.notebooks_dir, warnings=warnings)
+    atomic_write(record, json.dumps({"key": key, "warnings": warnings}, sort_keys=True, indent=2) + "\n")
+    return warnings
 
 
 def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, dataset: tuple[bool, str],
