@@ -253,7 +253,8 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
                     break
     nat = dataset.national
     explicit = nat[(nat["measure"] == measure_id) & (nat["period"] == m.period.iso)]
-    notes = {str(f): " ".join(str(n or "").split()) for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
+    notes = {str(f): " ".join(str(n or "").split())
+             for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
                       not_supplied=not_supplied)

@@ -42,7 +42,8 @@ DATA_FILES = ("dataset.yaml", "measures.yaml", "national.csv", "population.csv")
 
 
 def _hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _read(path: Path) -> str | None:
