@@ -150,24 +150,32 @@ def test_incremental_rules(project):
     assert _statuses(result, "kent") == {"overview": "reused", "alpha": "reused", "beta": "executed",
                                          "about_the_data": "reused"}
     assert result.records["kent"].areas["beta"].reason == "notebook changed"
-    assert "kent/02_beta: notebook changed" in log and "metropolitan/02_beta: notebook changed" in log
+    assert "kent/beta: notebook changed" in log and "metropolitan/beta: notebook changed" in log
     assert set(_statuses(result, "surrey").values()) == {"reused"}
 
-    # One force's inspection inputs change: only that force is rebuilt.
+    # One finding of one force changes: only that area of that force re-runs.
     params = project / "params" / "kent.yaml"
     params.write_text(params.read_text(encoding="utf-8").replace("Some text.", "Other text."), encoding="utf-8")
     result, log = _build(project)
-    assert set(_statuses(result, "kent").values()) == {"executed"}
-    assert result.records["kent"].areas["alpha"].reason == "inspection inputs changed"
+    assert _statuses(result, "kent") == {"overview": "reused", "alpha": "executed", "beta": "reused",
+                                         "about_the_data": "reused"}
+    assert result.records["kent"].areas["alpha"].reason == "its inspection inputs changed"
+    assert "kent/alpha: its inspection inputs changed" in log
     assert result.records["metropolitan"].status == "reused"
     assert result.records["surrey"].status == "reused"
+
+    # A grade changes: the area and the overview (which shows every grade) re-run.
+    params.write_text(params.read_text(encoding="utf-8").replace("grade: Adequate", "grade: Good"), encoding="utf-8")
+    result, log = _build(project)
+    assert _statuses(result, "kent") == {"overview": "executed", "alpha": "executed", "beta": "reused",
+                                         "about_the_data": "reused"}
 
     # The data changes: everything that depends on it re-runs.
     (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,1\n", encoding="utf-8")
     result, log = _build(project)
     for force in FORCES:
         assert set(_statuses(result, force).values()) == {"executed"}
-        assert {a.reason for a in result.records[force].areas.values()} == {"data changed"}
+        assert {a.reason for a in result.records[force].areas.values()} == {"its data changed"}
 
     # An executed notebook deleted by hand is executed again.
     (out / "metropolitan" / "notebooks" / "01_alpha.ipynb").unlink()

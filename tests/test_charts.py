@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -190,7 +191,10 @@ def test_figure_html_markup():
     assert '<p class="source">Source: A made-up source</p>' in html
     # Notes name the excluded force with its reason and the force that supplied nothing.
     assert "City of London Police" in html and "Too few residents to compare." in html
-    assert "Gwent Police did not supply data" in html
+    # Gwent has no row (a gap in the national data): the note does not say it failed to supply it.
+    assert "the national data has no figure for Gwent Police" in html and "did not supply" not in html
+    supplied = figure_html(dataclasses.replace(c, not_supplied={"gwent": ""}), "metropolitan", 3)
+    assert "Gwent Police did not supply data" in supplied
     # The data table: caption, column headers, a row per force, the report's force marked in words.
     assert "<caption>" in html and html.count('<th scope="col">') == 3
     assert html.count('<th scope="row">') == len(VALUES) + len(EXCLUDED) + len(MISSING) + 1  # + England and Wales

@@ -24,6 +24,8 @@ import nbformat
 import pytest
 import yaml
 
+from peel.analysis.reportable import is_report_output
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 REPORT = yaml.safe_load((NOTEBOOKS / "report.yaml").read_text(encoding="utf-8"))
@@ -109,10 +111,11 @@ class Run:
         return [o for c in self.nb.cells for o in c.get("outputs", [])]
 
     def html(self) -> str:
+        """The HTML the report takes: outputs marked by peel.analysis.present (and only those)."""
         out = []
         for o in self.outputs():
             data = o.get("data", {})
-            if "text/html" in data:
+            if "text/html" in data and is_report_output(o):
                 h = data["text/html"]
                 out.append("".join(h) if isinstance(h, list) else h)
         return "\n".join(out)
@@ -199,8 +202,13 @@ def test_notebook_executes(force_id, area):
     effective_force = force_id or ("bedfordshire" if area["id"] == "crime_data_integrity" else "metropolitan")
     inspected = area.get("always") or area["id"] in _inspected_areas(effective_force)
     if not inspected:
-        assert page == "", "an area the force was not inspected on shows nothing"
+        assert page == "", "an area the force was not inspected on puts nothing in the report"
+        # ... and says so in the notebook, as plain text.
+        notes = [o["data"]["text/plain"] for o in outputs if o.get("output_type") == "execute_result"]
+        assert len(notes) == 1 and "was not inspected on the area" in notes[0], notes
         return
+    # Every HTML output of an inspected area is marked for the report.
+    assert all(is_report_output(o) for o in outputs if "text/html" in o.get("data", {}))
     assert f'<h2 class="area-title" id="{area["id"]}-title">' in page
     text = _text(page)
     assert not re.search(r"\b(nan|NaN|None)\b", text)

@@ -87,8 +87,10 @@ def figure_html(area_id: str, local_number: int, measure: str, seed: int) -> str
     )
 
 
-def output(html: str) -> dict:
-    return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "<HTML object>"})
+def output(html: str, marked: bool = True) -> dict:
+    """A display of HTML; ``marked`` as peel.analysis.present marks it (the report-content contract)."""
+    return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "<HTML object>"},
+                                  metadata={"peel": {"report": True}} if marked else {})
 
 
 def area_notebook(area: dict, index: int, figures: int, grade: str | None,
@@ -501,3 +503,34 @@ def test_grade_colours_meet_contrast():
         bg, fg = (luminance(c) for c in rule.groups())
         ratio = (max(bg, fg) + 0.05) / (min(bg, fg) + 0.05)
         assert ratio >= 4.5, (slug, ratio)
+
+
+def test_only_outputs_marked_for_the_report_are_stitched():
+    """The report-content contract: an analyst's scratch displays stay in the notebook and are listed."""
+    from peel.render.assemble import left_out
+
+    notebooks, context = synthetic_report()
+    nb = notebooks[3]
+    frame = ('<div><table border="1" class="dataframe"><thead><tr><th>force</th></tr></thead>'
+             "<tbody><tr><td>SCRATCH-FRAME</td></tr></tbody></table></div>")
+    png = base64.b64encode(b"SCRATCH-PNG-BYTES").decode()
+    nb.cells.append(nbformat.v4.new_code_cell(source="display(df)", execution_count=4, outputs=[
+        output(frame, marked=False),
+        nbformat.v4.new_output("display_data", data={"image/png": png,
+                                                     "text/plain": "<Figure size 640x480 with 1 Axes>"}),
+        nbformat.v4.new_output("stream", name="stdout", text="SCRATCH-PRINT\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>SCRATCH-UNMARKED</p>"},
+                               metadata={"peel": {"report": "yes"}}),
+    ]))
+    html = render_report(notebooks, context)
+    for leak in ("SCRATCH-FRAME", png, "SCRATCH-PRINT", "SCRATCH-UNMARKED"):
+        assert leak not in html
+    assert "Finding 1 of the area" in html  # the marked outputs are all there
+    cell = len(nb.cells)
+    listed = [(i.cell, i.what, i.mime) for i in left_out(nb) if i.cell == cell]
+    assert listed == [(cell, "a DataFrame", "text/html"), (cell, "a matplotlib figure", "image/png"),
+                      (cell, "printed text", "stdout"),
+                      (cell, "HTML not displayed by peel.analysis.present", "text/html")]
+    # The synthetic notebook's own stray outputs (cell 2: streams and plain text; cell 4: an error).
+    assert [(i.cell, i.mime) for i in left_out(nb) if i.cell != cell] == [
+        (2, "stderr"), (2, "stdout"), (2, "text/plain"), (4, "error")]

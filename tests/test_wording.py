@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -101,9 +102,23 @@ def test_missing_data_is_said_in_words():
     c = comparison(measure(), values, 8.6)
     sentences = wording.measure_sentences(c, "gwent")
     text = " ".join(sentences)
-    assert "Gwent Police did not supply this data" in text
+    # No row at all: a gap in the national file, not the force's doing.
+    assert text.startswith("The figure for Gwent Police for the year ending 31 March 2023 is not in the national "
+                           "data, so it is not included in the comparison.")
+    assert "did not supply" not in text
     assert wording.comparison_sentence(c, "gwent") is None
     assert not re.search(r"\b(nan|None)\b", text)
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("", "Gwent Police did not supply this data for the year ending 31 March 2023, so it is not included"),
+    ("Not available: quarter 3 of 2022/23 missing from the table.",
+     "Gwent Police did not supply this data for the year ending 31 March 2023 (not available: quarter 3 of "
+     "2022/23 missing from the table), so it is not included"),
+])
+def test_an_explicit_not_supplied_row_says_the_force_did_not_supply_it(note, expected):
+    c = dataclasses.replace(comparison(measure(), dict(STOP_SEARCH, gwent=None), 8.6), not_supplied={"gwent": note})
+    assert wording.measure_sentences(c, "gwent")[0].startswith(expected)
 
 
 def test_statement_falls_back_when_a_count_is_missing():

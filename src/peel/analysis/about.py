@@ -68,7 +68,10 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         banner=banner,
         sources=[(src, "; ".join(_lower_first(t) for t in titles)) for src, titles in by_source.items()],
         exclusions=exclusions,
-        missing=[(c.measure.title, join_names(_names(c.missing))) for c in measures if c.missing],
+        missing=[(c.measure.title, join_names(_names([f for f in c.missing if f in c.not_supplied])))
+                 for c in measures if any(f in c.not_supplied for f in c.missing)],
+        not_in_data=[(c.measure.title, join_names(_names([f for f in c.missing if f not in c.not_supplied])))
+                     for c in measures if any(f not in c.not_supplied for f in c.missing)],
         published=published_sources(ctx.dataset),
         published_intro=published_sources_intro(ctx.dataset),
         attributions=attributions(ctx.dataset.info) if published_sources(ctx.dataset) else [],

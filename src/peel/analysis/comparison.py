@@ -141,6 +141,9 @@ class Comparison:
     history_periods: tuple[Period, ...] = ()
     _history: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
     _latest: dict[str, tuple[Period, float] | None] = field(default_factory=dict, repr=False)
+    #: Force id -> the row's note (or ""), for the missing forces whose row in national.csv says they
+    #: did not supply the figure; a missing force not here has no row at all (not in the national data).
+    not_supplied: dict[str, str] = field(default_factory=dict)
 
     @property
     def compared(self) -> tuple[ForceValue, ...]:
@@ -248,7 +251,13 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
                 if not _nan(v):
                     latest[f.id] = (p, float(v))
                     break
-    return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest)
+    nat = dataset.national
+    explicit = nat[(nat["measure"] == measure_id) & (nat["period"] == m.period.iso)]
+    notes = {str(f): " ".join(str(n or "").split())
+             for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
+    not_supplied = {f: notes[f] for f in missing if f in notes}
+    return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
+                      not_supplied=not_supplied)
 
 
 def compare(dataset: Dataset, measure_id: str) -> Comparison:

@@ -53,7 +53,10 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
     force = sentence_case(force_in_text(row.force_name))
     result = comparison.for_force(force_id)
     if is_missing(row.value):
-        parts.append(f"{force} did not supply data and is not shown.")
+        if force_id in getattr(comparison, "not_supplied", {}):
+            parts.append(f"{force} did not supply data and is not shown.")
+        else:
+            parts.append(f"{force} has no figure in the national data and is not shown.")
     elif not row.included:
         parts.append(f"{force} ({value_with_unit(row.value, m)}) is not compared with other forces and is not shown.")
     else:
@@ -110,10 +113,15 @@ def _notes(comparison: Any) -> list[str]:
         if fid in names:
             # The catalogue's reason names the force itself, so the note only says what was done.
             notes.append(f"Not shown or included in the lines: {names[fid]}. {reason}")
-    missing = [names[f] for f in comparison.missing if f in names]
+    not_supplied = getattr(comparison, "not_supplied", {})
+    missing = [names[f] for f in comparison.missing if f in names and f in not_supplied]
     if missing:
         notes.append(f"Not available: {join_names(missing)} did not supply data for this period, "
                      "so {} not shown or included in any figure.".format("they are" if len(missing) > 1 else "it is"))
+    absent = [names[f] for f in comparison.missing if f in names and f not in not_supplied]
+    if absent:
+        notes.append(f"Not available: the national data has no figure for {join_names(absent)} for this period, "
+                     "so {} not shown or included in any figure.".format("they are" if len(absent) > 1 else "it is"))
     return notes
 
 

@@ -9,9 +9,11 @@ the parts of its area, for example::
     present.findings(ctx, "police_powers")
     present.how_the_force_compares(ctx, "police_powers")
 
-Each function returns an :class:`IPython.display.HTML` object (shown when it ends a cell), or
-``None`` when the force was not inspected on the area, so that the notebook shows nothing and the
-report leaves the area out.
+Each function returns a :class:`~peel.analysis.reportable.ReportHTML` object (shown when it ends a
+cell; its output carries the marker that lets it into the report, see :mod:`peel.analysis.reportable`),
+or ``None`` when there is nothing to show. When the force was not inspected on the area,
+:func:`area_header` and :func:`area` return a :class:`~peel.analysis.reportable.NotInspected` note
+instead: plain text that says so in the notebook and never reaches the report.
 
 The HTML is semantic and carries classes only: no ``style`` attributes and no scripts, because the
 published report forbids both with its content security policy. Headings follow the report's
@@ -26,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from IPython.display import HTML
 from markupsafe import Markup
 
 from peel import paths
@@ -35,6 +36,7 @@ from peel.analysis.comparison import Comparison, compare
 from peel.analysis.figures import figure_html
 from peel.analysis.markup import render_markdown, slug
 from peel.analysis.provenance import not_available_measures
+from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.wording import (
     force_in_text,
@@ -144,8 +146,8 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
     return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
-def _html(parts: Iterable[str | None]) -> HTML:
-    return HTML(join(parts))
+def _html(parts: Iterable[str | None]) -> ReportHTML:
+    return ReportHTML(join(parts))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,10 +170,10 @@ def demo_banner_html(ctx: ReportContext) -> str:
     return part("demo_banner", label=notice.label, notice=notice.text, extra=extra)
 
 
-def demo_banner(ctx: ReportContext) -> HTML | None:
+def demo_banner(ctx: ReportContext) -> ReportHTML | None:
     """The demonstration notice, or ``None`` when the report is built from real data and inputs."""
     text = demo_banner_html(ctx)
-    return HTML(text) if text else None
+    return ReportHTML(text) if text else None
 
 
 def draft_notice_html(ctx: ReportContext) -> str:
@@ -181,10 +183,10 @@ def draft_notice_html(ctx: ReportContext) -> str:
     return part("draft_notice", force=ctx.force_text)
 
 
-def draft_notice(ctx: ReportContext) -> HTML | None:
+def draft_notice(ctx: ReportContext) -> ReportHTML | None:
     """The draft notice, or ``None`` for a finished report."""
     text = draft_notice_html(ctx)
-    return HTML(text) if text else None
+    return ReportHTML(text) if text else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,17 +198,22 @@ def grade_badge_html(grade: str) -> str:
     return part("grade_badge", grade=grade, grade_slug=slug(grade))
 
 
-def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
+def _not_inspected(ctx: ReportContext, area_id: str) -> NotInspected:
+    return NotInspected(ctx.force_text, area_id, ctx.report.area(area_id).title)
+
+
+def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
     """The area's heading, its grade and the judgment sentence.
 
     For a graded area: ``<h2 class="area-title" id="{area_id}-title">``, the grade badge and, for
     example, "The Metropolitan Police Service is adequate at using police powers and treating the
-    public fairly and respectfully." ``None`` when the force was not inspected on the area.
+    public fairly and respectfully." When the force was not inspected on the area, a
+    :class:`~peel.analysis.reportable.NotInspected` note (plain text, never in the report).
     """
     spec = ctx.report.area(area_id)
     inputs = ctx.area_inputs(area_id)
     if inputs is None and not spec.always:
-        return None
+        return _not_inspected(ctx, area_id)
     values: dict[str, str | None] = {"status": None}
     if spec.graded and inputs is not None:
         if inputs.grade:
@@ -216,7 +223,7 @@ def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
             values = {"status": "not-yet-graded"}
     elif inputs is not None and not spec.graded and not spec.always:
         values = {"status": "ungraded"}
-    return HTML(part("area_header", area_id=area_id, title=spec.title, **values))
+    return ReportHTML(part("area_header", area_id=area_id, title=spec.title, **values))
 
 
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
@@ -226,7 +233,7 @@ def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: li
                 notes=[(n.heading, sanitised(render_markdown(n.text, heading_level=5))) for n in notes])
 
 
-def concerns_and_improvements(ctx: ReportContext, area_id: str) -> HTML | None:
+def concerns_and_improvements(ctx: ReportContext, area_id: str) -> ReportHTML | None:
     """The area's causes of concern and areas for improvement (``None`` when it has neither)."""
     inputs = ctx.area_inputs(area_id)
     if inputs is None:
@@ -275,7 +282,7 @@ def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding)
     )
 
 
-def findings(ctx: ReportContext, area_id: str) -> HTML | None:
+def findings(ctx: ReportContext, area_id: str) -> ReportHTML | None:
     """The area's findings, each with the national measures the inputs place in it."""
     inputs = ctx.area_inputs(area_id)
     if inputs is None or not inputs.findings:
@@ -283,7 +290,7 @@ def findings(ctx: ReportContext, area_id: str) -> HTML | None:
     return _html(finding_html(ctx, area_id, i, f) for i, f in enumerate(inputs.findings, start=1))
 
 
-def how_the_force_compares(ctx: ReportContext, area_id: str) -> HTML | None:
+def how_the_force_compares(ctx: ReportContext, area_id: str) -> ReportHTML | None:
     """The area's national measures not already shown inside a finding, under their own heading.
 
     ``None`` when the force was not inspected on the area or every measure has been shown.
@@ -295,18 +302,18 @@ def how_the_force_compares(ctx: ReportContext, area_id: str) -> HTML | None:
     rest = [mid for mid in ctx.area_measures(area_id) if mid not in placed]
     if not rest:
         return None
-    return HTML(part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
+    return ReportHTML(part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
                      measures=[measure_html(ctx, mid, heading_level=4) for mid in rest]))
 
 
-def area(ctx: ReportContext, area_id: str) -> HTML | None:
+def area(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
     """A whole inspection area in one call (header, concerns, findings, remaining measures)."""
     if ctx.area_inputs(area_id) is None:
-        return None
+        return _not_inspected(ctx, area_id)
     pieces = [area_header(ctx, area_id), concerns_and_improvements(ctx, area_id), findings(ctx, area_id),
               how_the_force_compares(ctx, area_id)]
     # Each piece's data is HTML made by the templates above.
-    return _html(Markup(p.data) for p in pieces if p is not None)
+    return _html(Markup(p.data) for p in pieces if isinstance(p, ReportHTML))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,11 +349,11 @@ def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:
     return sentence_case(count)
 
 
-def overview(ctx: ReportContext) -> HTML:
+def overview(ctx: ReportContext) -> ReportHTML:
     """The overall summary: notices, the judgments table, how many areas were graded, and the summary."""
     inspected = [s for s in ctx.report.areas if not s.always and ctx.area_inputs(s.id) is not None]
     graded = [s for s in inspected if s.graded]
-    return HTML(part(
+    return ReportHTML(part(
         "overview",
         title=ctx.report.area("overview").title,
         banner=demo_banner_html(ctx),
@@ -376,9 +383,9 @@ def _ungraded_sentence(ctx: ReportContext, title: str) -> str:
 # About the data
 # ---------------------------------------------------------------------------------------------
 
-def about_the_data(ctx: ReportContext) -> HTML:
+def about_the_data(ctx: ReportContext) -> ReportHTML:
     """Sources, method, the forces that did not supply data or were left out, and the demonstration notice.
 
     The prose is in ``templates/about_the_data.html.j2`` (see :mod:`peel.analysis.about`).
     """
-    return HTML(about_the_data_html(ctx, banner=demo_banner_html(ctx), notice=_notice(ctx)))
+    return ReportHTML(about_the_data_html(ctx, banner=demo_banner_html(ctx), notice=_notice(ctx)))

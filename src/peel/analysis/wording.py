@@ -209,9 +209,18 @@ def _strip_stop(text: str) -> str:
 
 
 def not_available_sentence(comparison: Any, force_id: str) -> str:
-    """ "The force did not supply this data ..." naming the force and the period."""
-    force = sentence_case(force_in_text(_force_name(comparison, force_id)))
-    return (f"{force} did not supply this data for {_period_label(comparison)}, "
+    """Why the force has no figure, naming the force and the period, without blaming it for a gap in the data.
+
+    A row in national.csv with an empty value says the force did not supply the figure (with the row's
+    note, when it has one); a force with no row at all is only missing from the national data.
+    """
+    name = force_in_text(_force_name(comparison, force_id))
+    not_supplied = getattr(comparison, "not_supplied", {})
+    if force_id in not_supplied:
+        note = _strip_stop(not_supplied[force_id]) if not_supplied[force_id] else ""
+        return (f"{sentence_case(name)} did not supply this data for {_period_label(comparison)}"
+                f"{f' ({note})' if note else ''}, so it is not included in the comparison.")
+    return (f"The figure for {name} for {_period_label(comparison)} is not in the national data, "
             f"so it is not included in the comparison.")
 
 

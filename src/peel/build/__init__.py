@@ -79,7 +79,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     fp = fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas])
     with OutputLock(opts.out_dir, stream), signals_stop_the_build():
         if opts.validate:
-            validate_inputs(opts, fp)
+            for warning in validate_inputs(opts, fp):
+                print(f"warning: {warning}", file=stream)
         commit = git_commit()
         dataset = dataset_info(opts.data_dir)
         plans = plan_forces(opts, report, fp, dataset, commit)
@@ -117,7 +118,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
 def _unchanged(plan: ForcePlan) -> ForceRecord:
     """The record of a force with nothing to do: its report on disk is current."""
     kept = plan.kept_report()
-    areas = {a.area_id: AreaRecord(REUSED, a.executed.relative_to(plan.out.parent).as_posix(), "unchanged", 0.0)
+    areas = {a.area_id: AreaRecord(REUSED, a.executed.relative_to(plan.out.parent).as_posix(), "unchanged", 0.0,
+                                   left_out=[dict(i) for i in a.left_out])
              for a in plan.areas}
     return ForceRecord(plan.force_id, REUSED, dict(kept.get("grades", plan.grades)), plan.params_sha256, areas,
                        dict(kept.get("files", {})), 0.0, "reused")

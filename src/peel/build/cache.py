@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from peel.build.depends import DataFingerprints, data_fingerprints
 from peel.files import InputFileError
 from peel.paths import PACKAGE_DIR
 
@@ -32,8 +33,9 @@ ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill",
 #: How the parts of an area's cache key are named in "why it re-ran" messages.
 AREA_WORDS = {
     "notebook": "notebook changed",
-    "params": "inspection inputs changed",
-    "data": "data changed",
+    "params": "its inspection inputs changed",
+    "data": "its data changed",
+    "report": "the report structure (report.yaml) changed",
     "package": "package changed",
     "environment": "environment changed",
     "parameters": "parameters changed",
@@ -101,6 +103,8 @@ class Fingerprints:
     package_render: str
     template: str
     environment: str
+    #: The data split by what each area reads (:mod:`peel.build.depends`).
+    data_areas: DataFingerprints
 
     @property
     def data_hash(self) -> str:
@@ -152,7 +156,7 @@ def fingerprints(data_dir: Path, notebooks_dir: Path, notebook_names: Sequence[s
     notebooks["report.yaml"] = sha256_file(notebooks_dir / "report.yaml")
     exec_hash, all_hash, template_hash = package_hashes()
     return Fingerprints(data, dict(sorted(notebooks.items())), exec_hash, all_hash, template_hash,
-                        environment_hash())
+                        environment_hash(), data_fingerprints(data_dir))
 
 
 def reuse_decision(components: Mapping[str, str], record: Mapping[str, Any] | None,

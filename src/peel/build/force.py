@@ -34,6 +34,7 @@ def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
     import nbformat
 
     from peel.build.execute import execute_area
+    from peel.render.assemble import left_out
 
     started = time.monotonic()
     root = plan.out.parent
@@ -48,6 +49,7 @@ def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
             continue
         if not area.execute:
             entry.status, entry.reason, entry.duration = REUSED, area.reason, 0.0
+            entry.left_out = [dict(i) for i in area.left_out]
             try:
                 notebooks.append(nbformat.read(area.executed, as_version=4))
             except (OSError, ValueError) as e:
@@ -70,10 +72,13 @@ def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
             entry.status, entry.error = FAILED, failure
             entry.duration = round(time.monotonic() - t0, 3)
             continue
+        executed_nb = nbformat.read(area.executed, as_version=4)
+        # What the notebook showed that the report leaves out (the report-content contract).
+        entry.left_out = [i.to_json() for i in left_out(executed_nb)]
         _write_json(area.key_file, {"components": area.components, "executed_sha256": sha256_file(area.executed),
-                                    "area_id": area.area_id})
+                                    "area_id": area.area_id, "left_out": entry.left_out})
         entry.status, entry.duration, entry.attempts = EXECUTED, round(run.duration, 3), run.attempts
-        notebooks.append(nbformat.read(area.executed, as_version=4))
+        notebooks.append(executed_nb)
 
     if failure is None and plan.render:
         try:

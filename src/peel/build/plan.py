@@ -1,7 +1,8 @@
 """The plan of a build: for each force and area, run or reuse, and why; checked before anything runs.
 
 For each force and area the hashes of what the executed notebook depends on (the notebook, the
-force's inspection inputs, the data, the package, the environment, the parameters) are compared with
+report structure, the part of the force's inspection inputs and of the data that the area reads
+(:mod:`peel.build.depends`), the package, the environment, the parameters) are compared with
 the record kept beside the executed notebook (:func:`peel.build.cache.reuse_decision`). Unchanged
 areas are reused; a force whose areas were all reused and whose report files still match their
 record (``report.key``) is not even re-rendered.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from peel.build.cache import (
     sha256_file,
     sha256_text,
 )
+from peel.build.depends import params_fingerprint
 from peel.build.options import BuildOptions
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
@@ -57,6 +59,8 @@ class AreaPlan:
     components: dict[str, str]
     execute: bool
     reason: str
+    #: For a reused area: what its executed notebook showed that the report leaves out (from its record).
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -96,12 +100,13 @@ def dataset_info(data_dir: Path) -> DatasetInfo:
     return read_info(data_dir)
 
 
-def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
+def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> list[str]:
     """Check the data and inspection inputs, unless exactly these inputs passed the same checks before.
 
     Validation gives the same answer for the same files and the same checking code, so its success
-    is recorded (in the output folder) against a hash of both; a rebuild with nothing changed then
-    does not pay for it again.
+    is recorded (in the output folder) against a hash of both, with its warnings; a rebuild with
+    nothing changed then does not pay for it again. Returns the warnings (forces with no row for a
+    measure and period that other forces have).
     """
     from peel.inputs.validate import validate_all
 
@@ -112,10 +117,12 @@ def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> None:
     }, sort_keys=True))
     record = opts.out_dir / VALIDATION_RECORD
     previous = read_json(record)
-    if previous is not None and previous.get("key") == key:
-        return
-    validate_all(opts.data_dir, opts.params_dir, opts.notebooks_dir)
-    atomic_write(record, json.dumps({"key": key}, sort_keys=True, indent=2) + "\n")
+    if previous is not None and previous.get("key") == key and isinstance(previous.get("warnings"), list):
+        return [str(w) for w in previous["warnings"]]
+    warnings: list[str] = []
+    validate_all(opts.data_dir, opts.params_dir, opts.notebooks_dir, warnings=warnings)
+    atomic_write(record, json.dumps({"key": key, "warnings": warnings}, sort_keys=True, indent=2) + "\n")
+    return warnings
 
 
 def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, dataset: DatasetInfo,
@@ -155,10 +162,12 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     for spec in report.areas:
         if not (spec.always or spec.id in inputs.areas):
             continue
+        # Only what this area's notebook reads (peel.build.depends): editing one finding re-runs one area.
         components = {
             "notebook": fp.notebooks[spec.notebook],
-            "params": params_sha,
-            "data": fp.data_hash,
+            "report": fp.notebooks["report.yaml"],
+            "params": params_fingerprint(inputs, spec.id, spec.always),
+            "data": fp.data_areas.for_area(spec.id, spec.always),
             "package": fp.package_exec,
             "environment": fp.environment,
             "parameters": sha256_text(json.dumps(parameters, sort_keys=True)),
@@ -169,8 +178,11 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         run, reason = reuse_decision(
             components, record, [("executed notebook", executed, (record or {}).get("executed_sha256"))],
             AREA_WORDS, "not built before" if not executed.exists() else "no record of the last run")
+        kept_left_out = (record or {}).get("left_out") if not run else None
         areas.append(AreaPlan(spec.id, spec.title, spec.graded, opts.notebooks_dir / spec.notebook, executed,
-                              key_file, parameters, components, run, reason))
+                              key_file, parameters, components, run, reason,
+                              [dict(i) for i in kept_left_out if isinstance(i, dict)]
+                              if isinstance(kept_left_out, list) else []))
 
     notice = report_notice(dataset, bool(inputs.demonstration))
     # Only the areas the force was inspected on: the index says "not inspected" for the others.

@@ -205,6 +205,11 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                 for plan in list(pending):
                     finish(plan, failed_record(plan, Failure("WorkerDied", "no worker process was left to build it")))
                 pending.clear()
+        # Every force is done: tell the idle workers to leave now (they would otherwise wait for a force
+        # until the join below timed out and the clean-up killed them).
+        for w in workers.values():
+            if not w.gone:
+                w.inbox.put(None)
         for w in workers.values():
             w.process.join(timeout=STOP_GRACE)
     except BaseException as e:

@@ -14,7 +14,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from peel.build.plan import ForcePlan
-from peel.build.records import ForceRecord
+from peel.build.records import EXECUTED, ForceRecord, describe_left_out
 from peel.errors import display_path
 
 
@@ -78,7 +78,7 @@ def print_plan(plans: Sequence[ForcePlan], stream: TextIO) -> None:
             print(f"{p.force_id}: executing all {len(runs)} notebooks ({reasons.pop()})", file=stream)
         else:
             for a in runs:
-                print(f"{p.force_id}/{a.notebook.stem}: {a.reason}", file=stream)
+                print(f"{p.force_id}/{a.area_id}: {a.reason}", file=stream)
     print(f"reusing {reused_areas} of {total_areas} executed notebooks"
           + (f"; {len(untouched)} of {len(plans)} reports unchanged" if untouched else ""), file=stream)
 
@@ -92,6 +92,7 @@ def print_summary(records: Sequence[ForceRecord], out_dir: Path, index: Path, ma
     print(f"{len(records)} forces: {counts['built']} built, {counts['reused']} unchanged, "
           f"{counts['failed']} failed; index: {display_path(index)}; manifest: "
           f"{display_path(manifest)}", file=stream)
+    print_left_out(records, out_dir, stream)
     failed = [r for r in records if r.failed]
     if not failed:
         return
@@ -100,3 +101,21 @@ def print_summary(records: Sequence[ForceRecord], out_dir: Path, index: Path, ma
         if r.error is not None:
             print(f"  - {r.force_id}, {r.error.describe(out_dir)}"
                   if r.error.where() else f"  - {r.force_id}: {r.error.describe(out_dir)}", file=stream)
+
+
+def print_left_out(records: Sequence[ForceRecord], out_dir: Path, stream: TextIO) -> None:
+    """Per force and area executed in this build: the outputs its report leaves out, and where they are.
+
+    Only outputs displayed by ``peel.analysis.present`` reach a report; an analyst's own displays,
+    charts and printed text stay in the executed notebook, and the build says so once, when it runs it.
+    """
+    lines = []
+    for r in records:
+        for area_id, a in r.areas.items():
+            if a.status == EXECUTED and a.left_out:
+                where = display_path(Path(out_dir) / a.executed_notebook) if a.executed_notebook else "?"
+                lines.append(f"  - {r.force_id}, {describe_left_out(area_id, a.left_out, where)}")
+    if lines:
+        print("Not in the reports (only what peel.analysis.present displays goes into a report):", file=stream)
+        for line in lines:
+            print(line, file=stream)

@@ -86,9 +86,26 @@ class Failure:
         return text
 
 
+def describe_left_out(area: str, items: list[dict[str, Any]], executed: str) -> str:
+    """One line for the build's output: what an area's notebook showed that its report leaves out.
+
+    ``items`` are ``{"cell", "what", "mime"}`` (:func:`peel.render.assemble.left_out`), for example
+    ``"police_powers: 2 outputs left out of the report (cell 7: a DataFrame (text/html); cell 8: a
+    matplotlib figure (image/png)); they are in outputs/kent/notebooks/03_police_powers.ipynb"``.
+    """
+    n = len(items)
+    listed = "; ".join(f"cell {i.get('cell')}: {i.get('what')} ({i.get('mime')})" for i in items)
+    return (f"{area}: {n} output{'s' if n != 1 else ''} left out of the report ({listed}); "
+            f"{'they are' if n != 1 else 'it is'} in {executed}")
+
+
 @dataclass
 class AreaRecord:
-    """One area of one force: executed, reused, failed or not run, why, and how long it took."""
+    """One area of one force: executed, reused, failed or not run, why, and how long it took.
+
+    ``left_out`` lists the outputs of the executed notebook that the report leaves out (not
+    displayed by :mod:`peel.analysis.present`), each ``{"cell", "what", "mime"}``.
+    """
 
     status: str
     executed_notebook: str | None = None
@@ -96,6 +113,7 @@ class AreaRecord:
     duration: float | None = None
     attempts: int | None = None
     error: Failure | None = None
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"status": self.status, "executed_notebook": self.executed_notebook}
@@ -104,14 +122,18 @@ class AreaRecord:
                 doc[name] = getattr(self, name)
         if self.error is not None:
             doc["error"] = self.error.to_json()
+        if self.left_out:
+            doc["left_out"] = [dict(i) for i in self.left_out]
         return doc
 
     @classmethod
     def from_json(cls, doc: Any) -> AreaRecord:
         doc = doc if isinstance(doc, dict) else {}
+        left = doc.get("left_out") if isinstance(doc.get("left_out"), list) else []
         return cls(str(doc.get("status", "")), doc.get("executed_notebook"), doc.get("reason"),
                    doc.get("duration"), doc.get("attempts"),
-                   Failure.from_json(doc["error"]) if doc.get("error") else None)
+                   Failure.from_json(doc["error"]) if doc.get("error") else None,
+                   [dict(i) for i in left if isinstance(i, dict)])
 
     def describe(self) -> str:
         return f"{self.status} ({self.reason})" if self.reason else self.status

@@ -30,7 +30,8 @@ def _report(notebooks: Path, problems: list[Problem]) -> Any:
         return None
 
 
-def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | Path | None = None) -> str:
+def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | Path | None = None,
+                 warnings: list[str] | None = None) -> str:
     """Check the national data folder and the inspection inputs.
 
     Parameters
@@ -41,6 +42,9 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
         Folder with one ``<force_id>.yaml`` of inspection inputs per force.
     notebooks
         Folder holding report.yaml (default: the project's notebooks folder).
+    warnings
+        When given, the warnings are appended to it too (a force with no row for a measure and
+        period that other forces have, :func:`peel.inputs.coverage.coverage`); they are also in the summary.
 
     Returns
     -------
@@ -61,6 +65,14 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     area_ids = [a.id for a in report.areas] if report is not None else None
     found, dataset = _check_and_read(data_dir, area_ids)
     problems.extend(found)
+    warned: list[str] = []
+    if dataset is not None:
+        from peel.inputs.coverage import coverage
+
+        gaps, warned = coverage(dataset)
+        problems.extend(gaps)
+        if warnings is not None:
+            warnings.extend(warned)
     if dataset is not None:
         measure_ids: Any = dict(dataset.catalogue)
     else:
@@ -87,7 +99,8 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
         lines.append(f"demonstration data: {dataset.info.notice}")
     if dataset.info.sources:
         lines.append(f"sources: {len(dataset.info.sources)} ({', '.join(dataset.info.sources)})")
-    lines.append("no problems found")
+    lines += [f"warning: {w}" for w in warned]
+    lines.append(f"no problems found{f' ({len(warned)} warnings)' if warned else ''}")
     return "\n".join(lines)
 
 

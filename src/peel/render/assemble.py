@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 from nbformat import NotebookNode
 
+from peel.analysis.reportable import is_report_output
 from peel.errors import BuildError
 from peel.render.policies import sanitize_output
 
@@ -51,16 +53,18 @@ class Assembly:
 def report_outputs(nb: NotebookNode) -> list[str]:
     """The HTML a notebook contributes to the report, in cell order, already sanitised.
 
-    Only ``display_data`` and ``execute_result`` outputs of code cells that carry ``text/html``
-    are kept: source code, prompts, streams, errors, Markdown and raw cells, and outputs with only
-    ``text/plain`` (or images without HTML) are dropped.
+    The report-content contract (:mod:`peel.analysis.reportable`): only ``display_data`` and
+    ``execute_result`` outputs of code cells that carry the report marker in their metadata (what
+    :mod:`peel.analysis.present` displays) and have ``text/html`` are kept. Everything else (an
+    analyst's ``display(df)``, a chart, printed text, errors, source code, Markdown) stays in the
+    executed notebook; :func:`left_out` lists it.
     """
     out: list[str] = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []):
-            if output.get("output_type") not in ("display_data", "execute_result"):
+            if not is_report_output(output):
                 continue
             html = output.get("data", {}).get("text/html")
             if html is None:
@@ -70,6 +74,78 @@ def report_outputs(nb: NotebookNode) -> list[str]:
             html = sanitize_output(html)
             if html.strip():
                 out.append(html)
+    return out
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An output of an executed notebook that the report leaves out (it is not marked for the report).
+
+    ``cell`` counts every cell of the executed notebook from 1, as Jupyter shows them top to bottom
+    (the Markdown introduction and the parameters cells included).
+    """
+
+    cell: int
+    what: str
+    mime: str
+
+    def describe(self) -> str:
+        """``"cell 7: a DataFrame (text/html)"``."""
+        return f"cell {self.cell}: {self.what} ({self.mime})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cell": self.cell, "what": self.what, "mime": self.mime}
+
+    @classmethod
+    def from_json(cls, doc: Any) -> LeftOut:
+        doc = doc if isinstance(doc, dict) else {}
+        return cls(int(doc.get("cell") or 0), str(doc.get("what") or "an output"), str(doc.get("mime") or ""))
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _describe_output(output: Any) -> tuple[str, str]:
+    """(what it is in words, its main MIME type or stream) for an output left out of the report."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = output.get("name", "stdout")
+        return ("printed text" if name == "stdout" else "text written to stderr (a warning or log)"), name
+    if kind == "error":
+        return f"an error ({output.get('ename', 'Error')})", "error"
+    data = output.get("data") or {}
+    plain = _text(data.get("text/plain"))
+    html = _text(data.get("text/html"))
+    images = [m for m in data if m.startswith("image/")]
+    if images:
+        what = "a matplotlib figure" if plain.startswith("<Figure") or not plain else "an image"
+        return what, images[0]
+    if html:
+        if 'class="dataframe' in html:
+            return "a DataFrame", "text/html"
+        return "HTML not displayed by peel.analysis.present", "text/html"
+    others = [m for m in data if m != "text/plain"]
+    if others:
+        return "an output", others[0]
+    return "plain text", "text/plain"
+
+
+def left_out(nb: NotebookNode) -> list[LeftOut]:
+    """Every output of ``nb``'s code cells that the report leaves out, in cell order.
+
+    The injected-parameters cell never has outputs; an error stops the build before a report is
+    made, so in practice these are an analyst's displays, charts and printed text.
+    """
+    out: list[LeftOut] = []
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if is_report_output(output):
+                continue
+            what, mime = _describe_output(output)
+            out.append(LeftOut(number, what, mime))
     return out
 
 

@@ -1,0 +1,89 @@
+"""How fast does a one-word edit of one finding rebuild a force's report?
+
+Builds a force's report once (cold), changes one word in one finding of a copy of its inspection
+inputs, builds again with the same command a user types, and prints the seconds of the second build
+and the notebooks it executed. It fails (exit status 1) unless exactly one notebook was executed, as
+``build.json`` records it.
+
+Usage::
+
+    python benchmarks/bench_edit.py                  # metropolitan, HTML and PDF
+    python benchmarks/bench_edit.py --force gwent --area police_powers --to html
+
+Outputs go to a temporary folder that is removed at the end (``--keep`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def peel_build(force: str, params: Path, out: Path, formats: str) -> float:
+    """Run ``peel build`` as a user would; return its wall-clock seconds."""
+    command = [sys.executable, "-m", "peel.cli", "build", force, "--params", str(params), "--out", str(out),
+               "--to", formats]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[3:])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def edit_one_word(params_file: Path, area: str) -> str:
+    """Add one word to the first finding's text of ``area``; return the heading of the finding edited."""
+    from peel.inputs.inspection import load_force_inputs
+
+    inputs = load_force_inputs(params_file.parent, params_file.stem)
+    finding = inputs.areas[area].findings[0]
+    first = finding.text.split()[0]
+    text = params_file.read_text(encoding="utf-8")
+    start = text.index(first, text.index(finding.heading.split()[0]))
+    params_file.write_text(text[:start] + "Notably, " + text[start:], encoding="utf-8")
+    return finding.heading
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", default="metropolitan")
+    parser.add_argument("--area", default="police_powers")
+    parser.add_argument("--to", default="html,pdf")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="peel-bench-edit-"))
+    try:
+        params, out = work / "params", work / "out"
+        shutil.copytree(ROOT / "params", params)
+        cold = peel_build(args.force, params, out, args.to)
+        heading = edit_one_word(params / f"{args.force}.yaml", args.area)
+        edited = peel_build(args.force, params, out, args.to)
+        areas = json.loads((out / "build.json").read_text(encoding="utf-8"))["forces"][args.force]["areas"]
+        executed = sorted(a for a, r in areas.items() if r["status"] == "executed")
+        print(f"machine: {os.cpu_count()} cores; force {args.force}; formats {args.to}")
+        print(f"cold build: {cold:.1f} s")
+        print(f"after a one-word edit of the finding {heading!r} ({args.area}): {edited:.1f} s, "
+              f"{len(executed)} notebook(s) executed: {', '.join(executed) or 'none'}")
+        if executed != [args.area]:
+            print(f"expected exactly one notebook executed ({args.area})", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        if args.keep:
+            print(f"kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
