@@ -9,8 +9,9 @@ The build reads like its pipeline (:func:`build`), one module a step:
    reuse what is unchanged and say why the rest runs.
 4. **Run** (:mod:`~peel.build.executor`): the local pool (:mod:`~peel.build.pool`) of worker
    processes, each with a warm kernel (:mod:`~peel.build.kernel`), build whole forces
-   (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`), stitch the HTML report and print the PDF, and rename them
-   into place only when everything for that force worked. A failure fails only its force. With
+   (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`),
+   stitch the HTML report and print the PDF, and rename them into place only when everything for
+   that force worked. A failure fails only its force. With
    ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/index.html`` and a summary naming every failure (:mod:`~peel.build.progress`); the exit
