@@ -45,10 +45,13 @@ PLUGIN_NAME = "peel-warm-kernel"
 #: Seconds to reach the scheduler, and for a first worker to join it.
 CONNECT_TIMEOUT = 30.0
 WORKER_WAIT = 60.0
+#: Seconds every worker gets to hash the inputs it sees (the data folder, the package) before the build starts.
+CHECK_TIMEOUT = 120.0
 #: Seconds the build goes on without any worker before it fails the forces still to build.
 NO_WORKER_GRACE = 120.0
-#: Seconds between looks at the tasks.
+#: Seconds between looks at the tasks, and between asking the scheduler whether any worker is left.
 POLL = 0.2
+WORKER_LOOK = 2.0
 
 
 class _Stopped(BaseException):
@@ -251,6 +254,7 @@ class DaskExecutor:
             for i, plan in enumerate(ordered):
                 submit(plan, len(ordered) - i)
             no_worker_since: float | None = None
+            looked = time.monotonic()
             while len(records) < len(work):
                 time.sleep(POLL)
                 for fut in [f for f in futures if f.done()]:
@@ -261,6 +265,9 @@ class DaskExecutor:
                         continue
                     records[plan.force_id] = record
                     progress.force_done(record)
+                if time.monotonic() - looked < WORKER_LOOK:
+                    continue
+                looked = time.monotonic()
                 if client.scheduler_info().get("workers"):
                     no_worker_since = None
                 elif no_worker_since is None:
@@ -307,7 +314,7 @@ class DaskExecutor:
     def _check_workers(self, client: Client, opts: BuildOptions, force_ids: list[str]) -> None:
         args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), force_ids)
         here = build_inputs(*args)
-        seen = client.run(build_inputs, *args, wait=True)
+        seen = client.run(build_inputs, *args, wait=True, callback_timeout=CHECK_TIMEOUT)
         problems = []
         for worker, theirs in sorted(seen.items()):
             for what in sorted(set(here) | set(theirs)):
@@ -324,7 +331,7 @@ class DaskExecutor:
         with contextlib.suppress(Exception):
             client.cancel(futures, force=True)
         with contextlib.suppress(Exception):
-            client.run(_stop_task, token, wait=True)
+            client.run(_stop_task, token, wait=True, callback_timeout=STOP_GRACE)
 
 
 def _short(value: str) -> str:
