@@ -55,7 +55,8 @@ def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_pa
     other = {**here, "peel-reports version": "0.0.9", f"output folder {tmp_path}": "missing"}
 
     class Client:
-        def run(self, fn, *a, wait=True):
+        def run(self, fn, *a, wait=True, callback_timeout=None):
+            assert callback_timeout is not None  # every wait is bounded
             assert fn is build_inputs and a == args
             return {"tcp://10.0.0.2:4000": other, "tcp://10.0.0.3:4000": dict(here)}
 
