@@ -48,7 +48,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
                         timeout=args.timeout, data=args.data, params=args.params, out=args.out,
-                        notebooks=args.notebooks, param=args.param)
+                        notebooks=args.notebooks, param=args.param, scheduler=args.scheduler)
     return build(opts).exit_status
 
 
@@ -105,6 +105,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel workers (default: one per core)")
     p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                    help="stop a notebook that runs longer than this (default: %(default)s)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the forces on a Dask cluster: a scheduler's address (tcp://HOST:8786), or local:N "
+                   "for a local cluster of N workers (needs the dask extra; default: the local worker pool)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("import", help="import an official Home Office or ONS table into the dataset",

@@ -7,10 +7,12 @@ The build reads like its pipeline (:func:`build`), one module a step:
 3. **Check the inputs** and **plan** (:mod:`~peel.build.plan`, :mod:`~peel.build.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
    reuse what is unchanged and say why the rest runs.
-4. **Run** (:mod:`~peel.build.pool`): worker processes, each with a warm kernel
-   (:mod:`~peel.build.kernel`), build whole forces (:mod:`~peel.build.force`): execute the areas with
-   papermill (:mod:`~peel.build.execute`), stitch the HTML report and print the PDF, and rename them
-   into place only when everything for that force worked. A failure fails only its force.
+4. **Run** (:mod:`~peel.build.executor`): the local pool (:mod:`~peel.build.pool`) of worker
+   processes, each with a warm kernel (:mod:`~peel.build.kernel`), build whole forces
+   (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`),
+   stitch the HTML report and print the PDF, and rename them into place only when everything for
+   that force worked. A failure fails only its force. With
+   ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/index.html`` and a summary naming every failure (:mod:`~peel.build.progress`); the exit
    status is 1 when any force failed.
@@ -28,11 +30,12 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
+from peel.build.executor import executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
 from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
-from peel.build.pool import run_pool, signals_stop_the_build
+from peel.build.pool import signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
 from peel.build.records import REUSED, AreaRecord, ForceRecord
 from peel.inputs.areas import load_report
@@ -91,7 +94,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         if work:
             temp_dir = make_build_temp()  # the kernels' sockets and connection files
             try:
-                records.update(run_pool(work, opts, temp_dir, stream))
+                records.update(executor_for(opts).run(work, opts, temp_dir, stream))
             finally:
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -104,6 +107,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
             "template": fp.template,
         }
         options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout}
+        if opts.scheduler:
+            options["scheduler"] = opts.scheduler
         result.manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs,
                                          forces=list(result.records.values()))
         # The index speaks for every report: it says what the reports built from demonstration inputs say.

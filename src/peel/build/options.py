@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ class BuildOptions:
     validate: bool = True
     #: Extra notebook parameters from ``--param NAME=VALUE``; every executed notebook must declare them.
     extra_parameters: tuple[tuple[str, str], ...] = ()
+    #: ``--scheduler``: a Dask scheduler's address, or ``local:N`` for a LocalCluster; ``None`` for the local pool.
+    scheduler: str | None = None
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -91,14 +94,15 @@ def resolve_forces(ids: Sequence[str], all_forces: bool) -> tuple[Force, ...]:
 def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: str = "html,pdf",
                  jobs: int | None = None, timeout: float | None = 600.0, data: Path | None = None,
                  params: Path | None = None, out: Path | None = None, notebooks: Path | None = None,
-                 param: Sequence[str] = ()) -> BuildOptions:
+                 param: Sequence[str] = (), scheduler: str | None = None) -> BuildOptions:
     """Check a build request given as plain values (as typed on the command line).
 
     Raises
     ------
     InputError
         Listing every problem: bad force ids or formats, ``--jobs`` below 1, a ``--timeout`` that is
-        not a finite number of seconds above 0, missing folders, a malformed ``--param``.
+        not a finite number of seconds above 0, missing folders, a malformed ``--param``, a
+        ``--scheduler`` that is neither an address nor ``local:N``, or Dask not installed for it.
     """
     problems: list[Problem] = []
     chosen: tuple[Force, ...] = ()
@@ -137,8 +141,28 @@ def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: st
                                     f"other than {', '.join(RESERVED_PARAMETERS)} (set those with their own options)"))
         else:
             extra.append((name, value))
+    if scheduler is not None:
+        problems.extend(check_scheduler(scheduler))
     if problems:
         raise InputError(problems)
     return BuildOptions(chosen, formats, data_dir.resolve(), params_dir.resolve(), out_dir.resolve(),
                         notebooks_dir.resolve(), int(jobs), float(timeout) if timeout else None,
-                        extra_parameters=tuple(extra))
+                        extra_parameters=tuple(extra), scheduler=scheduler)
+
+
+def check_scheduler(scheduler: str) -> list[Problem]:
+    """Problems with ``--scheduler``: ``PROTOCOL://HOST:PORT`` or ``local:N`` with N at least 1, and Dask installed."""
+    import importlib.util
+
+    problems: list[Problem] = []
+    if scheduler.startswith("local:"):
+        n = scheduler.split(":", 1)[1]
+        if not (n.isdigit() and int(n) >= 1):
+            problems.append(problem("--scheduler", scheduler, "expected local:N with N a whole number of at least 1"))
+    elif not re.fullmatch(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d+)?", scheduler):
+        problems.append(problem("--scheduler", scheduler,
+                                "expected a Dask scheduler address such as tcp://HOST:8786, or local:N"))
+    if importlib.util.find_spec("distributed") is None:
+        problems.append(problem("--scheduler", scheduler, "Dask distributed is not installed: "
+                                "pip install 'peel-reports[dask]' (or the pinned requirements.lock)"))
+    return problems

@@ -1,0 +1,358 @@
+"""The forces' work on a Dask distributed cluster (``peel build --scheduler ADDRESS``).
+
+``--scheduler tcp://HOST:8786`` uses a running cluster (``dask scheduler`` and ``dask worker``);
+``--scheduler local:N`` starts a LocalCluster of N worker processes for this build. The build process
+stays the client: it plans, writes ``build.json`` and the index, and prints progress and the summary,
+exactly as with the local pool; each force is one Dask task that runs :func:`~peel.build.force.build_force`
+on a worker, which writes the force's files into the output folder. Every worker must therefore see
+the same data, params, notebooks and output folder at the same paths (a shared file system), and run
+the same package: this is checked on every worker before anything runs, and the build refuses,
+naming the worker and what differs, when it is not so.
+
+Each worker keeps one warm Jupyter kernel for its life (:class:`WarmKernelPlugin`), as the local
+workers do. A worker lost mid-force is replaced (by its nanny, or the cluster) and its force tried once
+more, then reported failed. Ctrl-C, SIGTERM and SIGHUP cancel the build's tasks, kill the kernel of a
+task still running (a running Dask task cannot be interrupted otherwise), forbid it to rename any file
+into place, and remove the temporary files; a LocalCluster is shut down with its workers and kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, TextIO
+
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
+
+from peel.build.cache import fingerprints, sha256_file
+from peel.build.force import build_force, failed_record
+from peel.build.kernel import WarmKernel
+from peel.build.lock import make_build_temp
+from peel.build.options import BuildOptions
+from peel.build.plan import ForcePlan
+from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, _remove_temporaries
+from peel.build.progress import Progress
+from peel.build.records import Failure, ForceRecord
+from peel.errors import BuildError, InputError, KernelStartError, problem
+
+#: The name the warm-kernel plugin is registered under on the workers.
+PLUGIN_NAME = "peel-warm-kernel"
+#: Seconds to reach the scheduler, and for a first worker to join it.
+CONNECT_TIMEOUT = 30.0
+WORKER_WAIT = 60.0
+#: Seconds every worker gets to hash the inputs it sees (the data folder, the package) before the build starts.
+CHECK_TIMEOUT = 120.0
+#: Seconds the build goes on without any worker before it fails the forces still to build.
+NO_WORKER_GRACE = 120.0
+#: Seconds between looks at the tasks, and between asking the scheduler whether any worker is left.
+POLL = 0.2
+WORKER_LOOK = 2.0
+
+
+class _Stopped(BaseException):
+    """Raised on a worker inside a task whose build was stopped: nothing more may be written or started."""
+
+
+class _StoppableKernel(WarmKernel):
+    """A warm kernel that refuses to (re)start for a build that was stopped."""
+
+    def __init__(self, plugin: WarmKernelPlugin, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._plugin = plugin
+
+    def start(self) -> WarmKernel:
+        self._plugin.check_running()
+        return super().start()
+
+
+class WarmKernelPlugin(WorkerPlugin):
+    """One warm Jupyter kernel per Dask worker, kept for the worker's life and shut down with it.
+
+    Forces run one at a time on a worker (a lock), whatever its number of threads: the kernel is one.
+    """
+
+    name = PLUGIN_NAME
+
+    def __init__(self) -> None:
+        self.kernel: _StoppableKernel | None = None
+        self.cwd: str | None = None
+        self.temp_dir: Path | None = None
+        self.stopped: set[str] = set()
+        self.running: str | None = None
+        self.lock: Any = None
+
+    def setup(self, worker: Any) -> None:
+        self.lock = threading.Lock()
+        self.temp_dir = make_build_temp()  # named after this process: removed by a later build if it dies
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)
+        logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+
+    def teardown(self, worker: Any) -> None:
+        if self.kernel is not None:
+            self.kernel.shutdown()
+            self.kernel = None
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def check_running(self) -> None:
+        """Raise :class:`_Stopped` when the build of the running task was stopped."""
+        if self.running is not None and self.running in self.stopped:
+            raise _Stopped(self.running)
+
+    def _guard(self, path: Path) -> None:
+        self.check_running()
+
+    def build(self, plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
+        """Build one force with this worker's kernel; ``None`` when its build was stopped."""
+        from peel import files
+
+        with self.lock:
+            if token in self.stopped:
+                return None
+            self.running = token
+            files.set_write_guard(self._guard)
+            try:
+                if self.kernel is None or self.cwd != cwd:  # another project's build: its own kernel
+                    if self.kernel is not None:
+                        self.kernel.shutdown()
+                    self.kernel, self.cwd = _StoppableKernel(self, cwd=Path(cwd), temp_dir=self.temp_dir), cwd
+                if plan.needs_kernel and self.kernel.km is None:
+                    self.kernel.start()
+                return build_force(plan, self.kernel)
+            except _Stopped:
+                return None
+            except (KernelStartError, Exception) as e:  # a bug must not take the other forces down with it
+                import traceback
+
+                tb = None if isinstance(e, KernelStartError) else traceback.format_exc(limit=8)
+                return failed_record(plan, Failure.of_exception(e, traceback=tb))
+            finally:
+                self.running = None
+                files.set_write_guard(None)
+
+    def stop(self, token: str) -> None:
+        """Stop the build ``token``: its running task may write and start nothing more; its kernel dies now."""
+        self.stopped.add(token)
+        if self.running == token and self.kernel is not None:
+            self.kernel.kill()
+
+
+# -- functions run on the workers ------------------------------------------------------------------
+def _build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return plugin.build(plan, cwd, token)
+
+
+def _stop_task(token: str, dask_worker: Any = None) -> bool:
+    plugin = dask_worker.plugins.get(PLUGIN_NAME) if dask_worker is not None else None
+    if plugin is not None:
+        plugin.stop(token)
+    return plugin is not None
+
+
+def build_inputs(data_dir: str, params_dir: str, notebooks_dir: str, out_dir: str,
+                 force_ids: list[str]) -> dict[str, str]:
+    """What a build depends on as this process sees it: the package, the data, notebooks, params, output folder.
+
+    Run on the client and on every worker; any difference means the workers would build other reports.
+    """
+    from peel import __version__
+
+    try:
+        names = sorted(p.name for p in Path(notebooks_dir).glob("*.ipynb"))
+        fp = fingerprints(Path(data_dir), Path(notebooks_dir), names)
+        seen = {"peel-reports version": __version__, "peel package code": fp.package_render,
+                "report template": fp.template, "Python and library versions": fp.environment,
+                f"data folder {data_dir}": fp.data_hash}
+        seen.update({f"notebook {notebooks_dir}/{n}": h for n, h in fp.notebooks.items()})
+        for fid in force_ids:
+            path = Path(params_dir) / f"{fid}.yaml"
+            seen[f"params file {path}"] = sha256_file(path) if path.is_file() else "missing"
+        out = Path(out_dir)
+        seen[f"output folder {out_dir}"] = "present" if out.is_dir() else "missing"
+        return seen
+    except OSError as e:
+        return {"reading the inputs": f"failed: {e}"}
+
+
+# -- the client side ---------------------------------------------------------------------------------
+class DaskExecutor:
+    """Runs the forces' work as Dask tasks (see the module docstring).
+
+    Parameters
+    ----------
+    scheduler
+        ``tcp://HOST:PORT`` (or any address Dask accepts) of a running scheduler, or ``local:N`` for a
+        LocalCluster of N worker processes started and stopped with the build.
+    """
+
+    def __init__(self, scheduler: str):
+        self.scheduler = scheduler
+
+    def _connect(self) -> tuple[Client, LocalCluster | None]:
+        import dask
+
+        if self.scheduler.startswith("local:"):
+            # The scheduler runs in this process: a lost worker is reported at once (no retry by the
+            # scheduler itself), and the build retries the force once, as the local pool does.
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                cluster = LocalCluster(n_workers=int(self.scheduler.split(":", 1)[1]), threads_per_worker=1,
+                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            try:
+                return Client(cluster, timeout=CONNECT_TIMEOUT), cluster
+            except BaseException:
+                cluster.close(timeout=STOP_GRACE)
+                raise
+        try:
+            return Client(self.scheduler, timeout=CONNECT_TIMEOUT), None
+        except (OSError, TimeoutError) as e:
+            raise BuildError(f"--scheduler {self.scheduler}: no Dask scheduler answered within "
+                             f"{CONNECT_TIMEOUT:.0f} s ({e}); start one with 'dask scheduler'") from None
+
+    def run(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
+        """Build the forces with work on the cluster and return their records.
+
+        Raises
+        ------
+        BuildError
+            When the scheduler cannot be reached or no worker joins it in time.
+        InputError
+            When a worker sees other inputs, another package or no output folder (nothing has run).
+        KeyboardInterrupt
+            On Ctrl-C, SIGTERM or SIGHUP, after the build's tasks were stopped and temporary files removed.
+        """
+        token = uuid.uuid4().hex[:12]
+        records: dict[str, ForceRecord] = {}
+        progress: Progress | None = None
+        client, cluster = self._connect()
+        futures: dict[Any, ForcePlan] = {}
+        try:
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except TimeoutError:
+                raise BuildError(f"--scheduler {self.scheduler}: no Dask worker joined the scheduler within "
+                                 f"{WORKER_WAIT:.0f} s; start workers with 'dask worker {self.scheduler}'") from None
+            self._check_workers(client, opts, [p.force_id for p in work])
+            client.register_plugin(WarmKernelPlugin(), name=PLUGIN_NAME)
+            progress = Progress(len(work), stream)
+            attempts: dict[str, int] = {}
+            # Forces with the most notebooks to run first, so that the batch ends with short jobs.
+            ordered = sorted(work, key=lambda p: -sum(a.execute for a in p.areas))
+
+            def submit(plan: ForcePlan, priority: int) -> None:
+                attempts[plan.force_id] = attempts.get(plan.force_id, 0) + 1
+                key = f"peel-build-{plan.force_id}-{token}-{attempts[plan.force_id]}"
+                fut = client.submit(_build_task, plan, str(opts.notebooks_dir), token, key=key, pure=False,
+                                    priority=priority, retries=0)
+                futures[fut] = plan
+
+            for i, plan in enumerate(ordered):
+                submit(plan, len(ordered) - i)
+            no_worker_since: float | None = None
+            looked = time.monotonic()
+            while len(records) < len(work):
+                time.sleep(POLL)
+                for fut in [f for f in futures if f.done()]:
+                    plan = futures.pop(fut)
+                    record = self._outcome(fut, plan, attempts)
+                    if record is None:
+                        submit(plan, len(ordered) + 1)  # the retry goes first
+                        continue
+                    records[plan.force_id] = record
+                    progress.force_done(record)
+                if time.monotonic() - looked < WORKER_LOOK:
+                    continue
+                looked = time.monotonic()
+                if client.scheduler_info().get("workers"):
+                    no_worker_since = None
+                elif no_worker_since is None:
+                    no_worker_since = time.monotonic()
+                elif time.monotonic() - no_worker_since > NO_WORKER_GRACE:
+                    for plan in list(futures.values()):
+                        records[plan.force_id] = failed_record(plan, Failure(
+                            "WorkerDied", f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s"))
+                    futures.clear()
+        except BaseException as e:
+            if progress is not None:
+                progress.close()
+            if not isinstance(e, (BuildError, InputError)):
+                print("\nstopping: cancelling the build's tasks on the Dask cluster...", file=stream, flush=True)
+            _ignore_signals()
+            self._stop(client, token, list(futures))
+            _remove_temporaries([p.out for p in work])
+            raise
+        finally:
+            if progress is not None:
+                progress.close()
+            _close(client, cluster)
+        _remove_temporaries([p.out for p in work])
+        return records
+
+    @staticmethod
+    def _outcome(fut: Any, plan: ForcePlan, attempts: dict[str, int]) -> ForceRecord | None:
+        """The record of a finished task, or ``None`` when its worker was lost and it is tried once more."""
+        if fut.status == "finished":
+            record = fut.result(timeout=CONNECT_TIMEOUT)
+            if record is not None:
+                return record
+            return failed_record(plan, Failure("Stopped", "a stop of this build reached the worker"))
+        if fut.status == "cancelled":
+            return failed_record(plan, Failure("Cancelled", "the Dask scheduler cancelled the task"))
+        exc = fut.exception(timeout=CONNECT_TIMEOUT)
+        if isinstance(exc, KilledWorker):
+            if attempts.get(plan.force_id, 0) < FORCE_ATTEMPTS:
+                return None
+            return failed_record(plan, Failure(
+                "WorkerDied", f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
+        return failed_record(plan, Failure.of_exception(exc))
+
+    def _check_workers(self, client: Client, opts: BuildOptions, force_ids: list[str]) -> None:
+        args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), force_ids)
+        here = build_inputs(*args)
+        seen = client.run(build_inputs, *args, wait=True, callback_timeout=CHECK_TIMEOUT)
+        problems = []
+        for worker, theirs in sorted(seen.items()):
+            for what in sorted(set(here) | set(theirs)):
+                mine, other = here.get(what, "absent"), theirs.get(what, "absent")
+                if mine != other:
+                    problems.append(problem(f"--scheduler {self.scheduler}", f"worker {worker}",
+                                            f"{what} differs: {_short(other)} on the worker, {_short(mine)} here "
+                                            "(every worker must see the same inputs and output folder at the "
+                                            "same paths, with the same package installed)"))
+        if problems:
+            raise InputError(problems)
+
+    def _stop(self, client: Client, token: str, futures: list[Any]) -> None:
+        with contextlib.suppress(Exception):
+            client.cancel(futures, force=True)
+        with contextlib.suppress(Exception):
+            client.run(_stop_task, token, wait=True, callback_timeout=STOP_GRACE)
+
+
+def _short(value: str) -> str:
+    return value[:12] if len(value) == 64 else value
+
+
+def _ignore_signals() -> None:
+    """A second Ctrl-C must not cut the clean-up short."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+
+
+def _close(client: Client, cluster: LocalCluster | None) -> None:
+    with contextlib.suppress(Exception):
+        client.close(timeout=STOP_GRACE)
+    if cluster is not None:
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=STOP_GRACE)
+
+
+__all__ = ["DaskExecutor", "WarmKernelPlugin", "build_inputs", "PLUGIN_NAME"]

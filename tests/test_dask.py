@@ -1,0 +1,201 @@
+"""``peel build --scheduler``: the forces on a Dask cluster, with the local build's promises and outputs.
+
+The slow tests run real builds on a LocalCluster of 2 worker processes: byte-identical reports and
+records to the local pool, a failing force isolated, a worker killed mid-force survived (retried once,
+then reported), and Ctrl-C leaving no kernel or worker process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import BUILT_FORCES, REPO
+from test_faults import DEADLINE, _assert_nothing_left, _env, _kernels, _snapshot, _start, project  # noqa: F401
+
+from peel.build import make_options
+from peel.build.executor import LocalPool, executor_for
+from peel.errors import InputError
+
+# ---------------------------------------------------------------- the request and the seam (fast)
+
+@pytest.mark.parametrize("bad", ["local:0", "local:x", "http://host:8786", "host:8786", "tcp://"])
+def test_a_malformed_scheduler_is_refused_before_anything_runs(bad):
+    with pytest.raises(InputError) as info:
+        make_options(forces=["metropolitan"], scheduler=bad)
+    assert "--scheduler" in str(info.value) and bad in str(info.value)
+
+
+def test_the_local_pool_is_the_default_and_imports_no_dask():
+    assert isinstance(executor_for(make_options(forces=["metropolitan"])), LocalPool)
+    code = ("import sys, peel.build, peel.build.pool, peel.cli\n"
+            "from peel.build.executor import executor_for\n"
+            "executor_for(peel.build.make_options(forces=['metropolitan']))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_path):
+    from peel.build.dask import DaskExecutor, build_inputs
+
+    opts = make_options(forces=["metropolitan"], out=tmp_path, scheduler="tcp://127.0.0.1:8786")
+    args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), ["metropolitan"])
+    here = build_inputs(*args)
+    assert here[f"output folder {tmp_path}"] == "present"
+    other = {**here, "peel-reports version": "0.0.9", f"output folder {tmp_path}": "missing"}
+
+    class Client:
+        def run(self, fn, *a, wait=True, callback_timeout=None):
+            assert callback_timeout is not None  # every wait is bounded
+            assert fn is build_inputs and a == args
+            return {"tcp://10.0.0.2:4000": other, "tcp://10.0.0.3:4000": dict(here)}
+
+    with pytest.raises(InputError) as info:
+        DaskExecutor("tcp://127.0.0.1:8786")._check_workers(Client(), opts, ["metropolitan"])
+    text = str(info.value)
+    assert "worker tcp://10.0.0.2:4000" in text and "tcp://10.0.0.3:4000" not in text
+    assert "peel-reports version differs: 0.0.9 on the worker" in text
+    assert f"output folder {tmp_path} differs: missing on the worker, present here" in text
+
+
+# ---------------------------------------------------------------- real builds on a LocalCluster (slow)
+
+def _records(out: Path) -> dict:
+    """The forces' records of ``build.json``, without what differs between any two runs (durations)."""
+    def strip(doc):
+        if isinstance(doc, dict):
+            return {k: strip(v) for k, v in doc.items() if k != "duration"}
+        if isinstance(doc, list):
+            return [strip(v) for v in doc]
+        return doc
+
+    return strip(json.loads((out / "build.json").read_text(encoding="utf-8"))["forces"])
+
+
+@pytest.mark.slow
+def test_a_build_on_a_local_cluster_is_byte_identical_to_the_local_pool(built_reports, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "peel.cli", "build", *BUILT_FORCES, "--to", "html,pdf", "--out", str(out),
+               "--scheduler", "local:2"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    for force in BUILT_FORCES:
+        for name in ("report.html", "report.pdf"):
+            assert (out / force / name).read_bytes() == (built_reports / force / name).read_bytes(), f"{force}/{name}"
+    assert _records(out) == _records(built_reports)
+    assert json.loads((out / "build.json").read_text(encoding="utf-8"))["options"]["scheduler"] == "local:2"
+
+
+@pytest.mark.slow
+def test_a_failing_force_on_the_cluster_fails_only_itself(project):  # noqa: F811
+    (project / "params" / "metropolitan.alpha.fault").write_text("error", encoding="utf-8")
+    marker = uuid.uuid4().hex
+    proc = _start(project, ["metropolitan", "kent"], 2, marker, "--scheduler", "local:2")
+    out, err = proc.communicate(timeout=DEADLINE * 3)
+    assert proc.returncode == 1, err
+    manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
+    assert manifest["forces"]["metropolitan"]["status"] == "failed"
+    assert manifest["forces"]["metropolitan"]["error"]["area"] == "alpha"
+    assert manifest["forces"]["kent"]["status"] == "built"
+    assert (project / "out" / "kent" / "report.html").is_file()
+    assert not (project / "out" / "metropolitan" / "report.html").exists()
+    assert "Traceback" not in err
+    _assert_nothing_left(project, marker)
+
+
+def _processing(client, force: str) -> str | None:
+    """The address of the worker running ``force``'s task, if one is."""
+    for address, keys in client.processing().items():
+        if any(f"peel-build-{force}-" in str(k) for k in keys):
+            return address
+    return None
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_force_is_survived_retried_once_then_reported(project):  # noqa: F811
+    import dask
+    from distributed import Client, LocalCluster
+
+    (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=50) as cluster, Client(cluster, timeout=30) as client:
+        marker = uuid.uuid4().hex
+        proc = _start(project, ["kent", "metropolitan"], 2, marker, "--scheduler", cluster.scheduler_address)
+        try:
+            killed = []
+            for _ in range(2):  # the first death is retried on a worker, the second is reported
+                deadline = time.monotonic() + DEADLINE * 2
+                while (address := _processing(client, "kent")) is None or not _has_kernel(client, address):
+                    assert proc.poll() is None, proc.communicate(timeout=10)[1]
+                    assert time.monotonic() < deadline, "kent's task did not start on a worker"
+                    time.sleep(0.3)
+                time.sleep(2.0)  # kent's notebook is sleeping
+                pid = client.run(os.getpid, workers=[address])[address]
+                victims = [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
+                os.kill(pid, signal.SIGKILL)
+                killed.extend(victims)
+                time.sleep(1.0)
+            out, err = proc.communicate(timeout=DEADLINE * 2)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 1, err
+        manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
+        assert manifest["forces"]["kent"]["status"] == "failed"
+        assert manifest["forces"]["kent"]["error"]["error"] == "WorkerDied", err
+        assert manifest["forces"]["metropolitan"]["status"] == "built", err
+        assert (project / "out" / "metropolitan" / "report.html").is_file()
+        assert "Traceback" not in err
+        time.sleep(1.0)
+        assert not [p for p in killed if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"], \
+            "a killed worker's kernel outlived it"
+
+
+def _has_kernel(client, address: str) -> bool:
+    def kernels() -> int:
+        return sum("ipykernel" in " ".join(c.cmdline()) for c in psutil.Process().children(recursive=True))
+
+    return client.run(kernels, workers=[address]).get(address, 0) > 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_cluster_build_leaves_no_kernel_or_worker_and_no_partial_file(project):  # noqa: F811
+    forces = ["metropolitan", "kent", "essex"]
+    for force in forces:  # every force hangs in its alpha notebook, so the build is mid-way when stopped
+        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+    marker = uuid.uuid4().hex
+    proc = _start(project, forces, 2, marker, "--scheduler", "local:2")
+    try:
+        deadline = time.monotonic() + DEADLINE * 2
+        while len(_kernels(marker)) < 2:
+            assert proc.poll() is None, proc.communicate(timeout=10)[1]
+            assert time.monotonic() < deadline, "two kernels did not start"
+            time.sleep(0.2)
+        time.sleep(1.0)  # let the notebooks reach the sleeping cell
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - t0 < 30
+    _assert_nothing_left(project, marker)
+    out_dir = project / "out"
+    after_exit = _snapshot(out_dir)
+    time.sleep(2)
+    assert _snapshot(out_dir) == after_exit, "a file was written after the build ended"
+    assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
+    assert not list(out_dir.rglob("*.tmp"))
+    assert "Traceback" not in err
