@@ -12,8 +12,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    papermill (:mod:`~peel.build.execute`), stitch the HTML report and print the PDF, and rename them
    into place only when everything for that force worked. A failure fails only its force.
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
-   ``OUT/index.html`` and a summary naming every failure (:mod:`~peel.build.progress`); the exit
-   status is 1 when any force failed.
+   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/index.html`` and a summary naming
+   every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.
 
 Ctrl-C, SIGTERM and SIGHUP stop every worker and kernel, remove temporary files and end the build
 with status 130, 143 or 129; if the build is killed outright, its workers and kernels die with it.
@@ -35,6 +35,7 @@ from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, va
 from peel.build.pool import run_pool, signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
 from peel.build.records import REUSED, AreaRecord, ForceRecord
+from peel.build.statements import content_id, write_statements
 from peel.inputs.areas import load_report
 
 
@@ -45,6 +46,7 @@ class BuildResult:
     records: dict[str, ForceRecord] = field(default_factory=dict)
     manifest: Path | None = None
     index: Path | None = None
+    statements: Path | None = None
 
     @property
     def failed(self) -> list[str]:
@@ -104,6 +106,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout}
         result.manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs,
                                          forces=list(result.records.values()))
+        result.statements = write_statements(opts.out_dir, build_id=content_id({"commit": commit, "inputs": inputs}),
+                                             dataset_version=content_id(fp.data))
         result.index = write_index(opts.out_dir, report, read_records(opts.out_dir),
                                    demonstration=dataset[0], notice=dataset[1])
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)

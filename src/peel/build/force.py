@@ -17,6 +17,7 @@ from typing import Any
 from peel.build.cache import sha256_file
 from peel.build.plan import REPORT_RECORD, ForcePlan
 from peel.build.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
+from peel.build.statements import STATEMENTS_JSON, statements_json
 from peel.errors import BuildError, ExecutionFailure, InputError
 from peel.files import atomic_write, replace_into_place
 
@@ -126,6 +127,11 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
             write_pdf(html, tmp, title=context.document_title)
             temps["report.pdf"] = tmp
         files = {name: sha256_file(tmp) for name, tmp in temps.items()}
+        # The statements of the same executed notebooks the report was stitched from, renamed into
+        # place with it (OUT/statements.csv gathers them; see peel.build.statements).
+        tmp = _atomic_target(plan.out / STATEMENTS_JSON)
+        tmp.write_text(statements_json(notebooks), encoding="utf-8")
+        temps[STATEMENTS_JSON] = tmp
         for name, tmp in temps.items():
             replace_into_place(tmp, plan.out / name)
         return files

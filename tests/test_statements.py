@@ -1,0 +1,95 @@
+"""The statements table: records made where the sentences are made, collected by the build."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from peel.analysis import present
+from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
+from peel.build.statements import CSV_COLUMNS, statements_csv
+from peel.render.assemble import report_outputs
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_part_carries_records_beside_its_html():
+    records = [{"force_id": "gwent", "sentence": "A sentence."}]
+    part = Part("<p>A sentence.</p>", records)
+    assert part._repr_html_() == "<p>A sentence.</p>"
+    assert part._repr_mimebundle_() == {STATEMENTS_MIME: {"statements": records}}
+    assert Part("<p>x</p>")._repr_mimebundle_() == {}
+
+
+def test_stitcher_drops_the_records_and_the_build_collects_them():
+    records = [{"force_id": "gwent", "sentence": "A sentence."}]
+    output = nbformat.v4.new_output("display_data", data={"text/html": "<p>A sentence.</p>",
+                                                           STATEMENTS_MIME: {"statements": records}})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[output])])
+    nbformat.validate(nb)  # a +json MIME type is stored as data, as nbformat requires
+    assert report_outputs(nb) == ["<p>A sentence.</p>"]
+    assert notebook_statements(nb) == records
+
+
+def test_csv_writes_numbers_in_full_and_missing_as_empty():
+    text = statements_csv([{"force_id": "kent", "value": 0.1 + 0.2, "mean": None, "sentence": 'He said "x", y.'}])
+    rows = list(csv.DictReader(text.splitlines()))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert float(rows[0]["value"]) == 0.1 + 0.2 and rows[0]["mean"] == ""
+    assert rows[0]["sentence"] == 'He said "x", y.'
+
+
+def test_html_of_a_measure_is_made_from_its_records():
+    ctx = present.load("metropolitan")
+    html = present.area(ctx, "police_powers")
+    assert isinstance(html, Part)
+    assert {r["kind"] for r in html.records} == {"grade", "inspection_figure", "measure"}
+    soup = BeautifulSoup(html.data, "html.parser")
+    by_measure: dict[str, list[str]] = {}
+    for r in html.records:
+        assert r["force_id"] == "metropolitan" and r["area"] == "police_powers"
+        if r["kind"] != "measure":
+            continue
+        by_measure.setdefault(r["measure"], []).append(r["sentence"])
+    printed = [" ".join(p.get_text().split()) for p in soup.select("p.measure-statement")]
+    assert printed and printed == [" ".join(s) for s in by_measure.values()]
+
+
+def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: Path):
+    rows = _read(built_reports / "statements.csv")
+    assert rows, "statements.csv is empty"
+    assert {r["build_id"] for r in rows} != {""} and len({r["build_id"] for r in rows}) == 1
+    for force in ("metropolitan", "gwent"):
+        mine = [r for r in rows if r["force_id"] == force]
+        sentences = {r["sentence"] for r in mine}
+        numbers = {n for s in sentences for n in NUMBER.findall(s)}
+        soup = BeautifulSoup((built_reports / force / "report.html").read_text(encoding="utf-8"), "html.parser")
+        checked = 0
+        for p in soup.select("p.measure-statement, p.grade-sentence, p.inspection-figure"):
+            text = " ".join(p.get_text().split())
+            parts = [s for s in sentences if s in text]
+            assert parts, f"{force}: {text!r} is not in statements.csv"
+            for n in NUMBER.findall(text):
+                assert n in numbers, f"{force}: the number {n} in {text!r} is not in statements.csv"
+            checked += 1
+        assert checked == len({(r["statement_id"], r["area"]) for r in mine})
+
+
+@pytest.mark.parametrize("kind", ["grade", "inspection_figure", "measure"])
+def test_met_statements_have_each_kind(built_reports: Path, kind: str):
+    rows = [r for r in _read(built_reports / "statements.csv") if r["force_id"] == "metropolitan"]
+    assert any(r["kind"] == kind for r in rows)
+    if kind == "measure":
+        compared = [r for r in rows if r["kind"] == "measure" and r["comparison"] in
+                    ("higher than expected", "lower than expected", "in line")]
+        assert compared and all(r["mean"] and r["lower"] and r["upper"] for r in compared)
