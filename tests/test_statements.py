@@ -65,6 +65,7 @@ def test_html_of_a_measure_is_made_from_its_records():
     assert printed and printed == [" ".join(s) for s in by_measure.values()]
 
 
+@pytest.mark.slow
 def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: Path):
     rows = _read(built_reports / "statements.csv")
     assert rows, "statements.csv is empty"
@@ -85,6 +86,7 @@ def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: P
         assert checked == len({(r["statement_id"], r["area"]) for r in mine})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["grade", "inspection_figure", "measure"])
 def test_met_statements_have_each_kind(built_reports: Path, kind: str):
     rows = [r for r in _read(built_reports / "statements.csv") if r["force_id"] == "metropolitan"]
