@@ -27,7 +27,7 @@ def test_part_carries_records_beside_its_html():
     records = [{"force_id": "gwent", "sentence": "A sentence."}]
     part = Part("<p>A sentence.</p>", records)
     assert part._repr_html_() == "<p>A sentence.</p>"
-    assert part._repr_mimebundle_() == {STATEMENTS_MIME: {"statements": records}}
+    assert part._repr_mimebundle_() == {STATEMENTS_MIME: {"statements": records, "figures": []}}
     assert Part("<p>x</p>")._repr_mimebundle_() == {}
 
 
@@ -95,3 +95,42 @@ def test_met_statements_have_each_kind(built_reports: Path, kind: str):
         compared = [r for r in rows if r["kind"] == "measure" and r["comparison"] in
                     ("higher than expected", "lower than expected", "in line")]
         assert compared and all(r["mean"] and r["lower"] and r["upper"] for r in compared)
+
+
+@pytest.mark.slow
+def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
+    import pandas as pd
+
+    from peel.analysis.numbers import format_value
+    from peel.inputs.dataset import load_dataset
+
+    catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue
+    for force in ("metropolitan", "gwent"):
+        sheets = pd.read_excel(built_reports / force / "figures.xlsx", sheet_name=None, engine="openpyxl")
+        soup = BeautifulSoup((built_reports / force / "report.html").read_text(encoding="utf-8"), "html.parser")
+        charts = soup.select("main figure.chart") or soup.select("figure.chart")
+        contents = sheets.pop("Contents")
+        assert list(contents["Sheet"]) == list(sheets) == [f"Figure {n}" for n in range(1, len(charts) + 1)]
+        for (name, sheet), chart in zip(sheets.items(), charts, strict=True):
+            about = dict(zip(sheet.iloc[:, 5].dropna(), sheet.iloc[:, 6].dropna(), strict=False))
+            measure = catalogue[about["Measure"]]
+            assert chart.select_one("p.source").get_text() == f"Source: {about['Source']}"
+            table = chart.select_one("table.figure-table")
+            html_rows = [[" ".join(c.get_text().split()) for c in tr.find_all(["th", "td"])]
+                         for tr in table.select("tbody tr")]
+            xl_rows = [[str(r.iloc[0]), format_value(None if pd.isna(r.iloc[1]) else float(r.iloc[1]),
+                                                     measure.unit, measure.decimals),
+                        "" if pd.isna(r.iloc[2]) else str(r.iloc[2])] for _, r in sheet.iloc[:, :3].iterrows()]
+            assert xl_rows == html_rows, f"{force}: {name} differs from the report's table"
+            flagged = [str(f) for f, flag in zip(sheet["Force"], sheet["This report"], strict=True) if flag == "yes"]
+            assert len(flagged) == 1 and flagged[0].endswith("(this report)")
+
+
+def test_workbook_bytes_are_the_same_for_the_same_figures():
+    from peel.build.workbook import workbook_bytes
+
+    fig = {"measure_id": "m", "title": "T", "figure_title": "T", "period": "2023", "unit": "percent", "decimals": 1,
+           "unit_head": "Percent", "compare_head": "Compared with other forces", "reading": None,
+           "rows": [{"name": "Kent Police", "this_force": True, "value": "5.0", "number": 5.0, "compared": "in line"}],
+           "england_and_wales": None, "lines": None, "standard": None, "source": "S", "notes": ["A note."]}
+    assert workbook_bytes([fig], "Kent Police") == workbook_bytes([fig], "Kent Police")

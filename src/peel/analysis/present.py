@@ -32,7 +32,7 @@ from markupsafe import Markup
 from peel import paths
 from peel.analysis.about import about_the_data_html
 from peel.analysis.comparison import Comparison, compare
-from peel.analysis.figures import figure_html
+from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records
 from peel.analysis.templating import join, part, sanitised
@@ -75,11 +75,12 @@ class ReportContext:
     figure_count: int = 0
     _shown: set[str] = field(default_factory=set, repr=False)
     _records: list[dict] = field(default_factory=list, repr=False)
+    _figures: list[dict] = field(default_factory=list, repr=False)
 
-    def take_records(self) -> list[dict]:
-        """The statement records made since the last call (they travel with the output that shows them)."""
-        out, self._records = self._records, []
-        return out
+    def take_records(self) -> tuple[list[dict], list[dict]]:
+        """The statement and figure records made since the last call (they travel with the output showing them)."""
+        out, self._records, figures, self._figures = self._records, [], self._figures, []
+        return out, figures
 
     @property
     def demonstration(self) -> bool:
@@ -150,7 +151,7 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
 def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:
     # join() consumes the generator first, so the records it made are all taken.
     html = join(parts)
-    return Part(html, ctx.take_records())
+    return Part(html, *ctx.take_records())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def area_header(ctx: ReportContext, area_id: str) -> HTML | None:
             values = {"status": "not-yet-graded"}
     elif inputs is not None and not spec.graded and not spec.always:
         values = {"status": "ungraded"}
-    return Part(part("area_header", area_id=area_id, title=spec.title, **values), ctx.take_records())
+    return Part(part("area_header", area_id=area_id, title=spec.title, **values), *ctx.take_records())
 
 
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
@@ -261,7 +262,8 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     m = comparison.measure
     figure = None
     if any(not _missing(r.value) for r in comparison.rows if r.included):
-        figure = figure_html(comparison, ctx.force.id, ctx.next_figure())
+        figure, table = figure_html_and_record(comparison, ctx.force.id, ctx.next_figure())
+        ctx._figures.append(table)
     ctx._shown.add(measure_id)
     records = measure_records(comparison, ctx.force.id, m.area, ctx.dataset.info.name)
     ctx._records.extend(records)
@@ -307,7 +309,7 @@ def how_the_force_compares(ctx: ReportContext, area_id: str) -> HTML | None:
         return None
     html = part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
                 measures=[measure_html(ctx, mid, heading_level=4) for mid in rest])
-    return Part(html, ctx.take_records())
+    return Part(html, *ctx.take_records())
 
 
 def area(ctx: ReportContext, area_id: str) -> HTML | None:
@@ -318,7 +320,9 @@ def area(ctx: ReportContext, area_id: str) -> HTML | None:
               how_the_force_compares(ctx, area_id)]
     # Each piece's data is HTML made by the templates above; its records come along.
     records = [r for p in pieces if isinstance(p, Part) for r in p.records]
-    return Part(join(Markup(p.data) for p in pieces if p is not None), records + ctx.take_records())
+    figures = [f for p in pieces if isinstance(p, Part) for f in p.figures]
+    more, more_figures = ctx.take_records()
+    return Part(join(Markup(p.data) for p in pieces if p is not None), records + more, figures + more_figures)
 
 
 # ---------------------------------------------------------------------------------------------

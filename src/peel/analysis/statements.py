@@ -132,21 +132,23 @@ def _text(x: float | None) -> str:
 
 
 class Part(HTML):
-    """HTML a notebook displays, carrying the statement records it was written from."""
+    """HTML a notebook displays, carrying the statement records and figure data it was written from."""
 
-    def __init__(self, data: str, records: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, data: str, records: list[dict[str, Any]] | None = None,
+                 figures: list[dict[str, Any]] | None = None) -> None:
         super().__init__(data)
         self.records = list(records or [])
+        self.figures = list(figures or [])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         # The HTML itself comes from _repr_html_; this adds the records beside it.
-        if not self.records:
+        if not self.records and not self.figures:
             return {}
-        return {STATEMENTS_MIME: {"statements": self.records}}
+        return {STATEMENTS_MIME: {"statements": self.records, "figures": self.figures}}
 
 
-def notebook_statements(nb: Any) -> list[dict[str, Any]]:
-    """The statement records of an executed notebook's outputs, in cell order."""
+def notebook_statements(nb: Any, key: str = "statements") -> list[dict[str, Any]]:
+    """The statement records (or, with ``key="figures"``, the figures' data) of an executed notebook, in order."""
     out: list[dict[str, Any]] = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
@@ -156,5 +158,5 @@ def notebook_statements(nb: Any) -> list[dict[str, Any]]:
                 continue
             doc = output.get("data", {}).get(STATEMENTS_MIME)
             if isinstance(doc, dict):
-                out.extend(dict(r) for r in doc.get("statements", []) if isinstance(r, dict))
+                out.extend(dict(r) for r in doc.get(key, []) if isinstance(r, dict))
     return out
