@@ -118,12 +118,26 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
             table = chart.select_one("table.figure-table")
             html_rows = [[" ".join(c.get_text().split()) for c in tr.find_all(["th", "td"])]
                          for tr in table.select("tbody tr")]
-            xl_rows = [[str(r.iloc[0]), format_value(None if pd.isna(r.iloc[1]) else float(r.iloc[1]),
-                                                     measure.unit, measure.decimals),
-                        "" if pd.isna(r.iloc[2]) else str(r.iloc[2])] for _, r in sheet.iloc[:, :3].iterrows()]
+            def fmt(x):
+                return format_value(None if pd.isna(x) else float(x), measure.unit, measure.decimals)
+
+            if "trend-chart" in chart.get("class", []):
+                assert list(sheet.columns[:3]) == ["Period", measure_force_name(force), "England and Wales"]
+                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), fmt(r.iloc[2])] for _, r in sheet.iloc[:, :3].iterrows()]
+            else:
+                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), "" if pd.isna(r.iloc[2]) else str(r.iloc[2])]
+                           for _, r in sheet.iloc[:, :3].iterrows()]
             assert xl_rows == html_rows, f"{force}: {name} differs from the report's table"
-            flagged = [str(f) for f, flag in zip(sheet["Force"], sheet["This report"], strict=True) if flag == "yes"]
-            assert len(flagged) == 1 and flagged[0].endswith("(this report)")
+            if "Force" in sheet.columns:
+                flagged = [str(f) for f, flag in zip(sheet["Force"], sheet["This report"], strict=True)
+                           if flag == "yes"]
+                assert len(flagged) == 1 and flagged[0].endswith("(this report)")
+
+
+def measure_force_name(force_id: str) -> str:
+    from peel.inputs.forces import get_force
+
+    return get_force(force_id).name
 
 
 def test_workbook_bytes_are_the_same_for_the_same_figures():
@@ -134,3 +148,17 @@ def test_workbook_bytes_are_the_same_for_the_same_figures():
            "rows": [{"name": "Kent Police", "this_force": True, "value": "5.0", "number": 5.0, "compared": "in line"}],
            "england_and_wales": None, "lines": None, "standard": None, "source": "S", "notes": ["A note."]}
     assert workbook_bytes([fig], "Kent Police") == workbook_bytes([fig], "Kent Police")
+
+
+def test_a_trend_measure_gets_a_line_chart_with_alt_text_and_a_data_table():
+    ctx = present.load("metropolitan")
+    html = present.measure_html(ctx, "stop_search_rate")
+    soup = BeautifulSoup(html, "html.parser")
+    trend = soup.select_one("figure.trend-chart")
+    assert trend is not None
+    assert trend.img["alt"].startswith("Line chart of stop and searches per 1,000 population")
+    rows = [[c.get_text() for c in tr.find_all(["th", "td"])] for tr in trend.select("tbody tr")]
+    assert rows[-1] == ["The year ending 31 March 2023", "19.8", "8.6"]
+    # The trend comes right after the sentences, before the all-forces chart.
+    assert soup.select("figure")[0] is trend and "trend-chart" not in soup.select("figure")[1]["class"]
+    assert ctx._figures[0]["kind"] == "trend" and ctx._figures[1]["measure_id"] == "stop_search_rate"

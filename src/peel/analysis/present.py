@@ -36,6 +36,7 @@ from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records
 from peel.analysis.templating import join, part, sanitised
+from peel.analysis.trend import trend_html_and_record
 from peel.analysis.wording import force_in_text, number_words, sentence_case
 from peel.inputs.areas import ReportSpec, load_report
 from peel.inputs.dataset import Dataset, load_dataset
@@ -261,6 +262,9 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     comparison = ctx.comparison(measure_id)
     m = comparison.measure
     figure = None
+    trend, trend_table = trend_html_and_record(comparison, ctx.force.id, ctx.next_figure)
+    if trend_table is not None:
+        ctx._figures.append(trend_table)
     if any(not _missing(r.value) for r in comparison.rows if r.included):
         figure, table = figure_html_and_record(comparison, ctx.force.id, ctx.next_figure())
         ctx._figures.append(table)
@@ -268,7 +272,7 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     records = measure_records(comparison, ctx.force.id, m.area, ctx.dataset.info.name)
     ctx._records.extend(records)
     return part("measure", measure_id=measure_id, title=m.title, heading_level=heading_level,
-                statement=" ".join(r["sentence"] for r in records), figure_html=figure)
+                statement=" ".join(r["sentence"] for r in records), figure_html=figure, trend_html=trend)
 
 
 def _missing(x: float | None) -> bool:

@@ -51,6 +51,26 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _trend_sheet(ws: Any, fig: dict[str, Any], number: int, bold: Any) -> None:
+    """A trend chart's sheet: period, the force and England and Wales, from A1; what it is beside it."""
+    ws.append(["Period", fig["force"], "England and Wales"])
+    for cell in ws[1]:
+        cell.font = bold
+    d = int(fig["decimals"])
+    for row in fig["rows"]:
+        ws.append([row["period"], None if row["force_number"] is None else round(row["force_number"], d),
+                   None if row["ew_number"] is None else round(row["ew_number"], d)])
+        for col in (2, 3):
+            ws.cell(row=ws.max_row, column=col).number_format = _number_format(d)
+    about = [("Figure", f"Figure {number}: {fig['title']}, {fig['force']} and England and Wales, {fig['span']}"),
+             ("Measure", fig["measure_id"]), ("Source", fig["source"])]
+    for i, (label, value) in enumerate(about, start=1):
+        ws.cell(row=i, column=6, value=label).font = bold
+        ws.cell(row=i, column=7, value=value)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 32
+
+
 def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     """The workbook of a report's figures (in report order, numbered from 1) as XLSX bytes."""
     from openpyxl import Workbook
@@ -67,6 +87,12 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     contents["G1"] = f"The data behind each chart in the report on {force_name}, one sheet a figure."
     for number, fig in enumerate(figures, start=1):
         sheet = f"Figure {number}"
+        if fig.get("kind") == "trend":
+            title = f"{fig['title']}, {fig['force']} and England and Wales"
+            contents.append([number, sheet, title, fig["span"], fig["source"]])
+            contents.cell(row=contents.max_row, column=2).hyperlink = f"#'{sheet}'!A1"
+            _trend_sheet(wb.create_sheet(sheet), fig, number, bold)
+            continue
         contents.append([number, sheet, fig["figure_title"], fig["period"], fig["source"]])
         contents.cell(row=contents.max_row, column=2).hyperlink = f"#'{sheet}'!A1"
         ws = wb.create_sheet(sheet)
