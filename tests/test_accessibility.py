@@ -435,3 +435,18 @@ def test_diff_page_has_no_axe_violation_and_reflows(browser, tmp_path, width):
     assert results["passes"] > 0, "axe ran no rule"
     assert not describe(results), "\n".join(describe(results))
     assert _page_width(browser, page, width) <= width
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_reflows_at_320_px_with_its_data_tables_open(browser, built_reports, name, rel):
+    """WCAG 1.4.10: no page-level sideways scrolling in a 320 CSS px window, even with every table shown."""
+    context = browser.new_context(viewport={"width": 320, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / rel).as_uri(), wait_until="load")
+        opened = page.evaluate("() => { const d = [...document.querySelectorAll('details')];"
+                               " d.forEach(x => x.open = true); return d.length; }")
+        width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert width <= 320, f"{rel} is {width} CSS px wide at 320 ({opened} data tables open)"
