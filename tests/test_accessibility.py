@@ -406,3 +406,47 @@ def test_axe_finds_no_wcag_22_aa_violation(browser, built_reports, name, rel, wi
     assert results["passes"] > 0, "axe ran no rule"
     lines = describe(results)
     assert not lines, f"axe {results['version']} found {len(lines)} violation(s) in {rel}:\n" + "\n".join(lines)
+
+
+def _page_width(browser, path: Path, width: int) -> int:
+    """The page's laid-out width in CSS px in a window ``width`` px wide (more than ``width``: it scrolls)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri(), wait_until="load")
+        return int(page.evaluate("document.documentElement.scrollWidth"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_diff_page_has_no_axe_violation_and_reflows(browser, tmp_path, width):
+    from peel.diff import Change
+    from peel.render.diff_page import render_diff
+
+    changes = [Change("metropolitan", "Metropolitan Police Service", "workforce", "measure:officer_leaving_rate",
+                      "value", "comparison changed", "in line", "higher than expected",
+                      "During 2023/24, 6.6 percent of the Metropolitan Police Service's officers left the service.",
+                      "During 2023/24, 10.0 percent of the Metropolitan Police Service's officers left the service."),
+               Change("kent", "Kent Police", "", "", "", "force added")]
+    page = tmp_path / "diff.html"
+    page.write_text(render_diff(changes, "outputs-before", "outputs"), encoding="utf-8")
+    results = run_axe(browser, page, width)
+    assert results["passes"] > 0, "axe ran no rule"
+    assert not describe(results), "\n".join(describe(results))
+    assert _page_width(browser, page, width) <= width
+
+
+@pytest.mark.parametrize("name,rel", PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_reflows_at_320_px_with_its_data_tables_open(browser, built_reports, name, rel):
+    """WCAG 1.4.10: no page-level sideways scrolling in a 320 CSS px window, even with every table shown."""
+    context = browser.new_context(viewport={"width": 320, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / rel).as_uri(), wait_until="load")
+        opened = page.evaluate("() => { const d = [...document.querySelectorAll('details')];"
+                               " d.forEach(x => x.open = true); return d.length; }")
+        width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert width <= 320, f"{rel} is {width} CSS px wide at 320 ({opened} data tables open)"

@@ -61,6 +61,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from peel.diff import diff_csv, diff_statements, diff_text, read_statements
+    from peel.files import atomic_write
+    from peel.render.diff_page import render_diff
+
+    old, new = read_statements(args.old), read_statements(args.new)
+    changes = diff_statements(old, new)
+    sys.stdout.write(diff_text(changes, str(args.old), str(args.new)))
+    out = args.out or (args.new if args.new.is_dir() else Path.cwd())
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "diff.csv", diff_csv(changes))
+    atomic_write(out / "diff.html", render_diff(changes, str(args.old), str(args.new)))
+    print(f"wrote {out / 'diff.html'} and {out / 'diff.csv'}")
+    return 1 if changes else 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
     from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
@@ -109,6 +125,15 @@ def make_parser() -> argparse.ArgumentParser:
                    help="run the forces on a Dask cluster: a scheduler's address (tcp://HOST:8786), or local:N "
                    "for a local cluster of N workers (needs the dask extra; default: the local worker pool)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("diff", help="what changed between two builds, statement by statement",
+                       description="Compare the statements of two builds (output folders or statements.csv "
+                                   "files). Exit status 0 when nothing changed, 1 when something did.")
+    p.add_argument("old", type=Path, metavar="OLD", help="the earlier output folder or statements.csv")
+    p.add_argument("new", type=Path, metavar="NEW", help="the later output folder or statements.csv")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="where to write diff.html and diff.csv (default: NEW when it is a folder, else here)")
+    p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("import", help="import an official Home Office or ONS table into the dataset",
                        description="Import a published table into a dataset folder (see README, 'Importing the "

@@ -141,9 +141,14 @@ class Comparison:
     history_periods: tuple[Period, ...] = ()
     _history: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
     _latest: dict[str, tuple[Period, float] | None] = field(default_factory=dict, repr=False)
+    history_england_and_wales: tuple[float | None, ...] = ()
     #: Force id -> the row's note (or ""), for the missing forces whose row in national.csv says they
     #: did not supply the figure; a missing force not here has no row at all (not in the national data).
     not_supplied: dict[str, str] = field(default_factory=dict)
+
+    def history_of(self, force_id: str) -> tuple[float, ...]:
+        """The force's value in each of :attr:`history_periods` (NaN where it has none)."""
+        return self._history.get(force_id, ())
 
     @property
     def compared(self) -> tuple[ForceValue, ...]:
@@ -240,6 +245,12 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     if hist_periods:
         frame = pd.concat([dataset.values(measure_id, p) for p in hist_periods], axis=1)
         history = {fid: tuple(float(v) for v in vals) for fid, vals in zip(frame.index, frame.to_numpy(), strict=True)}
+    history_ew: list[float | None] = []
+    if m.trend:
+        for p in hist_periods:
+            rows_p = dataset.rows(measure_id, p)
+            inc_p = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows_p["value"], strict=True)]
+            history_ew.append(_england_and_wales(m, rows_p, inc_p))
     latest: dict[str, tuple[Period, float] | None] = {}
     if m.latest_month_decimals is not None:
         months = [p for p in all_periods if p.is_whole_months and p.months == 1 and p.end <= m.period.end]
@@ -257,7 +268,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
              for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
-                      not_supplied=not_supplied)
+                      history_england_and_wales=tuple(history_ew), not_supplied=not_supplied)
 
 
 def compare(dataset: Dataset, measure_id: str) -> Comparison:

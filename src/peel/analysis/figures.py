@@ -138,11 +138,12 @@ def _reading(comparison: Any) -> str | None:
     return None
 
 
-def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None) -> str:
-    """The data behind the chart as an HTML table inside ``<details class="figure-data">``.
+def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> dict[str, Any]:
+    """The data behind the chart as plain values: what the data table prints and the workbook holds.
 
-    One row per force, in chart order, then the forces not compared and those not available; the
-    report's force is marked in words as well as by the ``this-force`` class.
+    One row per force, in chart order, then the forces not compared and those not available (each
+    with ``name``, ``this_force``, ``value`` as printed, ``number`` unrounded and ``compared``), the
+    England and Wales row, the column heads, the lines and the sentence that explains them.
     """
     m = comparison.measure
     bars = chart_bars(comparison, force_id) if bars is None else bars
@@ -155,6 +156,7 @@ def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | No
     rows = [
         {"name": by_id[fid].force_name, "this_force": fid == force_id,
          "value": format_value(by_id[fid].value, m.unit, m.decimals),
+         "number": None if is_missing(by_id[fid].value) else float(by_id[fid].value),
          "compared": _band_words(comparison, by_id[fid])}
         for fid in order
     ]
@@ -162,11 +164,32 @@ def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | No
     england_and_wales = None
     if ew is not None and not is_missing(ew):
         england_and_wales = {"kind": "average of forces" if m.england_and_wales == "mean" else "all forces",
-                             "value": format_value(ew, m.unit, m.decimals)}
+                             "value": format_value(ew, m.unit, m.decimals), "number": float(ew)}
+    ln = comparison.lines
+    return {
+        "measure_id": m.id, "title": m.title, "figure_title": m.figure_title, "period": _period(comparison),
+        "unit": m.unit, "decimals": m.decimals, "unit_head": unit_head,
+        "compare_head": "Against the standard" if m.compare == "standard" else "Compared with other forces",
+        "rows": rows, "england_and_wales": england_and_wales, "reading": _reading(comparison),
+        "lines": {"mean": ln.mean, "sd": ln.sd, "lower": ln.lower, "upper": ln.upper, "n": ln.n} if ln else None,
+        "standard": m.standard if m.compare == "standard" else None,
+        "source": m.source, "notes": _notes(comparison),
+    }
+
+
+def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None,
+               record: dict[str, Any] | None = None) -> str:
+    """The data behind the chart as an HTML table inside ``<details class="figure-data">``.
+
+    Made from :func:`table_record` (passed as ``record`` when the caller has it), so the table and the
+    figures workbook hold the same values. The report's force is marked in words as well as by the
+    ``this-force`` class.
+    """
+    t = record if record is not None else table_record(comparison, force_id, bars)
     return part(
-        "data_table", number=number, title=m.title, period=_period(comparison), unit_head=unit_head,
-        compare_head="Against the standard" if m.compare == "standard" else "Compared with other forces",
-        rows=rows, england_and_wales=england_and_wales, reading=_reading(comparison),
+        "data_table", number=number, title=t["title"], period=t["period"], unit_head=t["unit_head"],
+        compare_head=t["compare_head"], rows=t["rows"], england_and_wales=t["england_and_wales"],
+        reading=t["reading"],
     )
 
 
@@ -188,15 +211,22 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
         ``<figure class="chart" id="figure-{measure_id}">`` holding the caption, the chart as a PNG
         data URI (200 dpi) with alt text, the source, notes on forces left out, and the data table.
     """
+    return figure_html_and_record(comparison, force_id, number)[0]
+
+
+def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple[str, dict[str, Any]]:
+    """The figure's HTML (see :func:`figure_html`) and the record of its data (:func:`table_record`)."""
     m = comparison.measure
     fig = all_forces_chart(comparison, force_id)
     bars = fig.peel_bars  # type: ignore[attr-defined]
     # PNG at 200 dpi prints crisply and lays out about three times faster in the PDF than the
     # same chart as SVG with its text drawn as paths (measured: 4 s against 13 s for a Met report).
     png = figure_png(fig, dpi=200)
-    return part(
-        "figure", measure_id=m.id, number=number, title=m.figure_title, period=_period(comparison),
+    record = table_record(comparison, force_id, bars)
+    html = part(
+        "figure", measure_id=m.id, number=number, title=m.figure_title, period=record["period"],
         src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-        alt=alt_text(comparison, force_id, bars), width=IMG_WIDTH, height=IMG_HEIGHT, source=m.source,
-        notes=_notes(comparison), table_html=data_table(comparison, force_id, number, bars),
+        alt=alt_text(comparison, force_id, bars), width=IMG_WIDTH, height=IMG_HEIGHT, source=record["source"],
+        notes=record["notes"], table_html=data_table(comparison, force_id, number, bars, record),
     )
+    return html, record

@@ -33,18 +33,14 @@ from markupsafe import Markup
 from peel import paths
 from peel.analysis.about import about_the_data_html
 from peel.analysis.comparison import Comparison, compare
-from peel.analysis.figures import figure_html
+from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
+from peel.analysis.statements import Part, figure_records, grade_record, measure_records
 from peel.analysis.templating import join, part, sanitised
-from peel.analysis.wording import (
-    force_in_text,
-    grade_sentence,
-    measure_sentences,
-    number_words,
-    sentence_case,
-)
+from peel.analysis.trend import trend_html_and_record
+from peel.analysis.wording import force_in_text, number_words, sentence_case
 from peel.inputs.areas import ReportSpec, load_report
 from peel.inputs.dataset import Dataset, load_dataset
 from peel.inputs.forces import Force, get_force
@@ -77,6 +73,13 @@ class ReportContext:
     inputs: ForceInputs
     figure_count: int = 0
     _shown: set[str] = field(default_factory=set, repr=False)
+    _records: list[dict] = field(default_factory=list, repr=False)
+    _figures: list[dict] = field(default_factory=list, repr=False)
+
+    def take_records(self) -> tuple[list[dict], list[dict]]:
+        """The statement and figure records made since the last call (they travel with the output showing them)."""
+        out, self._records, figures, self._figures = self._records, [], self._figures, []
+        return out, figures
 
     @property
     def demonstration(self) -> bool:
@@ -146,8 +149,10 @@ def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path
     return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
-def _html(parts: Iterable[str | None]) -> ReportHTML:
-    return ReportHTML(join(parts))
+def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:
+    # join() consumes the generator first, so the records it made are all taken.
+    html = join(parts)
+    return Part(html, *ctx.take_records())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,13 +222,16 @@ def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
     values: dict[str, str | None] = {"status": None}
     if spec.graded and inputs is not None:
         if inputs.grade:
+            record = grade_record(ctx.force.id, ctx.force.name, area_id, inputs.grade,
+                                  spec.judgment or spec.title.lower(), ctx.dataset.info.name)
+            ctx._records.append(record)
             values = {"status": "graded", "grade": inputs.grade, "grade_slug": slug(inputs.grade),
-                      "sentence": grade_sentence(ctx.force.name, inputs.grade, spec.judgment or spec.title.lower())}
+                      "sentence": record["sentence"]}
         else:
             values = {"status": "not-yet-graded"}
     elif inputs is not None and not spec.graded and not spec.always:
         values = {"status": "ungraded"}
-    return ReportHTML(part("area_header", area_id=area_id, title=spec.title, **values))
+    return Part(part("area_header", area_id=area_id, title=spec.title, **values), *ctx.take_records())
 
 
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
@@ -246,7 +254,7 @@ def concerns_and_improvements(ctx: ReportContext, area_id: str) -> ReportHTML | 
     ]
     if not any(parts):
         return None
-    return _html(parts)
+    return _html(ctx, parts)
 
 
 def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None = None) -> str:
@@ -258,11 +266,17 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     comparison = ctx.comparison(measure_id)
     m = comparison.measure
     figure = None
+    trend, trend_table = trend_html_and_record(comparison, ctx.force.id, ctx.next_figure)
+    if trend_table is not None:
+        ctx._figures.append(trend_table)
     if any(not _missing(r.value) for r in comparison.rows if r.included):
-        figure = figure_html(comparison, ctx.force.id, ctx.next_figure())
+        figure, table = figure_html_and_record(comparison, ctx.force.id, ctx.next_figure())
+        ctx._figures.append(table)
     ctx._shown.add(measure_id)
+    records = measure_records(comparison, ctx.force.id, m.area, ctx.dataset.info.name)
+    ctx._records.extend(records)
     return part("measure", measure_id=measure_id, title=m.title, heading_level=heading_level,
-                statement=" ".join(measure_sentences(comparison, ctx.force.id)), figure_html=figure)
+                statement=" ".join(r["sentence"] for r in records), figure_html=figure, trend_html=trend)
 
 
 def _missing(x: float | None) -> bool:
@@ -272,10 +286,12 @@ def _missing(x: float | None) -> bool:
 def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding) -> str:
     """One finding: its heading (h3), the inspectors' text, their figures, then any national measures."""
     missing = not_available_measures(ctx.dataset)
+    records = figure_records(ctx.force.id, ctx.force.name, area_id, index, finding.figures, ctx.dataset.info.name)
+    ctx._records.extend(records)
     return part(
         "finding", finding_id=f"{area_id}-finding-{index}", heading=finding.heading,
         text_html=sanitised(render_markdown(finding.text, heading_level=4)),
-        figures=[figure.sentence() for figure in finding.figures],
+        figures=[r["sentence"] for r in records],
         measures=[measure_html(ctx, mid) for mid in finding.measures if mid in ctx.dataset.catalogue],
         not_available=[missing[mid] for mid in finding.measures
                        if mid not in ctx.dataset.catalogue and mid in missing],
@@ -287,7 +303,7 @@ def findings(ctx: ReportContext, area_id: str) -> ReportHTML | None:
     inputs = ctx.area_inputs(area_id)
     if inputs is None or not inputs.findings:
         return None
-    return _html(finding_html(ctx, area_id, i, f) for i, f in enumerate(inputs.findings, start=1))
+    return _html(ctx, (finding_html(ctx, area_id, i, f) for i, f in enumerate(inputs.findings, start=1)))
 
 
 def how_the_force_compares(ctx: ReportContext, area_id: str) -> ReportHTML | None:
@@ -302,8 +318,9 @@ def how_the_force_compares(ctx: ReportContext, area_id: str) -> ReportHTML | Non
     rest = [mid for mid in ctx.area_measures(area_id) if mid not in placed]
     if not rest:
         return None
-    return ReportHTML(part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
-                     measures=[measure_html(ctx, mid, heading_level=4) for mid in rest]))
+    html = part("how_the_force_compares", heading_id=f"{area_id}-how-the-force-compares",
+                measures=[measure_html(ctx, mid, heading_level=4) for mid in rest])
+    return Part(html, *ctx.take_records())
 
 
 def area(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
@@ -312,8 +329,12 @@ def area(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
         return _not_inspected(ctx, area_id)
     pieces = [area_header(ctx, area_id), concerns_and_improvements(ctx, area_id), findings(ctx, area_id),
               how_the_force_compares(ctx, area_id)]
-    # Each piece's data is HTML made by the templates above.
-    return _html(Markup(p.data) for p in pieces if isinstance(p, ReportHTML))
+    # Each piece's data is HTML made by the templates above; its records come along.
+    parts = [p for p in pieces if isinstance(p, ReportHTML)]
+    records = [r for p in parts if isinstance(p, Part) for r in p.records]
+    figures = [f for p in parts if isinstance(p, Part) for f in p.figures]
+    more, more_figures = ctx.take_records()
+    return Part(join(Markup(p.data) for p in parts), records + more, figures + more_figures)
 
 
 # ---------------------------------------------------------------------------------------------

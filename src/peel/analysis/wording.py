@@ -285,20 +285,30 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
     return text + "."
 
 
-def measure_sentences(comparison: Any, force_id: str) -> list[str]:
-    """Every sentence the report prints about the force on one measure, in reading order."""
+def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, str]]:
+    """Every sentence the report prints about the force on one measure, with its kind, in reading order.
+
+    The kinds are ``value``, ``comparison``, ``latest_month``, ``trend``, ``not_available`` and
+    ``england_and_wales``; :mod:`peel.analysis.statements` makes one record of each.
+    """
     row = comparison.row(force_id)
     if is_missing(row.value):
-        out = [not_available_sentence(comparison, force_id)]
+        out = [("not_available", not_available_sentence(comparison, force_id))]
         if _ew_phrase(comparison):
-            out.append(_ew_statement(comparison))
+            out.append(("england_and_wales", _ew_statement(comparison)))
         return out
-    out = [statement(comparison, force_id)]
-    for s in (comparison_sentence(comparison, force_id), latest_month_sentence(comparison, force_id),
-              trend_sentence(comparison, force_id)):
+    out = [("value", statement(comparison, force_id))]
+    for kind, s in (("comparison", comparison_sentence(comparison, force_id)),
+                    ("latest_month", latest_month_sentence(comparison, force_id)),
+                    ("trend", trend_sentence(comparison, force_id))):
         if s:
-            out.append(s)
+            out.append((kind, s))
     return out
+
+
+def measure_sentences(comparison: Any, force_id: str) -> list[str]:
+    """Every sentence the report prints about the force on one measure, in reading order."""
+    return [text for _, text in measure_sentence_parts(comparison, force_id)]
 
 
 def grade_sentence(force_name: str, grade: str, judgment: str) -> str:

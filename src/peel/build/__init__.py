@@ -14,8 +14,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    that force worked. A failure fails only its force. With
    ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
-   ``OUT/index.html`` and a summary naming every failure (:mod:`~peel.build.progress`); the exit
-   status is 1 when any force failed.
+   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/index.html`` and a summary naming
+   every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.
 
 Ctrl-C, SIGTERM and SIGHUP stop every worker and kernel, remove temporary files and end the build
 with status 130, 143 or 129; if the build is killed outright, its workers and kernels die with it.
@@ -38,6 +38,7 @@ from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, va
 from peel.build.pool import signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
 from peel.build.records import REUSED, AreaRecord, ForceRecord
+from peel.build.statements import content_id, write_statements
 from peel.inputs.areas import load_report
 from peel.inputs.provenance import report_notice
 
@@ -49,6 +50,7 @@ class BuildResult:
     records: dict[str, ForceRecord] = field(default_factory=dict)
     manifest: Path | None = None
     index: Path | None = None
+    statements: Path | None = None
 
     @property
     def failed(self) -> list[str]:
@@ -111,6 +113,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
             options["scheduler"] = opts.scheduler
         result.manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs,
                                          forces=list(result.records.values()))
+        result.statements = write_statements(opts.out_dir, build_id=content_id({"commit": commit, "inputs": inputs}),
+                                             dataset_version=content_id(fp.data))
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
         notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
         result.index = write_index(opts.out_dir, report, read_records(opts.out_dir),

@@ -14,9 +14,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from peel.analysis.statements import notebook_statements
 from peel.build.cache import sha256_file
 from peel.build.plan import REPORT_RECORD, ForcePlan
 from peel.build.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
+from peel.build.statements import STATEMENTS_JSON, statements_json
+from peel.build.workbook import FIGURES_XLSX, workbook_bytes
 from peel.errors import BuildError, ExecutionFailure, InputError
 from peel.files import atomic_write, replace_into_place
 
@@ -131,6 +134,15 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
             write_pdf(html, tmp, title=context.document_title)
             temps["report.pdf"] = tmp
         files = {name: sha256_file(tmp) for name, tmp in temps.items()}
+        # The statements of the same executed notebooks the report was stitched from, renamed into
+        # place with it (OUT/statements.csv gathers them; see peel.build.statements).
+        tmp = _atomic_target(plan.out / STATEMENTS_JSON)
+        tmp.write_text(statements_json(notebooks), encoding="utf-8")
+        temps[STATEMENTS_JSON] = tmp
+        tmp = _atomic_target(plan.out / FIGURES_XLSX)
+        figures = [f for nb in notebooks for f in notebook_statements(nb, "figures")]
+        tmp.write_bytes(workbook_bytes(figures, context.force_name))
+        temps[FIGURES_XLSX] = tmp
         for name, tmp in temps.items():
             replace_into_place(tmp, plan.out / name)
         return files

@@ -1,0 +1,162 @@
+"""Every statement a report prints, as a record: the same record the HTML is made from.
+
+A statement is one sentence of a report with the numbers behind it: a national measure's sentences
+(its value, how it compares, its latest month, its trend), an area's grade, and each figure the
+inspectors state in a finding. The functions of :mod:`peel.analysis.present` make the records first
+and write the report's text from the records' ``sentence``, so the statements table
+(``statements.csv``, written by the build) and the reports cannot disagree.
+
+The records travel out of the notebook inside the output that shows them: :class:`Part` is the
+``HTML`` a notebook displays, and it adds the records under its own MIME type
+(:data:`STATEMENTS_MIME`). The report stitcher keeps only ``text/html``, so the records never reach
+the page; the build collects them from the executed notebooks (:func:`notebook_statements`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from peel.analysis.method import Band, Standard
+from peel.analysis.reportable import ReportHTML
+from peel.analysis.wording import grade_sentence, measure_sentence_parts
+
+#: The MIME type of the statements in a notebook's outputs (JSON, so nbformat stores it as data).
+STATEMENTS_MIME = "application/vnd.peel.statements+json"
+
+#: The columns of a statement record, in the order of ``statements.csv``. The build adds
+#: ``dataset_version`` and ``build_id``.
+COLUMNS = (
+    "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
+    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "trend",
+    "grade", "figures", "sentence", "source", "dataset",
+)
+
+
+def _number(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _empty(**values: Any) -> dict[str, Any]:
+    record: dict[str, Any] = dict.fromkeys(COLUMNS)
+    record.update(values)
+    return record
+
+
+def comparison_word(comparison: Any, force_id: str) -> str:
+    """How the force compares, in the words the report uses.
+
+    One of "higher than expected", "lower than expected", "in line", "below the standard", "meets the
+    standard", "not compared" (left out of the comparison), "not available" (no value) or "" when the
+    measure is not compared at all.
+    """
+    row = comparison.row(force_id)
+    if _number(row.value) is None:
+        return "not available"
+    if not row.included:
+        return "not compared"
+    result = comparison.for_force(force_id)
+    if comparison.measure.compare == "standard" and result.standard is not None:
+        return "below the standard" if result.standard is Standard.BELOW else "meets the standard"
+    if result.band is Band.ABOVE:
+        return "higher than expected"
+    if result.band is Band.BELOW:
+        return "lower than expected"
+    if result.band is Band.WITHIN:
+        return "in line"
+    return ""
+
+
+def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
+    """One record per sentence the report prints about ``force_id`` on a measure, in reading order."""
+    m = comparison.measure
+    row = comparison.row(force_id)
+    result = comparison.for_force(force_id)
+    lines = comparison.lines
+    from peel.analysis.wording import value_text
+
+    common = {
+        "force_id": force_id, "force": row.force_name, "area": area, "kind": "measure",
+        "statement_id": f"measure:{m.id}", "measure": m.id, "period": comparison.period.iso,
+        "value": _number(row.value), "unit": m.unit, "decimals": m.decimals,
+        "value_text": value_text(row.value, m),
+        "england_and_wales": _number(comparison.england_and_wales),
+        "mean": _number(lines.mean) if lines else None, "sd": _number(lines.sd) if lines else None,
+        "lower": _number(lines.lower) if lines else None, "upper": _number(lines.upper) if lines else None,
+        "comparison": comparison_word(comparison, force_id),
+        "trend": result.trend.value if result.trend is not None else "",
+        "source": m.source, "dataset": dataset_name,
+    }
+    return [_empty(**common, sentence_kind=kind, sentence=text)
+            for kind, text in measure_sentence_parts(comparison, force_id)]
+
+
+def grade_record(force_id: str, force_name: str, area: str, grade: str, judgment: str,
+                 dataset_name: str) -> dict[str, Any]:
+    """The record of an area's grade and its judgment sentence."""
+    return _empty(force_id=force_id, force=force_name, area=area, kind="grade", statement_id=f"grade:{area}",
+                  sentence_kind="grade", grade=grade, sentence=grade_sentence(force_name, grade, judgment),
+                  source="inspection", dataset=dataset_name)
+
+
+def figure_records(force_id: str, force_name: str, area: str, finding: int, figures: Iterable[Any],
+                   dataset_name: str) -> list[dict[str, Any]]:
+    """One record per figure the inspectors state in a finding (a sample, a count, a reported figure)."""
+    out = []
+    for n, figure in enumerate(figures, start=1):
+        try:
+            values = {k: _number(v) for k, v in figure.values().items()}
+        except NotImplementedError:
+            values = {}
+        single = next(iter(values.values())) if len(values) == 1 else None
+        out.append(_empty(
+            force_id=force_id, force=force_name, area=area, kind="inspection_figure",
+            statement_id=f"figure:{area}:{finding}:{n}", sentence_kind=figure.kind,
+            measure=figure.what, period=figure.period, value=single,
+            figures="; ".join(f"{k}={_text(v)}" for k, v in sorted(values.items())),
+            sentence=figure.sentence(), source="inspection", dataset=dataset_name,
+        ))
+    return out
+
+
+def _text(x: float | None) -> str:
+    return "" if x is None else repr(x)
+
+
+class Part(ReportHTML):
+    """HTML for the report (see :mod:`peel.analysis.reportable`), carrying the statement records and
+    figure data it was written from under a MIME type of their own, which the stitcher never renders."""
+
+    def __init__(self, data: str, records: list[dict[str, Any]] | None = None,
+                 figures: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(data)
+        self.records = list(records or [])
+        self.figures = list(figures or [])
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        data, metadata = super()._repr_mimebundle_(include, exclude)
+        if self.records or self.figures:
+            data = {**data, STATEMENTS_MIME: {"statements": self.records, "figures": self.figures}}
+        return data, metadata
+
+
+def notebook_statements(nb: Any, key: str = "statements") -> list[dict[str, Any]]:
+    """The statement records (or, with ``key="figures"``, the figures' data) of an executed notebook, in order."""
+    out: list[dict[str, Any]] = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            doc = output.get("data", {}).get(STATEMENTS_MIME)
+            if isinstance(doc, dict):
+                out.extend(dict(r) for r in doc.get(key, []) if isinstance(r, dict))
+    return out

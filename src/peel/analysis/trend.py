@@ -1,0 +1,114 @@
+"""A measure's trend as a small line chart: the force and England and Wales over the periods available.
+
+A measure with ``trend: true`` in the catalogue gets this chart beside its sentences when the force has
+a value in at least two periods of the same length as the quoted one. The chart is numbered like the
+all-forces chart, has alt text that states the first and last values, and its data table (period,
+force, England and Wales) is the same record the figures workbook holds (:func:`trend_record`).
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from peel.analysis.charts import BLACK, CHART_RC, CM, DARK_BLUE, figure_png
+from peel.analysis.method import is_missing
+from peel.analysis.numbers import format_value
+from peel.analysis.templating import part
+from peel.analysis.wording import force_in_text, sentence_case, value_with_unit
+
+#: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px, so 9 pt text reads at 12 px at 100% zoom.
+SIZE_CM = (12.0, 6.5)
+IMG_WIDTH, IMG_HEIGHT = 454, 246
+FONT_PT = 9
+
+
+def _label(period: Any, measure: Any) -> str:
+    return sentence_case(period.label(getattr(measure, "period_style", None)))
+
+
+def _tick(period: Any) -> str:
+    """A short label for the axis: the period's last month ("Mar 2023"); the axis title says what it ends."""
+    return f"{calendar.month_abbr[period.end.month]} {period.end.year}"
+
+
+def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
+    """The trend's data (period, force and England and Wales values), or ``None`` when there is no trend chart.
+
+    ``None`` when the catalogue asks for no trend or the force has a value in fewer than two periods.
+    """
+    m = comparison.measure
+    if not getattr(m, "trend", False):
+        return None
+    values = comparison.history_of(force_id)
+    ews = comparison.history_england_and_wales or (None,) * len(values)
+    rows = []
+    for period, v, ew in zip(comparison.history_periods, values, ews, strict=False):
+        rows.append({"period": _label(period, m), "tick": _tick(period), "force": format_value(v, m.unit, m.decimals),
+                     "ew": format_value(ew, m.unit, m.decimals),
+                     "force_number": None if is_missing(v) else float(v),
+                     "ew_number": None if ew is None or is_missing(ew) else float(ew)})
+    if sum(r["force_number"] is not None for r in rows) < 2:
+        return None
+    row = comparison.row(force_id)
+    months = comparison.period.months
+    axis = "Month" if months == 1 else f"{months} months ending"
+    return {"kind": "trend", "measure_id": m.id, "axis": axis, "title": m.title, "force": row.force_name,
+            "span": f"{rows[0]['period'][:1].lower()}{rows[0]['period'][1:]} to {rows[-1]['period'][:1].lower()}"
+            f"{rows[-1]['period'][1:]}", "unit": m.unit, "decimals": m.decimals,
+            "source": m.source, "rows": rows}
+
+
+def trend_alt(record: dict[str, Any], measure: Any) -> str:
+    """Alt text: what the chart shows and the force's first and last values beside England and Wales."""
+    have = [r for r in record["rows"] if r["force_number"] is not None]
+    first, last = have[0], have[-1]
+    force = force_in_text(record["force"])
+    text = (f"Line chart of {measure.title.lower()} for {force} and England and Wales, {record['span']}. "
+            f"{first['period']}: {value_with_unit(first['force_number'], measure)} for the force")
+    if first["ew_number"] is not None:
+        text += f", {value_with_unit(first['ew_number'], measure)} for England and Wales"
+    text += f". {last['period']}: {value_with_unit(last['force_number'], measure)} for the force"
+    if last["ew_number"] is not None:
+        text += f", {value_with_unit(last['ew_number'], measure)} for England and Wales"
+    return text + ". The data table below the chart gives every period."
+
+
+def trend_png(record: dict[str, Any]) -> bytes:
+    """The line chart as PNG bytes (force solid dark blue with dots, England and Wales dashed black)."""
+    labels = [r["tick"] for r in record["rows"]]
+    xs = list(range(len(labels)))
+    with matplotlib.rc_context({**CHART_RC, "font.size": FONT_PT}):
+        fig = Figure(figsize=(SIZE_CM[0] * CM, SIZE_CM[1] * CM), dpi=200, layout="constrained")
+        ax = fig.add_subplot()
+        fx = [(x, r["force_number"]) for x, r in zip(xs, record["rows"], strict=True) if r["force_number"] is not None]
+        ex = [(x, r["ew_number"]) for x, r in zip(xs, record["rows"], strict=True) if r["ew_number"] is not None]
+        ax.plot([x for x, _ in fx], [y for _, y in fx], color=DARK_BLUE, marker="o", linewidth=2,
+                label=record["force"])
+        if ex:
+            ax.plot([x for x, _ in ex], [y for _, y in ex], color=BLACK, linestyle="--", marker="s", linewidth=1.5,
+                    label="England and Wales")
+        ax.set_xticks(xs, labels, fontsize=FONT_PT)
+        ax.tick_params(axis="y", labelsize=FONT_PT)
+        ax.set_xlabel(record["axis"], fontsize=FONT_PT)
+        ax.set_ylim(bottom=0)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.legend(fontsize=FONT_PT, frameon=False, loc="lower left")
+        return figure_png(fig, dpi=200)
+
+
+def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:
+    """The trend figure's HTML and its record, or ``(None, None)``; ``number_of()`` gives its number."""
+    record = trend_record(comparison, force_id)
+    if record is None:
+        return None, None
+    m = comparison.measure
+    html = part("trend_figure", measure_id=m.id, number=number_of(), title=m.title, force=record["force"],
+                span=record["span"], src="data:image/png;base64," + base64.b64encode(trend_png(record)).decode("ascii"),
+                alt=trend_alt(record, m), width=IMG_WIDTH, height=IMG_HEIGHT, source=m.source, rows=record["rows"])
+    return html, record

@@ -1,0 +1,164 @@
+"""The statements table: records made where the sentences are made, collected by the build."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from peel.analysis import present
+from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
+from peel.build.statements import CSV_COLUMNS, statements_csv
+from peel.render.assemble import report_outputs
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_part_carries_records_beside_its_html():
+    records = [{"force_id": "gwent", "sentence": "A sentence."}]
+    part = Part("<p>A sentence.</p>", records)
+    assert part._repr_html_() == "<p>A sentence.</p>"
+    assert part._repr_mimebundle_() == {STATEMENTS_MIME: {"statements": records, "figures": []}}
+    assert Part("<p>x</p>")._repr_mimebundle_() == {}
+
+
+def test_stitcher_drops_the_records_and_the_build_collects_them():
+    records = [{"force_id": "gwent", "sentence": "A sentence."}]
+    output = nbformat.v4.new_output("display_data", data={"text/html": "<p>A sentence.</p>",
+                                                           STATEMENTS_MIME: {"statements": records}})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[output])])
+    nbformat.validate(nb)  # a +json MIME type is stored as data, as nbformat requires
+    assert report_outputs(nb) == ["<p>A sentence.</p>"]
+    assert notebook_statements(nb) == records
+
+
+def test_csv_writes_numbers_in_full_and_missing_as_empty():
+    text = statements_csv([{"force_id": "kent", "value": 0.1 + 0.2, "mean": None, "sentence": 'He said "x", y.'}])
+    rows = list(csv.DictReader(text.splitlines()))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert float(rows[0]["value"]) == 0.1 + 0.2 and rows[0]["mean"] == ""
+    assert rows[0]["sentence"] == 'He said "x", y.'
+
+
+def test_html_of_a_measure_is_made_from_its_records():
+    ctx = present.load("metropolitan")
+    html = present.area(ctx, "police_powers")
+    assert isinstance(html, Part)
+    assert {r["kind"] for r in html.records} == {"grade", "inspection_figure", "measure"}
+    soup = BeautifulSoup(html.data, "html.parser")
+    by_measure: dict[str, list[str]] = {}
+    for r in html.records:
+        assert r["force_id"] == "metropolitan" and r["area"] == "police_powers"
+        if r["kind"] != "measure":
+            continue
+        by_measure.setdefault(r["measure"], []).append(r["sentence"])
+    printed = [" ".join(p.get_text().split()) for p in soup.select("p.measure-statement")]
+    assert printed and printed == [" ".join(s) for s in by_measure.values()]
+
+
+@pytest.mark.slow
+def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: Path):
+    rows = _read(built_reports / "statements.csv")
+    assert rows, "statements.csv is empty"
+    assert {r["build_id"] for r in rows} != {""} and len({r["build_id"] for r in rows}) == 1
+    for force in ("metropolitan", "gwent"):
+        mine = [r for r in rows if r["force_id"] == force]
+        sentences = {r["sentence"] for r in mine}
+        numbers = {n for s in sentences for n in NUMBER.findall(s)}
+        soup = BeautifulSoup((built_reports / force / "report.html").read_text(encoding="utf-8"), "html.parser")
+        checked = 0
+        for p in soup.select("p.measure-statement, p.grade-sentence, p.inspection-figure"):
+            text = " ".join(p.get_text().split())
+            parts = [s for s in sentences if s in text]
+            assert parts, f"{force}: {text!r} is not in statements.csv"
+            for n in NUMBER.findall(text):
+                assert n in numbers, f"{force}: the number {n} in {text!r} is not in statements.csv"
+            checked += 1
+        assert checked == len({(r["statement_id"], r["area"]) for r in mine})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["grade", "inspection_figure", "measure"])
+def test_met_statements_have_each_kind(built_reports: Path, kind: str):
+    rows = [r for r in _read(built_reports / "statements.csv") if r["force_id"] == "metropolitan"]
+    assert any(r["kind"] == kind for r in rows)
+    if kind == "measure":
+        compared = [r for r in rows if r["kind"] == "measure" and r["comparison"] in
+                    ("higher than expected", "lower than expected", "in line")]
+        assert compared and all(r["mean"] and r["lower"] and r["upper"] for r in compared)
+
+
+@pytest.mark.slow
+def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
+    import pandas as pd
+
+    from peel.analysis.numbers import format_value
+    from peel.inputs.dataset import load_dataset
+
+    catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue
+    for force in ("metropolitan", "gwent"):
+        sheets = pd.read_excel(built_reports / force / "figures.xlsx", sheet_name=None, engine="openpyxl")
+        soup = BeautifulSoup((built_reports / force / "report.html").read_text(encoding="utf-8"), "html.parser")
+        charts = soup.select("main figure.chart") or soup.select("figure.chart")
+        contents = sheets.pop("Contents")
+        assert list(contents["Sheet"]) == list(sheets) == [f"Figure {n}" for n in range(1, len(charts) + 1)]
+        for (name, sheet), chart in zip(sheets.items(), charts, strict=True):
+            about = dict(zip(sheet.iloc[:, 5].dropna(), sheet.iloc[:, 6].dropna(), strict=False))
+            measure = catalogue[about["Measure"]]
+            assert chart.select_one("p.source").get_text() == f"Source: {about['Source']}"
+            table = chart.select_one("table.figure-table")
+            html_rows = [[" ".join(c.get_text().split()) for c in tr.find_all(["th", "td"])]
+                         for tr in table.select("tbody tr")]
+            def fmt(x):
+                return format_value(None if pd.isna(x) else float(x), measure.unit, measure.decimals)
+
+            if "trend-chart" in chart.get("class", []):
+                assert list(sheet.columns[:3]) == ["Period", measure_force_name(force), "England and Wales"]
+                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), fmt(r.iloc[2])] for _, r in sheet.iloc[:, :3].iterrows()]
+            else:
+                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), "" if pd.isna(r.iloc[2]) else str(r.iloc[2])]
+                           for _, r in sheet.iloc[:, :3].iterrows()]
+            assert xl_rows == html_rows, f"{force}: {name} differs from the report's table"
+            if "Force" in sheet.columns:
+                flagged = [str(f) for f, flag in zip(sheet["Force"], sheet["This report"], strict=True)
+                           if flag == "yes"]
+                assert len(flagged) == 1 and flagged[0].endswith("(this report)")
+
+
+def measure_force_name(force_id: str) -> str:
+    from peel.inputs.forces import get_force
+
+    return get_force(force_id).name
+
+
+def test_workbook_bytes_are_the_same_for_the_same_figures():
+    from peel.build.workbook import workbook_bytes
+
+    fig = {"measure_id": "m", "title": "T", "figure_title": "T", "period": "2023", "unit": "percent", "decimals": 1,
+           "unit_head": "Percent", "compare_head": "Compared with other forces", "reading": None,
+           "rows": [{"name": "Kent Police", "this_force": True, "value": "5.0", "number": 5.0, "compared": "in line"}],
+           "england_and_wales": None, "lines": None, "standard": None, "source": "S", "notes": ["A note."]}
+    assert workbook_bytes([fig], "Kent Police") == workbook_bytes([fig], "Kent Police")
+
+
+def test_a_trend_measure_gets_a_line_chart_with_alt_text_and_a_data_table():
+    ctx = present.load("metropolitan")
+    html = present.measure_html(ctx, "stop_search_rate")
+    soup = BeautifulSoup(html, "html.parser")
+    trend = soup.select_one("figure.trend-chart")
+    assert trend is not None
+    assert trend.img["alt"].startswith("Line chart of stop and searches per 1,000 population")
+    rows = [[c.get_text() for c in tr.find_all(["th", "td"])] for tr in trend.select("tbody tr")]
+    assert rows[-1] == ["The year ending 31 March 2023", "19.8", "8.6"]
+    # The trend comes right after the sentences, before the all-forces chart.
+    assert soup.select("figure")[0] is trend and "trend-chart" not in soup.select("figure")[1]["class"]
+    assert ctx._figures[0]["kind"] == "trend" and ctx._figures[1]["measure_id"] == "stop_search_rate"
