@@ -27,14 +27,18 @@ def test_part_carries_records_beside_its_html():
     records = [{"force_id": "gwent", "sentence": "A sentence."}]
     part = Part("<p>A sentence.</p>", records)
     assert part._repr_html_() == "<p>A sentence.</p>"
-    assert part._repr_mimebundle_() == {STATEMENTS_MIME: {"statements": records, "figures": []}}
-    assert Part("<p>x</p>")._repr_mimebundle_() == {}
+    data, metadata = part._repr_mimebundle_()
+    assert data[STATEMENTS_MIME] == {"statements": records, "figures": []}
+    assert data["text/html"] == "<p>A sentence.</p>"
+    assert metadata == {"peel": {"report": True}}  # marked for the report (peel.analysis.reportable)
+    assert STATEMENTS_MIME not in Part("<p>x</p>")._repr_mimebundle_()[0]
 
 
 def test_stitcher_drops_the_records_and_the_build_collects_them():
     records = [{"force_id": "gwent", "sentence": "A sentence."}]
     output = nbformat.v4.new_output("display_data", data={"text/html": "<p>A sentence.</p>",
-                                                           STATEMENTS_MIME: {"statements": records}})
+                                                           STATEMENTS_MIME: {"statements": records}},
+                                    metadata={"peel": {"report": True}})  # as a Part displays it
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[output])])
     nbformat.validate(nb)  # a +json MIME type is stored as data, as nbformat requires
     assert report_outputs(nb) == ["<p>A sentence.</p>"]
