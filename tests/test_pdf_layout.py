@@ -56,3 +56,19 @@ def test_page_count_and_figure_positions_as_before(built_reports, update_golden)
         assert a["page"] == b["page"], f"chart {i} moved from page {b['page']} to {a['page']}"
         for key in ("top_mm", "width_mm", "height_mm"):
             assert abs(a[key] - b[key]) <= TOLERANCE_MM, f"chart {i}: {key} {a[key]} now, {b[key]} before"
+
+
+def test_charts_print_sharp_at_their_printed_size(built_reports):
+    """Every chart has at least 200 pixels an inch at the size the PDF prints it (and so at 200% zoom)."""
+    pdf = built_reports / "metropolitan" / "report.pdf"
+    placed = chart_positions(pdf)["figures"]
+    reader = PdfReader(pdf)
+    # WeasyPrint shares one resource dictionary between pages, so a page lists every image: take the
+    # least pixels of any image against the largest printed size of any chart (all charts alike).
+    pixels = {image.image.size for number in sorted({f["page"] for f in placed})
+              for image in reader.pages[number - 1].images}
+    assert placed and pixels
+    w_px, h_px = min(w for w, _ in pixels), min(h for _, h in pixels)
+    w_mm, h_mm = max(f["width_mm"] for f in placed), max(f["height_mm"] for f in placed)
+    assert w_px / (w_mm / 25.4) >= 199.5, f"{w_px} pixels across for {w_mm} mm"
+    assert h_px / (h_mm / 25.4) >= 199.5, f"{h_px} pixels down for {h_mm} mm"
