@@ -95,6 +95,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forces", default="metropolitan", help="comma-separated force ids, or 'all'")
     parser.add_argument("--no-charts", action="store_true", help="skip the in-process chart timings")
+    parser.add_argument("--json", type=Path, help="also write the stages as JSON here (for bench_build.py)")
     args = parser.parse_args()
 
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -163,6 +164,11 @@ def main() -> int:
     print(stages.table(title, build_stages))
     print("(chart rows: redrawn in this process; the notebook rows include them, the total does not)")
     print(f"after: {load()}")
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({"forces": fids, "build_stages": build_stages, "rows": {
+            name: {"wall": w, "cpu": c, "n": int(k)} for name, (w, c, k) in stages.rows.items()}}, indent=1))
     return 0
 
 
