@@ -8,7 +8,14 @@
   compute, draw charts, write the HTML and the PDF), which no build can beat: start-up once, the first
   force (which fills the caches), then the marginal cost of each further force; from these, the best
   possible time for all 43 forces on this machine's cores;
+* **stage-wise floor**: the least each stage of one force can cost, from ``benchmarks/profile_force.py``
+  run on two forces in one process: each chart drawn once at the resolution it needs, the report
+  stitched once, WeasyPrint laying it out once and writing it once, plus the notebooks' own work
+  without their charts; times 43 forces over this machine's cores, plus one kernel start per core;
 * the ratios between them, and peak memory (the largest process, and the whole process tree sampled).
+
+The machine may be shared: every row also gives the CPU seconds of the measured process tree, which
+other work disturbs far less than wall time, and the load average is printed before and after.
 
 Usage::
 
@@ -76,14 +83,26 @@ class TreeMemory:
         self._thread.join()
 
 
+#: CPU seconds (user + system) of each finished command's process tree, in order.
+CPU: list[float] = []
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children (and theirs) so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd: list[str], **kw) -> tuple[float, int]:
-    """Run a command; return (seconds, peak memory of its process tree in bytes)."""
+    """Run a command; return (seconds, peak memory of its process tree in bytes). Its CPU time goes to CPU."""
+    c0 = children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
     with TreeMemory(proc.pid) as mem:
         _, err = proc.communicate()
     if proc.returncode not in (0,):
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
+    CPU.append(children_cpu() - c0)
     return time.perf_counter() - t0, mem.peak
 
 
@@ -221,6 +240,18 @@ def compute_floor(forces: list[str], work: Path) -> tuple[float, list[float], in
     return result["startup"], result["forces"], peak
 
 
+def stage_floor(forces: list[str], work: Path) -> dict:
+    """Stages of ``forces`` built in one process by ``profile_force.py`` (CPU and wall seconds, summed)."""
+    out = work / "stages.json"
+    run([sys.executable, str(ROOT / "benchmarks" / "profile_force.py"), "--forces", ",".join(forces),
+         "--json", str(out)], env={**os.environ, "MPLBACKEND": "Agg"})
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--naive-forces", type=int, default=2, help="forces built the naive way (default 2)")
@@ -230,16 +261,18 @@ def main() -> int:
     args = parser.parse_args()
     forces = [f for f in args.forces.split(",") if f][: max(1, args.naive_forces)]
     work = Path(tempfile.mkdtemp(prefix="peel-bench-"))
-    rows: list[tuple[str, float, str]] = []
+    rows: list[tuple[str, float, float | None, str]] = []
     peaks: dict[str, int] = {}
+    print(f"before: {load()}", flush=True)
     try:
+        k = len(CPU)
         naive = [naive_force(f, work) for f in forces]
         naive_per_force = sum(naive) / len(naive)
-        rows.append((f"naive (papermill + nbconvert CLIs + PDF), {len(forces)} forces", sum(naive),
+        rows.append((f"naive (papermill + nbconvert CLIs + PDF), {len(forces)} forces", sum(naive), sum(CPU[k:]),
                      f"{naive_per_force:.1f} s per force"))
 
         t, peaks["peel build (few)"] = peel_build(forces, work / "cold")
-        rows.append((f"peel build {' '.join(forces)} (cold)", t, f"{t / len(forces):.1f} s per force"))
+        rows.append((f"peel build {' '.join(forces)} (cold)", t, CPU[-1], f"{t / len(forces):.1f} s per force"))
         few_per_force = t / len(forces)
 
         # The floor: the same work in one plain Python process, no kernel, no papermill, no nbconvert.
@@ -248,10 +281,32 @@ def main() -> int:
         floor_forces = list(DEFAULT_FORCES)
         startup, floor_times, peaks["compute floor"] = compute_floor(floor_forces, work)
         warm = sum(floor_times[1:]) / len(floor_times[1:])
-        rows.append(("compute floor: start-up (imports, data)", startup, "once per process"))
-        rows.append((f"compute floor: first force ({floor_forces[0]})", floor_times[0], "fills the caches"))
-        rows.append((f"compute floor: each further force ({', '.join(floor_forces[1:])})", warm,
+        rows.append(("compute floor: start-up (imports, data)", startup, None, "once per process"))
+        rows.append((f"compute floor: first force ({floor_forces[0]})", floor_times[0], None, "fills the caches"))
+        rows.append((f"compute floor: each further force ({', '.join(floor_forces[1:])})", warm, None,
                      "marginal cost of one report"))
+
+        # The stage-wise floor: each stage's CPU seconds (a single-threaded stage cannot take less wall
+        # time than that on an idle core), per force, from two forces built in one warm kernel.
+        staged = stage_floor(floor_forces[:2], work)
+        per = staged["rows"]
+        nf = len(staged["forces"])
+        stage_sum: dict[str, float] = {}
+        for name in staged["build_stages"]:
+            group = "notebooks" if name.startswith("notebook ") else name
+            stage_sum[group] = stage_sum.get(group, 0.0) + per[name]["cpu"]
+        charts = sum(r["cpu"] for n, r in per.items() if n.strip().startswith("chart "))
+        for group, cpu in stage_sum.items():
+            once = group == "kernel start"
+            note = "once per worker" if once else "per force"
+            if group == "notebooks":
+                note += f" (of which charts, drawn again in one process: {charts / nf:.2f})"
+            rows.append((f"stage-wise floor: {group}", per.get(group, {}).get("wall", 0.0) / (1 if once else nf)
+                         if group != "notebooks" else sum(r["wall"] for n, r in per.items()
+                                                          if n.startswith("notebook ")) / nf,
+                         cpu / (1 if once else nf), note))
+        stage_force = sum(c for g, c in stage_sum.items() if g != "kernel start") / nf
+        stage_start = stage_sum.get("kernel start", 0.0)
 
         all_per_force = None
         if not args.skip_all:
@@ -260,32 +315,41 @@ def main() -> int:
             n = len(force_ids())
             t_all, peaks["peel build --all (cold)"] = peel_build(["--all"], work / "all")
             all_per_force = t_all / n
-            rows.append(("peel build --all (cold)", t_all, f"{all_per_force:.1f} s per force"))
+            rows.append(("peel build --all (cold)", t_all, CPU[-1], f"{all_per_force:.1f} s per force"))
             t_again, peaks["peel build --all (unchanged)"] = peel_build(["--all"], work / "all")
-            rows.append(("peel build --all again, nothing changed", t_again,
+            rows.append(("peel build --all again, nothing changed", t_again, CPU[-1],
                          f"{100 * t_again / t_all:.1f}% of the cold batch"))
 
         print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · "
               f"{os.cpu_count()} cores · {psutil.virtual_memory().total / 2**30:.1f} GiB · "
               f"Python {platform.python_version()}")
         width = max(len(r[0]) for r in rows)
-        print(f"{'measurement':<{width}}  {'seconds':>9}  note")
-        for name, secs, note in rows:
-            print(f"{name:<{width}}  {secs:>9.1f}  {note}")
+        print(f"{'measurement':<{width}}  {'seconds':>9}  {'cpu s':>9}  note")
+        for name, secs, cpu, note in rows:
+            cpu_text = f"{cpu:>9.1f}" if cpu is not None else f"{'':>9}"
+            print(f"{name:<{width}}  {secs:>9.1f}  {cpu_text}  {note}")
         print()
         print(f"naive / peel build (few forces), per force: {naive_per_force / few_per_force:.1f}x")
+        cpus = os.cpu_count() or 1
+        from peel.inputs.forces import force_ids
+
+        n = len(force_ids())
+        per_core = math.ceil(n / cpus)
+        staged_batch = stage_start + per_core * stage_force
+        print(f"stage-wise floor: {stage_force:.2f} CPU s per force; for {n} forces on {cpus} cores "
+              f"{staged_batch:.1f} s")
         if all_per_force:
             print(f"naive / peel build --all, per force:        {naive_per_force / all_per_force:.1f}x")
-            cpus = os.cpu_count() or 1
             # Best possible batch: each core a plain process paying start-up and the first force once,
             # then its share of the remaining forces at the marginal cost.
-            per_core = math.ceil(n / cpus)
             floor_batch = startup + floor_times[0] + (per_core - 1) * warm
             print(f"compute floor for {n} forces on {cpus} cores: {floor_batch:.1f} s; "
-                  f"cold --all / floor: {t_all / floor_batch:.2f}")
+                  f"cold --all / floor: {t_all / floor_batch:.2f}; cold --all / stage-wise floor: "
+                  f"{t_all / staged_batch:.2f}")
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory: largest single process {largest:.0f} MiB; whole process tree: "
               + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in peaks.items()))
+        print(f"after: {load()}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

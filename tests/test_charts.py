@@ -172,6 +172,20 @@ def test_png_is_deterministic_print_resolution_and_has_no_timestamp():
     assert b"tIME" not in a and b"Software" not in a
 
 
+def test_chart_pixels_are_enough_for_200_percent_zoom_and_print():
+    from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH
+
+    png = charts.figure_png(charts.all_forces_chart(made_up_comparison(made_up_measure()), "metropolitan"))
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    # On screen the <img> is IMG_WIDTH CSS pixels wide: at 200% zoom each needs two device pixels.
+    assert IMG_WIDTH == charts.SCREEN_WIDTH_PX
+    assert width >= 2 * IMG_WIDTH and height >= 2 * IMG_HEIGHT, (width, height)
+    # In print it fills the text width: at least 200 dots an inch there.
+    assert width / (charts.PRINT_WIDTH_MM / 25.4) >= 200
+    # ... and not far more than needed (drawing time grows with the pixels).
+    assert width <= 1.05 * max(2 * IMG_WIDTH, charts.PRINT_WIDTH_MM / 25.4 * 200)
+
+
 def test_alt_text_states_the_finding():
     c = made_up_comparison(made_up_measure())
     alt = alt_text(c, "metropolitan")

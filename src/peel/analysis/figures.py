@@ -209,7 +209,7 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
     -------
     str
         ``<figure class="chart" id="figure-{measure_id}">`` holding the caption, the chart as a PNG
-        data URI (200 dpi) with alt text, the source, notes on forces left out, and the data table.
+        data URI (at charts.CHART_DPI) with alt text, the source, notes on forces left out, and the data table.
     """
     return figure_html_and_record(comparison, force_id, number)[0]
 
@@ -219,9 +219,9 @@ def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple
     m = comparison.measure
     fig = all_forces_chart(comparison, force_id)
     bars = fig.peel_bars  # type: ignore[attr-defined]
-    # PNG at 200 dpi prints crisply and lays out about three times faster in the PDF than the
-    # same chart as SVG with its text drawn as paths (measured: 4 s against 13 s for a Met report).
-    png = figure_png(fig, dpi=200)
+    # A PNG at the resolution print and screen need (charts.CHART_DPI) lays out about three times
+    # faster in the PDF than the same chart as SVG with its text drawn as paths (4 s against 13 s).
+    png = figure_png(fig)
     record = table_record(comparison, force_id, bars)
     html = part(
         "figure", measure_id=m.id, number=number, title=m.figure_title, period=record["period"],

@@ -66,8 +66,14 @@ def pdf_identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
-def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
-    """The PDF of a report's HTML, as bytes (see :func:`write_pdf`)."""
+def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
+    """WeasyPrint's laid-out document of a report's HTML (the slow half of the PDF).
+
+    Raises
+    ------
+    BuildError
+        When the HTML refers to any resource that is not a data URI.
+    """
     wp = _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
 
@@ -84,11 +90,21 @@ def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
     # The title and language given here win over whatever the HTML says.
     document.metadata.title = title
     document.metadata.lang = lang
+    return document
+
+
+def write_document(document: Any, html: str) -> bytes:
+    """The PDF bytes of a document laid out by :func:`layout_pdf` from ``html``."""
     return document.write_pdf(
         pdf_variant=PDF_VARIANT,
         pdf_identifier=pdf_identifier(html),
         finisher=describe_links,
     )
+
+
+def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
+    """The PDF of a report's HTML, as bytes (see :func:`write_pdf`)."""
+    return write_document(layout_pdf(html, title=title, lang=lang), html)
 
 
 def describe_links(document: Any, pdf: Any) -> None:
