@@ -172,7 +172,7 @@ class Comparison:
             is_lo = r.value <= min(compared)
         std = None
         if self.measure.compare == "standard" and self.measure.standard is not None and not _nan(r.value):
-            std = against_standard(r.value, self.measure.standard)
+            std = against_standard(r.value, self.measure.standard, self.measure.decimals)
         series = self._history.get(force_id, ())
         hist = [(p, v) for p, v in zip(self.history_periods, series, strict=False) if not _nan(v)]
         tr = trend(list(series)) if self.measure.trend else None
@@ -223,7 +223,8 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     for f, inc, (_, r) in zip(forces, included, rows.iterrows(), strict=True):
         out.append(ForceValue(
             force_id=f.id, force_name=f.name, value=float(r["value"]), numerator=float(r["numerator"]),
-            denominator=float(r["denominator"]), band=band(float(r["value"]), lines) if inc and lines else None,
+            denominator=float(r["denominator"]),
+            band=band(float(r["value"]), lines, m.decimals) if inc and lines else None,
             included=inc, excluded_reason=m.exclude.get(f.id),
         ))
     ew = _england_and_wales(m, rows, included)
