@@ -101,3 +101,24 @@ def _contradictions(dataset) -> list[str]:
 def test_no_sentence_contradicts_its_printed_numbers(data_dir):
     problems = _contradictions(load_dataset(data_dir))
     assert not problems, f"{len(problems)} contradiction(s):\n" + "\n".join(problems[:20])
+
+
+#: Trends the published PEEL 2023–2025 report on the Met states (tests/reference/seed-items.tsv).
+PUBLISHED_MET_TRENDS = {("stop_search_rate", "falling")}
+
+
+def test_met_states_no_unpublished_trend_unless_marked_synthetic():
+    from peel.analysis.wording import trend_sentence
+
+    dataset = load_dataset(REPO / "data")
+    unmarked = []
+    for mid in dataset.catalogue:
+        sentence = trend_sentence(compare(dataset, mid), "metropolitan")
+        if not sentence or "[Synthetic:" in sentence:
+            continue
+        if not any(mid == m and word in sentence for m, word in PUBLISHED_MET_TRENDS):
+            unmarked.append(f"{mid}: {sentence}")
+    assert not unmarked, "trends the published report does not state, not marked synthetic:\n" + "\n".join(unmarked)
+    # The earlier figures the published report does not give are tagged synthetic in the data.
+    assert dataset.is_synthetic("metropolitan", "asb_incident_rate", "2020-04-01/2021-03-31")
+    assert not dataset.is_synthetic("metropolitan", "asb_incident_rate", "2022-04-01/2023-03-31")

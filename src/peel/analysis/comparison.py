@@ -100,6 +100,7 @@ class ForceResult:
     trend: Trend | None
     history: list[tuple[Period, float]]
     latest_month: tuple[Period, float] | None
+    synthetic_history: bool = False
 
     @property
     def available(self) -> bool:
@@ -141,6 +142,8 @@ class Comparison:
     history_periods: tuple[Period, ...] = ()
     _history: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
     _latest: dict[str, tuple[Period, float] | None] = field(default_factory=dict, repr=False)
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    measure_id: str = ""
 
     @property
     def compared(self) -> tuple[ForceValue, ...]:
@@ -179,8 +182,19 @@ class Comparison:
         return ForceResult(
             value=r.value, band=r.band, standard=std, rank=rank, n_compared=len(compared),
             is_highest=bool(is_hi), is_lowest=bool(is_lo), trend=tr, history=hist,
-            latest_month=self._latest.get(force_id),
+            latest_month=self._latest.get(force_id), synthetic_history=self._synthetic_history(force_id, hist),
         )
+
+    def _synthetic_history(self, force_id: str, hist: list[tuple[Period, float]]) -> bool:
+        """True when the quoted figure is not synthetic but an earlier one in the history is.
+
+        A report built wholly on synthetic figures says so in its notice; this flags the mix, where a
+        trend would otherwise read as published.
+        """
+        ds = self.dataset
+        if ds is None or not hist or ds.is_synthetic(force_id, self.measure_id, self.period):
+            return False
+        return any(ds.is_synthetic(force_id, self.measure_id, p) for p, _ in hist if p != self.period)
 
     def table(self) -> pd.DataFrame:
         """The rows as a table: force_id, force_name, value, numerator, denominator, band, included, excluded_reason."""
@@ -249,7 +263,8 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
                 if not _nan(v):
                     latest[f.id] = (p, float(v))
                     break
-    return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest)
+    return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
+                      dataset, measure_id)
 
 
 def compare(dataset: Dataset, measure_id: str) -> Comparison:

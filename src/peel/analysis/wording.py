@@ -261,9 +261,14 @@ def trend_sentence(comparison: Any, force_id: str) -> str | None:
         span = f"over the {n} {unit} to {_end_words(result.history[-1][0], months)}"
     noun = _quantity_noun(m)
     if result.trend is Trend.STABLE:
-        return f"{noun} has been broadly stable {span}."
-    word = "rising" if result.trend is Trend.RISING else "falling"
-    return f"{noun} has been {word} {span}."
+        text = f"{noun} has been broadly stable {span}."
+    else:
+        word = "rising" if result.trend is Trend.RISING else "falling"
+        text = f"{noun} has been {word} {span}."
+    if getattr(result, "synthetic_history", False):
+        # The quoted figure is published but the earlier ones are not: say so where the trend is read.
+        text += " [Synthetic: the earlier figures behind this trend are synthetic, not published (see About the data).]"
+    return text
 
 
 def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
