@@ -215,3 +215,30 @@ def test_prudent_reserve_is_two_to_three_percent(budget):
     assert r.low <= r.high
     assert r.low == pytest.approx(0.02 * budget)
     assert r.high == pytest.approx(0.03 * budget)
+
+
+def test_trend_rule_monotonic_reversing_flat():
+    # Monotonic: every step the same way.
+    assert m.trend([5.0, 6.0, 7.0, 8.0]) is m.Trend.RISING
+    assert m.trend([8.0, 7.0, 6.0]) is m.Trend.FALLING
+    # Reversing: a fitted line would say "rising", but the last year fell, so no trend is stated.
+    assert m.trend([6.0, 7.5, 7.0]) is None
+    assert m.trend([9.0, 7.0, 8.0]) is None
+    # A small reversal is still a reversal when the series is not flat overall.
+    assert m.trend([5.0, 7.0, 6.99]) is None
+    # Flat: every value within 5 percent of the average, whatever the direction of the steps.
+    assert m.trend([10.0, 10.4, 10.1]) is m.Trend.STABLE
+    assert m.trend([0.0, 0.0, 0.0]) is m.Trend.STABLE
+    assert m.trend([-1.0, 0.0, 1.0]) is m.Trend.RISING
+
+
+def test_band_and_standard_compare_as_printed():
+    lines = m.Lines(mean=40.0, sd=8.3, n=42)  # upper line 48.3
+    assert m.band(48.31, lines) is m.Band.ABOVE
+    assert m.band(48.31, lines, decimals=1) is m.Band.WITHIN
+    assert m.band(48.36, lines, decimals=1) is m.Band.ABOVE
+    assert m.against_standard(89.74, 90.0) is m.Standard.BELOW
+    assert m.against_standard(89.96, 90.0, decimals=1) is m.Standard.MEETS
+    assert m.decimals_to_show_side(89.74, 90.0, 0) == 1
+    assert m.decimals_to_show_side(89.4, 90.0, 0) == 0
+    assert m.decimals_to_show_side(90.2, 90.0, 0) == 0

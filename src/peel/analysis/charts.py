@@ -32,7 +32,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.method import Band, is_missing
+from peel.analysis.method import Band, Standard, against_standard, is_missing
+from peel.analysis.method import band as classify_band
 from peel.analysis.numbers import format_number, format_value
 
 #: Figure size: the text width of an A4 page (16 cm) by 10 cm, in inches.
@@ -100,10 +101,12 @@ class Bar:
 
 def _kind(row: Any, measure: Any, lines: Any) -> str:
     if getattr(measure, "compare", "band") == "standard" and getattr(measure, "standard", None) is not None:
-        return "below_standard" if row.value < measure.standard else "meets_standard"
+        std = against_standard(row.value, measure.standard, getattr(measure, "decimals", None))
+        return "below_standard" if std is Standard.BELOW else "meets_standard"
     band = getattr(row, "band", None)
     if band is None and lines is not None:
-        band = Band.ABOVE if row.value > lines.upper else Band.BELOW if row.value < lines.lower else Band.WITHIN
+        # Compared as printed, like the report's sentences (see "About the data").
+        band = classify_band(row.value, lines, getattr(measure, "decimals", None))
     if band in (Band.ABOVE, "above"):
         return "above"
     if band in (Band.BELOW, "below"):

@@ -100,6 +100,7 @@ class ForceResult:
     trend: Trend | None
     history: list[tuple[Period, float]]
     latest_month: tuple[Period, float] | None
+    synthetic_history: bool = False
 
     @property
     def available(self) -> bool:
@@ -145,6 +146,8 @@ class Comparison:
     #: Force id -> the row's note (or ""), for the missing forces whose row in national.csv says they
     #: did not supply the figure; a missing force not here has no row at all (not in the national data).
     not_supplied: dict[str, str] = field(default_factory=dict)
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    measure_id: str = ""
 
     def history_of(self, force_id: str) -> tuple[float, ...]:
         """The force's value in each of :attr:`history_periods` (NaN where it has none)."""
@@ -180,15 +183,26 @@ class Comparison:
             is_lo = r.value <= min(compared)
         std = None
         if self.measure.compare == "standard" and self.measure.standard is not None and not _nan(r.value):
-            std = against_standard(r.value, self.measure.standard)
+            std = against_standard(r.value, self.measure.standard, self.measure.decimals)
         series = self._history.get(force_id, ())
         hist = [(p, v) for p, v in zip(self.history_periods, series, strict=False) if not _nan(v)]
         tr = trend(list(series)) if self.measure.trend else None
         return ForceResult(
             value=r.value, band=r.band, standard=std, rank=rank, n_compared=len(compared),
             is_highest=bool(is_hi), is_lowest=bool(is_lo), trend=tr, history=hist,
-            latest_month=self._latest.get(force_id),
+            latest_month=self._latest.get(force_id), synthetic_history=self._synthetic_history(force_id, hist),
         )
+
+    def _synthetic_history(self, force_id: str, hist: list[tuple[Period, float]]) -> bool:
+        """True when the quoted figure is not synthetic but an earlier one in the history is.
+
+        A report built wholly on synthetic figures says so in its notice; this flags the mix, where a
+        trend would otherwise read as published.
+        """
+        ds = self.dataset
+        if ds is None or not hist or ds.is_synthetic(force_id, self.measure_id, self.period):
+            return False
+        return any(ds.is_synthetic(force_id, self.measure_id, p) for p, _ in hist if p != self.period)
 
     def table(self) -> pd.DataFrame:
         """The rows as a table: force_id, force_name, value, numerator, denominator, band, included, excluded_reason."""
@@ -231,7 +245,8 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     for f, inc, (_, r) in zip(forces, included, rows.iterrows(), strict=True):
         out.append(ForceValue(
             force_id=f.id, force_name=f.name, value=float(r["value"]), numerator=float(r["numerator"]),
-            denominator=float(r["denominator"]), band=band(float(r["value"]), lines) if inc and lines else None,
+            denominator=float(r["denominator"]),
+            band=band(float(r["value"]), lines, m.decimals) if inc and lines else None,
             included=inc, excluded_reason=m.exclude.get(f.id),
         ))
     ew = _england_and_wales(m, rows, included)
@@ -268,7 +283,8 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
              for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
-                      history_england_and_wales=tuple(history_ew), not_supplied=not_supplied)
+                      history_england_and_wales=tuple(history_ew), not_supplied=not_supplied,
+                      dataset=dataset, measure_id=measure_id)
 
 
 def compare(dataset: Dataset, measure_id: str) -> Comparison:

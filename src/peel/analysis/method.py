@@ -171,16 +171,31 @@ def band_lines(values: Iterable[float | None]) -> Lines:
     return Lines(unweighted_mean(xs), standard_deviation(xs), len(xs))
 
 
-def band(value: float, lines: Lines) -> Band:
+def as_printed(x: float, decimals: int | None) -> float:
+    """``x`` rounded half-up to ``decimals`` places, as the report prints it (unchanged when ``None``).
+
+    Comparisons are made on printed figures (see "About the data"), so that no sentence, table or
+    chart label can show a value and a line that contradict the word next to them.
+    """
+    if decimals is None or is_missing(x):
+        return x
+    from peel.analysis.numbers import round_half_up  # late import: numbers does not need method
+    return float(round_half_up(x, decimals))
+
+
+def band(value: float, lines: Lines, decimals: int | None = None) -> Band:
     """Classify a force value: more than one SD above the mean, more than one SD below, or within.
 
-    A value exactly on a line is within it: "more than one standard deviation" is strict.
+    A value exactly on a line is within it: "more than one standard deviation" is strict. With
+    ``decimals``, the value and the lines are compared as printed at that precision, so a value that
+    prints the same as a line is within the lines.
     """
     if is_missing(value):
         raise MethodError("band: the force value is missing")
-    if value > lines.upper:
+    v = as_printed(value, decimals)
+    if v > as_printed(lines.upper, decimals):
         return Band.ABOVE
-    if value < lines.lower:
+    if v < as_printed(lines.lower, decimals):
         return Band.BELOW
     return Band.WITHIN
 
@@ -196,11 +211,26 @@ class Standard(str, Enum):
         return "meets the expected standard" if self is Standard.MEETS else "below the expected standard"
 
 
-def against_standard(value: float, standard: float) -> Standard:
-    """Whether ``value`` reaches ``standard`` (higher is better; equal meets it)."""
+def against_standard(value: float, standard: float, decimals: int | None = None) -> Standard:
+    """Whether ``value`` reaches ``standard`` (higher is better; equal meets it).
+
+    With ``decimals``, the value is compared as printed at that precision (see :func:`as_printed`).
+    """
     if is_missing(value) or is_missing(standard):
         raise MethodError("against_standard needs a value and a standard")
-    return Standard.MEETS if value >= standard else Standard.BELOW
+    return Standard.MEETS if as_printed(value, decimals) >= standard else Standard.BELOW
+
+
+def decimals_to_show_side(value: float, line: float, decimals: int, most: int = 4) -> int:
+    """The fewest places, from ``decimals``, at which ``value`` prints on the same side of ``line`` as it is.
+
+    89.74 against a standard of 90 prints "90" at no places, which would contradict "below the
+    standard"; at one place it prints "89.7". Used where a value is printed next to a standard.
+    """
+    d = decimals
+    while d < most and (as_printed(value, d) >= line) != (value >= line):
+        d += 1
+    return d
 
 
 @dataclass(frozen=True)
@@ -287,23 +317,29 @@ class Trend(str, Enum):
 
 
 def trend(values: Sequence[float | None], tolerance: float = TREND_TOLERANCE) -> Trend | None:
-    """Direction of a series in time order, or ``None`` when fewer than three values are available.
+    """Direction of a series in time order, or ``None`` when there is no trend to state.
 
-    The direction is that of the least-squares line through the values; when the change that line
-    implies over the whole span is within ``tolerance`` of the average level, the trend is stable.
+    The rule (stated in "About the data"): with at least three values,
+
+    * **stable** when every value is within ``tolerance`` (a share) of their average;
+    * **rising** when each value is higher than the one before, **falling** when each is lower;
+    * otherwise ``None``: the series changed direction, and no trend is stated.
+
+    ``None`` too when fewer than three values are available.
     """
-    xs = [(i, float(v)) for i, v in enumerate(values) if not is_missing(v)]
+    xs = [float(v) for v in values if not is_missing(v)]
     if len(xs) < 3:
         return None
-    n = len(xs)
-    mx = math.fsum(i for i, _ in xs) / n
-    my = math.fsum(v for _, v in xs) / n
-    sxx = math.fsum((i - mx) ** 2 for i, _ in xs)
-    slope = math.fsum((i - mx) * (v - my) for i, v in xs) / sxx
-    span = (xs[-1][0] - xs[0][0]) * slope
-    if my == 0 or abs(span) <= tolerance * abs(my):
+    avg = math.fsum(xs) / len(xs)
+    tol = tolerance * abs(avg)
+    if all(abs(x - avg) <= tol for x in xs):
         return Trend.STABLE
-    return Trend.RISING if slope > 0 else Trend.FALLING
+    steps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+    if all(s > 0 for s in steps):
+        return Trend.RISING
+    if all(s < 0 for s in steps):
+        return Trend.FALLING
+    return None
 
 
 @dataclass(frozen=True)

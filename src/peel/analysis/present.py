@@ -385,6 +385,7 @@ def overview(ctx: ReportContext) -> ReportHTML:
         not_inspected=f"{sentence_case(ctx.force_text)} has not yet been inspected in this cycle.",
         summary_html=sanitised(render_markdown(ctx.inputs.summary, heading_level=4)),
         inspector=ctx.inputs.inspection.inspector,
+        inspector_title=ctx.inputs.inspection.inspector_title,
     ))
 
 

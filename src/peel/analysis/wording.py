@@ -14,7 +14,7 @@ import re
 import string
 from typing import Any
 
-from peel.analysis.method import Band, Standard, Trend, is_missing
+from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
 from peel.analysis.numbers import format_gbp, format_number, format_value
 from peel.inputs.periods import Period
 
@@ -170,7 +170,7 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
                 else "This is lower than expected compared with other forces in England and Wales.")
     else:
         text = _within_sentence(comparison, row.value, ew)
-    extreme = _extreme_sentence(result)
+    extreme = _extreme_sentence(result, comparison)
     return f"{text} {extreme}" if extreme else text
 
 
@@ -188,14 +188,24 @@ def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:
     return (f"This is {side} {ew} but within the expected range, so in line with England and Wales.")
 
 
-def _extreme_sentence(result: Any) -> str | None:
+def _extreme_sentence(result: Any, comparison: Any = None) -> str | None:
     if result.n_compared < 2:
         return None
-    if result.is_highest:
-        return "It is the highest of all forces compared."
-    if result.is_lowest:
-        return "It is the lowest of all forces compared."
-    return None
+    if not (result.is_highest or result.is_lowest):
+        return None
+    word = "highest" if result.is_highest else "lowest"
+    text = f"It is the {word} of all forces compared"
+    left_out = _left_out_names(comparison)
+    if left_out:
+        text += f" ({join_names(left_out)} {'is' if len(left_out) == 1 else 'are'} not compared)"
+    return text + "."
+
+
+def _left_out_names(comparison: Any) -> list[str]:
+    """Forces with a value that the comparison leaves out on purpose (not those without data)."""
+    if comparison is None:
+        return []
+    return [r.force_name for r in comparison.rows if not r.included and not is_missing(r.value)]
 
 
 def _typed_decimals(x: float) -> int:
@@ -260,9 +270,14 @@ def trend_sentence(comparison: Any, force_id: str) -> str | None:
         span = f"over the {n} {unit} to {_end_words(result.history[-1][0], months)}"
     noun = _quantity_noun(m)
     if result.trend is Trend.STABLE:
-        return f"{noun} has been broadly stable {span}."
-    word = "rising" if result.trend is Trend.RISING else "falling"
-    return f"{noun} has been {word} {span}."
+        text = f"{noun} has been broadly stable {span}."
+    else:
+        word = "rising" if result.trend is Trend.RISING else "falling"
+        text = f"{noun} has been {word} {span}."
+    if getattr(result, "synthetic_history", False):
+        # The quoted figure is published but the earlier ones are not: say so where the trend is read.
+        text += " [Synthetic: the earlier figures behind this trend are synthetic, not published (see About the data).]"
+    return text
 
 
 def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
@@ -277,11 +292,18 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
     period, value = result.latest_month
     if is_missing(value) or period == comparison.period:
         return None
+    has_standard = m.compare == "standard" and m.standard is not None
+    if has_standard:
+        # Print enough places that the value reads on its own side of the standard (89.7, not 90).
+        decimals = decimals_to_show_side(value, m.standard, decimals)
     text = (f"In {period.label('month')}, the latest month in the data, the figure was "
             f"{format_value(value, m.unit, decimals)}")
-    if m.compare == "standard" and m.standard is not None:
-        text += (", which meets the expected standard" if value >= m.standard
-                 else ", which is still below the expected standard")
+    if has_standard:
+        meets = against_standard(value, m.standard, decimals) is Standard.MEETS
+        # "Still" only when the figure for the quoted period was below the standard too.
+        before = comparison.for_force(force_id).standard
+        still = " still" if before is Standard.BELOW else ""
+        text += ", which meets the expected standard" if meets else f", which is{still} below the expected standard"
     return text + "."
 
 

@@ -41,8 +41,9 @@ DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (
     "The figures are synthetic, apart from the Metropolitan Police Service's "
     "figures published in HMICFRS's PEEL 2023–2025 inspection report, which they reproduce, and the "
-    "population figures, which are the ONS mid-year estimates. They do not describe the performance of any "
-    "other force."
+    "population figures, which are the ONS mid-year estimates. The Metropolitan Police Service's figures "
+    "for earlier periods are synthetic too: the published report gives none, and sentences resting on them "
+    "say so. The figures do not describe the performance of any other force."
 )
 
 
@@ -304,6 +305,17 @@ _BTP_ROWS = [
 ]
 
 
+#: The Met's figures the published report gives (measure, period): the quoted periods and the latest
+#: month of 999 answering. Its earlier periods and other months are synthetic and tagged so, since
+#: the published report gives no figures for them.
+MET_PUBLISHED = {
+    ("stop_search_rate", FY[2022].iso), ("linked_find_rate", FY[2022].iso), ("asb_incident_rate", FY[2022].iso),
+    ("asb_order_ratio", FY[2022].iso), ("calls_999_rate", FY[2023].iso), ("calls_999_answered_10s", FY[2023].iso),
+    ("calls_999_answered_10s", "2024-02-01/2024-02-29"), ("cps_file_quality", "2023-11-01/2023-11-30"),
+    ("officer_leaving_rate", FY[2023].iso), ("funding_per_1000", FY[2022].iso), ("precept_share", FY[2022].iso),
+}
+
+
 def _fmt_value(x: float, decimals: int) -> str:
     return str(round_half_up(x, decimals))
 
@@ -334,7 +346,7 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
                 if f not in row:
                     continue
                 num, den = row[f]
-                source = MET_REPORT if f == MET else SYNTHETIC
+                source = MET_REPORT if f == MET and (mid, p.iso) in MET_PUBLISHED else SYNTHETIC
                 if den is None:
                     value = num / pop[f][p.midpoint_year] * 1000
                     w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", "", source])

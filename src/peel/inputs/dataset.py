@@ -148,6 +148,20 @@ class Dataset:
                                 columns=["value", "numerator", "denominator", "population"], dtype=float)
         return got.copy()
 
+    def source(self, force_id: str, measure_id: str, period: Period | str) -> str:
+        """The source id of one figure ("" = the dataset's own, or no such row)."""
+        key = "sources"
+        if key not in self._cache:
+            n = self.national
+            self._cache[key] = {(f, m, p): str(src) for f, m, p, src in
+                                zip(n["force_id"], n["measure"], n["period"], n["source"].fillna(""), strict=True)}
+        return self._cache[key].get((force_id, measure_id, parse_period(period).iso), "")
+
+    def is_synthetic(self, force_id: str, measure_id: str, period: Period | str) -> bool:
+        """Whether one figure comes from a synthetic source (a source entry with ``table: none``)."""
+        entry = self.info.sources.get(self.source(force_id, measure_id, period)) or {}
+        return entry.get("table") == "none"
+
     def values(self, measure_id: str, period: Period | str | None = None) -> pd.Series:
         """The value of each of the 43 forces, in reference order (NaN = not available)."""
         s = self.rows(measure_id, period)["value"].astype(float)

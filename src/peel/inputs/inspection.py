@@ -100,6 +100,8 @@ class InspectionInfo:
     name: str
     published: str | None = None
     inspector: str | None = None
+    #: The title printed under the inspector's name ("HM Inspector of Constabulary").
+    inspector_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ def _inputs(model: ForceInputsModel, path: Path, report: ReportSpec) -> ForceInp
     draft = model.draft or not any(a.findings for a in areas.values())
     i = model.inspection
     return ForceInputs(get_force(model.force), model.demonstration, draft,
-                       InspectionInfo(i.name, i.published, i.inspector), model.summary or "", areas, path)
+                       InspectionInfo(i.name, i.published, i.inspector, i.inspector_title), model.summary or "", areas, path)
 
 
 def parse_force_inputs(path: str | Path, report: ReportSpec, expected_force: str | None = None,

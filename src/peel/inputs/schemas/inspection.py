@@ -357,6 +357,7 @@ class Inspection(StrictModel):
     name: Heading
     published: Published | None = None
     inspector: Heading | None = None
+    inspector_title: Heading | None = None
 
 
 class ForceInputsModel(StrictModel):

@@ -1,0 +1,61 @@
+"""The built Metropolitan Police Service report states each of the published report's 132 checkable items.
+
+``tests/reference/seed-items.tsv`` lists the items (area, statement, expected value as the published
+report gives it). An item passes when its expected value appears in the report's text, with "N%"
+read as "N percent" (the report's style); ``tests/reference/seed-checks.tsv`` gives, for the items
+our report words differently, the words it uses instead, or says why the item is not reproduced.
+The items not reproduced are named in ``tests/reference/README.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+NOT_REPRODUCED = "not reproduced:"
+
+
+def _items() -> list[tuple[int, str, str, str]]:
+    with (REFERENCE / "seed-items.tsv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    return [(n, *row) for n, row in enumerate(rows, start=1)]
+
+
+def _checks() -> dict[int, str]:
+    with (REFERENCE / "seed-checks.tsv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    return {int(n): how for n, how in rows}
+
+
+def _text(report_html: str) -> str:
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", report_html, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _states(text: str, expected: str, how: str | None) -> bool:
+    if how is not None:
+        return re.search(how, text) is not None
+    return expected in text or re.sub(r"(\d)%", r"\1 percent", expected) in text
+
+
+def test_reference_lists_hold_132_items():
+    items, checks = _items(), _checks()
+    assert len(items) == 132
+    assert set(checks) <= {n for n, *_ in items}, "seed-checks.tsv names an item seed-items.tsv does not have"
+
+
+def test_met_report_states_the_published_items(built_reports):
+    text = _text((built_reports / "metropolitan" / "report.html").read_text(encoding="utf-8"))
+    checks = _checks()
+    skipped = {n for n, how in checks.items() if how.startswith(NOT_REPRODUCED)}
+    readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
+    for n in skipped:
+        assert f"item {n}:" in readme, f"item {n} is not reproduced but README.md does not say why"
+    failed = [f"{n} {area} | {statement} | {expected}" for n, area, statement, expected in _items()
+              if n not in skipped and not _states(text, expected, checks.get(n))]
+    stated = 132 - len(skipped) - len(failed)
+    assert not failed, f"{stated}/132 stated, {len(skipped)} not reproduced; missing:\n" + "\n".join(failed)
+    assert stated + len(skipped) == 132
