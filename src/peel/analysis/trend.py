@@ -9,13 +9,14 @@ force, England and Wales) is the same record the figures workbook holds (:func:`
 from __future__ import annotations
 
 import base64
+import math
 import calendar
 from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 
-from peel.analysis.charts import BLACK, CHART_RC, CM, DARK_BLUE, figure_png
+from peel.analysis.charts import BLACK, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
 from peel.analysis.method import is_missing
 from peel.analysis.numbers import format_value
 from peel.analysis.templating import part
@@ -23,6 +24,9 @@ from peel.analysis.wording import force_in_text, sentence_case, value_with_unit
 
 #: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px, so 9 pt text reads at 12 px at 100% zoom.
 SIZE_CM = (12.0, 6.5)
+#: Print stretches the chart to the full text width, so it is drawn to give 200 dpi there (and more than twice
+#: its 454 px screen width, so it stays sharp at 200% zoom).
+TREND_DPI = math.ceil(PRINT_WIDTH_MM / 25.4 * 200 / (SIZE_CM[0] * CM))
 IMG_WIDTH, IMG_HEIGHT = 454, 246
 FONT_PT = 9
 
@@ -83,7 +87,7 @@ def trend_png(record: dict[str, Any]) -> bytes:
     labels = [r["tick"] for r in record["rows"]]
     xs = list(range(len(labels)))
     with matplotlib.rc_context({**CHART_RC, "font.size": FONT_PT}):
-        fig = Figure(figsize=(SIZE_CM[0] * CM, SIZE_CM[1] * CM), dpi=200, layout="constrained")
+        fig = Figure(figsize=(SIZE_CM[0] * CM, SIZE_CM[1] * CM), dpi=TREND_DPI, layout="constrained")
         ax = fig.add_subplot()
         fx = [(x, r["force_number"]) for x, r in zip(xs, record["rows"], strict=True) if r["force_number"] is not None]
         ex = [(x, r["ew_number"]) for x, r in zip(xs, record["rows"], strict=True) if r["ew_number"] is not None]
@@ -99,7 +103,7 @@ def trend_png(record: dict[str, Any]) -> bytes:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.legend(fontsize=FONT_PT, frameon=False, loc="lower left")
-        return figure_png(fig, dpi=200)
+        return figure_png(fig, dpi=TREND_DPI)
 
 
 def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:
