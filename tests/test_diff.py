@@ -97,7 +97,7 @@ def test_rebuild_after_one_edit_reports_exactly_that_flip(tmp_path: Path):
     rows = (data / "national.csv").read_text(encoding="utf-8").splitlines()
     target = "metropolitan,officer_leaving_rate,2023-04-01/2024-03-31,"
     [i] = [n for n, line in enumerate(rows) if line.startswith(target)]
-    rows[i] = target + "10.0,3444,34440"  # from 6.6 percent (in line) to 10.0 (above the upper line)
+    rows[i] = target + "10.0,3444,34440,,synthetic"  # from 6.6 percent (in line) to 10.0 (above the upper line)
     (data / "national.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     _build(data, tmp_path / "new")
 
