@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from peel.analysis.reportable import is_report_output
+from peel.analysis.statements import STATEMENTS_MIME
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -192,10 +193,11 @@ def test_notebook_executes(force_id, area):
     assert len(injected) == (0 if force_id is None else 1)
 
     outputs = run.outputs()
-    # Nothing but HTML reaches the reader: no errors, no warnings printed, no stray images.
+    # Nothing but HTML reaches the reader: no errors, no warnings printed, no stray images (the statement
+    # records travel beside the HTML under their own type, which the stitcher never renders).
     assert not [o for o in outputs if o.get("output_type") in ("error", "stream")], outputs
     for o in outputs:
-        assert set(o.get("data", {})) <= {"text/html", "text/plain"}, o.get("data", {}).keys()
+        assert set(o.get("data", {})) <= {"text/html", "text/plain", STATEMENTS_MIME}, o.get("data", {}).keys()
     page = run.html()
     assert "<script" not in page and "style=" not in page
 
