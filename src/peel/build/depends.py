@@ -124,7 +124,8 @@ def _by_area(texts: Mapping[str, str | None]) -> dict[str, str] | None:
         doc = yaml.safe_load(texts["measures.yaml"] or "")
         reader = csv.reader(io.StringIO(texts["national.csv"] or ""))
         header = next(reader, None)
-    except (yaml.YAMLError, csv.Error):
+    except (yaml.YAMLError, csv.Error, RecursionError, ValueError):
+        # Unreadable inputs: every area re-runs, and validation, which runs next, names the problem.
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("measures"), dict) or not header:
         return None
