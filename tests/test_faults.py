@@ -80,27 +80,8 @@ def _start(project: Path, forces: list[str], jobs: int, marker: str, *extra: str
                             text=True, env=_env(project, marker, jupyter_path), start_new_session=True)
 
 
-def _marked(marker: str) -> list[psutil.Process]:
-    """Live processes started for this test (they inherit its marker in their environment)."""
-    found = []
-    for p in psutil.process_iter(["pid"]):
-        try:
-            if p.status() != psutil.STATUS_ZOMBIE and p.environ().get("PEEL_TEST_MARKER") == marker:
-                found.append(p)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
-
-
-def _kernels(marker: str) -> list[psutil.Process]:
-    out = []
-    for p in _marked(marker):
-        try:
-            if "ipykernel" in " ".join(p.cmdline()):
-                out.append(p)
-        except psutil.NoSuchProcess:
-            continue
-    return out
+# The process helpers are test_batch's: one way to find what a test started.
+from test_batch import _kernels, _marked  # noqa: E402
 
 
 def _workers(build_pid: int) -> list[psutil.Process]:
