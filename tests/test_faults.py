@@ -171,6 +171,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_force_retried_once(projec
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
     assert proc.returncode == 1, err
     manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
     # kent was given to a new worker and ran into its timeout there: a retry, not a second death.
@@ -200,6 +201,7 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
     assert proc.returncode == status, err
     assert time.monotonic() - t0 < 30
     _assert_nothing_left(project, marker)

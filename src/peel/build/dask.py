@@ -260,6 +260,9 @@ class DaskExecutor:
                 for fut in [f for f in futures if f.done()]:
                     plan = futures.pop(fut)
                     record = self._outcome(fut, plan, attempts)
+                    # Let go of the result held on the cluster: if its worker is lost later, the scheduler
+                    # would otherwise build the force again, behind the build's back.
+                    fut.release()
                     if record is None:
                         submit(plan, len(ordered) + 1)  # the retry goes first
                         continue
