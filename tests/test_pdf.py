@@ -220,3 +220,34 @@ def test_title_argument_wins_over_html_title(tmp_path):
     reader = PdfReader(tmp_path / "r.pdf")
     assert reader.metadata.title == "Given title"
     assert reader.trailer["/Root"]["/Lang"] == "cy"
+
+
+def _header_cells(reader: PdfReader) -> list[DictionaryObject]:
+    """Every TH structure element of the PDF, in reading order."""
+    found: list[DictionaryObject] = []
+
+    def walk(node) -> None:
+        node = node.get_object() if isinstance(node, IndirectObject) else node
+        if isinstance(node, ArrayObject):
+            for child in node:
+                walk(child)
+        elif isinstance(node, DictionaryObject) and "/S" in node:
+            if node["/S"] == "/TH":
+                found.append(node)
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return found
+
+
+def test_header_cells_carry_their_scope(tmp_path):
+    """PDF/UA 7.5: each TH says whether it heads a row or a column, as its ``scope`` says in the HTML."""
+    table = ('<table><caption>Grades</caption><thead><tr><th scope="col">Force</th><th scope="col">Grade</th>'
+             '<th>Note</th></tr></thead><tbody><tr><th scope="row">Kent</th><td>Good</td><td>-</td></tr>'
+             '<tr><th scope="row">Gwent</th><td>Adequate</td><td>-</td></tr></tbody></table>')
+    write_pdf(SMALL.format(head="", body=table), tmp_path / "r.pdf", title="Small")
+    cells = _header_cells(PdfReader(tmp_path / "r.pdf"))
+    scopes = [str(c["/A"].get("/Scope")) for c in cells]
+    assert scopes == ["/Column", "/Column", "/Column", "/Row", "/Row"]
+    assert all(c["/A"]["/O"] == "/Table" for c in cells)

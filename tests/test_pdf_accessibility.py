@@ -172,6 +172,16 @@ def test_every_table_has_its_caption_and_header_cells(met):
             assert widths[i] == widths[i - 1], f"table {i + 1} has no caption and does not continue table {i}"
 
 
+def test_every_header_cell_carries_its_scope(met):
+    """PDF/UA 7.5: each TH is a row or column header; the report's tables use both."""
+    cells = [e for e in _elements(met["root"]) if e["/S"] == "/TH"]
+    assert cells, "the Met's report has tables"
+    scopes = [str(_resolve(c.get("/A", DictionaryObject())).get("/Scope")) for c in cells]
+    missing = sum(s not in ("/Row", "/Column") for s in scopes)
+    assert not missing, f"{missing} of {len(cells)} header cells have no /Scope"
+    assert {"/Row", "/Column"} <= set(scopes)
+
+
 def test_every_link_is_described_by_its_text_not_its_target(met):
     reader, html = met["reader"], met["html"]
     ids = set(re.findall(r'\bid="([^"]+)"', html))
