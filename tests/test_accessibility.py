@@ -450,3 +450,33 @@ def test_every_page_reflows_at_320_px_with_its_data_tables_open(browser, built_r
     finally:
         context.close()
     assert width <= 320, f"{rel} is {width} CSS px wide at 320 ({opened} data tables open)"
+
+
+def test_index_reports_column_is_in_view_at_1280_px(browser, built_reports):
+    """The Reports column, header and links, is on screen in a 1,280 px window without scrolling sideways."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / "index.html").as_uri(), wait_until="load")
+        found = page.evaluate("""() => {
+          const shown = (el) => { el.scrollIntoView({block: 'center', inline: 'nearest'});
+            const r = el.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return {left: r.left, right: r.right, on_top: hit === el || el.contains(hit)}; };
+          window.scrollTo(0, 0);
+          const wrap = document.querySelector('.table-wrap');
+          const head = [...document.querySelectorAll('table.grades-by-force thead th')].pop();
+          const link = document.querySelector('table.grades-by-force td.reports a');
+          return {text: head.textContent, scroll_left: wrap.scrollLeft, head: shown(head), link: shown(link),
+                  after_scroll_left: wrap.scrollLeft, page_width: document.documentElement.scrollWidth};
+        }""")
+    finally:
+        context.close()
+    assert found["text"] == "Reports"
+    assert found["page_width"] <= 1280
+    for name in ("head", "link"):
+        box = found[name]
+        assert 0 <= box["left"] and box["right"] <= 1280, f"the Reports {name} is at {box} in a 1,280 px window"
+        assert box["on_top"], f"the Reports {name} is covered by another element"
+    # scrollIntoView would have scrolled the table sideways if the column were out of view.
+    assert found["scroll_left"] == found["after_scroll_left"] == 0

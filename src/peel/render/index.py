@@ -33,10 +33,22 @@ INDEX_CSS = """
 .table-wrap { overflow-x: auto; }
 table.grades-by-force { font-size: 0.875rem; }
 table.grades-by-force th[scope="col"] { vertical-align: bottom; }
+/* The Reports column is in view in a 1,280 px window without scrolling. Nine graded areas do not fit
+   beside it at a readable size ("Requires improvement" cannot wrap narrower than "improvement"), so on
+   a screen wider than a phone the column stays at the right edge of the scrolling table while the
+   area columns scroll under it; its report links wrap inside it. */
+table.grades-by-force thead th[scope="col"]:last-child { width: 10rem; }
+table.grades-by-force td.reports { min-width: 8rem; }
+@media screen and (min-width: 48em) {
+  table.grades-by-force thead th[scope="col"]:last-child, table.grades-by-force td.reports {
+    position: sticky; right: 0; z-index: 1; background: #ffffff; border-left: 2px solid #0b0c0c;
+    padding-left: 0.5rem;
+  }
+}
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
-table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+table.grades-by-force td.reports a { display: block; padding: 0.25rem 0; }
 table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
