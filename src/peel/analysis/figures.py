@@ -27,8 +27,8 @@ from peel.analysis.wording import (
     value_with_unit,
 )
 
-#: Displayed size of the chart in CSS pixels (16 cm x 10 cm at 96 pixels per inch).
-IMG_WIDTH, IMG_HEIGHT = 605, 378
+#: Displayed size of the chart in CSS pixels (16 cm x 12.5 cm at 96 pixels per inch).
+IMG_WIDTH, IMG_HEIGHT = 605, 472
 
 
 def _period(comparison: Any) -> str:
