@@ -14,7 +14,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    that force worked. A failure fails only its force. With
    ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
-   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/index.html`` and a summary naming
+   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
+   only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
    every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.
 
 Ctrl-C, SIGTERM and SIGHUP stop every worker and kernel, remove temporary files and end the build
@@ -51,6 +52,7 @@ class BuildResult:
     manifest: Path | None = None
     index: Path | None = None
     statements: Path | None = None
+    overview: Path | None = None
 
     @property
     def failed(self) -> list[str]:
@@ -78,6 +80,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         kernel has stopped and temporary files are gone.
     """
     from peel.render.index import write_index
+    from peel.render.overview import write_overview
 
     stream = stream or sys.stderr
     report = load_report(opts.notebooks_dir)  # checks that every notebook exists
@@ -117,7 +120,12 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
                                              dataset_version=content_id(fp.data))
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
         notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
-        result.index = write_index(opts.out_dir, report, read_records(opts.out_dir),
+        on_disk = read_records(opts.out_dir)
+        result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
+                                              notice=notice, data=fp.data,
+                                              package=content_id([fp.package_render, fp.template]))
+        print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
+        result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
                                    notice_label=notice.label if notice else "")
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)

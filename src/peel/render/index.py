@@ -136,6 +136,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         body_class="index",
         inspectorate=report.inspectorate,
         demonstration=demonstration,
+        overview=(Path(out_dir) / "overview.html").is_file(),
         notice=notice,
         notice_label=notice_label or "Demonstration data",
         subtitle=report.subtitle,
