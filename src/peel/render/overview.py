@@ -88,6 +88,8 @@ details.overview-data summary { cursor: pointer; padding: 0.25rem 0; }
   .overview-contents { display: none; }
   section.overview-measure, section.overview-grades { break-before: page; page-break-before: always; margin-top: 0; }
   details.overview-data summary { font-weight: bold; }
+  table.grades-by-area { table-layout: fixed; }
+  table.grades-by-area thead th:first-child { width: 30%; }
 }
 """
 
