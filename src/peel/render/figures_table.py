@@ -88,7 +88,7 @@ def figures_table(figures: Mapping[str, Sequence[Mapping[str, Any]]], reports: M
         for mid, period in keys:
             fig = by_key.get((mid, period))
             if fig is None:
-                cells.append({"text": NOT_SHOWN})
+                cells.append({"text": NOT_SHOWN, "href": "", "comparison": ""})
                 continue
             anchor = f"#{mid}-measure" if href.endswith(".html") else ""
             cells.append({"text": str(fig.get("value_text") or "not available"), "href": href + anchor,
