@@ -161,3 +161,37 @@ def test_real_figures_agree_in_build_json_index_statements_and_reports(tmp_path)
     assert (two / "statements.csv").read_bytes() == (one / "statements.csv").read_bytes()
     for fid in FORCES:
         assert (two / fid / "statements.json").read_bytes() == (one / fid / "statements.json").read_bytes()
+
+
+def test_data_hash_is_the_dataset_folders_own_files(tmp_path):
+    """The demonstration's folder holds the real dataset and the published tables: neither is part of it."""
+    import shutil
+
+    from peel.build.cache import fingerprints
+    from peel.build.statements import content_id
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("*.xlsx", "*.xls", "*.gz"))
+    notebooks = REPO / "notebooks"
+    names = sorted(p.name for p in notebooks.glob("*.ipynb"))
+
+    def prints(folder: Path):
+        fp = fingerprints(folder, notebooks, names)
+        return fp.data, fp.data_hash, fp.data_areas, content_id(fp.data)
+
+    demo, real = prints(data), prints(data / "real")
+    assert set(demo[0]) == {"dataset.yaml", "measures.yaml", "national.csv", "population.csv"}
+    assert set(real[0]) >= {"dataset.yaml", "measures.yaml", "national.csv", "population.csv"}
+    assert not any("/" in name for name in (*demo[0], *real[0]))
+    # A change to the real dataset, or to a published table, leaves the demonstration's hashes alone ...
+    with open(data / "real" / "national.csv", "a", encoding="utf-8") as f:
+        f.write("kent,recorded_crime_per_1000,2012-04-01/2013-03-31,,1,,,x\n")
+    (data / "published" / "PROVENANCE.md").write_text("changed", encoding="utf-8")
+    (data / "published" / "new.csv").write_text("a\n1\n", encoding="utf-8")
+    assert prints(data) == demo
+    assert prints(data / "real") != real
+    # ... and the demonstration's own change changes its own hash and no other.
+    real_after = prints(data / "real")
+    with open(data / "national.csv", "a", encoding="utf-8") as f:
+        f.write("\n")
+    assert prints(data)[1] != demo[1] and prints(data / "real") == real_after
