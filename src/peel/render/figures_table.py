@@ -91,8 +91,11 @@ def figures_table(figures: Mapping[str, Sequence[Mapping[str, Any]]], reports: M
                 cells.append({"text": NOT_SHOWN, "href": "", "comparison": ""})
                 continue
             anchor = f"#{mid}-measure" if href.endswith(".html") else ""
-            cells.append({"text": str(fig.get("value_text") or "not available"), "href": href + anchor,
-                          "comparison": str(fig.get("comparison") or "")})
+            text = str(fig.get("value_text") or "not available")
+            comparison = str(fig.get("comparison") or "")
+            cells.append({"text": text, "href": href + anchor,
+                          # "not available" once: the comparison word repeats a missing value's text.
+                          "comparison": "" if comparison == text else comparison})
         rows.append({"name": force.name, "cells": cells})
     sources = publications(info)
     if not sources:  # a dataset without recorded sources: the measures' own source lines
