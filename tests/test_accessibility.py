@@ -396,8 +396,10 @@ def test_axe_run_reports_violations_it_is_shown(browser, tmp_path):
 
 #: Pages for axe, with the window width. The index's wide table scrolls sideways in a laptop's
 #: window, and axe cannot judge the contrast of cells scrolled out of view, so it is also checked
-#: in a window wide enough to show every column.
-AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400)]
+#: in a window wide enough to show every column, and in a 320 px one (its tables then scroll inside
+#: their own regions, which must take keyboard focus).
+AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400),
+                                                           ("index-narrow", "index.html", 320)]
 
 
 @pytest.mark.parametrize("name,rel,width", AXE_PAGES, ids=[p[0] for p in AXE_PAGES])

@@ -39,12 +39,6 @@ STATED_WORDS = {
     "similar level": r"(similar|reduction|increase|fell|rose)",
 }
 
-#: Published totals that cannot be reproduced together with the published rate on the ONS population:
-#: £489,705 per 1,000 on the ONS mid-2022 estimate of 8,855,333 residents is £4.34 billion, not £4.33 billion
-#: (tests/test_demo_data.py::test_met_funding_total shows the arithmetic). The report states the rate.
-TOTAL_ON_ONS_POPULATION = {"4.33 billion": "4.34 billion"}
-
-
 def number(x: float | int | str) -> str:
     """A figure at its published precision, as the report writes it ("19.8", "237,940", "25")."""
     return format_number(float(x), decimals_of(x))
@@ -101,7 +95,7 @@ def expected(fig: dict) -> tuple[list[str], list[str]]:
             if key in fig:
                 tokens.append(number(fig[key]))
         if "total" in fig:
-            tokens += money(TOTAL_ON_ONS_POPULATION.get(fig["total"], fig["total"]))
+            tokens += money(fig["total"])
         words.append(STATED_WORDS[fig["stated"]])
         if "trend" in fig:
             words.append(fig["trend"])

@@ -146,6 +146,9 @@ class Comparison:
     #: Force id -> the row's note (or ""), for the missing forces whose row in national.csv says they
     #: did not supply the figure; a missing force not here has no row at all (not in the national data).
     not_supplied: dict[str, str] = field(default_factory=dict)
+    #: Force id -> (the amount as published, its note), from the catalogue's ``published_numerator``:
+    #: the statement gives the published amount and then the note.
+    published: dict[str, tuple[float, str]] = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     measure_id: str = ""
 
@@ -282,8 +285,13 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     notes = {str(f): " ".join(str(n or "").split())
              for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
+    # A published amount stands in for a numerator the force has; a force without one states none.
+    numerators = {r.force_id: r.numerator for r in out}
+    published = {f: v for f, v in getattr(m, "published_numerator", {}).items()
+                 if f in numerators and not _nan(numerators[f])}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
                       history_england_and_wales=tuple(history_ew), not_supplied=not_supplied,
+                      published=published,
                       dataset=dataset, measure_id=measure_id)
 
 

@@ -28,12 +28,12 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
 from peel.build.executor import executor_for
 from peel.build.lock import OutputLock, make_build_temp
-from peel.build.manifest import git_commit, read_records, write_manifest
+from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
 from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
 from peel.build.pool import signals_stop_the_build
@@ -127,9 +127,27 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
         result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
-                                   notice_label=notice.label if notice else "")
+                                   notice_label=notice.label if notice else "",
+                                   figures=read_figures(opts.out_dir), catalogue=_catalogue(opts.data_dir),
+                                   info=dataset)
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
     return result
+
+
+def _catalogue(data_dir: Path) -> dict[str, Any]:
+    """The dataset's measures (titles and periods for the index), or none when they cannot be read.
+
+    The build has validated them unless told not to; the index must still be written when it was
+    told not to and they are broken.
+    """
+    from peel.errors import InputError
+    from peel.inputs.catalogue import load_catalogue
+    from peel.inputs.dataset import CATALOGUE_FILE
+
+    try:
+        return dict(load_catalogue(Path(data_dir) / CATALOGUE_FILE))
+    except (InputError, OSError, ValueError):
+        return {}
 
 
 def _unchanged(plan: ForcePlan) -> ForceRecord:

@@ -283,7 +283,8 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
     fund_periods = [FY[2020], FY[2021], FY[2022]]
     # The published £489,705 per 1,000 population and "£4.33 billion" cannot both hold with the ONS
     # mid-2022 estimate for the Met's area (8,855,333): £4.33 billion is £488,971 per 1,000. The rate is the
-    # figure the report compares, so it is reproduced; the total it implies is £4.34 billion.
+    # figure the report compares, so it is reproduced (the total behind it is £4.34 billion); the report
+    # states the published total, with a note saying why (published_numerator in data/measures.yaml).
     met_funding = {FY[2020]: 3_930_000_000, FY[2021]: 4_060_000_000, FY[2022]: 4_336_505_000}
     t["funding_per_1000"] = g.rate_measure(fund_periods, met_funding, city_rate=13_950_000.0, median=282_000.0,
                                            sigma=0.2, back=-0.04, back_sd=0.015, target=None, unit_round=1000,

@@ -101,6 +101,16 @@ class LatestMonth(StrictModel):
     decimals: number(whole=True, maximum=6)
 
 
+class PublishedNumerator(StrictModel):
+    """An amount a publication states for a force that differs from the numerator behind its value."""
+
+    what: ClassVar[str] = "a published amount"
+    key_word: ClassVar[str] = "field"
+
+    amount: number()
+    note: Sentence
+
+
 class MeasureEntry(StrictModel):
     """One catalogue entry."""
 
@@ -127,6 +137,7 @@ class MeasureEntry(StrictModel):
     trend: Flag = False
     latest_month: LatestMonth | None = None
     exclude: dict[ForceId, Sentence] | None = None
+    published_numerator: dict[ForceId, PublishedNumerator] | None = None
     note: text(2000) | None = None
 
     @model_validator(mode="after")
