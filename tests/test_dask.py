@@ -68,6 +68,58 @@ def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_pa
     assert f"output folder {tmp_path} differs: missing on the worker, present here" in text
 
 
+def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_this_version():
+    import pickle
+
+    from peel.build.dask import PLUGIN_NAME, DaskExecutor, WarmKernelPlugin
+    from peel.build.dask_worker import _installed_version
+
+    class Client:
+        def __init__(self, seen):
+            self.seen, self.registered = seen, []
+
+        def run(self, fn, *a, wait=True, callback_timeout=None):
+            assert callback_timeout is not None  # every wait is bounded
+            assert fn is _installed_version
+            return self.seen
+
+        def register_plugin(self, plugin, name=None):
+            self.registered.append((plugin, name))
+
+    warm = Client({"tcp://10.0.0.2:4000": "1.0+abc", "tcp://10.0.0.3:4000": "1.0+abc"})
+    assert DaskExecutor._ensure_plugin(warm, "1.0+abc") is False and warm.registered == []
+    for seen in ({"tcp://10.0.0.2:4000": "1.0+abc", "tcp://10.0.0.3:4000": None},
+                 {"tcp://10.0.0.2:4000": "0.9+old", "tcp://10.0.0.3:4000": "1.0+abc"}):
+        client = Client(seen)
+        assert DaskExecutor._ensure_plugin(client, "1.0+abc") is True
+        [(plugin, name)] = client.registered
+        assert isinstance(plugin, WarmKernelPlugin) and name == PLUGIN_NAME
+        # What a worker that joins later unpickles from the scheduler reports the same version.
+        assert pickle.loads(pickle.dumps(plugin)).version == "1.0+abc"
+
+    class Worker:
+        plugins = {PLUGIN_NAME: WarmKernelPlugin("1.0+abc")}
+
+    assert _installed_version(Worker()) == "1.0+abc"
+    Worker.plugins = {}
+    assert _installed_version(Worker()) is None
+
+
+def test_the_plugin_version_follows_the_code_a_kernel_imports_not_the_data(tmp_path):
+    from peel import __version__
+    from peel.build.dask import build_inputs, plugin_version
+
+    opts = make_options(forces=["metropolitan"], out=tmp_path)
+    here = build_inputs(str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir),
+                        ["metropolitan"])
+    version = plugin_version(here)
+    assert version.startswith(f"{__version__}+")
+    data_key = next(k for k in here if k.startswith("data folder "))
+    assert plugin_version({**here, data_key: "0" * 64}) == version  # new data: the warm kernel serves it
+    for code in ("peel package code", "report template", "Python and library versions"):
+        assert plugin_version({**here, code: "0" * 64}) != version, code
+
+
 # ---------------------------------------------------------------- real builds on a LocalCluster (slow)
 
 def _records(out: Path) -> dict:
