@@ -40,8 +40,11 @@ class _StoppableKernel(WarmKernel):
         super().__init__(**kwargs)
         self._plugin = plugin
 
+    def _start_once(self) -> None:
+        self._plugin.check_running()  # before each try: a stopped build's start is not tried again
+        super()._start_once()
+
     def start(self) -> WarmKernel:
-        self._plugin.check_running()
         super().start()
         try:
             self._plugin.check_running()  # a stop that came mid-start found no kernel to kill
@@ -108,10 +111,13 @@ class WarmKernelPlugin(WorkerPlugin):
                     self.kernel, self.cwd = _StoppableKernel(self, cwd=Path(cwd), temp_dir=self.temp_dir), cwd
                 if plan.needs_kernel and self.kernel.km is None:
                     self.kernel.start()
-                return build_force(plan, self.kernel)
+                record = build_force(plan, self.kernel)
+                return None if token in self.stopped else record  # a stop kills the kernel: no failure of its own
             except _Stopped:
                 return None
             except (KernelStartError, Exception) as e:  # a bug must not take the other forces down with it
+                if token in self.stopped:
+                    return None
                 import traceback
 
                 tb = None if isinstance(e, KernelStartError) else traceback.format_exc(limit=8)
