@@ -22,7 +22,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -188,10 +188,8 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
             spawn()
         looked = time.monotonic()
         while len(records) < len(work):
-            try:
+            with suppress(queue.Empty):
                 handle(results.get(timeout=POLL))
-            except queue.Empty:
-                pass
             if time.monotonic() - looked < POLL:
                 continue
             looked = time.monotonic()
