@@ -18,6 +18,7 @@ Without Chromium or axe-core the tests skip, unless PEEL_REQUIRE_BROWSER=1, when
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -226,7 +227,7 @@ def test_one_h1_and_no_gap_in_heading_levels(structures, name, rel):
     assert headings[0]["level"] == 1, f"the first heading is not the h1: {headings[0]}"
     gaps = [
         f"h{before['level']} {before['text']!r} -> h{after['level']} {after['text']!r}"
-        for before, after in zip(headings, headings[1:])
+        for before, after in itertools.pairwise(headings)
         if after["level"] > before["level"] + 1
     ]
     assert gaps == [], "heading levels skip a level"

@@ -120,7 +120,8 @@ def write_files(contents: Mapping[Path, str | bytes], *, force: bool = False, wh
         When an existing file differs and ``force`` is false. Nothing has been written.
     """
     payloads = {Path(p): (d.encode("utf-8") if isinstance(d, str) else d) for p, d in contents.items()}
-    differ, unchanged = [], []
+    differ: list[Path] = []
+    unchanged: list[Path] = []
     for path, payload in payloads.items():
         if path.is_file():
             (unchanged if path.read_bytes() == payload else differ).append(path)

@@ -327,7 +327,7 @@ def trend(values: Sequence[float | None], tolerance: float = TREND_TOLERANCE) ->
 
     ``None`` too when fewer than three values are available.
     """
-    xs = [float(v) for v in values if not is_missing(v)]
+    xs = [float(v) for v in values if v is not None and not is_missing(v)]
     if len(xs) < 3:
         return None
     avg = math.fsum(xs) / len(xs)

@@ -32,7 +32,7 @@ def round_half_up(x: float, decimals: int) -> Decimal:
 
 def format_number(x: float | None, decimals: int = 0) -> str:
     """``x`` with thousands separators at ``decimals`` places: ``format_number(175073, 0) == "175,073"``."""
-    if _unavailable(x):
+    if x is None or _unavailable(x):
         return NOT_AVAILABLE
     d = round_half_up(float(x), decimals)
     if d == 0:
@@ -55,7 +55,7 @@ def format_gbp(x: float | None, decimals: int | None = None) -> str:
     (``"£46.6m"``, ``"£90m"``); smaller amounts in whole pounds (``"£489,705"``). ``decimals``
     forces whole pounds with that many decimals.
     """
-    if _unavailable(x):
+    if x is None or _unavailable(x):
         return NOT_AVAILABLE
     x = float(x)
     sign = "-" if x < 0 else ""

@@ -141,6 +141,7 @@ class Part(ReportHTML):
         self.figures = list(figures or [])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        data: dict[str, Any]
         data, metadata = super()._repr_mimebundle_(include, exclude)
         if self.records or self.figures:
             data = {**data, STATEMENTS_MIME: {"statements": self.records, "figures": self.figures}}

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 
@@ -144,7 +144,7 @@ class WarmKernelPlugin(WorkerPlugin):
 
 # -- functions run on the workers ------------------------------------------------------------------
 def _build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
-    plugin = get_worker().plugins[PLUGIN_NAME]
+    plugin = cast(WarmKernelPlugin, get_worker().plugins[PLUGIN_NAME])  # registered under this name by build()
     return plugin.build(plan, cwd, token)
 
 

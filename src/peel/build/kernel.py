@@ -19,6 +19,7 @@ key that signs its messages) is deleted as soon as the kernel has read it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -143,7 +144,7 @@ class _WarmClient(AsyncKernelClient):
         await super()._async_wait_for_ready(timeout=timeout)
         self._was_ready = True
 
-    wait_for_ready = _async_wait_for_ready  # type: ignore[assignment]
+    wait_for_ready = _async_wait_for_ready
 
 
 class _WarmKernelManager(AsyncKernelManager):
@@ -153,7 +154,7 @@ class _WarmKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._shared_client: _WarmClient | None = None
 
-    def client(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def client(self, **kwargs: Any) -> Any:
         if self._shared_client is None:
             kw: dict[str, Any] = dict(self.get_connection_info(session=True))
             kw.update(connection_file=self.connection_file, parent=self)
@@ -164,10 +165,9 @@ class _WarmKernelManager(AsyncKernelManager):
     def close_clients(self) -> None:
         kc, self._shared_client = self._shared_client, None
         if kc is not None:
-            try:
+            # A client of a dead kernel may fail to close; nothing to keep.
+            with contextlib.suppress(Exception):
                 kc.stop_channels()
-            except Exception:  # a client of a dead kernel may fail to close; nothing to keep
-                pass
 
 
 class WarmKernel:
@@ -229,7 +229,8 @@ class WarmKernel:
         # IPC sockets: local only, no network port opened, and no warning about unencrypted TCP.
         # The socket files go in a private folder with an absolute, short path (the kernel runs in
         # another working directory, and a socket path is limited to about 100 characters).
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="peel-kernel-" if self.temp_dir is None else "k", dir=self.temp_dir))
+        prefix = "peel-kernel-" if self.temp_dir is None else "k"
+        self._socket_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.temp_dir))
         connection_file = self._socket_dir / f"kernel-{uuid.uuid4().hex[:12]}.json"
         km = _WarmKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=str(self._socket_dir / "k"),
                                 connection_file=str(connection_file))
@@ -325,10 +326,8 @@ class WarmKernel:
         km, self.km = self.km, None
         control, self._control = self._control, None
         if control is not None:
-            try:
+            with contextlib.suppress(Exception):
                 control.stop_channels()
-            except Exception:
-                pass
         if km is None:
             self._remove_socket_dir()
             return
@@ -340,14 +339,10 @@ class WarmKernel:
             pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
             if pid:
                 kill_quietly(pid)
-            try:
+            with contextlib.suppress(Exception):
                 run_sync(km.cleanup_resources)()
-            except Exception:
-                pass
-        try:
+        with contextlib.suppress(Exception):
             km.context.destroy(linger=0)
-        except Exception:
-            pass
         self._remove_socket_dir()
 
     def _remove_socket_dir(self) -> None:

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from peel.analysis.numbers import round_half_up
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.files import Written, write_files
-from peel.inputs.yamlfile import dump_yaml
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces, force_ids
-from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, financial_year, month
+from peel.inputs.yamlfile import dump_yaml
 
 #: Seed of the generator: the date the Metropolitan Police Service's PEEL 2023–2025 report was published.
 SEED = 20240809
@@ -62,6 +62,14 @@ CALL_MONTHS = (month(2023, 12), month(2024, 1), month(2024, 2))
 # (numerator, denominator); denominator None for rates per 1,000 population.
 Cell = tuple[int, int | None]
 Table = dict[Period, dict[str, Cell]]
+
+
+def _percent(cell: Cell) -> float:
+    """A cell of a percentage table as a percentage."""
+    num, den = cell
+    if den is None:
+        raise ValueError(f"a percentage cell needs a denominator, found {cell}")
+    return num / den * 100
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ class _Generator:
             drawn = self.normal(median, sigma * median, len(movers), 0.5 * median, 1.6 * median)
         else:
             drawn = self.lognormal(median, sigma, len(movers))
-        rates = dict(zip(movers, drawn))
+        rates = dict(zip(movers, drawn, strict=True))
         rates[CITY] = city_rate
         if target is not None:
             fixed = met[latest] + city_rate * self.population(CITY, latest) / 1000
@@ -134,8 +142,8 @@ class _Generator:
         for i, p in enumerate(reversed(periods)):
             if i:
                 steps = self.drift(len(self.others), back, back_sd)
-                rates = {f: rates[f] * float(m) for f, m in zip(self.others, steps)}
-            row = {MET: (met[p], None)}
+                rates = {f: rates[f] * float(m) for f, m in zip(self.others, steps, strict=True)}
+            row: dict[str, Cell] = {MET: (met[p], None)}
             for f in self.others:
                 n = rates[f] * self.population(f, p) / 1000
                 row[f] = (int(round(n / unit_round)) * unit_round, None)
@@ -151,7 +159,7 @@ class _Generator:
         ``back`` and ``back_sd`` move each force's percentage additively, in points, per period back.
         """
         latest = periods[-1]
-        pct = dict(zip(self.others, self.normal(mean, sd, len(self.others), low, high)))
+        pct = dict(zip(self.others, self.normal(mean, sd, len(self.others), low, high), strict=True))
         if target is not None:
             movers = [f for f in self.others if f not in missing]
             if target.kind == "pooled":
@@ -166,7 +174,7 @@ class _Generator:
         for i, p in enumerate(reversed(periods)):
             if i:
                 steps = back + back_sd * self.rng.standard_normal(len(self.others))
-                pct = {f: float(np.clip(pct[f] + float(d), low, high)) for f, d in zip(self.others, steps)}
+                pct = {f: float(np.clip(pct[f] + float(d), low, high)) for f, d in zip(self.others, steps, strict=True)}
             row: dict[str, Cell] = {MET: met[p]}
             for f in self.others:
                 d = denominators(p, f)
@@ -195,7 +203,7 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
     met_pop = pop[MET]
     t: dict[str, Table] = {}
     no_rows_for: dict[str, set[str]] = {}
-    for (f, mid), p in NOT_SUPPLIED.items():
+    for f, mid in NOT_SUPPLIED:
         no_rows_for.setdefault(mid, set()).add(f)
 
     # Police powers: stop and search (count per 1,000) and the linked find rate among those searches.
@@ -205,7 +213,7 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
     t["stop_search_rate"] = g.rate_measure(ss_periods, met_ss, city_rate=41.7, median=6.3, sigma=0.38,
                                            back=0.07, back_sd=0.08, target=_Target("pooled", 8.6, 1))
     searches = t["stop_search_rate"]
-    met_lf = {p: _met_percent(v, searches[p][MET][0]) for p, v in zip(ss_periods, (17.3, 17.9, 18.6))}
+    met_lf = {p: _met_percent(v, searches[p][MET][0]) for p, v in zip(ss_periods, (17.3, 17.9, 18.6), strict=True)}
     t["linked_find_rate"] = g.percent_measure(
         ss_periods, lambda p, f: searches[p][f][0], met_lf, mean=27.5, sd=4.2, low=14, high=42,
         back=-0.6, back_sd=1.2, target=_Target("pooled", 24.6, 1), missing=set())
@@ -232,7 +240,7 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
     t["calls_999_rate"] = g.rate_measure(call_periods, met_calls, city_rate=1143.0, median=172.0, sigma=0.17,
                                          back=-0.03, back_sd=0.04, target=None)
     calls = t["calls_999_rate"]
-    met_answered = {p: _met_percent(v, calls[p][MET][0]) for p, v in zip(call_periods, (84.2, 71.5, 78.9))}
+    met_answered = {p: _met_percent(v, calls[p][MET][0]) for p, v in zip(call_periods, (84.2, 71.5, 78.9), strict=True)}
     annual = g.percent_measure(
         call_periods, lambda p, f: calls[p][f][0], met_answered, mean=85.5, sd=6.5, low=55, high=99.2,
         back=1.0, back_sd=2.5, target=None, missing=set())
@@ -240,14 +248,14 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
     seasonal = {CALL_MONTHS[0]: 1.02, CALL_MONTHS[1]: 0.93, CALL_MONTHS[2]: 0.88}
     monthly_calls = {
         p: dict(zip(g.ids, (int(round(calls[FY[2023]][f][0] / 12 * seasonal[p] * float(m)))
-                            for f, m in zip(g.ids, g.drift(len(g.ids), 0.0, 0.03)))))
+                            for f, m in zip(g.ids, g.drift(len(g.ids), 0.0, 0.03), strict=True)), strict=True))
         for p in CALL_MONTHS
     }
-    base = {f: annual[FY[2023]][f][0] / annual[FY[2023]][f][1] * 100 for f in g.others}
-    for p, v in zip(CALL_MONTHS, (88.7, 91.6, 94.0)):
+    base = {f: _percent(annual[FY[2023]][f]) for f in g.others}
+    for p, v in zip(CALL_MONTHS, (88.7, 91.6, 94.0), strict=True):
         row: dict[str, Cell] = {MET: _met_percent(v, monthly_calls[p][MET])}
         shift = 1.5 + 2.5 * g.rng.standard_normal(len(g.others))
-        for f, d in zip(g.others, shift):
+        for f, d in zip(g.others, shift, strict=True):
             den = monthly_calls[p][f]
             row[f] = (min(int(round(min(base[f] + float(d), 99.5) / 100 * den)), den), den)
         annual[p] = row
@@ -255,10 +263,10 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
 
     # Investigating crime: case files meeting the CPS standard, by month.
     files = {p: dict(zip(g.ids, (max(40, int(round(pop[f][2023] / 1000 * 0.14 * float(m))))
-                                 for f, m in zip(g.ids, g.drift(len(g.ids), 0.0, 0.12)))))
+                                 for f, m in zip(g.ids, g.drift(len(g.ids), 0.0, 0.12), strict=True)), strict=True))
              for p in CPS_MONTHS}
     files[CPS_MONTHS[2]][MET] = 1284
-    met_cps = {p: _met_percent(v, files[p][MET]) for p, v in zip(CPS_MONTHS, (31, 28, 25))}
+    met_cps = {p: _met_percent(v, files[p][MET]) for p, v in zip(CPS_MONTHS, (31, 28, 25), strict=True)}
     t["cps_file_quality"] = g.percent_measure(
         list(CPS_MONTHS), lambda p, f: files[p][f], met_cps, mean=59.0, sd=10.0, low=33, high=88,
         back=0.5, back_sd=2.5, target=_Target("mean", 57, 0),
@@ -266,15 +274,15 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
 
     # Workforce: officers leaving as a percent of officers in post.
     leave_periods = [FY[2021], FY[2022], FY[2023]]
-    per_1000 = dict(zip(g.ids, g.normal(2.05, 0.22, len(g.ids), 1.6, 2.7)))
+    per_1000 = dict(zip(g.ids, g.normal(2.05, 0.22, len(g.ids), 1.6, 2.7), strict=True))
     officers = {p: {f: int(round(pop[f][p.midpoint_year] / 1000 * per_1000[f] * (1 + 0.015 * (p.start.year - 2023))))
                     for f in g.ids} for p in leave_periods}
-    for p, n in zip(leave_periods, (32_870, 34_250, 34_440)):
+    for p, n in zip(leave_periods, (32_870, 34_250, 34_440), strict=True):
         officers[p][MET] = n
     officers_city = {FY[2021]: 962, FY[2022]: 981, FY[2023]: 1_004}
     for p in leave_periods:
         officers[p][CITY] = officers_city[p]
-    met_leave = {p: _met_percent(v, officers[p][MET]) for p, v in zip(leave_periods, (5.4, 6.9, 6.6))}
+    met_leave = {p: _met_percent(v, officers[p][MET]) for p, v in zip(leave_periods, (5.4, 6.9, 6.6), strict=True)}
     t["officer_leaving_rate"] = g.percent_measure(
         leave_periods, lambda p, f: officers[p][f], met_leave, mean=7.3, sd=1.15, low=4.2, high=11.5,
         back=-0.5, back_sd=0.5, target=_Target("pooled", 7.1, 1), missing=set())
@@ -289,7 +297,8 @@ def generate() -> tuple[dict[str, Table], dict[str, dict[int, int]]]:
                                            sigma=0.2, back=-0.04, back_sd=0.015, target=None, unit_round=1000,
                                            spread="normal")
     funding = t["funding_per_1000"]
-    met_precept = {p: _met_percent(v, funding[p][MET][0]) for p, v in zip(fund_periods, (19.0, 19.2, 19.4))}
+    met_precept = {p: _met_percent(v, funding[p][MET][0])
+                   for p, v in zip(fund_periods, (19.0, 19.2, 19.4), strict=True)}
     t["precept_share"] = g.percent_measure(
         fund_periods, lambda p, f: funding[p][f][0], met_precept, mean=38.5, sd=7.5, low=18, high=58,
         back=-0.4, back_sd=0.5, target=None, missing=set(), unit_round=1000)
@@ -352,9 +361,9 @@ def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> st
                     w.writerow([f, mid, p.iso, _fmt_value(value, d), num, "", "", source])
                 else:
                     w.writerow([f, mid, p.iso, _fmt_value(num / den * 100, d), num, den, "", source])
-    for mid, p, num, den in _BTP_ROWS:
-        value = "" if not den else _fmt_value(int(num) / int(den) * 100, DECIMALS[mid])
-        w.writerow([BTP, mid, p.iso, value, num, den, "", SYNTHETIC])
+    for mid, p, btp_num, btp_den in _BTP_ROWS:
+        btp_value = "" if not btp_den else _fmt_value(int(btp_num) / int(btp_den) * 100, DECIMALS[mid])
+        w.writerow([BTP, mid, p.iso, btp_value, btp_num, btp_den, "", SYNTHETIC])
     return buf.getvalue()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Layout, cell_text, parse_count
+from peel.ingest.layout import Layout, cell_text, parse_count, whole
 from peel.ingest.reading import Sheet, fail
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
@@ -64,10 +64,10 @@ def forces_column(path: Path, sheet: Sheet, key: str, set_aside: Counter[str]) -
         try:
             got = resolve(text) if text else ("",)
         except KeyError as e:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, e.args[0], sheet.name or None, row, sheet.headers[key]) from None
         if got == ("",):
-            row = int(sheet.frame.loc[col.isna() | col.astype(str).str.strip().eq(""), "_row"].iloc[0])
+            row = sheet.first_row(col.isna() | col.astype(str).str.strip().eq(""))
             raise fail(path, "empty force name: expected one of the 43 police force areas", sheet.name or None,
                        row, sheet.headers[key])
         ids[value] = got if isinstance(got, str) else "~" + got[0]
@@ -91,15 +91,15 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
         value, ok = parse_count(col[i])
         if not ok:
             raise fail(path, f"{cell_text(col[i])!r} is not a number: expected a count (a whole number; "
-                             "empty or N/A when not supplied)", sheet.name or None, int(sheet.frame.at[i, "_row"]),
+                             "empty or N/A when not supplied)", sheet.name or None, sheet.row_at(i),
                        sheet.headers[key])
         out[i] = float("nan") if value is None else value
     if integer:
         frac = out.notna() & (out != out.round())
         if frac.any():
             i = frac.idxmax()
-            raise fail(path, f"{cell_text(col[i])} is not a whole number: expected a count", sheet.name or None,
-                       int(sheet.frame.at[i, "_row"]), sheet.headers[key])
+            raise fail(path, f"{cell_text(col.at[i])} is not a whole number: expected a count", sheet.name or None,
+                       sheet.row_at(i), sheet.headers[key])
     return out
 
 
@@ -112,13 +112,10 @@ def year_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
     years: dict[object, int] = {}
     for value in pd.unique(col):
         m = _FY.match(str(value).strip())
-        start = int(m.group(1)) if m else None
-        if m:
-            end = int(m.group(2)) % 100
-            if end != (start + 1) % 100:
-                start = None
+        # The second year must follow the first: 2022/23, not 2022/24.
+        start = int(m.group(1)) if m and int(m.group(2)) % 100 == (int(m.group(1)) + 1) % 100 else None
         if start is None:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, f"{cell_text(value)!r} is not a financial year: expected the form 2022/23",
                        sheet.name or None, row, sheet.headers[key])
         years[value] = start
@@ -132,7 +129,7 @@ def quarter_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
     for value in pd.unique(col):
         m = re.fullmatch(r"(?:q)?\s*([1-4])(?:\.0)?", str(value).strip().casefold())
         if not m:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, f"{cell_text(value)!r} is not a financial quarter: expected 1, 2, 3 or 4",
                        sheet.name or None, row, sheet.headers[key])
         quarters[value] = int(m.group(1))
@@ -160,8 +157,8 @@ def yearly(frame: pd.DataFrame, annual: bool) -> tuple[dict[tuple[str, int], flo
     totals: dict[tuple[str, int], float | None] = {}
     notes: dict[tuple[str, int], str] = {}
     for (fid, year), g in frame.groupby(["force_id", "year"], sort=True):
-        key = (str(fid), int(year))
-        label = f"{year}/{(int(year) + 1) % 100:02d}"
+        key = (str(fid), whole(year))
+        label = f"{year}/{(whole(year) + 1) % 100:02d}"
         if not annual:
             missing = sorted({1, 2, 3, 4} - set(int(q) for q in g["quarter"].unique()))
             if missing:
@@ -241,7 +238,7 @@ def check_total_rows(frame: pd.DataFrame, periods: Figures,
     published: dict[str, float] = {}
     computed: dict[str, float] = {}
     for year, g in totals.groupby("year"):
-        period = fy_period(int(year))
+        period = fy_period(whole(year))
         got = periods.get(period, {})
         if len(got) < 43 or any(v is None for v, _, _ in got.values()):
             continue

@@ -14,8 +14,17 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.common import (
-    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
-    quarter_column, year_column, yearly,
+    Parsed,
+    check_total_rows,
+    check_totals,
+    complete_years,
+    counts_column,
+    forces_column,
+    fy_period,
+    national_rows,
+    quarter_column,
+    year_column,
+    yearly,
 )
 from peel.ingest.layout import Column, Layout
 from peel.ingest.reading import read_sheets

@@ -14,8 +14,17 @@ from pathlib import Path
 import pandas as pd
 
 from peel.ingest.common import (
-    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
-    quarter_column, year_column, yearly,
+    Parsed,
+    check_total_rows,
+    check_totals,
+    complete_years,
+    counts_column,
+    forces_column,
+    fy_period,
+    national_rows,
+    quarter_column,
+    year_column,
+    yearly,
 )
 from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import fail, read_sheets
@@ -60,7 +69,7 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
                 i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
                 raise fail(path, f"{cell_text(sh.frame.at[i, 'year_end'])!r} is not a year: expected the year "
                                  "the financial year ends in March, such as 2025", sh.name or None,
-                           int(sh.frame.at[i, "_row"]), sh.headers["year_end"])
+                           sh.row_at(i), sh.headers["year_end"])
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
@@ -72,8 +81,9 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
     totals, notes = yearly(forces, layout.annual)
     parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
     years = complete_years(totals, parsed.info)
-    periods = {fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
-               for y in years}
+    periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {
+        fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
+        for y in years}
     parsed.rows = national_rows(measures["searches"], periods)
     check_total_rows(frame, periods, "stop and search", strict, path, parsed.warnings, parsed.info)
     if expect_total is not None and years:

@@ -29,11 +29,11 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
+from peel.analysis.numbers import round_half_up
 from peel.errors import InputError, Problem, problem
 from peel.files import InputFileError, read_input
+from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
-from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import MAX_NUMBER, problems_from
 from peel.inputs.schemas.dataset import DatasetInfoModel
@@ -125,8 +125,9 @@ class Dataset:
         if key not in self._cache:
             ids = list(force_ids())
             groups: dict[tuple[str, str], pd.DataFrame] = {}
+            columns = ["value", "numerator", "denominator", "population"]
             for (mid, iso), g in self.national.groupby(["measure", "period"], sort=False):
-                groups[(mid, iso)] = g.set_index("force_id")[["value", "numerator", "denominator", "population"]].reindex(ids)
+                groups[(str(mid), str(iso))] = g.set_index("force_id")[columns].reindex(ids)
             self._cache[key] = groups
         return self._cache[key]
 
@@ -260,7 +261,7 @@ def _read_csv(path: Path, columns: tuple[str, ...], problems: list[Problem],
                 problems.append(problem(path, f"row {n}", f"{len(rec)} fields: expected {len(header)} "
                                         f"({', '.join(header)})"))
                 continue
-            cells = {h: c.strip() for h, c in zip(header, rec) if h in columns or h in optional}
+            cells = {h: c.strip() for h, c in zip(header, rec, strict=True) if h in columns or h in optional}
             rows.append((n, {**{o: "" for o in optional}, **cells}))
     except csv.Error as e:
         problems.append(_csv_problem(path, reader, e))
@@ -405,7 +406,8 @@ def _read_national(path: Path, catalogue: dict[str, Measure] | None, population:
                 problems.append(problem(path, where, f"column {col}: {_not_a_number(r[col], e)}"))
                 nums[col] = None
                 continue
-            if nums[col] is not None and nums[col] < 0:
+            got = nums[col]
+            if got is not None and got < 0:
                 what = "count" if col != "value" else "value"
                 problems.append(problem(path, where, f"column {col}: {r[col]} is negative: expected a {what} of "
                                                      "zero or more"))
@@ -432,8 +434,9 @@ def _read_national(path: Path, catalogue: dict[str, Measure] | None, population:
                         computed = num / pop * 1000.0
             elif m.unit == "percent":
                 if (num is None) != (den is None):
-                    problems.append(problem(path, where, f"{mid} has {'numerator' if den is None else 'denominator'}"
-                                            " without the other: expected both numerator and denominator, or value alone"))
+                    one = "numerator" if den is None else "denominator"
+                    problems.append(problem(path, where, f"{mid} has {one} without the other: "
+                                            "expected both numerator and denominator, or value alone"))
                 elif num is not None and den is not None:
                     if den == 0:
                         problems.append(problem(path, where, "column denominator: 0: expected a positive number"))

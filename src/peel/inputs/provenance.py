@@ -22,7 +22,8 @@ from typing import Any
 from peel.inputs.dataset import DatasetInfo
 
 #: Short form on every PDF page of a report built from demonstration data.
-DEMONSTRATION_PAGE = "Demonstration data: synthetic figures, apart from the published figures they reproduce (see the cover)"
+DEMONSTRATION_PAGE = ("Demonstration data: synthetic figures, apart from the published figures they reproduce "
+                      "(see the cover)")
 
 #: What the report says about inspection inputs written for demonstration, when the national data are real.
 ILLUSTRATIVE_FINDINGS = (
