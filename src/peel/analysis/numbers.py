@@ -74,8 +74,24 @@ def _trim(d: Decimal) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+class TypedFloat(float):
+    """A float that remembers its decimal places as typed (``94.0`` -> 1); the inspection inputs' loader
+    makes one of every float it reads."""
+
+    decimals: int
+
+    def __new__(cls, value: float, decimals: int) -> TypedFloat:
+        obj = super().__new__(cls, value)
+        obj.decimals = decimals
+        return obj
+
+
 def decimals_of(typed: float | int | str) -> int:
-    """Decimal places of a value as it was typed (``350.1`` -> 1, ``57`` -> 0), so it keeps its precision."""
+    """Decimal places of a value as it was typed (``350.1`` -> 1, ``57`` -> 0), so it keeps its precision;
+    a :class:`TypedFloat` knows its own (``94.0`` -> 1)."""
+    remembered = getattr(typed, "decimals", None)
+    if isinstance(remembered, int):
+        return remembered
     s = str(typed)
     if "e" in s.lower():
         return 0

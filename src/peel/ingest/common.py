@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 
 from peel.ingest.forces import resolve
 from peel.ingest.layout import Layout, cell_text, parse_count, whole
-from peel.ingest.reading import Sheet, fail
+from peel.ingest.reading import Sheet, fail, read_sheets
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
 
@@ -251,3 +252,41 @@ def check_total_rows(frame: pd.DataFrame, periods: Figures,
     if published and len(warnings) == before:
         info.append(f"{label}: the 43 forces add up to the table's England and Wales total for "
                     f"{', '.join(sorted(published))}")
+
+
+def read_table(path: Path, layouts: Sequence[Layout], table: str,
+               columns: Callable[[Sheet, pd.Series], pd.DataFrame]) -> tuple[pd.DataFrame, Parsed]:
+    """Every sheet of ``table`` in ``path`` as one frame, and the :class:`Parsed` result to fill in.
+
+    ``columns(sheet, force_ids)`` makes one sheet's frame from its force column, already resolved to
+    force ids (rows that are no force's are marked with ``~`` and counted in ``Parsed.set_aside``); the
+    force column is read first, so a file with several problems always reports the same one.
+    """
+    sheets = read_sheets(path, layouts, table)
+    set_aside: Counter[str] = Counter()
+    frame = pd.concat([columns(sh, forces_column(path, sh, "force", set_aside)) for sh in sheets],
+                      ignore_index=True)
+    return frame, Parsed(table, [], sheets[0].layout, [s.name for s in sheets], set_aside)
+
+
+def forces_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a frame that are a force's (not a total, or a body set aside)."""
+    return frame[~frame["force_id"].str.startswith("~")]
+
+
+def yearly_count_rows(path: Path, frame: pd.DataFrame, parsed: Parsed, measure: str, label: str,
+                      strict: bool, expect_total: float | None) -> None:
+    """Fill ``parsed`` with one row of ``measure`` per force and complete financial year, from the
+    ``count`` column of ``frame`` (quarters summed), and check them against the table's own totals
+    and the publication's headline total for the latest year (``expect_total``)."""
+    totals, notes = yearly(forces_only(frame), parsed.layout.annual)
+    years = complete_years(totals, parsed.info)
+    periods: Figures = {
+        fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
+        for y in years}
+    parsed.rows = national_rows(measure, periods)
+    check_total_rows(frame, periods, label, strict, path, parsed.warnings, parsed.info)
+    if expect_total is not None and years:
+        latest = fy_period(years[-1])
+        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
+        check_totals(label, {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)

@@ -28,15 +28,16 @@ from peel.ingest.common import (
     Parsed,
     complete_years,
     counts_column,
-    forces_column,
+    forces_only,
     fy_period,
     national_rows,
     quarter_column,
+    read_table,
     year_column,
     yearly,
 )
 from peel.ingest.layout import Column, Layout, cell_text, whole
-from peel.ingest.reading import fail, read_sheets
+from peel.ingest.reading import Sheet, fail
 
 TABLE = "outcomes"
 PUBLISHER = "Home Office"
@@ -85,14 +86,9 @@ def _recorded_crime(data_dir: Path | None) -> dict[tuple[str, str], float]:
 
 def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None, **_: object) -> Parsed:
     """Read the table; one charge/summons row per force and complete financial year (see the module notes)."""
-    sheets = read_sheets(path, LAYOUTS, TABLE)
-    layout = sheets[0].layout
-    set_aside: Counter[str] = Counter()
-    parts = []
-    for sh in sheets:
-        f = pd.DataFrame({"force_id": forces_column(path, sh, "force", set_aside),
-                          "year": year_column(path, sh, "year")})
-        if layout.annual:
+    def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
+        f = pd.DataFrame({"force_id": force_ids, "year": year_column(path, sh, "year")})
+        if sh.layout.annual:
             f["t1"] = counts_column(path, sh, "t1")
         else:
             f["quarter"] = quarter_column(path, sh, "quarter")
@@ -104,10 +100,11 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
                                  "number from 0 to 22",
                            sh.name or None, sh.row_at(i), sh.headers["type"])
             f["recorded"] = counts_column(path, sh, "recorded")
-        parts.append(f)
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[~frame["force_id"].str.startswith("~")]
-    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
+        return f
+
+    table, parsed = read_table(path, LAYOUTS, TABLE, columns)
+    frame = forces_only(table)
+    layout = parsed.layout
     if layout.annual:
         t1, t1_notes = yearly(frame.rename(columns={"t1": "count"}), True)
         own: dict[tuple[str, int], float | None] = {}

@@ -8,26 +8,20 @@ table SS_20 (all searches by force for one year ending March).
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from peel.ingest.common import (
     Parsed,
-    check_total_rows,
-    check_totals,
-    complete_years,
     counts_column,
-    forces_column,
-    fy_period,
-    national_rows,
     quarter_column,
+    read_table,
     year_column,
-    yearly,
+    yearly_count_rows,
 )
 from peel.ingest.layout import Column, Layout, cell_text
-from peel.ingest.reading import fail, read_sheets
+from peel.ingest.reading import Sheet, fail
 
 TABLE = "stop-search"
 PUBLISHER = "Home Office"
@@ -56,13 +50,8 @@ LAYOUTS = (
 def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
           **_: object) -> Parsed:
     """Read the table; one row per force and complete financial year."""
-    sheets = read_sheets(path, LAYOUTS, TABLE)
-    layout = sheets[0].layout
-    set_aside: Counter[str] = Counter()
-    parts = []
-    for sh in sheets:
-        f = pd.DataFrame({"force_id": forces_column(path, sh, "force", set_aside),
-                          "count": counts_column(path, sh, "count")})
+    def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
+        f = pd.DataFrame({"force_id": force_ids, "count": counts_column(path, sh, "count")})
         if "year_end" in sh.frame:
             ye = pd.to_numeric(sh.frame["year_end"], errors="coerce")
             if ye.isna().any() or not ye.between(1990, 2100).all():
@@ -73,21 +62,10 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
-        if not layout.annual:
+        if not sh.layout.annual:
             f["quarter"] = quarter_column(path, sh, "quarter")
-        parts.append(f)
-    frame = pd.concat(parts, ignore_index=True)
-    forces = frame[~frame["force_id"].str.startswith("~")]
-    totals, notes = yearly(forces, layout.annual)
-    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
-    years = complete_years(totals, parsed.info)
-    periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {
-        fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
-        for y in years}
-    parsed.rows = national_rows(measures["searches"], periods)
-    check_total_rows(frame, periods, "stop and search", strict, path, parsed.warnings, parsed.info)
-    if expect_total is not None and years:
-        latest = fy_period(years[-1])
-        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
-        check_totals("stop and search", {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
+        return f
+
+    frame, parsed = read_table(path, LAYOUTS, TABLE, columns)
+    yearly_count_rows(path, frame, parsed, measures["searches"], "stop and search", strict, expect_total)
     return parsed

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from peel.analysis.numbers import decimals_of
+from peel.analysis.numbers import TypedFloat, decimals_of
 from peel.errors import InputError, Problem, problem
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
 from peel.inputs.figures import (  # noqa: F401 - the figures are part of this module's interface
@@ -133,16 +133,6 @@ class ForceInputs:
 # ---------------------------------------------------------------------------------------------
 # Reading the YAML: duplicate keys are errors and floats remember how they were typed
 # ---------------------------------------------------------------------------------------------
-
-class TypedFloat(float):
-    """A float that remembers its decimal places as typed (``94.0`` -> 1)."""
-
-    decimals: int
-
-    def __new__(cls, value: float, decimals: int) -> TypedFloat:
-        obj = super().__new__(cls, value)
-        obj.decimals = decimals
-        return obj
 
 
 class _Loader(SafeLoader):
