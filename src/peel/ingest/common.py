@@ -274,11 +274,23 @@ def forces_only(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["force_id"].str.startswith("~")]
 
 
-def yearly_count_rows(path: Path, frame: pd.DataFrame, parsed: Parsed, measure: str, label: str,
-                      strict: bool, expect_total: float | None) -> None:
-    """Fill ``parsed`` with one row of ``measure`` per force and complete financial year, from the
-    ``count`` column of ``frame`` (quarters summed), and check them against the table's own totals
-    and the publication's headline total for the latest year (``expect_total``)."""
+def yearly_counts(path: Path, layouts: Sequence[Layout], table: str,
+                  columns: Callable[[Sheet, pd.Series], pd.DataFrame], measure: str, label: str,
+                  strict: bool, expect_total: float | None) -> Parsed:
+    """A table of counts by force and financial year (or quarter) as one row of ``measure`` per force
+    and complete financial year, checked against the table's own totals and the publication's
+    headline total for the latest year (``expect_total``).
+
+    ``columns(sheet, force_ids)`` gives a sheet's ``force_id``, ``year`` and ``count``; the ``quarter``
+    of a quarterly layout is read after them.
+    """
+    def with_quarter(sh: Sheet, ids: pd.Series) -> pd.DataFrame:
+        f = columns(sh, ids)
+        if not sh.layout.annual:
+            f["quarter"] = quarter_column(path, sh, "quarter")
+        return f
+
+    frame, parsed = read_table(path, layouts, table, with_quarter)
     totals, notes = yearly(forces_only(frame), parsed.layout.annual)
     years = complete_years(totals, parsed.info)
     periods: Figures = {
@@ -290,3 +302,4 @@ def yearly_count_rows(path: Path, frame: pd.DataFrame, parsed: Parsed, measure: 
         latest = fy_period(years[-1])
         got = sum(v for v, _, _ in periods[latest].values() if v is not None)
         check_totals(label, {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
+    return parsed

@@ -15,10 +15,8 @@ import pandas as pd
 from peel.ingest.common import (
     Parsed,
     counts_column,
-    quarter_column,
-    read_table,
     year_column,
-    yearly_count_rows,
+    yearly_counts,
 )
 from peel.ingest.layout import Column, Layout
 from peel.ingest.reading import Sheet
@@ -71,15 +69,10 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
         Make a difference from a published total an error instead of a warning.
     """
     def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
-        f = pd.DataFrame({
+        return pd.DataFrame({
             "force_id": force_ids,
             "year": year_column(path, sh, "year"),
             "count": counts_column(path, sh, "count"),
         })
-        if not sh.layout.annual:
-            f["quarter"] = quarter_column(path, sh, "quarter")
-        return f
 
-    frame, parsed = read_table(path, LAYOUTS, TABLE, columns)
-    yearly_count_rows(path, frame, parsed, measures["count"], "recorded crime", strict, expect_total)
-    return parsed
+    return yearly_counts(path, LAYOUTS, TABLE, columns, measures["count"], "recorded crime", strict, expect_total)

@@ -15,10 +15,8 @@ import pandas as pd
 from peel.ingest.common import (
     Parsed,
     counts_column,
-    quarter_column,
-    read_table,
     year_column,
-    yearly_count_rows,
+    yearly_counts,
 )
 from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import Sheet, fail
@@ -62,10 +60,7 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
-        if not sh.layout.annual:
-            f["quarter"] = quarter_column(path, sh, "quarter")
         return f
 
-    frame, parsed = read_table(path, LAYOUTS, TABLE, columns)
-    yearly_count_rows(path, frame, parsed, measures["searches"], "stop and search", strict, expect_total)
-    return parsed
+    return yearly_counts(path, LAYOUTS, TABLE, columns, measures["searches"], "stop and search", strict,
+                         expect_total)

@@ -101,6 +101,13 @@ def suggest(word: Any, choices: Iterable[Any]) -> str:
 # Scalar types: each checks in peel's words and declares its JSON Schema
 
 
+def placeholder_format_problem(name: str, spec: str | None, conversion: str | None) -> str:
+    """Why a sentence's ``{placeholder}`` may not carry a format or conversion (``{value:.2f}``): peel
+    writes every number at its published precision, which a format could only contradict."""
+    return (f"placeholder {{{name}}} has a format ('{spec or f'!{conversion}'}'): expected a plain "
+            f"{{{name}}}; numbers are written at their published precision")
+
+
 def text_problem(value: str) -> str | None:
     """Why ``value`` cannot be written to a report (NUL, a lone surrogate), or ``None``."""
     if "\x00" in value:

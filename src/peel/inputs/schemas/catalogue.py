@@ -10,7 +10,17 @@ from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJson
 
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.inputs.periods import parse_period
-from peel.inputs.schemas.base import Flag, StrictModel, choice, describe, fail, number, suggest, text
+from peel.inputs.schemas.base import (
+    Flag,
+    StrictModel,
+    choice,
+    describe,
+    fail,
+    number,
+    placeholder_format_problem,
+    suggest,
+    text,
+)
 
 UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", "count"]
 NumeratorUnit = Literal["count", "gbp"]
@@ -35,8 +45,7 @@ def template_problem(template: str, fields: tuple[str, ...] | list[str]) -> str 
         if name is None:
             continue
         if spec or conversion:
-            return (f"placeholder {{{name}}} has a format ('{spec or f'!{conversion}'}'): expected a plain "
-                    f"{{{name}}}; numbers are written at their published precision")
+            return placeholder_format_problem(name, spec, conversion)
         if name not in fields:
             return (f"unknown placeholder {{{name}}}{suggest(name, fields)}: expected one of "
                     + ", ".join(f"{{{s}}}" for s in fields))

@@ -29,6 +29,7 @@ from peel.inputs.schemas.base import (
     mapping_of,
     number,
     one_mapping,
+    placeholder_format_problem,
     real_date,
     suggest,
     text,
@@ -114,8 +115,7 @@ def says_problems(says: str, available: dict[str, str], given: set[str]) -> list
     for _lit, name, spec, conversion in parts:
         # numbers arrive already written by peel.numbers: a format such as {percent:.2f} cannot apply
         if name is not None and (spec or conversion):
-            out.append(f"placeholder {{{name}}} has a format ('{spec or f'!{conversion}'}'): expected a plain "
-                       f"{{{name}}}; numbers are written at their published precision")
+            out.append(placeholder_format_problem(name, spec, conversion))
     choices = ", ".join("{" + n + "}" for n in available)
     for name in names:
         if name in available:
