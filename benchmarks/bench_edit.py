@@ -19,25 +19,18 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed_peel
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def peel_build(force: str, params: Path, out: Path, formats: str) -> float:
     """Run ``peel build`` as a user would; return its wall-clock seconds."""
-    command = [sys.executable, "-m", "peel.cli", "build", force, "--params", str(params), "--out", str(out),
-               "--to", formats]
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command[3:])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return seconds
+    return timed_peel(["build", force, "--params", str(params), "--out", str(out), "--to", formats], timeout=1800)
 
 
 def edit_one_word(params_file: Path, area: str) -> str:

@@ -50,8 +50,8 @@ def built_reports(tmp_path_factory) -> Path:
     """The output folder of ``peel build metropolitan gwent --to html,pdf`` on the project's data.
 
     The folder holds ``<force>/report.html``, ``<force>/report.pdf``, ``index.html``,
-    ``overview.html``, ``overview.pdf`` and ``build.json``. The build runs in a child process, as a user would run it, so a test sees
-    exactly what the command writes.
+    ``overview.html``, ``overview.pdf`` and ``build.json``. The build runs in a child process, as a user
+    would run it, so a test sees exactly what the command writes.
     """
     out = tmp_path_factory.mktemp("reports")
     command = [sys.executable, "-m", "peel.cli", "build", *BUILT_FORCES, "--to", "html,pdf", "--out", str(out)]

@@ -18,6 +18,7 @@ Without Chromium or axe-core the tests skip, unless PEEL_REQUIRE_BROWSER=1, when
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -227,7 +228,7 @@ def test_one_h1_and_no_gap_in_heading_levels(structures, name, rel):
     assert headings[0]["level"] == 1, f"the first heading is not the h1: {headings[0]}"
     gaps = [
         f"h{before['level']} {before['text']!r} -> h{after['level']} {after['text']!r}"
-        for before, after in zip(headings, headings[1:])
+        for before, after in itertools.pairwise(headings)
         if after["level"] > before["level"] + 1
     ]
     assert gaps == [], "heading levels skip a level"
@@ -480,7 +481,7 @@ def test_index_reports_column_is_in_view_at_1280_px(browser, built_reports):
     assert found["page_width"] <= 1280
     for name in ("head", "link"):
         box = found[name]
-        assert 0 <= box["left"] and box["right"] <= 1280, f"the Reports {name} is at {box} in a 1,280 px window"
+        assert box["left"] >= 0 and box["right"] <= 1280, f"the Reports {name} is at {box} in a 1,280 px window"
         assert box["on_top"], f"the Reports {name} is covered by another element"
     # scrollIntoView would have scrolled the table sideways if the column were out of view.
     assert found["scroll_left"] == found["after_scroll_left"] == 0

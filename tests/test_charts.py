@@ -10,11 +10,11 @@ import pytest
 from matplotlib.colors import to_hex
 
 from peel.analysis import charts
-from peel.inputs.catalogue import Measure
 from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.figures import alt_text, figure_html
-from peel.inputs.forces import get_force
 from peel.analysis.method import band, band_lines
+from peel.inputs.catalogue import Measure
+from peel.inputs.forces import get_force
 from peel.inputs.periods import parse_period
 
 # Six forces compared, one left out on purpose and one that supplied nothing.

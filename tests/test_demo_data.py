@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.inputs.dataset import load_dataset
-from peel.demo import write_demo
-from peel.inputs.forces import force_ids
 from peel.analysis.method import Band, Standard, Trend
 from peel.analysis.numbers import format_gbp, round_half_up
+from peel.demo import write_demo
+from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import force_ids
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = yaml.safe_load((Path(__file__).resolve().parent / "reference" / "seed-figures.yaml").read_text(encoding="utf-8"))
@@ -137,7 +137,7 @@ def test_met_funding_total(ds):
 
 def test_every_measure_has_every_force_and_three_periods(ds):
     named_missing = {("gwent", "asb_order_ratio"), ("lincolnshire", "cps_file_quality")}
-    for mid, m in ds.catalogue.items():
+    for mid, _m in ds.catalogue.items():
         c = compare(ds, mid)
         assert set(c.missing) == {f for f, x in named_missing if x == mid}, mid
         assert len(c.history_periods) >= 3, mid

@@ -75,7 +75,8 @@ def test_every_measure_has_the_reports_chart_and_every_force_in_its_table(page):
     assert list(dataset.catalogue)
     for measure_id, measure in dataset.catalogue.items():
         c = compare(dataset, measure_id)
-        section = page.split(f'<section class="overview-measure" id="measure-{measure_id}"', 1)[1].split("</section>")[0]
+        start = f'<section class="overview-measure" id="measure-{measure_id}"'
+        section = page.split(start, 1)[1].split("</section>")[0]
         # The same chart as the reports draw, with no force marked.
         fig = all_forces_chart(c, "")
         assert figure_png(fig) in images

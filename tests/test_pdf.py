@@ -15,11 +15,11 @@ import re
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from test_stitch import NOTICE, synthetic_report
 
 from peel.errors import BuildError
-from peel.render.pdf import write_pdf
 from peel.render.page import render_report
-from test_stitch import NOTICE, synthetic_report
+from peel.render.pdf import write_pdf
 
 pytestmark = pytest.mark.slow  # prints whole reports
 
@@ -133,7 +133,7 @@ def test_one_bookmark_per_area_each_at_the_top_of_a_new_page(built):
     assert [t for t, _, _ in area_marks] == [a.title for a in context.areas]
     pages = [p for _, p, _ in area_marks]
     assert pages == sorted(set(pages)), "each area starts on a page of its own"
-    for title, page, top in area_marks:
+    for title, _page, top in area_marks:
         # the heading is the first thing under the top margin of its page
         assert top > A4[1] - TOP_MARGIN - 12, (title, top)
     assert titles[0].startswith("PEEL 2023–2025") and outline[0][1] == 0
@@ -208,7 +208,8 @@ def test_refuses_anything_outside_the_page(tmp_path, head, body):
 
 
 def test_data_uri_images_are_printed(tmp_path):
-    svg = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIgaGVpZ2h0PSIxMCI+PHJlY3Qgd2lkdGg9IjEwIiBoZWlnaHQ9IjEwIi8+PC9zdmc+"
+    svg = ("data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIg"
+           "aGVpZ2h0PSIxMCI+PHJlY3Qgd2lkdGg9IjEwIiBoZWlnaHQ9IjEwIi8+PC9zdmc+")
     write_pdf(SMALL.format(head="", body=f'<img src="{svg}" alt="a square">'), tmp_path / "r.pdf", title="Small")
     reader = PdfReader(tmp_path / "r.pdf")
     assert reader.metadata.title == "Small"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_notebooks import AREAS, executed
 
 from peel.analysis.numbers import decimals_of, format_number
-from test_notebooks import AREAS, executed
 
 SEED = Path(__file__).resolve().parent / "reference" / "seed-figures.yaml"
 SEED_DOC = yaml.safe_load(SEED.read_text(encoding="utf-8"))

@@ -23,7 +23,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import seaborn as sns
@@ -35,6 +35,9 @@ from matplotlib.ticker import FuncFormatter
 from peel.analysis.method import Band, Standard, against_standard, is_missing
 from peel.analysis.method import band as classify_band
 from peel.analysis.numbers import format_number, format_value
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: Figure size: the text width of an A4 page (16 cm) by 12.5 cm (room for the force names and the
 #: legend at :data:`CHART_FONT_PT`).
@@ -78,7 +81,7 @@ LEGEND_BELOW_STANDARD = "Below the standard (light blue, dotted)"
 CHART_FONT_PT = 9.0
 
 #: Fixed drawing settings: the same chart always gives the same pixels.
-CHART_RC = {
+CHART_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib, so every machine draws the same glyphs
     "font.size": CHART_FONT_PT,
     "legend.fontsize": CHART_FONT_PT,
@@ -144,7 +147,7 @@ def chart_bars(comparison: Any, force_id: str) -> list[Bar]:
     return sorted(bars, key=lambda b: (-b.value, b.label))
 
 
-_STYLE = {
+_STYLE: dict[str, dict[str, Any]] = {
     "above": {"color": DARK_BLUE, "hatch": HATCH_ABOVE, "hatchcolor": WHITE, "edgecolor": DARK_BLUE},
     "below": {"color": LIGHT_BLUE, "hatch": HATCH_BELOW, "hatchcolor": DARK_BLUE, "edgecolor": DARK_BLUE},
     "within": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
@@ -218,7 +221,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
             )[0]
             patch.set_hatchcolor(style["hatchcolor"])
             patch.set_gid(f"bar-{b.force_id}")
-            patch.peel_kind = b.kind  # type: ignore[attr-defined]  # read by tests and alt text
+            patch.peel_kind = b.kind  # read by tests and alt text
 
         values = [b.value for b in bars]
         top = max(values + [ew or 0.0, standard or 0.0, lines.upper if lines is not None else 0.0, 0.0])

@@ -51,7 +51,7 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
         return None
     values = comparison.history_of(force_id)
     ews = comparison.history_england_and_wales or (None,) * len(values)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for period, v, ew in zip(comparison.history_periods, values, ews, strict=False):
         rows.append({"period": _label(period, m), "tick": _tick(period), "force": format_value(v, m.unit, m.decimals),
                      "ew": format_value(ew, m.unit, m.decimals),

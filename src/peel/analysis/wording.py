@@ -74,19 +74,24 @@ def _force_name(comparison: Any, force_id: str) -> str:
     return comparison.row(force_id).force_name
 
 
+def ew_kind(measure: Any) -> str:
+    """What the England and Wales figure is called: "average" for an unweighted mean of force values,
+    otherwise "figure" (a total over all forces)."""
+    return "average" if getattr(measure, "england_and_wales", "") == "mean" else "figure"
+
+
 def _ew_phrase(comparison: Any) -> str | None:
     """ "the England and Wales figure of 8.6 per 1,000 population" (or "average" for an unweighted mean)."""
     ew = comparison.england_and_wales
     if ew is None or is_missing(ew):
         return None
-    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
-    return f"the England and Wales {kind} of {value_with_unit(ew, comparison.measure)}"
+    return f"the England and Wales {ew_kind(comparison.measure)} of {value_with_unit(ew, comparison.measure)}"
 
 
 def _ew_statement(comparison: Any) -> str:
     """ "The England and Wales figure is 8.6 per 1,000 population." """
-    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
-    return f"The England and Wales {kind} is {value_with_unit(comparison.england_and_wales, comparison.measure)}."
+    m = comparison.measure
+    return f"The England and Wales {ew_kind(m)} is {value_with_unit(comparison.england_and_wales, m)}."
 
 
 def statement(comparison: Any, force_id: str) -> str:

@@ -13,7 +13,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from distributed import WorkerPlugin, get_worker
 
@@ -135,7 +135,8 @@ class WarmKernelPlugin(WorkerPlugin):
 
 # -- functions run on the workers ------------------------------------------------------------------
 def _build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
-    return get_worker().plugins[PLUGIN_NAME].build(plan, cwd, token)
+    plugin = cast(WarmKernelPlugin, get_worker().plugins[PLUGIN_NAME])  # registered under this name by the build
+    return plugin.build(plan, cwd, token)
 
 
 def _installed_version(dask_worker: Any = None) -> str | None:

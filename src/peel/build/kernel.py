@@ -145,7 +145,7 @@ class _WarmClient(AsyncKernelClient):
         await super()._async_wait_for_ready(timeout=timeout)
         self._was_ready = True
 
-    wait_for_ready = _async_wait_for_ready  # type: ignore[assignment]
+    wait_for_ready = _async_wait_for_ready
 
 
 class _WarmKernelManager(AsyncKernelManager):
@@ -155,7 +155,7 @@ class _WarmKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._shared_client: _WarmClient | None = None
 
-    def client(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def client(self, **kwargs: Any) -> Any:
         if self._shared_client is None:
             kw: dict[str, Any] = dict(self.get_connection_info(session=True))
             kw.update(connection_file=self.connection_file, parent=self)
@@ -166,7 +166,8 @@ class _WarmKernelManager(AsyncKernelManager):
     def close_clients(self) -> None:
         kc, self._shared_client = self._shared_client, None
         if kc is not None:
-            with contextlib.suppress(Exception):  # a client of a dead kernel may fail to close; nothing to keep
+            # A client of a dead kernel may fail to close; nothing to keep.
+            with contextlib.suppress(Exception):
                 kc.stop_channels()
 
 

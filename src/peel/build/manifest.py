@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def write_manifest(
     for fid, doc in merged.items():
         if isinstance(doc, dict):
             merged[fid] = {**doc, "figures": figures.get(fid, [])}
-    when = (built_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (built_at or datetime.now(UTC)).astimezone(UTC)
     counts: dict[str, int] = {}
     for record in forces:
         counts[record.status] = counts.get(record.status, 0) + 1

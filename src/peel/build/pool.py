@@ -75,6 +75,15 @@ class ForceDone:
 
 
 @dataclass
+class _PoolState:
+    """What the pool's callbacks share: workers started so far, and whether any kernel has started."""
+
+    spawned: int = 0
+    kernel_ok: bool = False
+    kernel_error: str = ""
+
+
+@dataclass
 class _Worker:
     process: Any
     inbox: Any
@@ -132,11 +141,11 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
     workers: dict[int, _Worker] = {}
     records: dict[str, ForceRecord] = {}
     progress = Progress(len(work), stream)
-    state = {"spawned": 0, "kernel_ok": False, "kernel_error": ""}
+    state = _PoolState()
 
     def spawn() -> None:
-        wid = state["spawned"]
-        state["spawned"] += 1
+        wid = state.spawned
+        state.spawned += 1
         inbox = ctx.Queue()
         proc = ctx.Process(target=worker_main, name=f"peel-build-{wid}", daemon=False,
                            args=(wid, inbox, results, str(opts.notebooks_dir), start_kernel, str(temp_dir),
@@ -154,10 +163,10 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
             return
         if isinstance(msg, KernelStarted):
             w.kernel = msg
-            state["kernel_ok"] = True
+            state.kernel_ok = True
         elif isinstance(msg, KernelFailed):
             w.kernel_failed = True
-            state["kernel_error"] = msg.message
+            state.kernel_error = msg.message
         elif isinstance(msg, ForceDone) and w.current is not None:
             plan, w.current = w.current, None
             finish(plan, msg.record)
@@ -180,7 +189,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                 finish(plan, failed_record(plan, Failure(
                     "WorkerDied", f"the worker process building this force stopped unexpectedly "
                     f"(exit status {w.process.exitcode}), twice")))
-        if pending and not w.kernel_failed and state["spawned"] < 2 * n_workers:
+        if pending and not w.kernel_failed and state.spawned < 2 * n_workers:
             spawn()
 
     try:
@@ -198,8 +207,8 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                     _drain(results, handle)  # its last messages may still be in the queue
                     bury(w)
             if all(w.gone for w in workers.values()):
-                if not state["kernel_ok"] and state["kernel_error"]:
-                    raise KernelStartError(state["kernel_error"])
+                if not state.kernel_ok and state.kernel_error:
+                    raise KernelStartError(state.kernel_error)
                 for plan in list(pending):
                     finish(plan, failed_record(plan, Failure("WorkerDied", "no worker process was left to build it")))
                 pending.clear()

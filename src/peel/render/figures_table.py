@@ -86,13 +86,13 @@ def figures_table(figures: Mapping[str, Sequence[Mapping[str, Any]]], reports: M
         href = reports[force.id]
         cells = []
         for mid, period in keys:
-            fig = by_key.get((mid, period))
-            if fig is None:
+            found = by_key.get((mid, period))
+            if found is None:
                 cells.append({"text": NOT_SHOWN, "href": "", "comparison": ""})
                 continue
             anchor = f"#{mid}-measure" if href.endswith(".html") else ""
-            text = str(fig.get("value_text") or "not available")
-            comparison = str(fig.get("comparison") or "")
+            text = str(found.get("value_text") or "not available")
+            comparison = str(found.get("comparison") or "")
             cells.append({"text": text, "href": href + anchor,
                           # "not available" once: the comparison word repeats a missing value's text.
                           "comparison": "" if comparison == text else comparison})

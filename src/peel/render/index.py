@@ -24,6 +24,7 @@ from peel.build.records import Failure, ForceRecord
 from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.forces import all_forces
+from peel.inputs.provenance import DEMONSTRATION_LABEL
 from peel.render.figures_table import figures_table, report_links
 from peel.render.policies import content_security_policy, style_hash
 
@@ -164,8 +165,8 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         inspectorate=report.inspectorate,
         demonstration=demonstration,
         overview=(Path(out_dir) / "overview.html").is_file(),
-        notice=notice,
-        notice_label=notice_label or "Demonstration data",
+        notice=notice or f"{DEMONSTRATION_LABEL}.",
+        notice_label=notice_label or DEMONSTRATION_LABEL,
         subtitle=report.subtitle,
         built=sum(1 for r in rows if r["links"]),
         total=len(all_forces()),
