@@ -106,3 +106,38 @@ def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
     assert "gwent/report.pdf" not in html  # in the record but not on disk
     assert '<td class="grade-good">Good</td>' in html
     assert html.startswith("<!DOCTYPE html>\n") and html.endswith("</html>\n")
+
+
+def test_template_prose_is_not_copied_from_the_published_report():
+    """The introduction, the victim service section and "About the data" are in our own words: no run of
+    ten words is shared with the published report (kept as fingerprints, tests/reference/seed-runs.txt)."""
+    import html as html_lib
+
+    from reference_text import fingerprint, runs
+
+    from peel.inputs.provenance import Notice
+
+    seed_runs = set((Path(__file__).resolve().parent / "reference" / "seed-runs.txt").read_text("ascii").split())
+    assert len(seed_runs) > 10_000
+    pages = [render("introduction.html.j2"), render("areas/victim_service_assessment.html.j2")]
+    for demonstration in (True, False):
+        pages.append(render("about_the_data.html.j2", title="About the data", banner="", sources=[], published=[],
+                            published_intro="", attributions=[], not_available=[], exclusions=[], missing=[],
+                            notice=Notice("Demonstration data", "n", "p") if demonstration else None,
+                            demonstration_inputs=demonstration, demonstration_data=demonstration,
+                            samples=[], vsa=True, vsa_files="200"))
+    pages.append(part("overview", title="Overall summary", banner="", draft="", judgments_count="n",
+                      judgments_table="", ungraded_notes=[], not_inspected="", summary_html="", inspector=""))
+    # Names that cannot be put another way, and item 127's words, which the report states on purpose
+    # (tests/reference/seed-checks.tsv), are taken out before the runs are compared.
+    names = ["section 1 of the Police and Criminal Evidence Act 1984",
+             "The comparisons cover the 43 territorial police forces in England and Wales. British Transport "
+             "Police is outside the scope of this report"]
+    copied = []
+    for page in pages:
+        for paragraph in re.split(r"</(?:p|li|h\d)>", str(page)):
+            text = html_lib.unescape(re.sub(r"<[^>]+>", " ", paragraph))
+            for name in names:
+                text = text.replace(name, " / ")
+            copied += [" ".join(run) for run in runs(text) if fingerprint(run) in seed_runs]
+    assert not copied, "\n".join(sorted(set(copied)))

@@ -53,7 +53,7 @@ def test_higher_than_expected():
         "In the year ending 31 March 2023, the Metropolitan Police Service carried out 19.8 stop and searches "
         "per 1,000 population.")
     assert wording.comparison_sentence(c, "metropolitan").startswith(
-        "This is higher than expected compared with the England and Wales figure of 8.6 per 1,000 population.")
+        "This is higher than expected compared with the England and Wales average of 8.6 per 1,000 population.")
 
 
 def test_lower_than_expected_and_lowest():
@@ -79,7 +79,7 @@ def test_within_the_band_says_which_side_of_england_and_wales():
     assert wording.statement(c, "metropolitan") == (
         "During 2023/24, 6.6 percent of the Metropolitan Police Service's officers left the service.")
     text = wording.comparison_sentence(c, "metropolitan")
-    assert "below the England and Wales figure of 7.1 percent" in text
+    assert "below the England and Wales average of 7.1 percent" in text
     assert "within the expected range" in text and "in line with" in text
     assert "than expected" not in text
 
@@ -180,5 +180,5 @@ def test_a_force_left_out_of_the_comparison_is_told_why():
     text = wording.comparison_sentence(c, "durham")
     assert text.startswith("Durham Constabulary is not compared with other forces on this measure: "
                            "its resident population is too small to compare.")
-    assert "The England and Wales figure is 8.6 per 1,000 population." in text
+    assert "The England and Wales average is 8.6 per 1,000 population." in text
     assert "than expected" not in text

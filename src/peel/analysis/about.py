@@ -15,6 +15,7 @@ from markupsafe import Markup
 from peel.analysis.provenance import cited_not_available, published_sources, published_sources_intro
 from peel.analysis.templating import render
 from peel.analysis.wording import join_names
+from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
 from peel.inputs.provenance import Notice, attributions
 
@@ -29,6 +30,29 @@ def _names(ids: Iterable[str]) -> list[str]:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+def inspection_samples(ctx: ReportContext) -> tuple[list[dict[str, str | bool]], int | None]:
+    """The samples of records behind the inspection figures, and the number of case files the victim
+    service assessment reviewed (``None`` when the inputs do not give it).
+
+    Each sample is ``area`` (its title), ``what`` it counts, ``n`` records, ``period`` ("" when not given)
+    and ``estimate`` (true for a proportion estimated with a confidence interval, false for a count).
+    """
+    samples: list[dict[str, str | bool]] = []
+    files: int | None = None
+    for area_id, area in ctx.inputs.areas.items():
+        title = ctx.report.area(area_id).title
+        for finding in area.findings:
+            for f in finding.figures:
+                if isinstance(f, (SampleEstimateFigure, SampleCountFigure)):
+                    samples.append({"area": title, "what": f.what or "records", "n": f"{f.n:,}",
+                                    "period": f.period or "", "estimate": isinstance(f, SampleEstimateFigure)})
+                elif area_id == "victim_service_assessment" and f.kind == "reported" and files is None:
+                    # The assessment's case files are a figure the inspectors name "files".
+                    number = f.values().get("files")
+                    files = int(number) if number is not None else None
+    return samples, files
 
 
 def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) -> Markup:
@@ -62,6 +86,7 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
             reasons.setdefault(reason, []).append(title)
         exclusions += [(_names([fid])[0], join_names([_lower_first(t) for t in titles]), reason)
                        for reason, titles in reasons.items()]
+    samples, vsa_files = inspection_samples(ctx)
     return render(
         "about_the_data.html.j2",
         title=ctx.report.area("about_the_data").title,
@@ -79,4 +104,8 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
             ctx.dataset, [m for a in ctx.inputs.areas.values() for f in a.findings for m in f.measures]),
         notice=notice,
         demonstration_inputs=bool(ctx.inputs.demonstration),
+        demonstration_data=bool(ctx.dataset.info.demonstration),
+        samples=samples,
+        vsa=ctx.area_inputs("victim_service_assessment") is not None,
+        vsa_files=f"{vsa_files:,}" if vsa_files is not None else None,
     )

@@ -18,9 +18,10 @@ from typing import Any
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
 from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.numbers import format_value
+from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
 from peel.analysis.wording import (
-    ew_kind,
+    EW_NAME,
     force_in_text,
     join_names,
     number_words,
@@ -71,7 +72,7 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
         parts.append(f"{force} is outlined and labelled: {value_with_unit(row.value, m)}{where}{rank}.")
     ew = comparison.england_and_wales
     if ew is not None and not is_missing(ew):
-        parts.append(f"The England and Wales {ew_kind(m)}, drawn as a solid line, is {value_with_unit(ew, m)}.")
+        parts.append(f"The {EW_NAME}, drawn as a solid line, is {value_with_unit(ew, m)}.")
     c = counts(bars)
     if m.compare == "standard" and m.standard is not None:
         std = value_with_unit(m.standard, m, decimals=0 if float(m.standard).is_integer() else m.decimals)
@@ -172,7 +173,8 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
         "rows": rows, "england_and_wales": england_and_wales, "reading": _reading(comparison),
         "lines": {"mean": ln.mean, "sd": ln.sd, "lower": ln.lower, "upper": ln.upper, "n": ln.n} if ln else None,
         "standard": m.standard if m.compare == "standard" else None,
-        "source": m.source, "notes": _notes(comparison),
+        "source": figure_source(comparison, force_id), "notes": _notes(comparison),
+        "marker": table_marker(comparison, force_id),
     }
 
 
@@ -188,7 +190,7 @@ def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | No
     return part(
         "data_table", number=number, title=t["title"], period=t["period"], unit_head=t["unit_head"],
         compare_head=t["compare_head"], rows=t["rows"], england_and_wales=t["england_and_wales"],
-        reading=t["reading"],
+        reading=t["reading"], marker=t.get("marker"),
     )
 
 

@@ -8,6 +8,7 @@ dataset lacks are listed under ``not_available`` in its ``measures.yaml``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from peel.inputs.catalogue import load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
@@ -42,3 +43,124 @@ def cited_not_available(dataset: Dataset, cited: Iterable[str]) -> list[tuple[st
     """(title, reason) of each measure the findings cite that the dataset lists as not available."""
     listed = not_available_measures(dataset)
     return [listed[m] for m in dict.fromkeys(cited) if m in listed]
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic figures, marked where they are shown
+# ---------------------------------------------------------------------------------------------
+#
+# A dataset's notice ("About the data", the cover and every page) is the one place that explains which
+# of its figures are synthetic. The markers below only point to it: a sentence, chart or table that
+# shows a synthetic figure says so where it is shown, and a published figure beside synthetic ones is
+# named with its publication.
+
+#: Where every marker points: the notice, at the end of "About the data".
+SEE_NOTICE = "see About the data"
+
+
+def _source_entry(comparison: Any, force_id: str, period: Any) -> dict[str, Any]:
+    ds = getattr(comparison, "dataset", None)
+    if ds is None:
+        return {}
+    return ds.info.sources.get(ds.source(force_id, comparison.measure_id or comparison.measure.id, period)) or {}
+
+
+def figure_is_synthetic(comparison: Any, force_id: str, period: Any = None) -> bool:
+    """Whether the force's figure for ``period`` (default the quoted one) comes from a synthetic source."""
+    return _source_entry(comparison, force_id, period or comparison.period).get("table") == "none"
+
+
+def _publication(comparison: Any, force_id: str, period: Any) -> str:
+    """The publication a figure was taken from ("" for a synthetic figure or one with no recorded source)."""
+    entry = _source_entry(comparison, force_id, period)
+    if entry.get("table") == "none":
+        return ""
+    return " ".join(str(entry.get("publication") or "").split())
+
+
+def _shown(comparison: Any) -> list[Any]:
+    return [r for r in comparison.rows if not _nan(r.value)]
+
+
+def _nan(x: Any) -> bool:
+    return x is None or x != x
+
+
+def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool:
+    """Whether any force's figure shown for these periods (default the quoted one) is synthetic."""
+    spans = list(periods) if periods is not None else [comparison.period]
+    return any(figure_is_synthetic(comparison, r.force_id, p) for p in spans for r in _shown(comparison))
+
+
+def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str:
+    """The source line under a chart or table, saying which of its figures are synthetic.
+
+    The catalogue's source when no figure shown is synthetic. Otherwise the figures are synthetic
+    demonstration figures standing in for that source, and the report force's figures that are published
+    are named with their publication (for the periods given, default the quoted one).
+    """
+    m = comparison.measure
+    spans = list(periods) if periods is not None else [comparison.period]
+    if not any_synthetic(comparison, spans):
+        return str(m.source)
+    text = f"synthetic demonstration figures ({SEE_NOTICE}), standing in for: {m.source}"
+    style = getattr(m, "period_style", None)
+    published: dict[str, list[str]] = {}
+    for p in spans:
+        pub = _publication(comparison, force_id, p)
+        if pub:
+            published.setdefault(pub, []).append(p.label(style))
+    name = _in_text(comparison.row(force_id).force_name)
+    for pub, labels in published.items():
+        when = f" for {labels[0]}" if len(spans) > 1 and len(labels) == 1 else ""
+        text += f". {name[:1].upper()}{name[1:]}’s figure{when}: as published in {pub}"
+    return text
+
+
+def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
+    """The marker for a measure's sentences about the force, and which sentence it follows, or ``None``.
+
+    Returns ``("last", note)`` when the force's own figure is synthetic (every number in the sentences
+    is), ``("comparison", note)`` when the force's figure is published but the figures it is compared
+    with are synthetic, and ``None`` when nothing shown is synthetic.
+    """
+    row = comparison.row(force_id)
+    if _nan(row.value) or getattr(comparison, "dataset", None) is None:
+        return None
+    if figure_is_synthetic(comparison, force_id):
+        return "last", (f"[Synthetic: the figures in these sentences are synthetic demonstration figures, "
+                        f"not published statistics ({SEE_NOTICE}).]")
+    others = [r for r in _shown(comparison) if r.force_id != force_id]
+    if not any(figure_is_synthetic(comparison, r.force_id) for r in others):
+        return None
+    pub = _publication(comparison, force_id, comparison.period)
+    where = f"as published in {pub}" if pub else "not synthetic"
+    derived = "the England and Wales average and the lines" if comparison.lines is not None else \
+        "the England and Wales average"
+    return "comparison", (f"[Synthetic comparison: the force’s figure is {where}; the other forces’ figures, "
+                          f"and so {derived}, are synthetic ({SEE_NOTICE}).]")
+
+
+def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str | None:
+    """The words a data table's caption adds when its figures are synthetic, or ``None``.
+
+    "synthetic figures, apart from the Metropolitan Police Service’s figure for November 2023, which is
+    published; see About the data": the caption travels with the table to the print annex.
+    """
+    spans = list(periods) if periods is not None else [comparison.period]
+    if not any_synthetic(comparison, spans):
+        return None
+    style = getattr(comparison.measure, "period_style", None)
+    published = [p.label(style) for p in spans if _publication(comparison, force_id, p)]
+    if not published:
+        return f"synthetic figures ({SEE_NOTICE})"
+    name = _in_text(comparison.row(force_id).force_name)
+    when = f" for {published[0]}" if len(spans) > 1 and len(published) == 1 else ""
+    return f"synthetic figures, apart from {name}’s figure{when}, which is published; {SEE_NOTICE}"
+
+
+def _in_text(force_name: str) -> str:
+    # Imported here: wording imports this module for its markers.
+    from peel.analysis.wording import force_in_text
+
+    return force_in_text(force_name)

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from peel.analysis.charts import BLACK, CHART_FONT_PT, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
 from peel.analysis.method import is_missing
 from peel.analysis.numbers import format_value
+from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
 from peel.analysis.wording import force_in_text, sentence_case, value_with_unit
 
@@ -61,7 +62,9 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
         return None
     row = comparison.row(force_id)
     return {"kind": "trend", "measure_id": m.id, "axis": _axis(comparison), "title": m.title, "force": row.force_name,
-            "span": _span(rows), "unit": m.unit, "decimals": m.decimals, "source": m.source, "rows": rows}
+            "span": _span(rows), "unit": m.unit, "decimals": m.decimals,
+            "source": figure_source(comparison, force_id, comparison.history_periods), "rows": rows,
+            "marker": table_marker(comparison, force_id, comparison.history_periods)}
 
 
 def _axis(comparison: Any) -> str:
@@ -149,5 +152,6 @@ def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tup
     m = comparison.measure
     html = part("trend_figure", measure_id=m.id, number=number_of(), title=m.title, force=record["force"],
                 span=record["span"], src="data:image/png;base64," + base64.b64encode(trend_png(record)).decode("ascii"),
-                alt=trend_alt(record, m), width=IMG_WIDTH, height=IMG_HEIGHT, source=m.source, rows=record["rows"])
+                alt=trend_alt(record, m), width=IMG_WIDTH, height=IMG_HEIGHT, source=record["source"],
+                rows=record["rows"], marker=record["marker"])
     return html, record

@@ -16,6 +16,7 @@ from typing import Any
 
 from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
 from peel.analysis.numbers import format_gbp, format_number, format_value
+from peel.analysis.provenance import SEE_NOTICE, any_synthetic, sentences_note
 from peel.inputs.periods import Period
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -74,24 +75,22 @@ def _force_name(comparison: Any, force_id: str) -> str:
     return comparison.row(force_id).force_name
 
 
-def ew_kind(measure: Any) -> str:
-    """What the England and Wales figure is called: "average" for an unweighted mean of force values,
-    otherwise "figure" (a total over all forces)."""
-    return "average" if getattr(measure, "england_and_wales", "") == "mean" else "figure"
+#: What the report calls the England and Wales value, pooled or an unweighted mean alike, as the published
+#: reports do; "About the data" says which each measure uses, and its data table says it again.
+EW_NAME = "England and Wales average"
 
 
 def _ew_phrase(comparison: Any) -> str | None:
-    """ "the England and Wales figure of 8.6 per 1,000 population" (or "average" for an unweighted mean)."""
+    """ "the England and Wales average of 8.6 per 1,000 population" (``None`` without a figure)."""
     ew = comparison.england_and_wales
     if ew is None or is_missing(ew):
         return None
-    return f"the England and Wales {ew_kind(comparison.measure)} of {value_with_unit(ew, comparison.measure)}"
+    return f"the {EW_NAME} of {value_with_unit(ew, comparison.measure)}"
 
 
 def _ew_statement(comparison: Any) -> str:
-    """ "The England and Wales figure is 8.6 per 1,000 population." """
-    m = comparison.measure
-    return f"The England and Wales {ew_kind(m)} is {value_with_unit(comparison.england_and_wales, m)}."
+    """ "The England and Wales average is 8.6 per 1,000 population." """
+    return f"The {EW_NAME} is {value_with_unit(comparison.england_and_wales, comparison.measure)}."
 
 
 def statement(comparison: Any, force_id: str) -> str:
@@ -135,8 +134,8 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
     Returns
     -------
     str or None
-        For example "This is higher than expected compared with the England and Wales figure of
-        8.6 per 1,000 population.", "This is below the England and Wales figure of 7.1 percent but
+        For example "This is higher than expected compared with the England and Wales average of
+        8.6 per 1,000 population.", "This is below the England and Wales average of 7.1 percent but
         within the expected range, so in line with England and Wales.", "This is below the expected
         standard of 90 percent." ``None`` when the force has no value (see
         :func:`not_available_sentence`).
@@ -187,7 +186,7 @@ def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:
     if not ew:
         return "This is in line with other forces in England and Wales."
     ew_value = comparison.england_and_wales
-    # Compare at the published precision: a value that reads the same as the England and Wales figure
+    # Compare at the published precision: a value that reads the same as the England and Wales average
     # is not "above" or "below" it.
     same = value_text(value, m) == value_text(ew_value, m)
     if same:
@@ -284,7 +283,7 @@ def trend_sentence(comparison: Any, force_id: str) -> str | None:
         text = f"{noun} has been {word} {span}."
     if getattr(result, "synthetic_history", False):
         # The quoted figure is published but the earlier ones are not: say so where the trend is read.
-        text += " [Synthetic: the earlier figures behind this trend are synthetic, not published (see About the data).]"
+        text += f" [Synthetic: the earlier figures behind this trend are synthetic, not published ({SEE_NOTICE}).]"
     return text
 
 
@@ -326,7 +325,10 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
     if is_missing(row.value):
         out = [("not_available", not_available_sentence(comparison, force_id))]
         if _ew_phrase(comparison):
-            out.append(("england_and_wales", _ew_statement(comparison)))
+            text = _ew_statement(comparison)
+            if any_synthetic(comparison):
+                text += f" [Synthetic: it is computed from synthetic figures ({SEE_NOTICE}).]"
+            out.append(("england_and_wales", text))
         return out
     out = [("value", statement(comparison, force_id))]
     for kind, s in (("comparison", comparison_sentence(comparison, force_id)),
@@ -337,6 +339,22 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
     published = getattr(comparison, "published", {}).get(force_id)
     if published and published[1]:
         out.append(("note", published[1]))
+    return _marked(comparison, force_id, out)
+
+
+def _marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The sentences with the marker that says which of their figures are synthetic, where it belongs."""
+    note = sentences_note(comparison, force_id)
+    if note is None:
+        return parts
+    after, text = note
+    kinds = [k for k, _ in parts]
+    # After the comparison when only the figures compared with are synthetic; otherwise after the last.
+    i = kinds.index("comparison") if after == "comparison" and "comparison" in kinds else len(parts) - 1
+    if after == "comparison" and "comparison" not in kinds:
+        return parts
+    out = list(parts)
+    out[i] = (out[i][0], f"{out[i][1]} {text}")
     return out
 
 
