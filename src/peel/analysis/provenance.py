@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from peel.analysis.method import is_missing
 from peel.inputs.catalogue import load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
 from peel.inputs.provenance import source_entries
@@ -79,11 +80,7 @@ def _publication(comparison: Any, force_id: str, period: Any) -> str:
 
 
 def _shown(comparison: Any) -> list[Any]:
-    return [r for r in comparison.rows if not _nan(r.value)]
-
-
-def _nan(x: Any) -> bool:
-    return x is None or x != x
+    return [r for r in comparison.rows if not is_missing(r.value)]
 
 
 def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool:
@@ -104,6 +101,8 @@ def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None 
     if not any_synthetic(comparison, spans):
         return str(m.source)
     text = f"synthetic demonstration figures ({SEE_NOTICE}), standing in for: {m.source}"
+    if not force_id:  # no force marked (the national overview): no force's own figure to name
+        return text
     style = getattr(m, "period_style", None)
     published: dict[str, list[str]] = {}
     for p in spans:
@@ -125,7 +124,7 @@ def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
     with are synthetic, and ``None`` when nothing shown is synthetic.
     """
     row = comparison.row(force_id)
-    if _nan(row.value) or getattr(comparison, "dataset", None) is None:
+    if is_missing(row.value) or getattr(comparison, "dataset", None) is None:
         return None
     if figure_is_synthetic(comparison, force_id):
         return "last", (f"[Synthetic: the figures in these sentences are synthetic demonstration figures, "
@@ -151,7 +150,7 @@ def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None =
     if not any_synthetic(comparison, spans):
         return None
     style = getattr(comparison.measure, "period_style", None)
-    published = [p.label(style) for p in spans if _publication(comparison, force_id, p)]
+    published = [p.label(style) for p in spans if force_id and _publication(comparison, force_id, p)]
     if not published:
         return f"synthetic figures ({SEE_NOTICE})"
     name = _in_text(comparison.row(force_id).force_name)
