@@ -35,7 +35,7 @@ from peel.build.kernel import WarmKernel
 from peel.build.lock import make_build_temp
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
-from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, _remove_temporaries
+from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
 from peel.errors import BuildError, InputError, KernelStartError, problem
@@ -287,13 +287,13 @@ class DaskExecutor:
                 print("\nstopping: cancelling the build's tasks on the Dask cluster...", file=stream, flush=True)
             _ignore_signals()
             self._stop(client, token, list(futures))
-            _remove_temporaries([p.out for p in work])
+            remove_temporaries([p.out for p in work])
             raise
         finally:
             if progress is not None:
                 progress.close()
             _close(client, cluster)
-        _remove_temporaries([p.out for p in work])
+        remove_temporaries([p.out for p in work])
         return records
 
     @staticmethod

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import signal
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -22,18 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# jsonschema (used by nbformat to validate notebooks) imports the optional package rfc3987_syntax when
-# it is installed, which compiles a grammar for about two seconds on every process start, to check
-# IRI formats that no notebook schema uses. Marking it absent keeps that cost out of every worker.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
 
-import nbformat  # noqa: E402
-import papermill  # noqa: E402
-from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
-from papermill.exceptions import PapermillExecutionError  # noqa: E402
-
-from peel.build.kernel import WarmKernel, kill_quietly  # noqa: E402
-from peel.errors import (  # noqa: E402
+from peel.build.kernel import WarmKernel, kill_quietly
+from peel.errors import (
     ExecutionFailure,
     InputError,
     KernelDiedError,
@@ -42,7 +36,7 @@ from peel.errors import (  # noqa: E402
     display_path,
     problem,
 )
-from peel.files import atomic_write  # noqa: E402
+from peel.files import atomic_write
 
 #: Seconds to wait for a cell's last outputs after its reply (nbclient's default, 4, lost output under load).
 IOPUB_TIMEOUT = 60.0

@@ -217,7 +217,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
         if not isinstance(e, KernelStartError):
             print("\nstopping: shutting down workers and kernels...", file=stream, flush=True)
         _stop_everything(list(workers.values()), results, handle)
-        _remove_temporaries([p.out for p in work])
+        remove_temporaries([p.out for p in work])
         raise
     finally:
         progress.close()
@@ -230,7 +230,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
         for q in (results, *(w.inbox for w in workers.values())):
             q.close()
             q.cancel_join_thread()
-    _remove_temporaries([p.out for p in work])
+    remove_temporaries([p.out for p in work])
     return records
 
 
@@ -274,7 +274,7 @@ def _kill_kernel(kernel: KernelStarted) -> None:
     shutil.rmtree(kernel.folder, ignore_errors=True)
 
 
-def _remove_temporaries(folders: Iterable[Path]) -> None:
+def remove_temporaries(folders: Iterable[Path]) -> None:
     """Remove temporary files a stopped worker may have left (their names start with a dot)."""
     for folder in folders:
         for sub in (folder, folder / "notebooks"):
@@ -366,4 +366,4 @@ def _next(inbox: Any, orphaned: Any) -> ForcePlan | None:
                 raise _Orphaned("the build has ended") from None
 
 
-__all__ = ["run_pool", "worker_main", "signals_stop_the_build", "STOP_GRACE"]
+__all__ = ["run_pool", "worker_main", "signals_stop_the_build", "remove_temporaries", "STOP_GRACE"]
