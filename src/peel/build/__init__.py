@@ -12,8 +12,9 @@ The build reads like its pipeline (:func:`build`), one module a step:
    processes, each with a warm kernel (:mod:`~peel.build.kernel`), build whole forces
    (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`),
    stitch the HTML report and print the PDF, and rename them into place only when everything for
-   that force worked. A failure fails only its force. With
-   ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
+   that force worked. A failure fails only its force. A single force with work (a rebuild after
+   an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
+   With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/index.html`` and a summary naming
    every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.

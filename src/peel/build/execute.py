@@ -195,6 +195,35 @@ def execute_area(
     return AreaRun(area_id, executed, time.monotonic() - started, attempts)
 
 
+def abandon_notebook_tasks(wait: float = 2.0) -> None:
+    """Cancel what nbclient left running in this thread's event loop when a stop interrupted a notebook.
+
+    A signal that stops the build raises inside papermill's event loop and leaves nbclient's tasks
+    (the reader of the kernel's messages, the watcher of its life) pending. The next use of the loop
+    (shutting the kernel down) resumes them; they find the kernel gone, end with
+    ``DeadKernelError`` that no one reads, and asyncio prints it with a traceback. Cancelled here
+    first, they end quietly. Waits at most ``wait`` seconds.
+    """
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    try:
+        loop = ensure_event_loop()
+        if loop.is_running():
+            return
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.wait(tasks, timeout=wait))
+        for t in tasks:  # read every outcome, so none is reported as "never retrieved"
+            if t.done() and not t.cancelled():
+                t.exception()
+    except Exception:  # only tidiness: the kernel is shut down (or killed) next in any case
+        pass
+
+
 def _cleanup_kernel_after_death(kernel: WarmKernel) -> None:
     try:
         kernel.restart()  # leave a working kernel for the next force
@@ -255,7 +284,8 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
             f"{area_id}: {notebook.name} ran longer than the timeout of {timeout:g} seconds and was "
             f"stopped (raise it with --timeout)",
             area_id=area_id, notebook=notebook, executed=kept,
-            cell=_error_cell(nb, None) if nb is not None else None, ename="Timeout", evalue=f"longer than {timeout:g} s",
+            cell=_error_cell(nb, None) if nb is not None else None, ename="Timeout",
+            evalue=f"longer than {timeout:g} s",
         )
     if error is not None:
         cell = _error_cell(nb, error)
@@ -322,5 +352,5 @@ def write_notebook(nb: Any, path: Path) -> None:
 __all__ = [
     "WarmKernel", "execute_area", "check_parameters", "declared_parameters", "AreaRun",
     "ExecutionFailure", "NotebookError", "NotebookTimeoutError", "KernelDiedError", "write_notebook",
-    "normalise",
+    "normalise", "abandon_notebook_tasks",
 ]

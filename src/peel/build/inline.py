@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import traceback
 from pathlib import Path
@@ -89,6 +90,10 @@ def run_inline(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream
     except BaseException:
         progress.close()
         _ignore_stop_signals()  # a second Ctrl-C must not cut the clean-up short
+        if "peel.build.execute" in sys.modules:
+            from peel.build.execute import abandon_notebook_tasks
+
+            abandon_notebook_tasks()  # nbclient's tasks, left by the stop, would print a traceback
         kernel.shutdown()
         remove_temporaries([p.out for p in work])
         raise

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -351,9 +352,17 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
         kernel.kill()
         os._exit(1)
     except (_Stop, KeyboardInterrupt):
-        pass
+        _abandon_notebook()
     finally:
         kernel.shutdown()
+
+
+def _abandon_notebook() -> None:
+    """Cancel nbclient's pending tasks before the kernel goes, so that no traceback is printed."""
+    if "peel.build.execute" in sys.modules:  # only when a notebook may have run
+        from peel.build.execute import abandon_notebook_tasks
+
+        abandon_notebook_tasks()
 
 
 def _next(inbox: Any, orphaned: Any) -> ForcePlan | None:
