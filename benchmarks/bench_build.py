@@ -28,6 +28,7 @@ Outputs go to a temporary folder that is removed at the end (``--keep`` keeps it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -65,10 +66,8 @@ class TreeMemory:
                 procs = [root, *root.children(recursive=True)]
                 total = 0
                 for p in procs:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
@@ -131,7 +130,8 @@ def naive_force(force_id: str, work: Path) -> float:
     script = (
         "import sys, nbformat, json\n"
         "from pathlib import Path\n"
-        "from peel.build import BuildOptions, plan_force\nfrom peel.build.cache import fingerprints\nfrom peel.build.plan import dataset_info as _dataset_info\n"
+        "from peel.build import BuildOptions, plan_force\nfrom peel.build.cache import fingerprints\n"
+        "from peel.build.plan import dataset_info as _dataset_info\n"
         "from peel.inputs.areas import load_report\n"
         "from peel.inputs.forces import get_force\n"
         "from peel.render.page import AreaEntry, ReportContext, render_report\n"
@@ -140,7 +140,8 @@ def naive_force(force_id: str, work: Path) -> float:
         "report = load_report(root / 'notebooks')\n"
         "opts = BuildOptions((get_force(fid),), ('html', 'pdf'), root / 'data', root / 'params', out / 'x',"
         " root / 'notebooks', 1, None, validate=False)\n"
-        "plan = plan_force(get_force(fid), opts, report, fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas]), _dataset_info(root / 'data'), None)\n"
+        "prints = fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas])\n"
+        "plan = plan_force(get_force(fid), opts, report, prints, _dataset_info(root / 'data'), None)\n"
         "nbs = []\n"
         "for a in plan.areas:\n"
         "    nb = nbformat.read(out / a.notebook.name, as_version=4)\n"
@@ -187,7 +188,8 @@ startup = time.perf_counter() - t0
 def one_force(fid):
     opts = BuildOptions((get_force(fid),), ("html", "pdf"), root / "data", root / "params", out / "x",
                         root / "notebooks", 1, None, validate=False)
-    plan = plan_force(get_force(fid), opts, report, fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas]), _dataset_info(root / "data"), None)
+    prints = fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas])
+    plan = plan_force(get_force(fid), opts, report, prints, _dataset_info(root / "data"), None)
     params = {"force_id": fid, "data_dir": str(root / "data"), "params_dir": str(root / "params")}
     notebooks = []
     for area in plan.areas:

@@ -20,14 +20,13 @@ import argparse
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from timing import timed_peel
+
 ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
 
 
 def load() -> str:
@@ -37,12 +36,7 @@ def load() -> str:
 def timed_build(args: list[str], out: Path) -> tuple[float, str, str]:
     """Seconds one ``peel build`` took, with the load average before and after it."""
     before = load()
-    t0 = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "peel"), "build", *args, "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=3600)
-    seconds = time.perf_counter() - t0
-    if done.returncode != 0:
-        sys.exit(f"peel build {' '.join(args)} exited with {done.returncode}:\n{done.stderr[-3000:]}")
+    seconds = timed_peel(["build", *args, "--out", str(out)], timeout=3600)
     return seconds, before, load()
 
 

@@ -20,11 +20,11 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed_peel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +41,9 @@ def peel_build(force: str, params: Path, out: Path, formats: str) -> tuple[float
     The machine may be shared: the CPU seconds are far less sensitive to other work than the wall
     seconds, and on an idle machine with two cores the wall time is at most about the CPU time.
     """
-    command = [sys.executable, "-m", "peel.cli", "build", force, "--params", str(params), "--out", str(out),
-               "--to", formats]
-    started, cpu = time.perf_counter(), children_cpu()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command[3:])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    cpu = children_cpu()
+    seconds = timed_peel(["build", force, "--params", str(params), "--out", str(out), "--to", formats],
+                         timeout=1800)
     return seconds, children_cpu() - cpu
 
 

@@ -49,9 +49,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def built_reports(tmp_path_factory) -> Path:
     """The output folder of ``peel build metropolitan gwent --to html,pdf`` on the project's data.
 
-    The folder holds ``<force>/report.html``, ``<force>/report.pdf``, ``index.html`` and
-    ``build.json``. The build runs in a child process, as a user would run it, so a test sees
-    exactly what the command writes.
+    The folder holds ``<force>/report.html``, ``<force>/report.pdf``, ``index.html``,
+    ``overview.html``, ``overview.pdf`` and ``build.json``. The build runs in a child process, as a user
+    would run it, so a test sees exactly what the command writes.
     """
     out = tmp_path_factory.mktemp("reports")
     command = [sys.executable, "-m", "peel.cli", "build", *BUILT_FORCES, "--to", "html,pdf", "--out", str(out)]
@@ -66,4 +66,5 @@ def built_reports(tmp_path_factory) -> Path:
         for name in ("report.html", "report.pdf"):
             assert (out / force / name).is_file(), f"the build wrote no {force}/{name}"
     assert (out / "index.html").is_file(), "the build wrote no index.html"
+    assert (out / "overview.html").is_file(), "the build wrote no overview.html"
     return out

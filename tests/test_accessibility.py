@@ -18,6 +18,7 @@ Without Chromium or axe-core the tests skip, unless PEEL_REQUIRE_BROWSER=1, when
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -53,6 +54,7 @@ PAGES = [
     ("metropolitan", "metropolitan/report.html"),
     ("gwent", "gwent/report.html"),
     ("index", "index.html"),
+    ("overview", "overview.html"),
 ]
 
 
@@ -226,7 +228,7 @@ def test_one_h1_and_no_gap_in_heading_levels(structures, name, rel):
     assert headings[0]["level"] == 1, f"the first heading is not the h1: {headings[0]}"
     gaps = [
         f"h{before['level']} {before['text']!r} -> h{after['level']} {after['text']!r}"
-        for before, after in zip(headings, headings[1:])
+        for before, after in itertools.pairwise(headings)
         if after["level"] > before["level"] + 1
     ]
     assert gaps == [], "heading levels skip a level"
@@ -302,7 +304,8 @@ LANDING_JS = """
 """
 
 
-@pytest.mark.parametrize("name,rel", [p for p in PAGES if p[0] != "index"], ids=["metropolitan", "gwent"])
+@pytest.mark.parametrize("name,rel", [p for p in PAGES if p[0] not in ("index", "overview")],
+                         ids=["metropolitan", "gwent"])
 def test_every_contents_link_lands_on_its_heading(visits, name, rel):
     page = visits(name, rel).page
     links = page.evaluate(CONTENTS_JS)
@@ -394,8 +397,10 @@ def test_axe_run_reports_violations_it_is_shown(browser, tmp_path):
 
 #: Pages for axe, with the window width. The index's wide table scrolls sideways in a laptop's
 #: window, and axe cannot judge the contrast of cells scrolled out of view, so it is also checked
-#: in a window wide enough to show every column.
-AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400)]
+#: in a window wide enough to show every column, and in a 320 px one (its tables then scroll inside
+#: their own regions, which must take keyboard focus).
+AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400),
+                                                           ("index-narrow", "index.html", 320)]
 
 
 @pytest.mark.parametrize("name,rel,width", AXE_PAGES, ids=[p[0] for p in AXE_PAGES])
@@ -450,3 +455,33 @@ def test_every_page_reflows_at_320_px_with_its_data_tables_open(browser, built_r
     finally:
         context.close()
     assert width <= 320, f"{rel} is {width} CSS px wide at 320 ({opened} data tables open)"
+
+
+def test_index_reports_column_is_in_view_at_1280_px(browser, built_reports):
+    """The Reports column, header and links, is on screen in a 1,280 px window without scrolling sideways."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / "index.html").as_uri(), wait_until="load")
+        found = page.evaluate("""() => {
+          const shown = (el) => { el.scrollIntoView({block: 'center', inline: 'nearest'});
+            const r = el.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return {left: r.left, right: r.right, on_top: hit === el || el.contains(hit)}; };
+          window.scrollTo(0, 0);
+          const wrap = document.querySelector('.table-wrap');
+          const head = [...document.querySelectorAll('table.grades-by-force thead th')].pop();
+          const link = document.querySelector('table.grades-by-force td.reports a');
+          return {text: head.textContent, scroll_left: wrap.scrollLeft, head: shown(head), link: shown(link),
+                  after_scroll_left: wrap.scrollLeft, page_width: document.documentElement.scrollWidth};
+        }""")
+    finally:
+        context.close()
+    assert found["text"] == "Reports"
+    assert found["page_width"] <= 1280
+    for name in ("head", "link"):
+        box = found[name]
+        assert box["left"] >= 0 and box["right"] <= 1280, f"the Reports {name} is at {box} in a 1,280 px window"
+        assert box["on_top"], f"the Reports {name} is covered by another element"
+    # scrollIntoView would have scrolled the table sideways if the column were out of view.
+    assert found["scroll_left"] == found["after_scroll_left"] == 0

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.inputs.areas import GRADES, load_report
 from peel.errors import InputError
+from peel.inputs.areas import GRADES, load_report
 from peel.paths import notebooks_dir
 
 REPORT = notebooks_dir() / "report.yaml"

@@ -10,11 +10,11 @@ import pytest
 from matplotlib.colors import to_hex
 
 from peel.analysis import charts
-from peel.inputs.catalogue import Measure
 from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.figures import alt_text, figure_html
-from peel.inputs.forces import get_force
 from peel.analysis.method import band, band_lines
+from peel.inputs.catalogue import Measure
+from peel.inputs.forces import get_force
 from peel.inputs.periods import parse_period
 
 # Six forces compared, one left out on purpose and one that supplied nothing.
@@ -215,3 +215,34 @@ def test_figure_html_markup():
     assert '<tr class="this-force"><th scope="row">Metropolitan Police Service <strong>(this report)</strong>' in html
     assert "style=" not in html and "<script" not in html
     assert not re.search(r"\b(nan|None)\b", re.sub(r"base64,[^\"]+", "", html))
+
+
+def _texts(fig) -> list:
+    """Every visible text drawn on a figure: tick labels, legend entries, axis labels, annotations."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # lays the figure out, so every tick label exists
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_chart_text_is_at_least_12_css_px_at_100_percent_zoom(band_chart):
+    """Every text of the all-forces chart and the trend chart, at the width the page shows it, is >= 12 CSS px."""
+    from peel.analysis.figures import IMG_WIDTH
+    from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
+    from peel.analysis.trend import trend_figure
+
+    standard = made_up_comparison(made_up_measure(unit="percent", compare="standard", standard=90.0,
+                                                  england_and_wales="mean"))
+    trend = {"axis": "12 months ending", "force": "Metropolitan Police Service", "rows": [
+        {"tick": f"Mar {y}", "force_number": 10.0 + y % 3, "ew_number": 8.0} for y in range(2019, 2025)]}
+    figures = [("band chart", band_chart[1], IMG_WIDTH), ("standard chart", charts.all_forces_chart(standard, "kent"),
+                                                          IMG_WIDTH),
+               ("trend chart", trend_figure(trend), TREND_WIDTH)]
+    for name, fig, shown in figures:
+        texts = _texts(fig)
+        kinds = {"legend": fig.legends or fig.axes[0].get_legend(), "ticks": fig.axes[0].get_xticklabels()}
+        assert all(kinds.values()), f"{name} has no legend or ticks to measure"
+        sizes = {t.get_text(): charts.shown_px(t.get_fontsize(), fig.get_figwidth(), shown) for t in texts}
+        small = {text: round(px, 1) for text, px in sizes.items() if px < 12 - 1e-6}
+        assert not small, f"{name}: text under 12 CSS px at 100% zoom: {small}"
+        assert len(sizes) > 5, f"{name}: only {len(sizes)} texts found"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from peel.analysis.comparison import area_comparisons, compare
-from peel.inputs.dataset import load_dataset
-from peel.errors import InputError
-from peel.inputs.forces import force_ids
 from peel.analysis.method import Band, Standard, Trend
+from peel.errors import InputError
+from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import force_ids
 
 FY20, FY21, FY22 = "2020-04-01/2021-03-31", "2021-04-01/2022-03-31", "2022-04-01/2023-03-31"
 
@@ -89,7 +89,7 @@ def data(tmp_path: Path) -> Path:
     (d / "population.csv").write_text("\n".join(pop) + "\n", encoding="utf-8")
     rows = ["force_id,measure,period,value,numerator,denominator"]
     for f, counts in SEARCHES.items():
-        for period, c in zip((FY20, FY21, FY22), counts):
+        for period, c in zip((FY20, FY21, FY22), counts, strict=True):
             if c is not None:
                 rows.append(f"{f},searches,{period},,{c},")
     rows.append(f"british-transport-police,searches,{FY22},,5000,")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -66,6 +68,58 @@ def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_pa
     assert "worker tcp://10.0.0.2:4000" in text and "tcp://10.0.0.3:4000" not in text
     assert "peel-reports version differs: 0.0.9 on the worker" in text
     assert f"output folder {tmp_path} differs: missing on the worker, present here" in text
+
+
+def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_this_version():
+    import pickle
+
+    from peel.build.dask import PLUGIN_NAME, DaskExecutor, WarmKernelPlugin
+    from peel.build.dask_worker import _installed_version
+
+    class Client:
+        def __init__(self, seen):
+            self.seen, self.registered = seen, []
+
+        def run(self, fn, *a, wait=True, callback_timeout=None):
+            assert callback_timeout is not None  # every wait is bounded
+            assert fn is _installed_version
+            return self.seen
+
+        def register_plugin(self, plugin, name=None):
+            self.registered.append((plugin, name))
+
+    warm = Client({"tcp://10.0.0.2:4000": "1.0+abc", "tcp://10.0.0.3:4000": "1.0+abc"})
+    assert DaskExecutor._ensure_plugin(warm, "1.0+abc") is False and warm.registered == []
+    for seen in ({"tcp://10.0.0.2:4000": "1.0+abc", "tcp://10.0.0.3:4000": None},
+                 {"tcp://10.0.0.2:4000": "0.9+old", "tcp://10.0.0.3:4000": "1.0+abc"}):
+        client = Client(seen)
+        assert DaskExecutor._ensure_plugin(client, "1.0+abc") is True
+        [(plugin, name)] = client.registered
+        assert isinstance(plugin, WarmKernelPlugin) and name == PLUGIN_NAME
+        # What a worker that joins later unpickles from the scheduler reports the same version.
+        assert pickle.loads(pickle.dumps(plugin)).version == "1.0+abc"
+
+    class Worker:
+        plugins = {PLUGIN_NAME: WarmKernelPlugin("1.0+abc")}
+
+    assert _installed_version(Worker()) == "1.0+abc"
+    Worker.plugins = {}
+    assert _installed_version(Worker()) is None
+
+
+def test_the_plugin_version_follows_the_code_a_kernel_imports_not_the_data(tmp_path):
+    from peel import __version__
+    from peel.build.dask import build_inputs, plugin_version
+
+    opts = make_options(forces=["metropolitan"], out=tmp_path)
+    here = build_inputs(str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir),
+                        ["metropolitan"])
+    version = plugin_version(here)
+    assert version.startswith(f"{__version__}+")
+    data_key = next(k for k in here if k.startswith("data folder "))
+    assert plugin_version({**here, data_key: "0" * 64}) == version  # new data: the warm kernel serves it
+    for code in ("peel package code", "report template", "Python and library versions"):
+        assert plugin_version({**here, code: "0" * 64}) != version, code
 
 
 # ---------------------------------------------------------------- real builds on a LocalCluster (slow)
@@ -207,3 +261,150 @@ def test_ctrl_c_on_a_cluster_build_leaves_no_kernel_or_worker_and_no_partial_fil
     assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
     assert not list(out_dir.rglob("*.tmp"))
     assert "Traceback" not in err
+
+
+def _executed_everything(out: Path, forces: list[str]) -> None:
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    for force in forces:
+        record = manifest["forces"][force]
+        assert record["status"] == "built", record
+        assert {a["status"] for a in record["areas"].values()} == {"executed"}, record
+
+
+@pytest.mark.slow
+def test_a_second_build_on_the_same_cluster_finds_the_kernels_warm(project, monkeypatch):  # noqa: F811
+    from distributed import Client, LocalCluster
+
+    def kernel_state(dask_worker) -> tuple[int | None, int | None, int]:
+        """The worker's plugin object, its kernel's process and how many kernels that plugin started."""
+        plugin = dask_worker.plugins.get("peel-warm-kernel")
+        kernel = getattr(plugin, "kernel", None)
+        return (id(plugin) if plugin else None, kernel.pid if kernel else None, kernel.starts if kernel else 0)
+
+    cluster_marker = uuid.uuid4().hex
+    # The workers (and so their kernels) inherit these from this process, not from the builds.
+    for name, value in _env(project, cluster_marker).items():
+        monkeypatch.setenv(name, value)
+    forces = ["metropolitan", "kent"]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=50) as cluster, Client(cluster, timeout=30) as client:
+        after = []
+        for _ in range(2):
+            shutil.rmtree(project / "out", ignore_errors=True)  # every area is executed again
+            proc = _start(project, forces, 2, uuid.uuid4().hex, "--scheduler", cluster.scheduler_address)
+            try:
+                out, err = proc.communicate(timeout=DEADLINE * 2)
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=DEADLINE)
+            assert proc.returncode == 0, err
+            _executed_everything(project / "out", forces)
+            state = client.run(kernel_state)
+            after.append((state, sorted(p.pid for p in _kernels(cluster_marker))))
+        first, second = after
+        assert first[1], "the first build started no kernel on the cluster"
+        assert sorted(pid for _, pid, _ in first[0].values() if pid) == first[1]
+        assert sum(starts for _, _, starts in first[0].values()) == len(first[1])
+        assert second == first, "the second build replaced a plugin or started a kernel"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to a process group started by a test, SIGKILL if it has not ended within the deadline."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
+
+
+@pytest.fixture
+def cli_cluster(project):  # noqa: F811
+    """A scheduler and two workers started as separate processes with the ``dask`` command, as on servers.
+
+    Yields the scheduler's address, the marker its processes (and their kernels) carry, and the workers' pids.
+    """
+    from distributed import Client
+
+    marker = uuid.uuid4().hex
+    env = _env(project, marker)
+    dask = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = [open(project / f"{name}.log", "wb") for name in ("scheduler", "workers")]  # noqa: SIM115
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                               "--no-dashboard"], env=env, stdout=logs[0], stderr=logs[0], start_new_session=True)]
+    try:
+        procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard", "--local-directory", str(project / "tmp")],
+                                      env=env, stdout=logs[1], stderr=logs[1], start_new_session=True))
+        with Client(address, timeout=DEADLINE) as client:
+            client.wait_for_workers(2, timeout=DEADLINE)
+            pids = sorted(client.run(os.getpid).values())
+        yield address, marker, pids
+    finally:
+        for proc in reversed(procs):
+            _stop_group(proc)
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_running_cluster_kills_its_kernels_and_writes_nothing_while_the_workers_live_on(
+        project, cli_cluster):  # noqa: F811
+    address, cluster_marker, worker_pids = cli_cluster
+    forces = ["metropolitan", "kent", "essex"]
+    for force in forces:  # every force hangs in its alpha notebook, so the build is mid-way when stopped
+        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+    marker = uuid.uuid4().hex
+    proc = _start(project, forces, 2, marker, "--scheduler", address)
+    try:
+        deadline = time.monotonic() + DEADLINE * 2
+        while len(_kernels(cluster_marker)) < 2:
+            assert proc.poll() is None, proc.communicate(timeout=10)[1]
+            assert time.monotonic() < deadline, "two kernels did not start on the cluster"
+            time.sleep(0.2)
+        time.sleep(3.0)  # mostly in the sleeping cell; on a loaded machine still warming up, which a stop ends too
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - t0 < 30
+    assert "Traceback" not in err
+    _assert_nothing_left(project, marker)  # the build's own processes
+    deadline = time.monotonic() + 10
+    while _kernels(cluster_marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels(cluster_marker), "a kernel of the stopped build lives on"
+    assert not [p for d in ("tmp", "runtime") for p in (project / d).rglob("kernel-*.json")]
+    out_dir = project / "out"
+    after_exit = _snapshot(out_dir)
+    time.sleep(2)
+    assert _snapshot(out_dir) == after_exit, "a file was written after the build ended"
+    assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
+    assert not list(out_dir.rglob("*.tmp"))
+
+    # The workers live on, and build the next request.
+    assert all(psutil.pid_exists(pid) for pid in worker_pids)
+    (project / "params" / "kent.alpha.fault").unlink()
+    proc = _start(project, ["kent"], 2, uuid.uuid4().hex, "--scheduler", address)
+    try:
+        out, err = proc.communicate(timeout=DEADLINE * 2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
+    assert proc.returncode == 0, err
+    _executed_everything(out_dir, ["kent"])
+    assert (out_dir / "kent" / "report.html").is_file()

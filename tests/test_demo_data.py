@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.inputs.dataset import load_dataset
-from peel.demo import write_demo
-from peel.inputs.forces import force_ids
 from peel.analysis.method import Band, Standard, Trend
 from peel.analysis.numbers import format_gbp, round_half_up
+from peel.demo import write_demo
+from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import force_ids
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = yaml.safe_load((Path(__file__).resolve().parent / "reference" / "seed-figures.yaml").read_text(encoding="utf-8"))
@@ -113,19 +113,31 @@ def test_met_funding_total(ds):
 
     £489,705 per 1,000 and "£4.33 billion" imply a population of 8.83 to 8.85 million; the ONS mid-2022
     estimate for the Met's area is 8,855,333, on which £4.33 billion is £488,971 per 1,000. The rate is
-    the compared figure, so the demonstration keeps it, and the total it implies reads £4.34 billion.
+    the compared figure, so the demonstration keeps it (the numerator behind it reads £4.34 billion),
+    and the statement gives the published total from ``published_numerator``, with the row's note
+    saying why the two differ.
     """
+    from peel.analysis.wording import measure_sentence_parts
+
     fig = next(f for f in COMPARISONS if MEASURE_OF[f["what"]] == "funding_per_1000")
-    row = compare(ds, "funding_per_1000").row("metropolitan")
+    c = compare(ds, "funding_per_1000")
+    row = c.row("metropolitan")
     assert round_half_up(row.value, 0) == Decimal(str(fig["force"]))
     assert fig["total"] == "4.33 billion" and format_gbp(row.numerator) == "£4.34 billion"
     population = ds.rows("funding_per_1000").loc["metropolitan", "population"]
     assert round_half_up(4.33e9 / population * 1000, 0) != Decimal(str(fig["force"]))
+    parts = dict(measure_sentence_parts(c, "metropolitan"))
+    assert "received a total of £4.33 billion in funding, equal to £489,705 per 1,000 population" in parts["value"]
+    assert "ONS mid-2022 population estimate" in parts["note"] and "£4.34 billion" in parts["note"]
+    assert f"{int(population):,}" in parts["note"]
+    # Only the Met's published row carries a published amount; every other force states its numerator.
+    assert set(c.published) == {"metropolitan"}
+    assert "note" not in dict(measure_sentence_parts(c, "kent"))
 
 
 def test_every_measure_has_every_force_and_three_periods(ds):
     named_missing = {("gwent", "asb_order_ratio"), ("lincolnshire", "cps_file_quality")}
-    for mid, m in ds.catalogue.items():
+    for mid, _m in ds.catalogue.items():
         c = compare(ds, mid)
         assert set(c.missing) == {f for f, x in named_missing if x == mid}, mid
         assert len(c.history_periods) >= 3, mid

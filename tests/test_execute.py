@@ -11,7 +11,6 @@ import nbformat
 import psutil
 import pytest
 
-from peel.errors import InputError
 from peel.build.execute import (
     KernelDiedError,
     NotebookError,
@@ -21,6 +20,7 @@ from peel.build.execute import (
     declared_parameters,
     execute_area,
 )
+from peel.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from reference_text import fingerprint, fingerprints, runs
 
-from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
 from peel.demo.inspection import demo_inputs, published_grades
 from peel.errors import InputError
+from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
 from peel.inputs.forces import all_forces, force_ids, get_force
 from peel.inputs.inspection import (
     MAX_TEXT_CHARS,

@@ -22,10 +22,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peel.inputs.areas import load_report
 from peel.analysis.comparison import compare
-from peel.inputs.dataset import check_dataset, load_dataset
 from peel.errors import InputError, Problem
+from peel.inputs.areas import load_report
+from peel.inputs.dataset import check_dataset, load_dataset
 from peel.inputs.forces import force_ids
 from peel.inputs.inspection import check_params, load_force_inputs
 from peel.inputs.periods import Period, parse_period
@@ -75,7 +75,7 @@ def check_and_load(d: Path) -> Any:
 def assert_within_bounds(ds: Any) -> None:
     """Loaded values: percentages 0..100, rates and counts non-negative, and every comparison works."""
     units = {mid: m.unit for mid, m in ds.catalogue.items()}
-    for mid, value in zip(ds.national["measure"], ds.national["value"]):
+    for mid, value in zip(ds.national["measure"], ds.national["value"], strict=True):
         if math.isnan(value):
             continue
         assert value >= 0, (mid, value)

@@ -11,6 +11,7 @@ import ast
 import atexit
 import functools
 import html
+import itertools
 import json
 import re
 import shutil
@@ -218,7 +219,7 @@ def test_notebook_executes(force_id, area):
     # Headings: one h2, then no level skipped.
     levels = [int(x) for x in re.findall(r"<h([1-6])\b", page)]
     assert levels[0] == 2 and levels.count(2) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     # Ids unique within the area; figures numbered 1, 2, ... with matching data summaries.
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))

@@ -15,11 +15,11 @@ import re
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from test_stitch import NOTICE, synthetic_report
 
 from peel.errors import BuildError
-from peel.render.pdf import write_pdf
 from peel.render.page import render_report
-from test_stitch import NOTICE, synthetic_report
+from peel.render.pdf import write_pdf
 
 pytestmark = pytest.mark.slow  # prints whole reports
 
@@ -133,7 +133,7 @@ def test_one_bookmark_per_area_each_at_the_top_of_a_new_page(built):
     assert [t for t, _, _ in area_marks] == [a.title for a in context.areas]
     pages = [p for _, p, _ in area_marks]
     assert pages == sorted(set(pages)), "each area starts on a page of its own"
-    for title, page, top in area_marks:
+    for title, _page, top in area_marks:
         # the heading is the first thing under the top margin of its page
         assert top > A4[1] - TOP_MARGIN - 12, (title, top)
     assert titles[0].startswith("PEEL 2023–2025") and outline[0][1] == 0
@@ -208,7 +208,8 @@ def test_refuses_anything_outside_the_page(tmp_path, head, body):
 
 
 def test_data_uri_images_are_printed(tmp_path):
-    svg = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIgaGVpZ2h0PSIxMCI+PHJlY3Qgd2lkdGg9IjEwIiBoZWlnaHQ9IjEwIi8+PC9zdmc+"
+    svg = ("data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxMCIg"
+           "aGVpZ2h0PSIxMCI+PHJlY3Qgd2lkdGg9IjEwIiBoZWlnaHQ9IjEwIi8+PC9zdmc+")
     write_pdf(SMALL.format(head="", body=f'<img src="{svg}" alt="a square">'), tmp_path / "r.pdf", title="Small")
     reader = PdfReader(tmp_path / "r.pdf")
     assert reader.metadata.title == "Small"
@@ -220,3 +221,34 @@ def test_title_argument_wins_over_html_title(tmp_path):
     reader = PdfReader(tmp_path / "r.pdf")
     assert reader.metadata.title == "Given title"
     assert reader.trailer["/Root"]["/Lang"] == "cy"
+
+
+def _header_cells(reader: PdfReader) -> list[DictionaryObject]:
+    """Every TH structure element of the PDF, in reading order."""
+    found: list[DictionaryObject] = []
+
+    def walk(node) -> None:
+        node = node.get_object() if isinstance(node, IndirectObject) else node
+        if isinstance(node, ArrayObject):
+            for child in node:
+                walk(child)
+        elif isinstance(node, DictionaryObject) and "/S" in node:
+            if node["/S"] == "/TH":
+                found.append(node)
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return found
+
+
+def test_header_cells_carry_their_scope(tmp_path):
+    """PDF/UA 7.5: each TH says whether it heads a row or a column, as its ``scope`` says in the HTML."""
+    table = ('<table><caption>Grades</caption><thead><tr><th scope="col">Force</th><th scope="col">Grade</th>'
+             '<th>Note</th></tr></thead><tbody><tr><th scope="row">Kent</th><td>Good</td><td>-</td></tr>'
+             '<tr><th scope="row">Gwent</th><td>Adequate</td><td>-</td></tr></tbody></table>')
+    write_pdf(SMALL.format(head="", body=table), tmp_path / "r.pdf", title="Small")
+    cells = _header_cells(PdfReader(tmp_path / "r.pdf"))
+    scopes = [str(c["/A"].get("/Scope")) for c in cells]
+    assert scopes == ["/Column", "/Column", "/Column", "/Row", "/Row"]
+    assert all(c["/A"]["/O"] == "/Table" for c in cells)

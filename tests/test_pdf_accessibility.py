@@ -172,6 +172,16 @@ def test_every_table_has_its_caption_and_header_cells(met):
             assert widths[i] == widths[i - 1], f"table {i + 1} has no caption and does not continue table {i}"
 
 
+def test_every_header_cell_carries_its_scope(met):
+    """PDF/UA 7.5: each TH is a row or column header; the report's tables use both."""
+    cells = [e for e in _elements(met["root"]) if e["/S"] == "/TH"]
+    assert cells, "the Met's report has tables"
+    scopes = [str(_resolve(c.get("/A", DictionaryObject())).get("/Scope")) for c in cells]
+    missing = sum(s not in ("/Row", "/Column") for s in scopes)
+    assert not missing, f"{missing} of {len(cells)} header cells have no /Scope"
+    assert {"/Row", "/Column"} <= set(scopes)
+
+
 def test_every_link_is_described_by_its_text_not_its_target(met):
     reader, html = met["reader"], met["html"]
     ids = set(re.findall(r'\bid="([^"]+)"', html))
@@ -186,3 +196,18 @@ def test_every_link_is_described_by_its_text_not_its_target(met):
             described.append(text)
     titles = [a.title for a in met["areas"]]
     assert set(titles) <= set(described), "contents links are not described by the area titles"
+
+
+def test_overview_pdf_is_tagged_with_scoped_headers_and_prints_its_data(built_reports):
+    """The national overview's PDF: tagged, every header cell scoped, each measure's data table printed."""
+    reader = PdfReader(built_reports / "overview.pdf")
+    root = reader.trailer["/Root"]
+    elements = _elements(root)
+    cells = [e for e in elements if e["/S"] == "/TH"]
+    assert cells and all(str(_resolve(c["/A"]).get("/Scope")) in ("/Row", "/Column") for c in cells)
+    assert any(e["/S"] == "/Figure" and str(e.get("/Alt", "")).startswith("Bar chart:") for e in elements)
+    text = " ".join(page.extract_text() for page in reader.pages)
+    html = (built_reports / "overview.html").read_text(encoding="utf-8")
+    for caption in re.findall(r'<caption id="table-[^"]+">([^<]*)</caption>', html):
+        first_words = " ".join(caption.replace("&#39;", "'").split()[:3])
+        assert first_words in " ".join(text.split()), f"the PDF does not print the table {caption!r}"

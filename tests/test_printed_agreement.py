@@ -9,6 +9,7 @@ data" states (comparisons use the figures as printed).
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def _contradictions(dataset) -> list[str]:
                     if name not in text:
                         problems.append(f"{where} [extreme among those compared, but {name} left out unnamed]")
             hist = [x for _, x in cmp.for_force(fid).history]
-            steps = [b - a for a, b in zip(hist, hist[1:], strict=False)]
+            steps = [b - a for a, b in itertools.pairwise(hist)]
             if re.search(r"has been rising", text) and not all(s > 0 for s in steps):
                 problems.append(f"{where} [rising, but the history is {hist}]")
             if re.search(r"has been falling", text) and not all(s < 0 for s in steps):

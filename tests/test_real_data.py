@@ -46,7 +46,7 @@ def population_2022() -> dict[str, int]:
     mye = pd.read_excel(PUBLISHED / "mye22final.xlsx", sheet_name="MYE2 - Persons", header=7,
                         engine="calamine", usecols=[0, 3])
     lookup = pd.read_csv(PUBLISHED / "lad_pfa_lookup.csv")
-    pfa = dict(zip(lookup["lad21cd"], lookup["pfa21cd"]))
+    pfa = dict(zip(lookup["lad21cd"], lookup["pfa21cd"], strict=True))
     # Districts created in April 2023, after the 2021 lookup (data/published/PROVENANCE.md).
     pfa.update({"E06000063": "E23000002", "E06000064": "E23000002", "E06000065": "E23000009",
                 "E06000066": "E23000036"})

@@ -122,7 +122,7 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
             table = chart.select_one("table.figure-table")
             html_rows = [[" ".join(c.get_text().split()) for c in tr.find_all(["th", "td"])]
                          for tr in table.select("tbody tr")]
-            def fmt(x):
+            def fmt(x, measure=measure):
                 return format_value(None if pd.isna(x) else float(x), measure.unit, measure.decimals)
 
             if "trend-chart" in chart.get("class", []):

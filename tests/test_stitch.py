@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -71,7 +72,7 @@ def figure_html(area_id: str, local_number: int, measure: str, seed: int) -> str
     values = [round(10 + ((i * 37 + seed * 11) % 29) + (i % 7) * 0.3, 1) for i in range(len(forces))]
     rows = "".join(
         f'<tr><th scope="row">{f.name}</th><td class="number">{v:.1f}</td></tr>'
-        for f, v in zip(forces, values)
+        for f, v in zip(forces, values, strict=True)
     )
     return (
         f'<figure class="chart" id="figure-{measure}">'
@@ -290,7 +291,7 @@ def test_one_h1_and_no_gaps_in_heading_order(report):
     page = Page(html)
     levels = [lvl for lvl, _ in page.headings]
     assert levels.count(1) == 1 and levels[0] == 1
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, (before, after)
     assert page.headings[0][1].startswith("PEEL 2023–2025")
     assert "Metropolitan Police Service" in page.headings[0][1]
@@ -321,7 +322,8 @@ def test_contents_links_resolve_to_sections(report):
     # graded areas show their grade as text beside the link
     for area in context.areas:
         if area.grade:
-            assert re.search(rf'href="#{area.id}">[^<]+</a> <span class="contents-grade grade-[a-z-]+">{area.grade}<', nav)
+            grade = rf'<span class="contents-grade grade-[a-z-]+">{area.grade}<'
+            assert re.search(rf'href="#{area.id}">[^<]+</a> {grade}', nav)
 
 
 def test_all_links_resolve_and_ids_are_unique(report):

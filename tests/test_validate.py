@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peel.inputs.catalogue import check_catalogue
 from peel.cli import main
-from peel.inputs.dataset import check_dataset, load_dataset
 from peel.errors import InputError, Problem
+from peel.inputs.catalogue import check_catalogue
+from peel.inputs.dataset import check_dataset, load_dataset
 from peel.inputs.validate import validate_all
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +73,8 @@ def named(problems: list[Problem], file: str, where: str, *fragments: str) -> Pr
     for p in problems:
         if p.file.endswith(file) and p.where == where and all(f in p.message for f in fragments):
             return p
-    raise AssertionError(f"no problem in {file} at {where!r} saying {fragments}; got:\n" + "\n".join(map(str, problems)))
+    got = "\n".join(map(str, problems))
+    raise AssertionError(f"no problem in {file} at {where!r} saying {fragments}; got:\n{got}")
 
 
 # --- the shipped data ---------------------------------------------------------------------------

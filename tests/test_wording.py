@@ -9,10 +9,10 @@ import re
 import pytest
 
 from peel.analysis import wording
-from peel.inputs.catalogue import Measure
 from peel.analysis.comparison import Comparison, ForceValue
-from peel.inputs.forces import get_force
 from peel.analysis.method import band, band_lines
+from peel.inputs.catalogue import Measure
+from peel.inputs.forces import get_force
 from peel.inputs.periods import financial_year, month, parse_period
 
 # Published figures from the seed report give the expected wording; the other forces are made up
@@ -91,7 +91,8 @@ def test_below_the_standard_and_latest_month():
     values = {"metropolitan": 78.9, "cumbria": 92.0, "lancashire": 88.0}
     c = comparison(m, values, 85.0, latest={"metropolitan": (month(2024, 2), 94.0)})
     assert wording.statement(c, "metropolitan").endswith("answered 78.9 percent of its 999 calls within 10 seconds.")
-    assert wording.comparison_sentence(c, "metropolitan").startswith("This is below the expected standard of 90 percent.")
+    sentence = wording.comparison_sentence(c, "metropolitan")
+    assert sentence.startswith("This is below the expected standard of 90 percent.")
     latest = wording.latest_month_sentence(c, "metropolitan")
     assert latest is not None and "February 2024" in latest and "94 percent" in latest
     assert wording.comparison_sentence(c, "cumbria").startswith("This meets the expected standard of 90 percent.")

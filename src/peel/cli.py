@@ -111,9 +111,11 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build force reports (HTML and PDF)")
     p.add_argument("forces", nargs="*", metavar="FORCE_ID", help="force ids (see 'peel forces')")
     p.add_argument("--all", action="store_true", help="build all 43 forces")
-    p.add_argument("--to", default="html,pdf", metavar="FORMATS", help="comma-separated: html, pdf (default: %(default)s)")
+    p.add_argument("--to", default="html,pdf", metavar="FORMATS",
+                   help="comma-separated: html, pdf (default: %(default)s)")
     add_inputs(p)
-    p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR",
+                   help="output folder (default: %(default)s)")
     p.add_argument("--notebooks", type=Path, default=notebooks_dir(), metavar="DIR",
                    help="area notebooks and report.yaml (default: %(default)s)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",

@@ -180,9 +180,9 @@ def diff_statements(old: dict[Key, dict[str, str]], new: dict[Key, dict[str, str
         changes.extend(found)
         for o, n in pairs:
             if o is None or n is None:
-                row = n or o
-                assert row is not None
-                changes.append(_change(row, "statement added" if o is None else "statement removed",
+                lone = n or o
+                assert lone is not None
+                changes.append(_change(lone, "statement added" if o is None else "statement removed",
                                        old_s=o["sentence"] if o else "", new_s=n["sentence"] if n else ""))
     return changes
 

@@ -57,6 +57,23 @@ def read_input(path: Path, limit: int = INPUT_LIMIT) -> bytes:
         os.close(fd)
 
 
+def read_input_or_problem(path: Path, problems: list[Problem], expected: str) -> bytes | None:
+    """The bytes of an input file (as :func:`read_input`), or ``None`` with a problem appended when it is
+    missing, not a regular file, too large or unreadable; ``expected`` says what the file should hold.
+
+    The one place where every input format (YAML, CSV) turns an unreadable file into a message.
+    """
+    try:
+        return read_input(path)
+    except FileNotFoundError:
+        problems.append(problem(path, "", f"file not found: expected {expected}"))
+    except InputFileError as e:
+        problems.append(problem(path, "", f"{e}: expected {expected}"))
+    except OSError as e:
+        problems.append(problem(path, "", f"could not be read ({e.strerror or e}): expected {expected}"))
+    return None
+
+
 #: Called right before every rename into place; a build's worker process sets it to refuse writing
 #: once the build that started it has ended (it raises), so an orphan never replaces a newer file.
 _before_replace: Callable[[Path], None] | None = None
@@ -120,7 +137,8 @@ def write_files(contents: Mapping[Path, str | bytes], *, force: bool = False, wh
         When an existing file differs and ``force`` is false. Nothing has been written.
     """
     payloads = {Path(p): (d.encode("utf-8") if isinstance(d, str) else d) for p, d in contents.items()}
-    differ, unchanged = [], []
+    differ: list[Path] = []
+    unchanged: list[Path] = []
     for path, payload in payloads.items():
         if path.is_file():
             (unchanged if path.read_bytes() == payload else differ).append(path)

@@ -136,15 +136,15 @@ def stop_search_rows(first_years: tuple[int, ...], total_error: int = 0) -> list
                 for eth, n in (("White", 20 * (i + 1) + q), ("N/A - vehicle search", 1 + q)):
                     rows.append(dict(zip(SS_COLUMNS, [fy, q, ho_name(f.id, f.pfa_name), "Region",
                                                      "Section 1 (PACE)", "Drugs", "No further action", eth, eth,
-                                                     eth, "Male", "18-24", n])))
+                                                     eth, "Male", "18-24", n], strict=True)))
         for q in (1, 2, 3, 4):
             rows.append(dict(zip(SS_COLUMNS, [fy, q, "British Transport Police", "0", "Section 1 (PACE)", "Drugs",
-                                             "Arrest", "White", "White", "White", "Male", "18-24", 300])))
+                                             "Arrest", "White", "White", "White", "Male", "18-24", 300], strict=True)))
         # The table's own England and Wales total (BTP not in it), checked against the 43 forces.
         forces = sum(r["number_of_searches"] for r in rows if r["financial_year"] == fy
                      and r["police_force_area"] != "British Transport Police")
         rows.append(dict(zip(SS_COLUMNS, [fy, 4, "England and Wales", "", "", "", "", "", "", "", "", "",
-                                         forces + total_error])))
+                                         forces + total_error], strict=True)))
     return rows
 
 

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from peel.ingest import import_table
 from peel.ingest.reading import IngestError
 from peel.inputs.dataset import check_dataset, read_info
-from peel.inputs.forces import force_ids
 
-from .conftest import PUBLISHED, REPO, make_fixtures
+from .conftest import PUBLISHED, make_fixtures
 
 #: Sources of the shipped demonstration rows that no import here replaces (besides its ONS population).
 DEMO_SOURCES = {"synthetic", "hmicfrs/peel-2023-2025-metropolitan"}

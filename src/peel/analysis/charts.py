@@ -23,7 +23,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import seaborn as sns
@@ -36,8 +36,12 @@ from peel.analysis.method import Band, Standard, against_standard, is_missing
 from peel.analysis.method import band as classify_band
 from peel.analysis.numbers import format_number, format_value
 
-#: Figure size: the text width of an A4 page (16 cm) by 10 cm, in inches.
-FIGSIZE_CM = (16.0, 10.0)
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+#: Figure size: the text width of an A4 page (16 cm) by 12.5 cm (room for the force names and the
+#: legend at :data:`CHART_FONT_PT`).
+FIGSIZE_CM = (16.0, 12.5)
 CM = 1 / 2.54
 
 #: How wide a chart is shown: the ``<img>`` is 605 CSS pixels wide on screen, and in print it fills
@@ -71,11 +75,26 @@ LEGEND_LINES = "1 standard deviation above and below the average of forces (dott
 LEGEND_MEETS = "Meets the standard (grey)"
 LEGEND_BELOW_STANDARD = "Below the standard (light blue, dotted)"
 
+#: The size of every text on every chart (ticks, legends, labels, annotations), in points. Each chart
+#: is drawn at the size it is shown (16 cm shown 605 CSS px wide, 96 px an inch), so 9 pt is 12 CSS px
+#: at 100% zoom: the smallest chart text the reports allow. The one place to change chart text size.
+CHART_FONT_PT = 9.0
+
 #: Fixed drawing settings: the same chart always gives the same pixels.
-CHART_RC = {
+CHART_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib, so every machine draws the same glyphs
+    "font.size": CHART_FONT_PT,
+    "legend.fontsize": CHART_FONT_PT,
+    "xtick.labelsize": CHART_FONT_PT,
+    "ytick.labelsize": CHART_FONT_PT,
+    "axes.labelsize": CHART_FONT_PT,
     "hatch.linewidth": 0.6,
 }
+
+
+def shown_px(points: float, figure_width_in: float, shown_width_px: float) -> float:
+    """CSS px of text ``points`` tall on a figure ``figure_width_in`` wide shown ``shown_width_px`` wide."""
+    return points / 72 * shown_width_px / figure_width_in
 
 _SUFFIXES = (" Police Service", " Constabulary", " Police")
 
@@ -128,7 +147,7 @@ def chart_bars(comparison: Any, force_id: str) -> list[Bar]:
     return sorted(bars, key=lambda b: (-b.value, b.label))
 
 
-_STYLE = {
+_STYLE: dict[str, dict[str, Any]] = {
     "above": {"color": DARK_BLUE, "hatch": HATCH_ABOVE, "hatchcolor": WHITE, "edgecolor": DARK_BLUE},
     "below": {"color": LIGHT_BLUE, "hatch": HATCH_BELOW, "hatchcolor": DARK_BLUE, "edgecolor": DARK_BLUE},
     "within": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
@@ -189,7 +208,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
     decimals = getattr(measure, "decimals", 1)
     ew = comparison.england_and_wales
 
-    with sns.axes_style("ticks"), sns.plotting_context("paper", font_scale=0.8), matplotlib.rc_context(CHART_RC):
+    with sns.axes_style("ticks"), sns.plotting_context("paper"), matplotlib.rc_context(CHART_RC):
         fig = Figure(figsize=(FIGSIZE_CM[0] * CM, FIGSIZE_CM[1] * CM), dpi=200, layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(len(bars)))
@@ -202,7 +221,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
             )[0]
             patch.set_hatchcolor(style["hatchcolor"])
             patch.set_gid(f"bar-{b.force_id}")
-            patch.peel_kind = b.kind  # type: ignore[attr-defined]  # read by tests and alt text
+            patch.peel_kind = b.kind  # read by tests and alt text
 
         values = [b.value for b in bars]
         top = max(values + [ew or 0.0, standard or 0.0, lines.upper if lines is not None else 0.0, 0.0])
@@ -240,7 +259,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
             at_left = force_x is not None and force_x > len(bars) / 2
             ax.annotate(ew_text, xy=(0.0 if at_left else 1.0, ew), xycoords=("axes fraction", "data"),
                         xytext=(2 if at_left else -2, 2), textcoords="offset points",
-                        ha="left" if at_left else "right", va="bottom", fontsize=6.5, color=BLACK,
+                        ha="left" if at_left else "right", va="bottom", fontsize=CHART_FONT_PT, color=BLACK,
                         bbox={"boxstyle": "square,pad=0.15", "facecolor": WHITE, "edgecolor": "none", "alpha": 0.9},
                         zorder=5, gid="england-and-wales-label")
             handles.append(Line2D([], [], color=BLACK, linewidth=1.0, label=ew_text))
@@ -255,25 +274,26 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
                 ax.annotate(
                     f"{b.label}\n{format_value(b.value, unit, decimals)}", xy=(x, b.value),
                     xytext=(x, label_y if label_y is not None else b.value), textcoords="data",
-                    ha=ha, va="bottom", multialignment=ha, fontsize=7, fontweight="bold",
+                    ha=ha, va="bottom", multialignment=ha, fontsize=CHART_FONT_PT, fontweight="bold",
                     color=BLACK, arrowprops={"arrowstyle": "-|>", "color": BLACK, "linewidth": 0.8,
                                              "shrinkA": 0, "shrinkB": 1},
                     zorder=6, gid="force-label",
                 )
 
-        ax.set_xticks(xs, [b.label for b in bars], rotation=90, fontsize=6)
+        ax.set_xticks(xs, [b.label for b in bars], rotation=90, fontsize=CHART_FONT_PT)
         for tick, b in zip(ax.get_xticklabels(), bars, strict=True):
             if b.is_force:
                 tick.set_fontweight("bold")
         ax.tick_params(axis="x", length=0, pad=2)
-        ax.tick_params(axis="y", labelsize=6.5)
+        ax.tick_params(axis="y", labelsize=CHART_FONT_PT)
         ax.yaxis.set_major_formatter(_tick_formatter(measure))
-        ax.set_ylabel(_axis_label(measure), fontsize=7)
+        ax.set_ylabel(_axis_label(measure), fontsize=CHART_FONT_PT)
         ax.grid(axis="y", color="#E1E1E1", linewidth=0.5, zorder=0)
         ax.set_axisbelow(True)
         sns.despine(ax=ax)
-        fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=6, frameon=False,
-                   handlelength=2.2, handleheight=1.1, columnspacing=1.2)
+        # One column: at a readable size two of the longer entries do not fit side by side.
+        fig.legend(handles=handles, loc="outside upper center", ncols=1, fontsize=CHART_FONT_PT, frameon=False,
+                   handlelength=2.2, handleheight=1.0, labelspacing=0.3)
     fig.peel_bars = bars  # type: ignore[attr-defined]  # the bars in drawing order, for alt text and tests
     return fig
 

@@ -16,7 +16,6 @@ For the period the catalogue quotes, :func:`compare` works out
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -30,6 +29,7 @@ from peel.analysis.method import (
     against_standard,
     band,
     band_lines,
+    is_missing,
     pooled,
     trend,
     unweighted_mean,
@@ -38,10 +38,6 @@ from peel.inputs.catalogue import Measure
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
 from peel.inputs.periods import Period
-
-
-def _nan(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ class ForceResult:
     @property
     def available(self) -> bool:
         """False when the force supplied no value for the quoted period."""
-        return not _nan(self.value)
+        return not is_missing(self.value)
 
 
 @dataclass(frozen=True)
@@ -146,6 +142,9 @@ class Comparison:
     #: Force id -> the row's note (or ""), for the missing forces whose row in national.csv says they
     #: did not supply the figure; a missing force not here has no row at all (not in the national data).
     not_supplied: dict[str, str] = field(default_factory=dict)
+    #: Force id -> (the amount as published, its note), from the catalogue's ``published_numerator``:
+    #: the statement gives the published amount and then the note.
+    published: dict[str, tuple[float, str]] = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     measure_id: str = ""
 
@@ -182,10 +181,10 @@ class Comparison:
             is_hi = r.value >= max(compared)
             is_lo = r.value <= min(compared)
         std = None
-        if self.measure.compare == "standard" and self.measure.standard is not None and not _nan(r.value):
+        if self.measure.compare == "standard" and self.measure.standard is not None and not is_missing(r.value):
             std = against_standard(r.value, self.measure.standard, self.measure.decimals)
         series = self._history.get(force_id, ())
-        hist = [(p, v) for p, v in zip(self.history_periods, series, strict=False) if not _nan(v)]
+        hist = [(p, v) for p, v in zip(self.history_periods, series, strict=False) if not is_missing(v)]
         tr = trend(list(series)) if self.measure.trend else None
         return ForceResult(
             value=r.value, band=r.band, standard=std, rank=rank, n_compared=len(compared),
@@ -238,7 +237,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     m = dataset.measure(measure_id)
     rows = dataset.rows(measure_id, m.period)
     forces = all_forces()
-    included = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"], strict=True)]
+    included = [not is_missing(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"], strict=True)]
     compared_values = [float(v) for v, inc in zip(rows["value"], included, strict=True) if inc]
     lines = band_lines(compared_values) if m.compare == "band" and len(compared_values) >= 2 else None
     out = []
@@ -250,7 +249,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
             included=inc, excluded_reason=m.exclude.get(f.id),
         ))
     ew = _england_and_wales(m, rows, included)
-    missing = tuple(f.id for f, v in zip(forces, rows["value"], strict=True) if _nan(v))
+    missing = tuple(f.id for f, v in zip(forces, rows["value"], strict=True) if is_missing(v))
 
     all_periods = dataset.periods(measure_id)
     hist_periods = tuple(p for p in all_periods
@@ -264,7 +263,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     if m.trend:
         for p in hist_periods:
             rows_p = dataset.rows(measure_id, p)
-            inc_p = [not _nan(v) and f.id not in m.exclude for f, v in zip(forces, rows_p["value"], strict=True)]
+            inc_p = [not is_missing(v) and f.id not in m.exclude for f, v in zip(forces, rows_p["value"], strict=True)]
             history_ew.append(_england_and_wales(m, rows_p, inc_p))
     latest: dict[str, tuple[Period, float] | None] = {}
     if m.latest_month_decimals is not None:
@@ -274,7 +273,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
             latest[f.id] = None
             for p in reversed(months):
                 v = series[p][f.id]
-                if not _nan(v):
+                if not is_missing(v):
                     latest[f.id] = (p, float(v))
                     break
     nat = dataset.national
@@ -282,8 +281,13 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     notes = {str(f): " ".join(str(n or "").split())
              for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
+    # A published amount stands in for a numerator the force has; a force without one states none.
+    numerators = {r.force_id: r.numerator for r in out}
+    published = {f: v for f, v in getattr(m, "published_numerator", {}).items()
+                 if f in numerators and not is_missing(numerators[f])}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
                       history_england_and_wales=tuple(history_ew), not_supplied=not_supplied,
+                      published=published,
                       dataset=dataset, measure_id=measure_id)
 
 

@@ -20,6 +20,7 @@ from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.numbers import format_value
 from peel.analysis.templating import part
 from peel.analysis.wording import (
+    ew_kind,
     force_in_text,
     join_names,
     number_words,
@@ -27,8 +28,8 @@ from peel.analysis.wording import (
     value_with_unit,
 )
 
-#: Displayed size of the chart in CSS pixels (16 cm x 10 cm at 96 pixels per inch).
-IMG_WIDTH, IMG_HEIGHT = 605, 378
+#: Displayed size of the chart in CSS pixels (16 cm x 12.5 cm at 96 pixels per inch).
+IMG_WIDTH, IMG_HEIGHT = 605, 472
 
 
 def _period(comparison: Any) -> str:
@@ -65,13 +66,12 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
             below = result.standard is Standard.BELOW
             where = ", below the expected standard" if below else ", meeting the expected standard"
         elif result.band is not None:
-            where = f", {result.band.words}" + (" England and Wales" if result.band is Band.WITHIN else "")
+            where = f", {result.band.phrase}"
         rank = f", ranked {result.rank} of {result.n_compared}" if result.rank else ""
         parts.append(f"{force} is outlined and labelled: {value_with_unit(row.value, m)}{where}{rank}.")
     ew = comparison.england_and_wales
     if ew is not None and not is_missing(ew):
-        kind = "average" if m.england_and_wales == "mean" else "figure"
-        parts.append(f"The England and Wales {kind}, drawn as a solid line, is {value_with_unit(ew, m)}.")
+        parts.append(f"The England and Wales {ew_kind(m)}, drawn as a solid line, is {value_with_unit(ew, m)}.")
     c = counts(bars)
     if m.compare == "standard" and m.standard is not None:
         std = value_with_unit(m.standard, m, decimals=0 if float(m.standard).is_integer() else m.decimals)
@@ -98,8 +98,7 @@ def _band_words(comparison: Any, row: Any) -> str:
         return "below the expected standard" if row.value < m.standard else "meets the expected standard"
     if row.band is None:
         return "not banded"
-    return {"above": "higher than expected", "below": "lower than expected",
-            "within": "in line with England and Wales"}[Band(row.band).value]
+    return Band(row.band).phrase
 
 
 def _notes(comparison: Any) -> list[str]:

@@ -18,6 +18,7 @@ did not supply data. Functions raise :class:`peel.errors.MethodError` for values
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -73,24 +74,25 @@ def rate_per_1000(count: float, population: float) -> float:
     float
         ``count / population * 1000``.
     """
-    if is_missing(count) or is_missing(population):
-        raise MethodError("rate_per_1000 needs a count and a population")
-    if population <= 0:
-        raise MethodError(f"rate_per_1000: population must be positive, got {population!r}")
-    if count < 0:
-        raise MethodError(f"rate_per_1000: count must not be negative, got {count!r}")
-    return float(count) / float(population) * 1000.0
+    return _ratio("rate_per_1000", ("count", count), ("population", population), 1000.0)
 
 
 def proportion(numerator: float, denominator: float, scale: float = 100.0) -> float:
     """``numerator / denominator * scale`` (a percentage by default), checked for sense."""
-    if is_missing(numerator) or is_missing(denominator):
-        raise MethodError("proportion needs a numerator and a denominator")
-    if denominator <= 0:
-        raise MethodError(f"proportion: denominator must be positive, got {denominator!r}")
-    if numerator < 0:
-        raise MethodError(f"proportion: numerator must not be negative, got {numerator!r}")
-    return float(numerator) / float(denominator) * scale
+    return _ratio("proportion", ("numerator", numerator), ("denominator", denominator), scale)
+
+
+def _ratio(what: str, top: tuple[str, float], bottom: tuple[str, float], scale: float) -> float:
+    """``top / bottom * scale`` once both are given, the bottom is positive and the top not negative;
+    each pair is (its name in the error message, the value)."""
+    (top_name, t), (bottom_name, b) = top, bottom
+    if is_missing(t) or is_missing(b):
+        raise MethodError(f"{what} needs a {top_name} and a {bottom_name}")
+    if b <= 0:
+        raise MethodError(f"{what}: {bottom_name} must be positive, got {b!r}")
+    if t < 0:
+        raise MethodError(f"{what}: {top_name} must not be negative, got {t!r}")
+    return float(t) / float(b) * scale
 
 
 def pooled(numerators: Sequence[float | None], denominators: Sequence[float | None], scale: float = 1.0) -> float:
@@ -116,7 +118,7 @@ def unweighted_mean(values: Iterable[float | None]) -> float:
     xs = _finite(values, "unweighted_mean")
     if not xs:
         raise MethodError("unweighted_mean: no values")
-    return math.fsum(xs) / len(xs)
+    return statistics.fmean(xs)
 
 
 def standard_deviation(values: Iterable[float | None], ddof: int = SD_DDOF) -> float:
@@ -124,7 +126,9 @@ def standard_deviation(values: Iterable[float | None], ddof: int = SD_DDOF) -> f
     xs = _finite(values, "standard_deviation")
     if len(xs) <= ddof:
         raise MethodError(f"standard_deviation: needs more than {ddof} values, got {len(xs)}")
-    m = math.fsum(xs) / len(xs)
+    # Not statistics.stdev: it rounds exactly and differs in the last binary digit for about a quarter of
+    # the published series, which would move a figure's recorded lines (and could move a borderline band).
+    m = statistics.fmean(xs)
     return math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (len(xs) - ddof))
 
 
@@ -137,8 +141,13 @@ class Band(str, Enum):
 
     @property
     def words(self) -> str:
-        """The words the report uses for this band."""
+        """The words the report uses for this band ("in line with" needs what it is in line with)."""
         return BAND_WORDS[self]
+
+    @property
+    def phrase(self) -> str:
+        """The band said on its own: "higher than expected", "in line with England and Wales"."""
+        return f"{self.words} England and Wales" if self is Band.WITHIN else self.words
 
 
 BAND_WORDS = {
@@ -327,10 +336,10 @@ def trend(values: Sequence[float | None], tolerance: float = TREND_TOLERANCE) ->
 
     ``None`` too when fewer than three values are available.
     """
-    xs = [float(v) for v in values if not is_missing(v)]
+    xs = [float(v) for v in values if v is not None and not is_missing(v)]
     if len(xs) < 3:
         return None
-    avg = math.fsum(xs) / len(xs)
+    avg = statistics.fmean(xs)
     tol = tolerance * abs(avg)
     if all(abs(x - avg) <= tol for x in xs):
         return Trend.STABLE

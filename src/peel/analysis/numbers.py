@@ -32,7 +32,7 @@ def round_half_up(x: float, decimals: int) -> Decimal:
 
 def format_number(x: float | None, decimals: int = 0) -> str:
     """``x`` with thousands separators at ``decimals`` places: ``format_number(175073, 0) == "175,073"``."""
-    if _unavailable(x):
+    if x is None or _unavailable(x):
         return NOT_AVAILABLE
     d = round_half_up(float(x), decimals)
     if d == 0:
@@ -55,7 +55,7 @@ def format_gbp(x: float | None, decimals: int | None = None) -> str:
     (``"£46.6m"``, ``"£90m"``); smaller amounts in whole pounds (``"£489,705"``). ``decimals``
     forces whole pounds with that many decimals.
     """
-    if _unavailable(x):
+    if x is None or _unavailable(x):
         return NOT_AVAILABLE
     x = float(x)
     sign = "-" if x < 0 else ""
@@ -74,8 +74,24 @@ def _trim(d: Decimal) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+class TypedFloat(float):
+    """A float that remembers its decimal places as typed (``94.0`` -> 1); the inspection inputs' loader
+    makes one of every float it reads."""
+
+    decimals: int
+
+    def __new__(cls, value: float, decimals: int) -> TypedFloat:
+        obj = super().__new__(cls, value)
+        obj.decimals = decimals
+        return obj
+
+
 def decimals_of(typed: float | int | str) -> int:
-    """Decimal places of a value as it was typed (``350.1`` -> 1, ``57`` -> 0), so it keeps its precision."""
+    """Decimal places of a value as it was typed (``350.1`` -> 1, ``57`` -> 0), so it keeps its precision;
+    a :class:`TypedFloat` knows its own (``94.0`` -> 1)."""
+    remembered = getattr(typed, "decimals", None)
+    if isinstance(remembered, int):
+        return remembered
     s = str(typed)
     if "e" in s.lower():
         return 0

@@ -14,11 +14,10 @@ the page; the build collects them from the executed notebooks (:func:`notebook_s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
-from peel.analysis.method import Band, Standard
+from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.reportable import ReportHTML
 from peel.analysis.wording import grade_sentence, measure_sentence_parts
 
@@ -35,13 +34,14 @@ COLUMNS = (
 
 
 def _number(x: Any) -> float | None:
+    """``x`` as a float for the statements file, or ``None`` when it is missing or not a number."""
     if x is None:
         return None
     try:
         f = float(x)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
+    return None if is_missing(f) else f
 
 
 def _empty(**values: Any) -> dict[str, Any]:
@@ -141,6 +141,7 @@ class Part(ReportHTML):
         self.figures = list(figures or [])
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        data: dict[str, Any]
         data, metadata = super()._repr_mimebundle_(include, exclude)
         if self.records or self.figures:
             data = {**data, STATEMENTS_MIME: {"statements": self.records, "figures": self.figures}}

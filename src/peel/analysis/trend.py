@@ -9,26 +9,27 @@ force, England and Wales) is the same record the figures workbook holds (:func:`
 from __future__ import annotations
 
 import base64
-import math
 import calendar
+import math
 from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 
-from peel.analysis.charts import BLACK, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
+from peel.analysis.charts import BLACK, CHART_FONT_PT, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
 from peel.analysis.method import is_missing
 from peel.analysis.numbers import format_value
 from peel.analysis.templating import part
 from peel.analysis.wording import force_in_text, sentence_case, value_with_unit
 
-#: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px, so 9 pt text reads at 12 px at 100% zoom.
+#: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px (96 px an inch), so its text
+#: (:data:`peel.analysis.charts.CHART_FONT_PT`) reads at the same CSS size as the all-forces chart's.
 SIZE_CM = (12.0, 6.5)
 #: Print stretches the chart to the full text width, so it is drawn to give 200 dpi there (and more than twice
 #: its 454 px screen width, so it stays sharp at 200% zoom).
 TREND_DPI = math.ceil(PRINT_WIDTH_MM / 25.4 * 200 / (SIZE_CM[0] * CM))
 IMG_WIDTH, IMG_HEIGHT = 454, 246
-FONT_PT = 9
+FONT_PT = CHART_FONT_PT
 
 
 def _label(period: Any, measure: Any) -> str:
@@ -50,7 +51,7 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
         return None
     values = comparison.history_of(force_id)
     ews = comparison.history_england_and_wales or (None,) * len(values)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for period, v, ew in zip(comparison.history_periods, values, ews, strict=False):
         rows.append({"period": _label(period, m), "tick": _tick(period), "force": format_value(v, m.unit, m.decimals),
                      "ew": format_value(ew, m.unit, m.decimals),
@@ -59,11 +60,39 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
     if sum(r["force_number"] is not None for r in rows) < 2:
         return None
     row = comparison.row(force_id)
+    return {"kind": "trend", "measure_id": m.id, "axis": _axis(comparison), "title": m.title, "force": row.force_name,
+            "span": _span(rows), "unit": m.unit, "decimals": m.decimals, "source": m.source, "rows": rows}
+
+
+def _axis(comparison: Any) -> str:
     months = comparison.period.months
-    axis = "Month" if months == 1 else f"{months} months ending"
-    return {"kind": "trend", "measure_id": m.id, "axis": axis, "title": m.title, "force": row.force_name,
-            "span": f"{rows[0]['period'][:1].lower()}{rows[0]['period'][1:]} to {rows[-1]['period'][:1].lower()}"
-            f"{rows[-1]['period'][1:]}", "unit": m.unit, "decimals": m.decimals,
+    return "Month" if months == 1 else f"{months} months ending"
+
+
+def _span(rows: list[dict[str, Any]]) -> str:
+    """"the year ending March 2021 to the year ending March 2024": the first and last periods, in a sentence."""
+    first, last = rows[0]["period"], rows[-1]["period"]
+    return f"{first[:1].lower()}{first[1:]} to {last[:1].lower()}{last[1:]}"
+
+
+def national_trend_record(comparison: Any) -> dict[str, Any] | None:
+    """The England and Wales figure over the periods available, as a one-line record :func:`trend_png` draws.
+
+    The series is the record's ``force`` (named "England and Wales"); ``None`` when the catalogue asks for
+    no trend or fewer than two periods have an England and Wales figure.
+    """
+    m = comparison.measure
+    if not getattr(m, "trend", False):
+        return None
+    rows = []
+    for period, ew in zip(comparison.history_periods, comparison.history_england_and_wales, strict=False):
+        number = None if ew is None or is_missing(ew) else float(ew)
+        rows.append({"period": _label(period, m), "tick": _tick(period), "force": format_value(ew, m.unit, m.decimals),
+                     "force_number": number, "ew": "", "ew_number": None})
+    if sum(r["force_number"] is not None for r in rows) < 2:
+        return None
+    return {"kind": "national_trend", "measure_id": m.id, "axis": _axis(comparison), "title": m.title,
+            "force": "England and Wales", "span": _span(rows), "unit": m.unit, "decimals": m.decimals,
             "source": m.source, "rows": rows}
 
 
@@ -84,6 +113,12 @@ def trend_alt(record: dict[str, Any], measure: Any) -> str:
 
 def trend_png(record: dict[str, Any]) -> bytes:
     """The line chart as PNG bytes (force solid dark blue with dots, England and Wales dashed black)."""
+    with matplotlib.rc_context({**CHART_RC, "font.size": FONT_PT}):
+        return figure_png(trend_figure(record), dpi=TREND_DPI)
+
+
+def trend_figure(record: dict[str, Any]) -> Figure:
+    """The line chart of :func:`trend_png` as a figure (a record's ``force`` series, and ``ew`` where it has one)."""
     labels = [r["tick"] for r in record["rows"]]
     xs = list(range(len(labels)))
     with matplotlib.rc_context({**CHART_RC, "font.size": FONT_PT}):
@@ -103,7 +138,7 @@ def trend_png(record: dict[str, Any]) -> bytes:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.legend(fontsize=FONT_PT, frameon=False, loc="lower left")
-        return figure_png(fig, dpi=TREND_DPI)
+    return fig
 
 
 def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:

@@ -74,19 +74,24 @@ def _force_name(comparison: Any, force_id: str) -> str:
     return comparison.row(force_id).force_name
 
 
+def ew_kind(measure: Any) -> str:
+    """What the England and Wales figure is called: "average" for an unweighted mean of force values,
+    otherwise "figure" (a total over all forces)."""
+    return "average" if getattr(measure, "england_and_wales", "") == "mean" else "figure"
+
+
 def _ew_phrase(comparison: Any) -> str | None:
     """ "the England and Wales figure of 8.6 per 1,000 population" (or "average" for an unweighted mean)."""
     ew = comparison.england_and_wales
     if ew is None or is_missing(ew):
         return None
-    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
-    return f"the England and Wales {kind} of {value_with_unit(ew, comparison.measure)}"
+    return f"the England and Wales {ew_kind(comparison.measure)} of {value_with_unit(ew, comparison.measure)}"
 
 
 def _ew_statement(comparison: Any) -> str:
     """ "The England and Wales figure is 8.6 per 1,000 population." """
-    kind = "average" if comparison.measure.england_and_wales == "mean" else "figure"
-    return f"The England and Wales {kind} is {value_with_unit(comparison.england_and_wales, comparison.measure)}."
+    m = comparison.measure
+    return f"The England and Wales {ew_kind(m)} is {value_with_unit(comparison.england_and_wales, m)}."
 
 
 def statement(comparison: Any, force_id: str) -> str:
@@ -111,9 +116,12 @@ def statement(comparison: Any, force_id: str) -> str:
     # "In the same period" leans on the sentence before it, but a statement can be placed in a
     # different finding from its neighbour in the catalogue, with charts in between: name the period.
     template = re.sub(r"\b([Ii]n|[Dd]uring) the same period\b", lambda mt: f"{mt.group(1)} {{period}}", m.statement)
+    # A published amount that differs from the numerator behind the rate is stated as published; the
+    # row's note, printed after the force's sentences, says why they differ.
+    published = getattr(comparison, "published", {}).get(force_id)
     text = template.format(
         value=value_text(row.value, m),
-        numerator=_numerator_text(row.numerator, m),
+        numerator=_numerator_text(published[0] if published else row.numerator, m),
         denominator=format_number(row.denominator, 0),
         period=period,
         force=force,
@@ -310,7 +318,8 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
 def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, str]]:
     """Every sentence the report prints about the force on one measure, with its kind, in reading order.
 
-    The kinds are ``value``, ``comparison``, ``latest_month``, ``trend``, ``not_available`` and
+    The kinds are ``value``, ``comparison``, ``latest_month``, ``trend``, ``note`` (why a published
+    amount the statement gives differs from the one behind the rate), ``not_available`` and
     ``england_and_wales``; :mod:`peel.analysis.statements` makes one record of each.
     """
     row = comparison.row(force_id)
@@ -325,6 +334,9 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
                     ("trend", trend_sentence(comparison, force_id))):
         if s:
             out.append((kind, s))
+    published = getattr(comparison, "published", {}).get(force_id)
+    if published and published[1]:
+        out.append(("note", published[1]))
     return out
 
 

@@ -16,7 +16,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
    With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
-   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/index.html`` and a summary naming
+   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
+   only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
    every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.
 
 Ctrl-C, SIGTERM and SIGHUP stop every worker and kernel, remove temporary files and end the build
@@ -36,12 +37,12 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
 from peel.build.executor import executor_for
 from peel.build.lock import OutputLock, make_build_temp
-from peel.build.manifest import git_commit, read_records, write_manifest
+from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
 from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
 from peel.build.pool import signals_stop_the_build
@@ -60,6 +61,7 @@ class BuildResult:
     manifest: Path | None = None
     index: Path | None = None
     statements: Path | None = None
+    overview: Path | None = None
 
     @property
     def failed(self) -> list[str]:
@@ -87,6 +89,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         kernel has stopped and temporary files are gone.
     """
     from peel.render.index import write_index
+    from peel.render.overview import write_overview
 
     stream = stream or sys.stderr
     report = load_report(opts.notebooks_dir)  # checks that every notebook exists
@@ -126,11 +129,34 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
                                              dataset_version=content_id(fp.data))
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
         notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
-        result.index = write_index(opts.out_dir, report, read_records(opts.out_dir),
+        on_disk = read_records(opts.out_dir)
+        result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
+                                              notice=notice, data=fp.data,
+                                              package=content_id([fp.package_render, fp.template]))
+        print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
+        result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
-                                   notice_label=notice.label if notice else "")
+                                   notice_label=notice.label if notice else "",
+                                   figures=read_figures(opts.out_dir), catalogue=_catalogue(opts.data_dir),
+                                   info=dataset)
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
     return result
+
+
+def _catalogue(data_dir: Path) -> dict[str, Any]:
+    """The dataset's measures (titles and periods for the index), or none when they cannot be read.
+
+    The build has validated them unless told not to; the index must still be written when it was
+    told not to and they are broken.
+    """
+    from peel.errors import InputError
+    from peel.inputs.catalogue import load_catalogue
+    from peel.inputs.dataset import CATALOGUE_FILE
+
+    try:
+        return dict(load_catalogue(Path(data_dir) / CATALOGUE_FILE))
+    except (InputError, OSError, ValueError):
+        return {}
 
 
 def _unchanged(plan: ForcePlan) -> ForceRecord:

@@ -149,9 +149,23 @@ def environment_hash() -> str:
     return sha256_text(json.dumps(versions, sort_keys=True))
 
 
+def dataset_files(data_dir: Path) -> list[Path]:
+    """The files of the dataset in ``data_dir``: those at the top of the folder, sorted (``.md`` notes left out).
+
+    A folder inside a dataset's folder is not part of it: the demonstration dataset in ``data/`` holds
+    the real dataset (``data/real/``) and the published tables it was imported from
+    (``data/published/``), and a change to either must not change the demonstration's data hash.
+    """
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() != ".md")
+
+
 def fingerprints(data_dir: Path, notebooks_dir: Path, notebook_names: Sequence[str]) -> Fingerprints:
-    """Hash the data folder, the notebooks, the package, the template and the environment."""
-    data = hash_files(files_under(data_dir, lambda r: r.suffix.lower() != ".md"), data_dir)
+    """Hash the dataset's files (:func:`dataset_files`), notebooks, package, template and environment."""
+    data = hash_files(dataset_files(data_dir), data_dir)
     notebooks = {name: sha256_file(notebooks_dir / name) for name in notebook_names}
     notebooks["report.yaml"] = sha256_file(notebooks_dir / "report.yaml")
     exec_hash, all_hash, template_hash = package_hashes()

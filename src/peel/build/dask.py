@@ -9,39 +9,44 @@ the same data, params, notebooks and output folder at the same paths (a shared f
 the same package: this is checked on every worker before anything runs, and the build refuses,
 naming the worker and what differs, when it is not so.
 
-Each worker keeps one warm Jupyter kernel for its life (:class:`WarmKernelPlugin`), as the local
-workers do. A worker lost mid-force is replaced (by its nanny, or the cluster) and its force tried once
-more, then reported failed. Ctrl-C, SIGTERM and SIGHUP cancel the build's tasks, kill the kernel of a
-task still running (a running Dask task cannot be interrupted otherwise), forbid it to rename any file
-into place, and remove the temporary files; a LocalCluster is shut down with its workers and kernels.
+Each worker keeps one warm Jupyter kernel for its life (:mod:`peel.build.dask_worker`), as the local
+workers do: a build registers the plugin only where a worker lacks it in this version, so the next
+build finds the kernels warm. A worker lost mid-force is replaced (by its nanny, or the cluster) and
+its force tried once more, then reported failed. Ctrl-C, SIGTERM and SIGHUP cancel the build's tasks,
+kill the kernel of a task still running (a running Dask task cannot be interrupted otherwise), forbid
+it to rename any file into place, and remove the temporary files; the workers of a running cluster
+live on (an idle warm kernel with them), a LocalCluster is shut down with its workers and kernels.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
-from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
+from distributed import Client, KilledWorker, LocalCluster
 
-from peel.build.cache import fingerprints, sha256_file
-from peel.build.force import build_force, failed_record
-from peel.build.kernel import WarmKernel
-from peel.build.lock import make_build_temp
+from peel.build.dask_worker import (
+    PLUGIN_NAME,
+    WarmKernelPlugin,
+    _build_task,
+    _installed_version,
+    _stop_task,
+    build_inputs,
+    plugin_version,
+)
+from peel.build.force import failed_record
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
 from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
-from peel.errors import BuildError, InputError, KernelStartError, problem
+from peel.errors import BuildError, InputError, problem
 
-#: The name the warm-kernel plugin is registered under on the workers.
-PLUGIN_NAME = "peel-warm-kernel"
 #: Seconds to reach the scheduler, and for a first worker to join it.
 CONNECT_TIMEOUT = 30.0
 WORKER_WAIT = 60.0
@@ -54,133 +59,6 @@ POLL = 0.2
 WORKER_LOOK = 2.0
 
 
-class _Stopped(BaseException):
-    """Raised on a worker inside a task whose build was stopped: nothing more may be written or started."""
-
-
-class _StoppableKernel(WarmKernel):
-    """A warm kernel that refuses to (re)start for a build that was stopped."""
-
-    def __init__(self, plugin: WarmKernelPlugin, **kwargs: Any):
-        super().__init__(**kwargs)
-        self._plugin = plugin
-
-    def start(self) -> WarmKernel:
-        self._plugin.check_running()
-        return super().start()
-
-
-class WarmKernelPlugin(WorkerPlugin):
-    """One warm Jupyter kernel per Dask worker, kept for the worker's life and shut down with it.
-
-    Forces run one at a time on a worker (a lock), whatever its number of threads: the kernel is one.
-    """
-
-    name = PLUGIN_NAME
-
-    def __init__(self) -> None:
-        self.kernel: _StoppableKernel | None = None
-        self.cwd: str | None = None
-        self.temp_dir: Path | None = None
-        self.stopped: set[str] = set()
-        self.running: str | None = None
-        self.lock: Any = None
-
-    def setup(self, worker: Any) -> None:
-        self.lock = threading.Lock()
-        self.temp_dir = make_build_temp()  # named after this process: removed by a later build if it dies
-        logging.getLogger("papermill").setLevel(logging.CRITICAL)
-        logging.getLogger("traitlets").setLevel(logging.CRITICAL)
-
-    def teardown(self, worker: Any) -> None:
-        if self.kernel is not None:
-            self.kernel.shutdown()
-            self.kernel = None
-        if self.temp_dir is not None:
-            shutil.rmtree(self.temp_dir, ignore_errors=True)
-
-    def check_running(self) -> None:
-        """Raise :class:`_Stopped` when the build of the running task was stopped."""
-        if self.running is not None and self.running in self.stopped:
-            raise _Stopped(self.running)
-
-    def _guard(self, path: Path) -> None:
-        self.check_running()
-
-    def build(self, plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
-        """Build one force with this worker's kernel; ``None`` when its build was stopped."""
-        from peel import files
-
-        with self.lock:
-            if token in self.stopped:
-                return None
-            self.running = token
-            files.set_write_guard(self._guard)
-            try:
-                if self.kernel is None or self.cwd != cwd:  # another project's build: its own kernel
-                    if self.kernel is not None:
-                        self.kernel.shutdown()
-                    self.kernel, self.cwd = _StoppableKernel(self, cwd=Path(cwd), temp_dir=self.temp_dir), cwd
-                if plan.needs_kernel and self.kernel.km is None:
-                    self.kernel.start()
-                return build_force(plan, self.kernel)
-            except _Stopped:
-                return None
-            except (KernelStartError, Exception) as e:  # a bug must not take the other forces down with it
-                import traceback
-
-                tb = None if isinstance(e, KernelStartError) else traceback.format_exc(limit=8)
-                return failed_record(plan, Failure.of_exception(e, traceback=tb))
-            finally:
-                self.running = None
-                files.set_write_guard(None)
-
-    def stop(self, token: str) -> None:
-        """Stop the build ``token``: its running task may write and start nothing more; its kernel dies now."""
-        self.stopped.add(token)
-        if self.running == token and self.kernel is not None:
-            self.kernel.kill()
-
-
-# -- functions run on the workers ------------------------------------------------------------------
-def _build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
-    plugin = get_worker().plugins[PLUGIN_NAME]
-    return plugin.build(plan, cwd, token)
-
-
-def _stop_task(token: str, dask_worker: Any = None) -> bool:
-    plugin = dask_worker.plugins.get(PLUGIN_NAME) if dask_worker is not None else None
-    if plugin is not None:
-        plugin.stop(token)
-    return plugin is not None
-
-
-def build_inputs(data_dir: str, params_dir: str, notebooks_dir: str, out_dir: str,
-                 force_ids: list[str]) -> dict[str, str]:
-    """What a build depends on as this process sees it: the package, the data, notebooks, params, output folder.
-
-    Run on the client and on every worker; any difference means the workers would build other reports.
-    """
-    from peel import __version__
-
-    try:
-        names = sorted(p.name for p in Path(notebooks_dir).glob("*.ipynb"))
-        fp = fingerprints(Path(data_dir), Path(notebooks_dir), names)
-        seen = {"peel-reports version": __version__, "peel package code": fp.package_render,
-                "report template": fp.template, "Python and library versions": fp.environment,
-                f"data folder {data_dir}": fp.data_hash}
-        seen.update({f"notebook {notebooks_dir}/{n}": h for n, h in fp.notebooks.items()})
-        for fid in force_ids:
-            path = Path(params_dir) / f"{fid}.yaml"
-            seen[f"params file {path}"] = sha256_file(path) if path.is_file() else "missing"
-        out = Path(out_dir)
-        seen[f"output folder {out_dir}"] = "present" if out.is_dir() else "missing"
-        return seen
-    except OSError as e:
-        return {"reading the inputs": f"failed: {e}"}
-
-
-# -- the client side ---------------------------------------------------------------------------------
 class DaskExecutor:
     """Runs the forces' work as Dask tasks (see the module docstring).
 
@@ -237,8 +115,8 @@ class DaskExecutor:
             except TimeoutError:
                 raise BuildError(f"--scheduler {self.scheduler}: no Dask worker joined the scheduler within "
                                  f"{WORKER_WAIT:.0f} s; start workers with 'dask worker {self.scheduler}'") from None
-            self._check_workers(client, opts, [p.force_id for p in work])
-            client.register_plugin(WarmKernelPlugin(), name=PLUGIN_NAME)
+            here = self._check_workers(client, opts, [p.force_id for p in work])
+            self._ensure_plugin(client, plugin_version(here))
             progress = Progress(len(work), stream)
             attempts: dict[str, int] = {}
             # Forces with the most notebooks to run first, so that the batch ends with short jobs.
@@ -314,7 +192,22 @@ class DaskExecutor:
                 "WorkerDied", f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
         return failed_record(plan, Failure.of_exception(exc))
 
-    def _check_workers(self, client: Client, opts: BuildOptions, force_ids: list[str]) -> None:
+    @staticmethod
+    def _ensure_plugin(client: Client, version: str) -> bool:
+        """Register the warm-kernel plugin unless every worker has it in ``version``; whether it registered.
+
+        Registering replaces the plugin on every worker, and with it the worker's kernel: done on every
+        build, no build would find a warm kernel. A worker that joins later gets the plugin from the
+        scheduler, which keeps the last one registered.
+        """
+        seen = client.run(_installed_version, wait=True, callback_timeout=CHECK_TIMEOUT)
+        if seen and all(v == version for v in seen.values()):
+            return False
+        client.register_plugin(WarmKernelPlugin(version), name=PLUGIN_NAME)
+        return True
+
+    def _check_workers(self, client: Client, opts: BuildOptions, force_ids: list[str]) -> dict[str, str]:
+        """Refuse when a worker sees other inputs than this process; return what this process sees."""
         args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), force_ids)
         here = build_inputs(*args)
         seen = client.run(build_inputs, *args, wait=True, callback_timeout=CHECK_TIMEOUT)
@@ -329,6 +222,7 @@ class DaskExecutor:
                                             "same paths, with the same package installed)"))
         if problems:
             raise InputError(problems)
+        return here
 
     def _stop(self, client: Client, token: str, futures: list[Any]) -> None:
         with contextlib.suppress(Exception):
@@ -358,4 +252,4 @@ def _close(client: Client, cluster: LocalCluster | None) -> None:
             cluster.close(timeout=STOP_GRACE)
 
 
-__all__ = ["DaskExecutor", "WarmKernelPlugin", "build_inputs", "PLUGIN_NAME"]
+__all__ = ["DaskExecutor", "WarmKernelPlugin", "build_inputs", "plugin_version", "PLUGIN_NAME"]

@@ -284,8 +284,8 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
             f"{area_id}: {notebook.name} ran longer than the timeout of {timeout:g} seconds and was "
             f"stopped (raise it with --timeout)",
             area_id=area_id, notebook=notebook, executed=kept,
-            cell=_error_cell(nb, None) if nb is not None else None, ename="Timeout",
-            evalue=f"longer than {timeout:g} s",
+            cell=_error_cell(nb, None) if nb is not None else None,
+            ename="Timeout", evalue=f"longer than {timeout:g} s",
         )
     if error is not None:
         cell = _error_cell(nb, error)

@@ -19,8 +19,10 @@ key that signs its messages) is deleted as soon as the kernel has read it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import queue
 import shutil
 import signal
 import sys
@@ -143,7 +145,7 @@ class _WarmClient(AsyncKernelClient):
         await super()._async_wait_for_ready(timeout=timeout)
         self._was_ready = True
 
-    wait_for_ready = _async_wait_for_ready  # type: ignore[assignment]
+    wait_for_ready = _async_wait_for_ready
 
 
 class _WarmKernelManager(AsyncKernelManager):
@@ -153,7 +155,7 @@ class _WarmKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._shared_client: _WarmClient | None = None
 
-    def client(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def client(self, **kwargs: Any) -> Any:
         if self._shared_client is None:
             kw: dict[str, Any] = dict(self.get_connection_info(session=True))
             kw.update(connection_file=self.connection_file, parent=self)
@@ -164,10 +166,9 @@ class _WarmKernelManager(AsyncKernelManager):
     def close_clients(self) -> None:
         kc, self._shared_client = self._shared_client, None
         if kc is not None:
-            try:
+            # A client of a dead kernel may fail to close; nothing to keep.
+            with contextlib.suppress(Exception):
                 kc.stop_channels()
-            except Exception:  # a client of a dead kernel may fail to close; nothing to keep
-                pass
 
 
 class WarmKernel:
@@ -229,7 +230,8 @@ class WarmKernel:
         # IPC sockets: local only, no network port opened, and no warning about unencrypted TCP.
         # The socket files go in a private folder with an absolute, short path (the kernel runs in
         # another working directory, and a socket path is limited to about 100 characters).
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="peel-kernel-" if self.temp_dir is None else "k", dir=self.temp_dir))
+        prefix = "peel-kernel-" if self.temp_dir is None else "k"
+        self._socket_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.temp_dir))
         connection_file = self._socket_dir / f"kernel-{uuid.uuid4().hex[:12]}.json"
         km = _WarmKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=str(self._socket_dir / "k"),
                                 connection_file=str(connection_file))
@@ -298,10 +300,8 @@ class WarmKernel:
     @property
     def pid(self) -> int | None:
         """Process id of the running kernel (``None`` when none runs)."""
-        if self.km is None or self.km.provisioner is None:
-            return None
-        proc = getattr(self.km.provisioner, "process", None)
-        return getattr(proc, "pid", None)
+        provisioner = self.km.provisioner if self.km is not None else None
+        return getattr(getattr(provisioner, "process", None), "pid", None)
 
     def is_alive(self) -> bool:
         """Whether the kernel process is still running."""
@@ -325,10 +325,8 @@ class WarmKernel:
         km, self.km = self.km, None
         control, self._control = self._control, None
         if control is not None:
-            try:
+            with contextlib.suppress(Exception):
                 control.stop_channels()
-            except Exception:
-                pass
         if km is None:
             self._remove_socket_dir()
             return
@@ -340,14 +338,10 @@ class WarmKernel:
             pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
             if pid:
                 kill_quietly(pid)
-            try:
+            with contextlib.suppress(Exception):
                 run_sync(km.cleanup_resources)()
-            except Exception:
-                pass
-        try:
+        with contextlib.suppress(Exception):
             km.context.destroy(linger=0)
-        except Exception:
-            pass
         self._remove_socket_dir()
 
     def _remove_socket_dir(self) -> None:
@@ -368,11 +362,22 @@ class WarmKernel:
         self._run_quietly(RESET_CODE, "resetting the kernel")
 
     def _run_quietly(self, code: str, what: str) -> None:
-        assert self._control is not None
-        reply = self._control.execute_interactive(
-            code, silent=False, store_history=False, allow_stdin=False,
-            timeout=KERNEL_START_TIMEOUT * 2, output_hook=lambda msg: None,
-        )
+        # Not execute_interactive: it waits out its timeout for a killed kernel (a stopped Dask build's).
+        control = self._control
+        assert control is not None
+        msg_id = control.execute(code, silent=False, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + KERNEL_START_TIMEOUT * 2
+        reply: dict[str, Any] = {}
+        while reply.get("parent_header", {}).get("msg_id") != msg_id:
+            alive = self.is_alive()
+            if not alive or time.monotonic() > deadline:
+                why = f"no answer within {KERNEL_START_TIMEOUT * 2:g} s" if alive else "the kernel process ended"
+                raise BuildError(f"{what} failed: {why}")
+            with contextlib.suppress(queue.Empty):
+                reply = control.get_shell_msg(timeout=0.25)
+        with contextlib.suppress(queue.Empty):  # what the kernel broadcast (this and the last notebook)
+            while True:
+                control.get_iopub_msg(timeout=0)
         content = reply["content"]
         if content.get("status") != "ok":
             raise BuildError(f"{what} failed: {content.get('ename')}: {content.get('evalue')}")

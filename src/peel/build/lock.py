@@ -17,7 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -80,7 +80,7 @@ class OutputLock:
             print(f"taking over the output folder from a build that stopped ({_describe(previous)}; "
                   f"that process {gone})", file=self.stream)
         info = {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
-                "since": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+                "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
         self._fd = fd

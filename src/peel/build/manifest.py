@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from peel import __version__
+from peel.build.figures import force_figures
 from peel.build.records import ForceRecord
 from peel.files import atomic_write
 from peel.paths import project_root
@@ -63,6 +64,19 @@ def read_records(out_dir: Path) -> dict[str, ForceRecord]:
     return {fid: ForceRecord.from_json(fid, doc) for fid, doc in forces.items()}
 
 
+def read_figures(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every force's headline figures as the manifest in ``out_dir`` records them."""
+    forces = read_manifest(out_dir).get("forces", {})
+    if not isinstance(forces, dict):
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for fid, doc in forces.items():
+        figures = doc.get("figures") if isinstance(doc, dict) else None
+        if isinstance(figures, list):
+            out[fid] = [dict(f) for f in figures if isinstance(f, dict)]
+    return out
+
+
 def write_json_atomic(path: Path, doc: Any) -> None:
     """Write JSON with sorted keys, atomically (see :func:`atomic_write`)."""
     atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
@@ -91,7 +105,7 @@ def write_manifest(
         Hashes of the data files, inspection inputs, notebooks, package and template used.
     forces
         The records of the forces of this build. Records of other forces are kept from the previous
-        manifest.
+        manifest. Every force's ``figures`` are read again from the reports on disk.
     built_at
         The build time (now, in UTC, when not given).
     """
@@ -102,7 +116,12 @@ def write_manifest(
     if isinstance(previous, dict):
         merged.update({k: v for k, v in previous.items() if k not in this})
     merged.update(this)
-    when = (built_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    with_report = [fid for fid in sorted(merged) if isinstance(merged[fid], dict) and merged[fid].get("files")]
+    figures = force_figures(out_dir, with_report)
+    for fid, doc in merged.items():
+        if isinstance(doc, dict):
+            merged[fid] = {**doc, "figures": figures.get(fid, [])}
+    when = (built_at or datetime.now(UTC)).astimezone(UTC)
     counts: dict[str, int] = {}
     for record in forces:
         counts[record.status] = counts.get(record.status, 0) + 1

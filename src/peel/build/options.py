@@ -121,7 +121,8 @@ def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: st
         problems.append(problem("--jobs", str(jobs), "expected a whole number of at least 1"))
     # argparse's float() accepts "inf" and "nan"; neither is a deadline.
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        problems.append(problem("--timeout", str(timeout), "expected a number of seconds above 0 (a finite number: not inf or nan)"))
+        problems.append(problem("--timeout", str(timeout),
+                                "expected a number of seconds above 0 (a finite number: not inf or nan)"))
     data_dir = Path(data or default_data_dir())
     params_dir = Path(params or default_params_dir())
     for opt, folder in (("--data", data_dir), ("--params", params_dir)):

@@ -23,7 +23,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -73,6 +73,15 @@ class KernelFailed:
 class ForceDone:
     worker: int
     record: ForceRecord
+
+
+@dataclass
+class _PoolState:
+    """What the pool's callbacks share: workers started so far, and whether any kernel has started."""
+
+    spawned: int = 0
+    kernel_ok: bool = False
+    kernel_error: str = ""
 
 
 @dataclass
@@ -133,11 +142,11 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
     workers: dict[int, _Worker] = {}
     records: dict[str, ForceRecord] = {}
     progress = Progress(len(work), stream)
-    state = {"spawned": 0, "kernel_ok": False, "kernel_error": ""}
+    state = _PoolState()
 
     def spawn() -> None:
-        wid = state["spawned"]
-        state["spawned"] += 1
+        wid = state.spawned
+        state.spawned += 1
         inbox = ctx.Queue()
         proc = ctx.Process(target=worker_main, name=f"peel-build-{wid}", daemon=False,
                            args=(wid, inbox, results, str(opts.notebooks_dir), start_kernel, str(temp_dir),
@@ -155,10 +164,10 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
             return
         if isinstance(msg, KernelStarted):
             w.kernel = msg
-            state["kernel_ok"] = True
+            state.kernel_ok = True
         elif isinstance(msg, KernelFailed):
             w.kernel_failed = True
-            state["kernel_error"] = msg.message
+            state.kernel_error = msg.message
         elif isinstance(msg, ForceDone) and w.current is not None:
             plan, w.current = w.current, None
             finish(plan, msg.record)
@@ -181,7 +190,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                 finish(plan, failed_record(plan, Failure(
                     "WorkerDied", f"the worker process building this force stopped unexpectedly "
                     f"(exit status {w.process.exitcode}), twice")))
-        if pending and not w.kernel_failed and state["spawned"] < 2 * n_workers:
+        if pending and not w.kernel_failed and state.spawned < 2 * n_workers:
             spawn()
 
     try:
@@ -189,10 +198,8 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
             spawn()
         looked = time.monotonic()
         while len(records) < len(work):
-            try:
+            with suppress(queue.Empty):
                 handle(results.get(timeout=POLL))
-            except queue.Empty:
-                pass
             if time.monotonic() - looked < POLL:
                 continue
             looked = time.monotonic()
@@ -201,8 +208,8 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                     _drain(results, handle)  # its last messages may still be in the queue
                     bury(w)
             if all(w.gone for w in workers.values()):
-                if not state["kernel_ok"] and state["kernel_error"]:
-                    raise KernelStartError(state["kernel_error"])
+                if not state.kernel_ok and state.kernel_error:
+                    raise KernelStartError(state.kernel_error)
                 for plan in list(pending):
                     finish(plan, failed_record(plan, Failure("WorkerDied", "no worker process was left to build it")))
                 pending.clear()

@@ -75,11 +75,13 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     """The workbook of a report's figures (in report order, numbered from 1) as XLSX bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
     from openpyxl.writer.excel import ExcelWriter
 
     bold = Font(bold=True)
     wb = Workbook()
     contents = wb.active
+    assert isinstance(contents, Worksheet)  # a new workbook opens on one empty worksheet
     contents.title = CONTENTS
     contents.append(["Figure", "Sheet", "Title", "Period", "Source"])
     for cell in contents[1]:

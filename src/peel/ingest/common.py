@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from peel.ingest.forces import resolve
-from peel.ingest.layout import Layout, cell_text, parse_count
-from peel.ingest.reading import Sheet, fail
+from peel.ingest.layout import Layout, cell_text, parse_count, whole
+from peel.ingest.reading import Sheet, fail, read_sheets
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
 
@@ -64,10 +65,10 @@ def forces_column(path: Path, sheet: Sheet, key: str, set_aside: Counter[str]) -
         try:
             got = resolve(text) if text else ("",)
         except KeyError as e:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, e.args[0], sheet.name or None, row, sheet.headers[key]) from None
         if got == ("",):
-            row = int(sheet.frame.loc[col.isna() | col.astype(str).str.strip().eq(""), "_row"].iloc[0])
+            row = sheet.first_row(col.isna() | col.astype(str).str.strip().eq(""))
             raise fail(path, "empty force name: expected one of the 43 police force areas", sheet.name or None,
                        row, sheet.headers[key])
         ids[value] = got if isinstance(got, str) else "~" + got[0]
@@ -91,15 +92,15 @@ def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> p
         value, ok = parse_count(col[i])
         if not ok:
             raise fail(path, f"{cell_text(col[i])!r} is not a number: expected a count (a whole number; "
-                             "empty or N/A when not supplied)", sheet.name or None, int(sheet.frame.at[i, "_row"]),
+                             "empty or N/A when not supplied)", sheet.name or None, sheet.row_at(i),
                        sheet.headers[key])
         out[i] = float("nan") if value is None else value
     if integer:
         frac = out.notna() & (out != out.round())
         if frac.any():
             i = frac.idxmax()
-            raise fail(path, f"{cell_text(col[i])} is not a whole number: expected a count", sheet.name or None,
-                       int(sheet.frame.at[i, "_row"]), sheet.headers[key])
+            raise fail(path, f"{cell_text(col.at[i])} is not a whole number: expected a count", sheet.name or None,
+                       sheet.row_at(i), sheet.headers[key])
     return out
 
 
@@ -112,13 +113,10 @@ def year_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
     years: dict[object, int] = {}
     for value in pd.unique(col):
         m = _FY.match(str(value).strip())
-        start = int(m.group(1)) if m else None
-        if m:
-            end = int(m.group(2)) % 100
-            if end != (start + 1) % 100:
-                start = None
+        # The second year must follow the first: 2022/23, not 2022/24.
+        start = int(m.group(1)) if m and int(m.group(2)) % 100 == (int(m.group(1)) + 1) % 100 else None
         if start is None:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, f"{cell_text(value)!r} is not a financial year: expected the form 2022/23",
                        sheet.name or None, row, sheet.headers[key])
         years[value] = start
@@ -132,7 +130,7 @@ def quarter_column(path: Path, sheet: Sheet, key: str) -> pd.Series:
     for value in pd.unique(col):
         m = re.fullmatch(r"(?:q)?\s*([1-4])(?:\.0)?", str(value).strip().casefold())
         if not m:
-            row = int(sheet.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sheet.first_row(col.eq(value))
             raise fail(path, f"{cell_text(value)!r} is not a financial quarter: expected 1, 2, 3 or 4",
                        sheet.name or None, row, sheet.headers[key])
         quarters[value] = int(m.group(1))
@@ -160,8 +158,8 @@ def yearly(frame: pd.DataFrame, annual: bool) -> tuple[dict[tuple[str, int], flo
     totals: dict[tuple[str, int], float | None] = {}
     notes: dict[tuple[str, int], str] = {}
     for (fid, year), g in frame.groupby(["force_id", "year"], sort=True):
-        key = (str(fid), int(year))
-        label = f"{year}/{(int(year) + 1) % 100:02d}"
+        key = (str(fid), whole(year))
+        label = f"{year}/{(whole(year) + 1) % 100:02d}"
         if not annual:
             missing = sorted({1, 2, 3, 4} - set(int(q) for q in g["quarter"].unique()))
             if missing:
@@ -241,7 +239,7 @@ def check_total_rows(frame: pd.DataFrame, periods: Figures,
     published: dict[str, float] = {}
     computed: dict[str, float] = {}
     for year, g in totals.groupby("year"):
-        period = fy_period(int(year))
+        period = fy_period(whole(year))
         got = periods.get(period, {})
         if len(got) < 43 or any(v is None for v, _, _ in got.values()):
             continue
@@ -254,3 +252,54 @@ def check_total_rows(frame: pd.DataFrame, periods: Figures,
     if published and len(warnings) == before:
         info.append(f"{label}: the 43 forces add up to the table's England and Wales total for "
                     f"{', '.join(sorted(published))}")
+
+
+def read_table(path: Path, layouts: Sequence[Layout], table: str,
+               columns: Callable[[Sheet, pd.Series], pd.DataFrame]) -> tuple[pd.DataFrame, Parsed]:
+    """Every sheet of ``table`` in ``path`` as one frame, and the :class:`Parsed` result to fill in.
+
+    ``columns(sheet, force_ids)`` makes one sheet's frame from its force column, already resolved to
+    force ids (rows that are no force's are marked with ``~`` and counted in ``Parsed.set_aside``); the
+    force column is read first, so a file with several problems always reports the same one.
+    """
+    sheets = read_sheets(path, layouts, table)
+    set_aside: Counter[str] = Counter()
+    frame = pd.concat([columns(sh, forces_column(path, sh, "force", set_aside)) for sh in sheets],
+                      ignore_index=True)
+    return frame, Parsed(table, [], sheets[0].layout, [s.name for s in sheets], set_aside)
+
+
+def forces_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a frame that are a force's (not a total, or a body set aside)."""
+    return frame[~frame["force_id"].str.startswith("~")]
+
+
+def yearly_counts(path: Path, layouts: Sequence[Layout], table: str,
+                  columns: Callable[[Sheet, pd.Series], pd.DataFrame], measure: str, label: str,
+                  strict: bool, expect_total: float | None) -> Parsed:
+    """A table of counts by force and financial year (or quarter) as one row of ``measure`` per force
+    and complete financial year, checked against the table's own totals and the publication's
+    headline total for the latest year (``expect_total``).
+
+    ``columns(sheet, force_ids)`` gives a sheet's ``force_id``, ``year`` and ``count``; the ``quarter``
+    of a quarterly layout is read after them.
+    """
+    def with_quarter(sh: Sheet, ids: pd.Series) -> pd.DataFrame:
+        f = columns(sh, ids)
+        if not sh.layout.annual:
+            f["quarter"] = quarter_column(path, sh, "quarter")
+        return f
+
+    frame, parsed = read_table(path, layouts, table, with_quarter)
+    totals, notes = yearly(forces_only(frame), parsed.layout.annual)
+    years = complete_years(totals, parsed.info)
+    periods: Figures = {
+        fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
+        for y in years}
+    parsed.rows = national_rows(measure, periods)
+    check_total_rows(frame, periods, label, strict, path, parsed.warnings, parsed.info)
+    if expect_total is not None and years:
+        latest = fy_period(years[-1])
+        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
+        check_totals(label, {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
+    return parsed

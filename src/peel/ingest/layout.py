@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsInt
 
 #: Cells that mean "no figure" in the Home Office tables (compared case-folded, spaces collapsed).
 #: "N/A - data not provided" is missing data, not zero: the force did not supply it.
@@ -95,7 +97,7 @@ class Layout:
     def sheet_matches(self, name: str) -> bool:
         return self.sheets is None or re.fullmatch(self.sheets, name.strip(), flags=re.IGNORECASE) is not None
 
-    def match_header(self, cells: list[object]) -> dict[str, int] | None:
+    def match_header(self, cells: Sequence[object]) -> dict[str, int] | None:
         """Column key -> position when ``cells`` is a header of this layout, else ``None``."""
         found: dict[str, int] = {}
         for i, cell in enumerate(cells):
@@ -109,12 +111,12 @@ class Layout:
             return found
         return None
 
-    def score(self, cells: list[object]) -> int:
+    def score(self, cells: Sequence[object]) -> int:
         """How many required columns ``cells`` has (to pick the layout a wrong header was meant to be)."""
         heads = [str(c) for c in cells if c is not None and str(c).strip()]
         return sum(1 for col in self.required if any(col.matches(h) for h in heads))
 
-    def explain_missing(self, cells: list[object]) -> str:
+    def explain_missing(self, cells: Sequence[object]) -> str:
         """Which required columns a header lacks, their accepted spellings, and the closest header found."""
         heads = [str(c).strip() for c in cells if c is not None and str(c).strip()]
         parts = []
@@ -153,6 +155,13 @@ def parse_count(cell: object) -> tuple[float | None, bool]:
     if re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
         return float(t), True
     return None, False
+
+
+def whole(x: object) -> int:
+    """A cell or group key that holds a whole number (an int, or numpy's), as an int."""
+    if not isinstance(x, SupportsInt):
+        raise TypeError(f"expected a whole number, found {x!r}")
+    return int(x)
 
 
 def cell_text(cell: object) -> str:

@@ -24,10 +24,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from peel.ingest.common import Parsed, complete_years, counts_column, forces_column, fy_period, national_rows, \
-    quarter_column, year_column, yearly
-from peel.ingest.layout import Column, Layout, cell_text
-from peel.ingest.reading import fail, read_sheets
+from peel.ingest.common import (
+    Parsed,
+    complete_years,
+    counts_column,
+    forces_only,
+    fy_period,
+    national_rows,
+    quarter_column,
+    read_table,
+    year_column,
+    yearly,
+)
+from peel.ingest.layout import Column, Layout, cell_text, whole
+from peel.ingest.reading import Sheet, fail
 
 TABLE = "outcomes"
 PUBLISHER = "Home Office"
@@ -76,14 +86,9 @@ def _recorded_crime(data_dir: Path | None) -> dict[tuple[str, str], float]:
 
 def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None, **_: object) -> Parsed:
     """Read the table; one charge/summons row per force and complete financial year (see the module notes)."""
-    sheets = read_sheets(path, LAYOUTS, TABLE)
-    layout = sheets[0].layout
-    set_aside: Counter[str] = Counter()
-    parts = []
-    for sh in sheets:
-        f = pd.DataFrame({"force_id": forces_column(path, sh, "force", set_aside),
-                          "year": year_column(path, sh, "year")})
-        if layout.annual:
+    def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
+        f = pd.DataFrame({"force_id": force_ids, "year": year_column(path, sh, "year")})
+        if sh.layout.annual:
             f["t1"] = counts_column(path, sh, "t1")
         else:
             f["quarter"] = quarter_column(path, sh, "quarter")
@@ -93,19 +98,20 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
                 i = bad.idxmax()
                 raise fail(path, f"{cell_text(sh.frame.at[i, 'type'])!r} is not an outcome type: expected a "
                                  "number from 0 to 22",
-                           sh.name or None, int(sh.frame.at[i, "_row"]), sh.headers["type"])
+                           sh.name or None, sh.row_at(i), sh.headers["type"])
             f["recorded"] = counts_column(path, sh, "recorded")
-        parts.append(f)
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame[~frame["force_id"].str.startswith("~")]
-    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
+        return f
+
+    table, parsed = read_table(path, LAYOUTS, TABLE, columns)
+    frame = forces_only(table)
+    layout = parsed.layout
     if layout.annual:
         t1, t1_notes = yearly(frame.rename(columns={"t1": "count"}), True)
         own: dict[tuple[str, int], float | None] = {}
     else:
         t1, t1_notes, own = {}, {}, {}
         for (fid, y), g in frame.groupby(["force_id", "year"], sort=True):
-            key, label = (str(fid), int(y)), f"{int(y)}/{(int(y) + 1) % 100:02d}"
+            key, label = (str(fid), whole(y)), f"{whole(y)}/{(whole(y) + 1) % 100:02d}"
             missing = sorted({1, 2, 3, 4} - set(int(q) for q in g["quarter"].unique()))
             ones = g.loc[g["type"] == "1", "recorded"]
             if missing:
@@ -119,7 +125,7 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
                 own[key] = None if g["recorded"].isna().any() else float(g["recorded"].sum())
     years = complete_years(t1, parsed.info)
     recorded = _recorded_crime(data_dir)
-    used = Counter()
+    used: Counter[str] = Counter()
     periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {}
     for y in years:
         period = fy_period(y)
@@ -131,10 +137,11 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
                 got[fid] = (None, None, t1_notes.get((fid, yy), "not available"))
                 continue
             den = recorded.get((fid, period))
+            own_total = own.get((fid, yy))
             if den is not None:
                 used["recorded crime in the dataset"] += 1
-            elif own.get((fid, yy)) is not None:
-                den = own[(fid, yy)]
+            elif own_total is not None:
+                den = own_total
                 used["the outcomes table's total of all outcome types"] += 1
             else:
                 got[fid] = (None, None, f"not available: no recorded crime for {period} in the dataset "

@@ -68,7 +68,7 @@ def read_lookup(path: Path | None) -> dict[str, str]:
                                "LAD to police force area lookup CSV (for example data/published/lad_pfa_lookup.csv)")
     (sh,) = read_sheets(path, LOOKUP, "LAD to police force area lookup")
     out = dict(LAD23_ADDITIONS)
-    for lad, pfa, row in zip(sh.frame["lad"], sh.frame["pfa"], sh.frame["_row"]):
+    for lad, pfa, row in zip(sh.frame["lad"], sh.frame["pfa"], sh.frame["_row"], strict=True):
         try:
             fid = resolve(str(pfa))
         except KeyError as e:
@@ -97,7 +97,7 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
             i = years.isna().idxmax()
             raise fail(path, f"{cell_text(frame.at[i, 'year'])!r} is not a year: expected a calendar year "
                              "such as 2020",
-                       sh.name or None, int(frame.at[i, "_row"]), sh.headers["year"])
+                       sh.name or None, sh.row_at(i), sh.headers["year"])
         years = years.astype(int)
     else:
         y = year or _year_of(path, sh)
@@ -105,7 +105,7 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
     parsed = Parsed(TABLE, [], layout, [sh.name] if sh.name else [], Counter())
     lad = codes.str.match(LAD_CODE)
     sums: dict[tuple[str, int], float] = {}
-    for code, y, pop, row in zip(codes[lad], years[lad], pops[lad], frame["_row"][lad]):
+    for code, y, pop, row in zip(codes[lad], years[lad], pops[lad], frame["_row"][lad], strict=True):
         fid = lad_to_force.get(code)
         if fid is None:
             raise fail(path, f"local authority {code} is not in the lookup {lookup.name if lookup else ''}: expected "

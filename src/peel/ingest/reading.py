@@ -12,14 +12,14 @@ import gzip
 import itertools
 import stat
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from peel.errors import InputError, problem
-from peel.ingest.layout import Layout
+from peel.ingest.layout import Layout, whole
 
 #: Largest file read (bytes). The biggest official table (stop and search open data) is about 30 MB.
 MAX_BYTES = 256 * 1024 * 1024
@@ -62,6 +62,15 @@ class Sheet:
     frame: pd.DataFrame
     headers: dict[str, str]
     title: str = ""
+
+    def row_at(self, index: Hashable) -> int:
+        """The spreadsheet row number of the frame's row ``index`` (for messages)."""
+        return whole(self.frame["_row"].at[index])
+
+    def first_row(self, where: pd.Series) -> int:
+        """The spreadsheet row number of the first row where the boolean Series ``where`` holds (the
+        first row when it holds nowhere)."""
+        return self.row_at(where.idxmax())
 
 
 def sniff(path: Path) -> str:
@@ -152,7 +161,7 @@ def _csv_grid(path: Path, kind: str) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _rows(path: Path, kind: str, sheet: str) -> tuple[int, Iterator[list[object]]]:
+def _rows(path: Path, kind: str, sheet: str) -> tuple[int, Iterator[Sequence[object]]]:
     """The rows of a sheet (or CSV file) as lists of cells, and the row number before the first one.
 
     Spreadsheets are read with python-calamine row by row, so that only the columns a layout needs are
@@ -205,7 +214,7 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
         raise fail(path, f"no sheet named like {wanted} for the {table} table: the sheets are "
                          f"{', '.join(repr(n) for n in names)}")
     out: list[Sheet] = []
-    best: tuple[int, str, Layout, list[object], int] | None = None
+    best: tuple[int, str, Layout, Sequence[object], int] | None = None
     for name, los in candidates:
         offset, rows = _rows(path, kind, name)
         top = list(itertools.islice(rows, max(lo.header_scan for lo in los)))
@@ -234,10 +243,10 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
             vals = [row[i] if i < len(row) else None for i in idx]
             if all(_blank(v) for v in vals):
                 continue
-            for c, v in zip(cols, vals):
+            for c, v in zip(cols, vals, strict=True):
                 c.append(v)
             numbers.append(n)
-        body = pd.DataFrame({**dict(zip(keys, cols)), "_row": numbers})
+        body = pd.DataFrame({**dict(zip(keys, cols, strict=True)), "_row": numbers})
         title = " ".join(str(c) for row in top[:r] for c in row if not _blank(c))
         out.append(Sheet(name, lo, body, {k: str(cells[i]).strip() for k, i in pos.items()}, title))
     if out:
@@ -250,7 +259,7 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
         return out
     if best is None:
         raise fail(path, f"empty: expected the {table} table with a header row", sheet=candidates[0][0] or None)
-    score, name, lo, cells, row = best
+    score, name, lo, cells, header_row = best
     found = ", ".join(repr(str(c).strip()) for c in cells if not _blank(c))
     raise fail(path, f"not the {table} table's header: {lo.explain_missing(cells)}; columns found: "
-                     f"{found or 'none'}", sheet=name or None, row=row)
+                     f"{found or 'none'}", sheet=name or None, row=header_row)

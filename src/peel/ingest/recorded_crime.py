@@ -8,17 +8,18 @@ CIFAS, UK Finance (Financial Fraud Action UK before 2017) and British Transport 
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from peel.ingest.common import (
-    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
-    quarter_column, year_column, yearly,
+    Parsed,
+    counts_column,
+    year_column,
+    yearly_counts,
 )
 from peel.ingest.layout import Column, Layout
-from peel.ingest.reading import read_sheets
+from peel.ingest.reading import Sheet
 
 TABLE = "recorded-crime"
 PUBLISHER = "Home Office"
@@ -67,31 +68,11 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
     strict
         Make a difference from a published total an error instead of a warning.
     """
-    sheets = read_sheets(path, LAYOUTS, TABLE)
-    layout = sheets[0].layout
-    set_aside: Counter[str] = Counter()
-    parts = []
-    for sh in sheets:
-        f = pd.DataFrame({
-            "force_id": forces_column(path, sh, "force", set_aside),
+    def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({
+            "force_id": force_ids,
             "year": year_column(path, sh, "year"),
             "count": counts_column(path, sh, "count"),
         })
-        if not layout.annual:
-            f["quarter"] = quarter_column(path, sh, "quarter")
-        parts.append(f)
-    frame = pd.concat(parts, ignore_index=True)
-    forces = frame[~frame["force_id"].str.startswith("~")]
-    totals, notes = yearly(forces, layout.annual)
-    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
-    years = complete_years(totals, parsed.info)
-    periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {}
-    for y in years:
-        periods[fy_period(y)] = {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
-    parsed.rows = national_rows(measures["count"], periods)
-    check_total_rows(frame, periods, "recorded crime", strict, path, parsed.warnings, parsed.info)
-    if expect_total is not None and years:
-        latest = fy_period(years[-1])
-        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
-        check_totals("recorded crime", {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
-    return parsed
+
+    return yearly_counts(path, LAYOUTS, TABLE, columns, measures["count"], "recorded crime", strict, expect_total)

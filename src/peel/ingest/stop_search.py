@@ -8,17 +8,18 @@ table SS_20 (all searches by force for one year ending March).
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from peel.ingest.common import (
-    Parsed, check_total_rows, check_totals, complete_years, counts_column, forces_column, fy_period, national_rows,
-    quarter_column, year_column, yearly,
+    Parsed,
+    counts_column,
+    year_column,
+    yearly_counts,
 )
 from peel.ingest.layout import Column, Layout, cell_text
-from peel.ingest.reading import fail, read_sheets
+from peel.ingest.reading import Sheet, fail
 
 TABLE = "stop-search"
 PUBLISHER = "Home Office"
@@ -47,37 +48,19 @@ LAYOUTS = (
 def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
           **_: object) -> Parsed:
     """Read the table; one row per force and complete financial year."""
-    sheets = read_sheets(path, LAYOUTS, TABLE)
-    layout = sheets[0].layout
-    set_aside: Counter[str] = Counter()
-    parts = []
-    for sh in sheets:
-        f = pd.DataFrame({"force_id": forces_column(path, sh, "force", set_aside),
-                          "count": counts_column(path, sh, "count")})
+    def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
+        f = pd.DataFrame({"force_id": force_ids, "count": counts_column(path, sh, "count")})
         if "year_end" in sh.frame:
             ye = pd.to_numeric(sh.frame["year_end"], errors="coerce")
             if ye.isna().any() or not ye.between(1990, 2100).all():
                 i = (ye.isna() | ~ye.between(1990, 2100)).idxmax()
                 raise fail(path, f"{cell_text(sh.frame.at[i, 'year_end'])!r} is not a year: expected the year "
                                  "the financial year ends in March, such as 2025", sh.name or None,
-                           int(sh.frame.at[i, "_row"]), sh.headers["year_end"])
+                           sh.row_at(i), sh.headers["year_end"])
             f["year"] = ye.astype(int) - 1
         else:
             f["year"] = year_column(path, sh, "year")
-        if not layout.annual:
-            f["quarter"] = quarter_column(path, sh, "quarter")
-        parts.append(f)
-    frame = pd.concat(parts, ignore_index=True)
-    forces = frame[~frame["force_id"].str.startswith("~")]
-    totals, notes = yearly(forces, layout.annual)
-    parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
-    years = complete_years(totals, parsed.info)
-    periods = {fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}
-               for y in years}
-    parsed.rows = national_rows(measures["searches"], periods)
-    check_total_rows(frame, periods, "stop and search", strict, path, parsed.warnings, parsed.info)
-    if expect_total is not None and years:
-        latest = fy_period(years[-1])
-        got = sum(v for v, _, _ in periods[latest].values() if v is not None)
-        check_totals("stop and search", {latest: got}, {latest: expect_total}, strict, path, parsed.warnings)
-    return parsed
+        return f
+
+    return yearly_counts(path, LAYOUTS, TABLE, columns, measures["searches"], "stop and search", strict,
+                         expect_total)

@@ -53,7 +53,8 @@ def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dic
         raise fail(path, f"missing column {', '.join(missing)}: expected the data contract's columns "
                          f"{', '.join(header)} (run 'peel validate')", row=1)
     out = [h for h in head] + [c for c in header if c not in head]
-    return out, [dict(zip(head, r)) for r in rows[1:] if any(c.strip() for c in r)]
+    # A short row lacks its last columns (the readers treat an absent column as blank); a long one loses the extra.
+    return out, [dict(zip(head, r, strict=False)) for r in rows[1:] if any(c.strip() for c in r)]
 
 
 def _csv(header: list[str], rows: list[dict[str, str]]) -> str:

@@ -61,7 +61,7 @@ def _years(path: Path, sh: Sheet) -> pd.Series:
     for value in pd.unique(col):
         m = re.match(r"^\s*(\d{4})(?:\.0|-\d{2}-\d{2}.*| \d{2}:\d{2}.*)?\s*$", str(value))
         if not m:
-            row = int(sh.frame.loc[col.eq(value).idxmax(), "_row"])
+            row = sh.first_row(col.eq(value))
             raise fail(path, f"{cell_text(value)!r} is not a year: expected the year of the 31 March snapshot, "
                              "such as 2023", sh.name or None, row, sh.headers["year"])
         out[value] = int(m.group(1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -130,7 +130,8 @@ def _parse_report(folder: Path, check_notebooks: bool, problems: list[Problem]) 
     if len(problems) > before:
         return None
 
-    entries = doc.get("areas") if isinstance(doc, dict) and isinstance(doc.get("areas"), list) else []
+    listed = doc.get("areas") if isinstance(doc, dict) else None
+    entries: list[Any] = listed if isinstance(listed, list) else []
 
     def place(parts: list[str | int]) -> str:
         # an area is easier to find by its id; the index still says which entry it is

@@ -60,6 +60,9 @@ class Measure:
     trend: bool = False
     latest_month_decimals: int | None = None
     exclude: dict[str, str] = field(default_factory=dict)
+    #: Force id -> (amount as published, note): the statement gives this amount for ``{numerator}`` in
+    #: the quoted period, followed by the note saying why it differs from the numerator behind the value.
+    published_numerator: dict[str, tuple[float, str]] = field(default_factory=dict)
     note: str | None = None
 
     @property
@@ -173,6 +176,8 @@ def _measure(mid: str, e: MeasureEntry) -> Measure:
         trend=e.trend,
         latest_month_decimals=int(e.latest_month.decimals) if e.latest_month is not None else None,
         exclude={k: " ".join(v.split()) for k, v in (e.exclude or {}).items()},
+        published_numerator={k: (float(v.amount), " ".join(v.note.split()))
+                             for k, v in (e.published_numerator or {}).items()},
         note=" ".join(e.note.split()) if e.note is not None else None,
     )
 

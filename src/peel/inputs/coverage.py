@@ -26,8 +26,8 @@ def coverage(dataset: Dataset) -> tuple[list[Problem], list[str]]:
     path = dataset.root / NATIONAL_FILE
     nat = dataset.national
     have: dict[tuple[str, str], set[str]] = {}
-    for (mid, iso), forces in nat.groupby(["measure", "period"], sort=False)["force_id"]:
-        have[(str(mid), str(iso))] = set(forces)
+    for (mid, iso), ids in nat.groupby(["measure", "period"], sort=False)["force_id"]:
+        have[(str(mid), str(iso))] = set(ids)
     problems: list[Problem] = []
     for mid, m in dataset.catalogue.items():
         if (mid, m.period.iso) not in have:

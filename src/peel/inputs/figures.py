@@ -24,34 +24,21 @@ from peel.analysis.method import (
 )
 from peel.analysis.numbers import (
     decimals_of,
-    format_gbp,
     format_number,
     format_percent,
     format_points,
+    format_value,
 )
 
 #: Decimal places of percentages and confidence half-widths computed from inspection samples
 #: (PEEL reports write "94.6 percent, plus or minus 2.6 percentage points").
 SAMPLE_DECIMALS = 1
 
-def _decimals(x: float | int) -> int:
-    """Decimal places a number was typed with (kept by the loader for floats such as ``94.0``)."""
-    typed = getattr(x, "decimals", None)
-    return typed if isinstance(typed, int) else decimals_of(x)
-
 
 def _exact_difference(a: float | int, b: float | int) -> float:
     """``a - b`` computed on the numbers as typed, so 57 - 13.4 is 43.6 and not 43.599999..."""
     return float(Decimal(repr(a) if isinstance(a, float) else str(a)) -
                  Decimal(repr(b) if isinstance(b, float) else str(b)))
-
-
-def _format(x: float | int, unit: str, decimals: int) -> str:
-    if unit == "percent":
-        return format_percent(x, decimals)
-    if unit == "gbp":
-        return format_gbp(x)
-    return format_number(x, decimals)
 
 
 def fill(says: str, values: Mapping[str, str]) -> str:
@@ -202,7 +189,7 @@ class ReportedFigure(InspectionFigure):
     def placeholders(self) -> dict[str, str]:
         out = super().placeholders()
         for name, x in self.numbers.items():
-            out[name] = _format(x, self.units.get(name, "count"), _decimals(x))
+            out[name] = format_value(x, self.units.get(name, "count"), decimals_of(x))
         return out
 
     def values(self) -> dict[str, float]:
@@ -238,15 +225,16 @@ class ChangeFigure(InspectionFigure):
 
     def placeholders(self) -> dict[str, str]:
         out = super().placeholders()
-        d0, d1 = _decimals(self.start.value), _decimals(self.end.value)
+        d0, d1 = decimals_of(self.start.value), decimals_of(self.end.value)
         diff = self.difference
         size = abs(diff)
         if self.unit == "percent":
             difference = format_points(size, max(d0, d1))
         else:
-            difference = _format(size, self.unit, max(d0, d1))
+            difference = format_value(size, self.unit, max(d0, d1))
         direction = "an increase" if diff > 0 else "a reduction" if diff < 0 else "no change"
-        out.update({"from": _format(self.start.value, self.unit, d0), "to": _format(self.end.value, self.unit, d1),
+        out.update({"from": format_value(self.start.value, self.unit, d0),
+                    "to": format_value(self.end.value, self.unit, d1),
                     "from_label": self.start.label, "to_label": self.end.label,
                     "difference": difference, "direction": direction})
         return out
@@ -284,7 +272,7 @@ class DerivedFigure(InspectionFigure):
 
     def placeholders(self) -> dict[str, str]:
         out = super().placeholders()
-        decimals = max((_decimals(v) for v in self.inputs.values()), default=0)
+        decimals = max((decimals_of(v) for v in self.inputs.values()), default=0)
         for name, v in self.values().items():
-            out[name] = _format(v, self.unit, decimals)
+            out[name] = format_value(v, self.unit, decimals)
         return out

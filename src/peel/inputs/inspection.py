@@ -11,7 +11,7 @@ pass silently into a published report. The figures themselves are in :mod:`peel.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from peel.analysis.numbers import decimals_of
+from peel.analysis.numbers import TypedFloat, decimals_of
 from peel.errors import InputError, Problem, problem
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
 from peel.inputs.figures import (  # noqa: F401 - the figures are part of this module's interface
@@ -134,21 +134,11 @@ class ForceInputs:
 # Reading the YAML: duplicate keys are errors and floats remember how they were typed
 # ---------------------------------------------------------------------------------------------
 
-class TypedFloat(float):
-    """A float that remembers its decimal places as typed (``94.0`` -> 1)."""
-
-    decimals: int
-
-    def __new__(cls, value: float, decimals: int) -> TypedFloat:
-        obj = super().__new__(cls, value)
-        obj.decimals = decimals
-        return obj
-
 
 class _Loader(SafeLoader):
     """Safe YAML loader that refuses duplicate keys (the later one would silently win)."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, _ in node.value:
@@ -213,12 +203,13 @@ def _context_problems(doc: dict, path: Path, report: ReportSpec, expected_force:
         out.append(problem(path, where, message))
 
     force_id = doc.get("force")
-    if isinstance(force_id, str) and FORCE_ID_PATTERN.fullmatch(force_id):
-        # (a force id that is no force's is the model's to report)
-        if expected_force is not None and force_id != expected_force:
-            bad("force", f"is '{force_id}' but the file is {path.name}: expected '{expected_force}' "
-                         f"(the force must match the file name)")
-    areas = doc.get("areas") if isinstance(doc.get("areas"), dict) else {}
+    # (a force id that is no force's is the model's to report)
+    if (isinstance(force_id, str) and FORCE_ID_PATTERN.fullmatch(force_id)
+            and expected_force is not None and force_id != expected_force):
+        bad("force", f"is '{force_id}' but the file is {path.name}: expected '{expected_force}' "
+                     f"(the force must match the file name)")
+    listed = doc.get("areas")
+    areas: dict[Any, Any] = listed if isinstance(listed, dict) else {}
     draft = doc.get("draft") is True or not any(_listed(a, "findings") for a in areas.values())
     ids = report.inspection_area_ids
     shown: dict[str, str] = {}
@@ -275,8 +266,8 @@ def _inputs(model: ForceInputsModel, path: Path, report: ReportSpec) -> ForceInp
                                     report.area(area_id).graded)
     draft = model.draft or not any(a.findings for a in areas.values())
     i = model.inspection
-    return ForceInputs(get_force(model.force), model.demonstration, draft,
-                       InspectionInfo(i.name, i.published, i.inspector, i.inspector_title), model.summary or "", areas, path)
+    info = InspectionInfo(i.name, i.published, i.inspector, i.inspector_title)
+    return ForceInputs(get_force(model.force), model.demonstration, draft, info, model.summary or "", areas, path)
 
 
 def parse_force_inputs(path: str | Path, report: ReportSpec, expected_force: str | None = None,

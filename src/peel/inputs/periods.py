@@ -74,7 +74,7 @@ class Period:
         return self.midpoint.year
 
     def default_style(self) -> str:
-        """``day`` for a single day, ``month`` for one calendar month, ``year_ending`` for twelve, ``range`` otherwise."""
+        """``day`` for a single day, ``month`` for one calendar month, ``year_ending`` for twelve, else ``range``."""
         if self.start == self.end:
             return "day"
         if self.is_whole_months and self.months == 1:
@@ -90,7 +90,8 @@ class Period:
         ----------
         style
             ``year_ending`` ("the year ending 31 March 2023"), ``financial_year`` ("2023/24"),
-            ``month`` ("November 2023"), ``day`` ("31 March 2022", a count taken on one day) or ``range`` ("1 October 2022 to 30 September 2023");
+            ``month`` ("November 2023"), ``day`` ("31 March 2022", a count taken on one day) or ``range``
+            ("1 October 2022 to 30 September 2023");
             ``None`` picks :meth:`default_style`.
         """
         style = style or self.default_style()

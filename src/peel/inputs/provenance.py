@@ -21,8 +21,12 @@ from typing import Any
 
 from peel.inputs.dataset import DatasetInfo
 
+#: The heading of the notice of a report (or index) built from demonstration data.
+DEMONSTRATION_LABEL = "Demonstration data"
+
 #: Short form on every PDF page of a report built from demonstration data.
-DEMONSTRATION_PAGE = "Demonstration data: synthetic figures, apart from the published figures they reproduce (see the cover)"
+DEMONSTRATION_PAGE = (f"{DEMONSTRATION_LABEL}: synthetic figures, apart from the published figures they reproduce "
+                      "(see the cover)")
 
 #: What the report says about inspection inputs written for demonstration, when the national data are real.
 ILLUSTRATIVE_FINDINGS = (
@@ -127,7 +131,7 @@ def report_notice(info: DatasetInfo, inputs_demonstration: bool) -> Notice | Non
     if info.demonstration:
         text = own or ("This report is built from demonstration data. Apart from the published figures it "
                        "reproduces, the data are synthetic and do not describe any real force.")
-        return Notice("Demonstration data", text, DEMONSTRATION_PAGE)
+        return Notice(DEMONSTRATION_LABEL, text, DEMONSTRATION_PAGE)
     if not inputs_demonstration:
         return None
     parts = [own, sources_sentence(info), ILLUSTRATIVE_FINDINGS]

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from peel.errors import Problem, problem
-from peel.files import InputFileError, read_input
+from peel.files import read_input_or_problem
 
 
 class SafeLoader(yaml.SafeLoader):
@@ -48,19 +48,13 @@ def read_yaml(path: Path, problems: list[Problem], expected: str,
     loader
         A :class:`yaml.SafeLoader` subclass (for example one that refuses duplicate keys).
     """
+    raw = read_input_or_problem(path, problems, expected)
+    if raw is None:
+        return None
     try:
-        text = read_input(path).decode("utf-8")
-    except FileNotFoundError:
-        problems.append(problem(path, "", f"file not found: expected {expected}"))
-        return None
-    except InputFileError as e:
-        problems.append(problem(path, "", f"{e}: expected {expected}"))
-        return None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         problems.append(problem(path, f"byte {e.start}", "not UTF-8 text: save the file as UTF-8"))
-        return None
-    except OSError as e:
-        problems.append(problem(path, "", f"could not be read ({e.strerror or e}): expected {expected}"))
         return None
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - always a SafeLoader (sub)class

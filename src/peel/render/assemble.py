@@ -171,7 +171,7 @@ def _dedupe_ids(soup: BeautifulSoup, area: str, used: set[str]) -> None:
     """Make every id unique in the report, renaming later duplicates and the references to them."""
     renamed: dict[str, str] = {}
     for el in soup.find_all(id=True):
-        old = el["id"]
+        old = str(el["id"])  # id is a single-valued attribute: always a string
         if old in used:
             new = _unique_id(old, area, used)
             renamed.setdefault(old, new)
@@ -182,18 +182,19 @@ def _dedupe_ids(soup: BeautifulSoup, area: str, used: set[str]) -> None:
     if not renamed:
         return
     for el in soup.find_all("a", href=True):
-        href = el["href"]
+        href = str(el["href"])
         if href.startswith("#") and href[1:] in renamed:
             el["href"] = "#" + renamed[href[1:]]
     for attr in ("aria-labelledby", "aria-describedby", "headers"):
-        for el in soup.find_all(attrs={attr: True}):
-            value = el[attr]
+        having: dict[str, Any] = {attr: True}
+        for el in soup.find_all(None, having):
+            value: str | list[str] = el[attr]
             tokens = value.split() if isinstance(value, str) else list(value)
             el[attr] = " ".join(renamed.get(t, t) for t in tokens)
 
 
 def _classes(el: Tag) -> list[str]:
-    value = el.get("class") or []
+    value: str | list[str] = el.get("class") or []
     return value.split() if isinstance(value, str) else list(value)
 
 
@@ -225,11 +226,13 @@ def _copy_without_ids(el: Tag, *, inner: bool = False) -> str:
     copy = BeautifulSoup(str(el), "html.parser")
     for node in copy.find_all(id=True):
         del node["id"]
-    for node in copy.find_all(attrs={"headers": True}):
+    for node in copy.find_all(headers=True):
         del node["headers"]
     for node in copy.find_all("span", class_="figure-number"):
         node["class"] = "annex-figure-number"
     root = copy.find(el.name)
+    if root is None:  # cannot happen: the copy is parsed from el itself
+        raise BuildError(f"lost the <{el.name}> element while copying it for the annex")
     return root.decode_contents() if inner else str(root)
 
 
@@ -240,7 +243,7 @@ def _annex_figures(soup: BeautifulSoup, state: Assembly) -> None:
             continue
         details = next((d for d in fig.find_all("details") if "figure-data" in _classes(d)), None)
         table = details.find("table") if details is not None else None
-        if table is None:
+        if details is None or table is None:
             continue
         number_span = fig.find("span", class_="figure-number")
         m = _FIGURE_NUMBER.match(number_span.get_text()) if number_span else None

@@ -4,14 +4,16 @@ One self-contained page like the reports themselves: the report stylesheet inlin
 content security policy that forbids script and any network load, British English, one ``h1``. It
 lists every force with its grade in each graded area (written out and coloured), links to each
 force's HTML and PDF report whose link text makes sense on its own, the forces whose last build
-failed and why, and the demonstration notice when the data is for demonstration. The same records
+failed and why, and the demonstration notice when the data is for demonstration. A second table,
+"Figures", gives each report's headline figure on every national measure as ``build.json`` records
+it (:mod:`peel.render.figures_table`), each linked to the measure in the report. The same records
 always give the same bytes: nothing on the page depends on the time of the build. The page is
 ``templates/page/index.html.j2``, which shares its layout with the reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from peel.build.records import Failure, ForceRecord
 from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.forces import all_forces
+from peel.inputs.provenance import DEMONSTRATION_LABEL
+from peel.render.figures_table import figures_table, report_links
 from peel.render.policies import content_security_policy, style_hash
 
 INDEX_NAME = "index.html"
@@ -33,14 +37,41 @@ INDEX_CSS = """
 .table-wrap { overflow-x: auto; }
 table.grades-by-force { font-size: 0.875rem; }
 table.grades-by-force th[scope="col"] { vertical-align: bottom; }
+/* The Reports column is in view in a 1,280 px window without scrolling. Nine graded areas do not fit
+   beside it at a readable size ("Requires improvement" cannot wrap narrower than "improvement"), so on
+   a screen wider than a phone the column stays at the right edge of the scrolling table while the
+   area columns scroll under it; its report links wrap inside it. */
+table.grades-by-force thead th[scope="col"]:last-child { width: 10rem; }
+table.grades-by-force td.reports { min-width: 8rem; }
+@media screen and (min-width: 48em) {
+  table.grades-by-force thead th[scope="col"]:last-child, table.grades-by-force td.reports {
+    position: sticky; right: 0; z-index: 1; background: #ffffff; border-left: 2px solid #0b0c0c;
+    padding-left: 0.5rem;
+  }
+}
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
-table.grades-by-force td.reports a { display: block; white-space: nowrap; padding: 0.25rem 0; }
+table.grades-by-force td.reports a { display: block; padding: 0.25rem 0; }
 table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
+/* The figures table scrolls sideways inside its own region (WCAG 1.4.10), which takes keyboard focus. */
+.figures-region { overflow-x: auto; max-width: 100%; container-type: inline-size; }
+.figures-region:focus { outline: 3px solid #1d2d5c; outline-offset: 2px; }
+table.figures-by-force { font-size: 0.875rem; font-variant-numeric: tabular-nums; }
+/* The caption stays in view while the columns scroll under it. */
+table.figures-by-force caption { position: sticky; left: 0; max-width: min(60rem, 100cqw); }
+table.figures-by-force th[scope="col"] { vertical-align: bottom; min-width: 8rem; }
+table.figures-by-force th[scope="col"] + th { text-align: right; }
+table.figures-by-force th .period { display: block; font-weight: normal; }
+table.figures-by-force tr.england-and-wales > * { font-weight: bold; background: #f3f2f1; }
+table.figures-by-force td { text-align: right; }
+/* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
+table.figures-by-force td a { display: block; padding: 0.25rem 0; white-space: nowrap; }
+table.figures-by-force td .comparison { display: block; font-size: 0.8125rem; color: #484949; }
+.figures-notice { margin: 0 0 1rem; }
 """
 
 def _report_css() -> str:
@@ -65,7 +96,9 @@ def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]
 
 
 def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
-                 *, demonstration: bool, notice: str, notice_label: str = "") -> str:
+                 *, demonstration: bool, notice: str, notice_label: str = "",
+                 figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+                 catalogue: Mapping[str, Any] | None = None, info: Any = None) -> str:
     """The index page as HTML text.
 
     Parameters
@@ -80,6 +113,10 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
     demonstration, notice, notice_label
         Whether to show a notice about the data (``peel.inputs.provenance.report_notice``), its text
         and its heading ("" = "Demonstration data").
+    figures, catalogue, info
+        ``{force_id: headline figures}`` as ``build.json`` records them, the dataset's measure
+        catalogue and its ``dataset.yaml`` (:class:`peel.inputs.dataset.DatasetInfo`): the "Figures"
+        table (:func:`peel.render.figures_table.figures_table`), left out when any is missing.
     """
     from peel.render.page import page_environment
 
@@ -114,6 +151,9 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         if rec is not None and rec.failed:
             failures.append(_failure(force.name, rec, kept=bool(links)))
 
+    table = None
+    if figures is not None and info is not None:
+        table = figures_table(figures, report_links(records, out_dir), catalogue or {}, info)
     title = f"{report.title}: force reports"
     html = page_environment().get_template("page/index.html.j2").render(
         lang="en-GB",
@@ -124,24 +164,28 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         body_class="index",
         inspectorate=report.inspectorate,
         demonstration=demonstration,
-        notice=notice,
-        notice_label=notice_label or "Demonstration data",
+        overview=(Path(out_dir) / "overview.html").is_file(),
+        notice=notice or f"{DEMONSTRATION_LABEL}.",
+        notice_label=notice_label or DEMONSTRATION_LABEL,
         subtitle=report.subtitle,
         built=sum(1 for r in rows if r["links"]),
         total=len(all_forces()),
         failures=failures,
         graded=graded,
         rows=rows,
+        figures=table,
     )
     return html if html.endswith("\n") else html + "\n"
 
 
 def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
-                demonstration: bool, notice: str, notice_label: str = "") -> Path:
+                demonstration: bool, notice: str, notice_label: str = "",
+                figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+                catalogue: Mapping[str, Any] | None = None, info: Any = None) -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
     html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice,
-                        notice_label=notice_label)
+                        notice_label=notice_label, figures=figures, catalogue=catalogue, info=info)
     path = out_dir / INDEX_NAME
     atomic_write(path, html)
     return path

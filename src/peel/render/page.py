@@ -33,7 +33,7 @@ from nbformat import NotebookNode
 from peel.analysis.markup import slug
 from peel.analysis.wording import force_in_text
 from peel.errors import BuildError
-from peel.inputs.provenance import DEMONSTRATION_PAGE
+from peel.inputs.provenance import DEMONSTRATION_LABEL, DEMONSTRATION_PAGE
 from peel.render.assemble import TEMPLATE_IDS, Assembly, area_html, area_id, report_outputs
 from peel.render.policies import content_security_policy, style_hash
 
@@ -314,7 +314,7 @@ def render_report(notebooks: Sequence[NotebookNode], context: ReportContext) -> 
         draft=context.draft or context.published is None,
         demonstration=context.demonstration,
         notice=context.demonstration_notice or "",
-        notice_label=context.notice_label or "Demonstration data",
+        notice_label=context.notice_label or DEMONSTRATION_LABEL,
         page_notice=context.page_notice or DEMONSTRATION_PAGE,
         areas=areas,
         # The areas, as nbconvert rendered them from outputs that were sanitised above.

@@ -98,13 +98,53 @@ def write_document(document: Any, html: str) -> bytes:
     return document.write_pdf(
         pdf_variant=PDF_VARIANT,
         pdf_identifier=pdf_identifier(html),
-        finisher=describe_links,
+        finisher=finish_tags,
     )
 
 
 def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
     """The PDF of a report's HTML, as bytes (see :func:`write_pdf`)."""
     return write_document(layout_pdf(html, title=title, lang=lang), html)
+
+
+#: A header cell's ``scope`` in the HTML -> its ``/Scope`` in the PDF's table attributes. A ``<th>`` without
+#: a scope is a column header, as WeasyPrint links it to the cells below it.
+SCOPES = {"row": "Row", "rowgroup": "Row", "col": "Column", "colgroup": "Column"}
+
+
+def _cell_boxes(box: Any) -> Any:
+    """Every laid-out box under ``box`` (depth first)."""
+    for child in getattr(box, "children", ()):
+        yield child
+        yield from _cell_boxes(child)
+
+
+def scope_header_cells(document: Any, pdf: Any) -> None:
+    """Give every TH structure element the ``/Scope`` of its ``<th>`` (PDF/UA, 7.5: headers determinable).
+
+    WeasyPrint 70 links each data cell to its headers (``/Headers``) but writes no ``/Scope`` on the
+    header cells themselves, so a PDF/UA checker cannot tell a row header from a column header.
+    WeasyPrint keeps each cell's structure element on the cell's box (``box.mark``) while tagging;
+    the scope comes from the HTML attribute, so the PDF says exactly what the HTML says.
+    """
+    import pydyf
+
+    for page in document.pages:
+        for box in _cell_boxes(page._page_box):
+            element = getattr(box, "mark", None)
+            if element is None or getattr(box, "element_tag", None) != "th":
+                continue
+            scope = SCOPES.get(str(box.element.attrib.get("scope", "col")).lower(), "Column")
+            attributes = element.get("A")
+            if not isinstance(attributes, pydyf.Dictionary):
+                attributes = element["A"] = pydyf.Dictionary({"O": "/Table"})
+            attributes["Scope"] = f"/{scope}"
+
+
+def finish_tags(document: Any, pdf: Any) -> None:
+    """What WeasyPrint's tagging leaves out: header cells' scope and links' descriptions."""
+    scope_header_cells(document, pdf)
+    describe_links(document, pdf)
 
 
 def describe_links(document: Any, pdf: Any) -> None:

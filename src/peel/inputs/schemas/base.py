@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from annotated_types import GroupedMetadata
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 
@@ -100,6 +101,13 @@ def suggest(word: Any, choices: Iterable[Any]) -> str:
 # Scalar types: each checks in peel's words and declares its JSON Schema
 
 
+def placeholder_format_problem(name: str, spec: str | None, conversion: str | None) -> str:
+    """Why a sentence's ``{placeholder}`` may not carry a format or conversion (``{value:.2f}``): peel
+    writes every number at its published precision, which a format could only contradict."""
+    return (f"placeholder {{{name}}} has a format ('{spec or f'!{conversion}'}'): expected a plain "
+            f"{{{name}}}; numbers are written at their published precision")
+
+
 def text_problem(value: str) -> str | None:
     """Why ``value`` cannot be written to a report (NUL, a lone surrogate), or ``None``."""
     if "\x00" in value:
@@ -115,8 +123,20 @@ def text_problem(value: str) -> str | None:
 _PLAIN_TEXT = {"not": {"pattern": "[\\u0000\\ud800-\\udfff]"}}
 
 
-def text(cap: int, nonempty: bool = False, what: str = "text") -> Any:
-    """A string of at most ``cap`` characters, UTF-8 encodable, no NUL; not blank when ``nonempty``."""
+class Checked(GroupedMetadata):
+    """A check written in peel's words and the JSON Schema it ships with, as ``Annotated`` metadata:
+    ``Annotated[str, text(300)]`` reads as a type to mypy and as a validator to pydantic."""
+
+    def __init__(self, *metadata: Any) -> None:
+        self.metadata = metadata
+
+    def __iter__(self) -> typing.Iterator[Any]:
+        return iter(self.metadata)
+
+
+def text(cap: int, nonempty: bool = False, what: str = "text") -> Checked:
+    """``Annotated[str, text(...)]``: a string of at most ``cap`` characters, UTF-8 encodable, no NUL; not
+    blank when ``nonempty``."""
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
@@ -134,7 +154,7 @@ def text(cap: int, nonempty: bool = False, what: str = "text") -> Any:
     schema: dict[str, Any] = {"type": "string", "maxLength": cap, **_PLAIN_TEXT}
     if nonempty:
         schema["pattern"] = "\\S"
-    return Annotated[str, PlainValidator(check), WithJsonSchema(schema)]
+    return Checked(PlainValidator(check), WithJsonSchema(schema))
 
 
 def _check_flag(value: Any) -> bool:
@@ -147,9 +167,9 @@ def _check_flag(value: Any) -> bool:
 Flag = Annotated[bool, PlainValidator(_check_flag), WithJsonSchema({"type": "boolean"})]
 
 
-def number(whole: bool = False, positive: bool = False, maximum: float = MAX_NUMBER) -> Any:
-    """A finite number from 0 to ``maximum`` (above 0 when ``positive``), kept as typed (``94.0`` stays a
-    float that remembers its one decimal place)."""
+def number(whole: bool = False, positive: bool = False, maximum: float = MAX_NUMBER) -> Checked:
+    """``Annotated[float, number(...)]`` (``int`` when ``whole``): a finite number from 0 to ``maximum``
+    (above 0 when ``positive``), kept as typed (``94.0`` stays a float that remembers its one decimal place)."""
     kind = "a whole number" if whole else "a number"
 
     def check(value: Any) -> float | int:
@@ -169,11 +189,12 @@ def number(whole: bool = False, positive: bool = False, maximum: float = MAX_NUM
 
     schema: dict[str, Any] = {"type": "integer" if whole else "number", "maximum": maximum}
     schema["exclusiveMinimum" if positive else "minimum"] = 0
-    return Annotated[int if whole else float, PlainValidator(check), WithJsonSchema(schema)]
+    return Checked(PlainValidator(check), WithJsonSchema(schema))
 
 
-def choice(options: Any, template: str = "{found} is not one of the choices") -> Any:
-    """One of a ``Literal``'s values; ``template`` says what a wrong value is (``{found}`` is the value)."""
+def choice(options: Any, template: str = "{found} is not one of the choices") -> Checked:
+    """``Annotated[options, choice(options, ...)]``: one of a ``Literal``'s values; ``template`` says what a
+    wrong value is (``{found}`` is the value)."""
     values = get_args(options)
 
     def check(value: Any, handler: Any) -> Any:
@@ -183,7 +204,7 @@ def choice(options: Any, template: str = "{found} is not one of the choices") ->
         raise fail(f"{template.format(found=found)}{suggest(value, values)}: expected one of "
                    f"{', '.join(map(str, values))}")
 
-    return Annotated[options, WrapValidator(check)]
+    return Checked(WrapValidator(check))
 
 
 def real_date(value: Any, expected: str) -> _dt.date | None:
@@ -226,10 +247,9 @@ def _tag_member(tp: Any, tag: str) -> Any:
         if get_origin(m) in (Union, types.UnionType):
             if _tag_member(m, tag) is not None:
                 return m
-        elif isinstance(m, type) and issubclass(m, BaseModel):
-            if any(get_origin(f.annotation) is Literal and tag in get_args(f.annotation)
-                   for f in m.model_fields.values()):
-                return m
+        elif isinstance(m, type) and issubclass(m, BaseModel) and any(
+                get_origin(f.annotation) is Literal and tag in get_args(f.annotation) for f in m.model_fields.values()):
+            return m
     return None
 
 

@@ -10,7 +10,17 @@ from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJson
 
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.inputs.periods import parse_period
-from peel.inputs.schemas.base import Flag, StrictModel, choice, describe, fail, number, suggest, text
+from peel.inputs.schemas.base import (
+    Flag,
+    StrictModel,
+    choice,
+    describe,
+    fail,
+    number,
+    placeholder_format_problem,
+    suggest,
+    text,
+)
 
 UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", "count"]
 NumeratorUnit = Literal["count", "gbp"]
@@ -35,8 +45,7 @@ def template_problem(template: str, fields: tuple[str, ...] | list[str]) -> str 
         if name is None:
             continue
         if spec or conversion:
-            return (f"placeholder {{{name}}} has a format ('{spec or '!' + conversion}'): expected a plain "
-                    f"{{{name}}}; numbers are written at their published precision")
+            return placeholder_format_problem(name, spec, conversion)
         if name not in fields:
             return (f"unknown placeholder {{{name}}}{suggest(name, fields)}: expected one of "
                     + ", ".join(f"{{{s}}}" for s in fields))
@@ -86,8 +95,8 @@ def _check_measure_id(value: Any) -> str:
     return value
 
 
-Line = text(300, nonempty=True)
-Sentence = text(2000, nonempty=True)
+Line = Annotated[str, text(300, nonempty=True)]
+Sentence = Annotated[str, text(2000, nonempty=True)]
 ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"enum": list(force_ids())})]
 MeasureId = Annotated[str, PlainValidator(_check_measure_id),
                       WithJsonSchema({"type": "string", "pattern": MEASURE_ID_PATTERN.pattern})]
@@ -98,7 +107,17 @@ class LatestMonth(StrictModel):
 
     what: ClassVar[str] = "the latest month's precision"
 
-    decimals: number(whole=True, maximum=6)
+    decimals: Annotated[int, number(whole=True, maximum=6)]
+
+
+class PublishedNumerator(StrictModel):
+    """An amount a publication states for a force that differs from the numerator behind its value."""
+
+    what: ClassVar[str] = "a published amount"
+    key_word: ClassVar[str] = "field"
+
+    amount: Annotated[float, number()]
+    note: Sentence
 
 
 class MeasureEntry(StrictModel):
@@ -113,21 +132,22 @@ class MeasureEntry(StrictModel):
 
     title: Line
     area: Annotated[Line, WrapValidator(_check_area)]
-    unit: choice(UnitName, "unknown unit {found}")
-    decimals: number(whole=True, maximum=6)
+    unit: Annotated[UnitName, choice(UnitName, "unknown unit {found}")]
+    decimals: Annotated[int, number(whole=True, maximum=6)]
     period: Annotated[Line, WrapValidator(_check_period)]
     source: Sentence
     figure_title: Line
-    compare: choice(CompareName, "unknown comparison {found}")
-    england_and_wales: choice(EnglandAndWales, "unknown England and Wales figure {found}")
+    compare: Annotated[CompareName, choice(CompareName, "unknown comparison {found}")]
+    england_and_wales: Annotated[EnglandAndWales, choice(EnglandAndWales, "unknown England and Wales figure {found}")]
     statement: Annotated[Sentence, WrapValidator(_check_statement)]
-    numerator_unit: choice(NumeratorUnit, "unknown numerator unit {found}") = "count"
-    period_style: choice(PeriodStyle, "unknown period style {found}") | None = None
-    standard: number() | None = None
+    numerator_unit: Annotated[NumeratorUnit, choice(NumeratorUnit, "unknown numerator unit {found}")] = "count"
+    period_style: Annotated[PeriodStyle, choice(PeriodStyle, "unknown period style {found}")] | None = None
+    standard: Annotated[float, number()] | None = None
     trend: Flag = False
     latest_month: LatestMonth | None = None
     exclude: dict[ForceId, Sentence] | None = None
-    note: text(2000) | None = None
+    published_numerator: dict[ForceId, PublishedNumerator] | None = None
+    note: Annotated[str, text(2000)] | None = None
 
     @model_validator(mode="after")
     def _standard_for_compare(self) -> MeasureEntry:

@@ -14,7 +14,7 @@ from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, 
 SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_./-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-Line = text(1000, nonempty=True)
+Line = Annotated[str, text(1000, nonempty=True)]
 
 
 def _check_sha256(value: Any) -> str:
@@ -46,7 +46,7 @@ class Source(StrictModel):
     attribution: Line | None = None
     layout: Line | None = None
     via: Line | None = None
-    rows: number(whole=True) | None = None
+    rows: Annotated[int, number(whole=True)] | None = None
 
     @model_validator(mode="after")
     def _licence_for_published(self) -> Source:
@@ -76,9 +76,9 @@ class DatasetInfoModel(StrictModel):
         "if": {"properties": {"demonstration": {"const": True}}, "required": ["demonstration"]},
         "then": {"properties": {"notice": {"type": "string", "pattern": "\\S"}}, "required": ["notice"]}})
 
-    name: text(300, nonempty=True, what="the dataset's name as text")
+    name: Annotated[str, text(300, nonempty=True, what="the dataset's name as text")]
     demonstration: Flag
-    notice: text(5000) | None = None
+    notice: Annotated[str, text(5000)] | None = None
     sources: dict[SourceId, Source] | None = None
 
     @model_validator(mode="after")

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import string
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs import figures as fig
 from peel.inputs.forces import force_ids
-from peel.inputs.schemas.report import GradeName
 from peel.inputs.schemas.base import (
+    Checked,
     Flag,
     StrictModel,
     choice,
@@ -29,10 +29,12 @@ from peel.inputs.schemas.base import (
     mapping_of,
     number,
     one_mapping,
+    placeholder_format_problem,
     real_date,
     suggest,
     text,
 )
+from peel.inputs.schemas.report import GradeName
 
 #: Longest text accepted in one field (a finding, a summary, a sentence). A report section longer
 #: than this is almost certainly a paste gone wrong; split real long text into several findings.
@@ -52,20 +54,21 @@ _NEEDS = {
                                 "previous_ci", "change", "difference")},
 }
 
-Heading = text(MAX_HEADING_CHARS, nonempty=True)
-LongText = text(MAX_TEXT_CHARS)
-Count = number(whole=True)
-Size = number(whole=True, positive=True)
-Amount = number()
-Total = number(positive=True)
-Grade = choice(GradeName, "{found} is not on the grading scale")
-Unit = choice(FigureUnit, "{found} is not a unit")
+Heading = Annotated[str, text(MAX_HEADING_CHARS, nonempty=True)]
+LongText = Annotated[str, text(MAX_TEXT_CHARS)]
+Count = Annotated[int, number(whole=True)]
+Size = Annotated[int, number(whole=True, positive=True)]
+Amount = Annotated[float, number()]
+Total = Annotated[float, number(positive=True)]
+Grade = Annotated[GradeName, choice(GradeName, "{found} is not on the grading scale")]
+Unit = Annotated[FigureUnit, choice(FigureUnit, "{found} is not a unit")]
 
 
 def _check_published(value: Any) -> str:
     expected = "expected a date of publication such as 2024-08-09 (or a year, 2024)"
-    if isinstance(value, _dt.date):
-        return real_date(value, expected).isoformat()
+    day = real_date(value, expected) if isinstance(value, _dt.date) else None
+    if day is not None:
+        return day.isoformat()
     if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
         return str(value)
     if not isinstance(value, str) or not PUBLISHED_PATTERN.fullmatch(value):
@@ -75,12 +78,12 @@ def _check_published(value: Any) -> str:
     return value
 
 
-def _check_name(pattern: re.Pattern[str], example: str) -> Any:
+def _check_name(pattern: re.Pattern[str], example: str) -> Checked:
     def check(value: Any) -> str:
         if not isinstance(value, str) or not pattern.fullmatch(value):
             raise fail(f"expected {example}, found {describe(value)}")
         return value
-    return Annotated[str, PlainValidator(check), WithJsonSchema({"type": "string", "pattern": pattern.pattern})]
+    return Checked(PlainValidator(check), WithJsonSchema({"type": "string", "pattern": pattern.pattern}))
 
 
 Published = Annotated[str, PlainValidator(_check_published), WithJsonSchema({"anyOf": [
@@ -96,9 +99,9 @@ def _check_force(value: Any) -> str:
 
 
 ForceId = Annotated[str, PlainValidator(_check_force), WithJsonSchema({"enum": list(force_ids())})]
-AreaId = _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "an area id such as 'police_powers'")
-ValueName = _check_name(VALUE_NAME_PATTERN, "a lower-case name such as 'hours'")
-MeasureId = _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "a measure id from data/measures.yaml")
+AreaId = Annotated[str, _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "an area id such as 'police_powers'")]
+ValueName = Annotated[str, _check_name(VALUE_NAME_PATTERN, "a lower-case name such as 'hours'")]
+MeasureId = Annotated[str, _check_name(re.compile(r"^[a-z][a-z0-9_]*$"), "a measure id from data/measures.yaml")]
 
 
 def says_problems(says: str, available: dict[str, str], given: set[str]) -> list[str]:
@@ -112,8 +115,7 @@ def says_problems(says: str, available: dict[str, str], given: set[str]) -> list
     for _lit, name, spec, conversion in parts:
         # numbers arrive already written by peel.numbers: a format such as {percent:.2f} cannot apply
         if name is not None and (spec or conversion):
-            out.append(f"placeholder {{{name}}} has a format ('{spec or '!' + conversion}'): expected a plain "
-                       f"{{{name}}}; numbers are written at their published precision")
+            out.append(placeholder_format_problem(name, spec, conversion))
     choices = ", ".join("{" + n + "}" for n in available)
     for name in names:
         if name in available:
@@ -136,7 +138,7 @@ class _Figure(StrictModel):
 
     what: ClassVar[str] = "an inspection figure (a mapping with kind and says)"
 
-    says: text(MAX_TEXT_CHARS, nonempty=True)
+    says: Annotated[str, text(MAX_TEXT_CHARS, nonempty=True)]
     what_: Heading | None = Field(None, alias="what")
     period: Heading | None = None
 
@@ -291,7 +293,7 @@ class Shortfall(_Figure):
     rule: Literal["shortfall"]
     target: Total
     achieved: Amount
-    unit: choice(Literal["count", "gbp"], "{found} is not a unit") = "count"
+    unit: Annotated[Literal["count", "gbp"], choice(Literal["count", "gbp"], "{found} is not a unit")] = "count"
 
     def checks(self) -> list[tuple[Any, str]]:
         if self.achieved > self.target:
@@ -304,8 +306,8 @@ class Shortfall(_Figure):
         return fig.DerivedFigure(rule=self.rule, inputs=inputs, unit=self.unit, **self.common())
 
 
-Derived = Annotated[Union[PrudentReserve, BudgetGap, Shortfall], Field(discriminator="rule")]
-Figure = Annotated[Union[SampleEstimate, SampleCount, Reported, Change, Derived], Field(discriminator="kind"),
+Derived = Annotated[PrudentReserve | BudgetGap | Shortfall, Field(discriminator="rule")]
+Figure = Annotated[SampleEstimate | SampleCount | Reported | Change | Derived, Field(discriminator="kind"),
                    one_mapping("an inspection figure (a mapping with kind and says)")]
 
 

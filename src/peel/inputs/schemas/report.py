@@ -36,7 +36,7 @@ AreaId = Annotated[str, PlainValidator(_check_area_id),
                    WithJsonSchema({"type": "string", "pattern": AREA_ID_PATTERN.pattern})]
 Notebook = Annotated[str, PlainValidator(_check_notebook),
                      WithJsonSchema({"type": "string", "pattern": "^[^/\\\\]+\\.ipynb$"})]
-Title = text(300, nonempty=True)
+Title = Annotated[str, text(300, nonempty=True)]
 
 
 class AreaEntry(StrictModel):
