@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -28,9 +29,22 @@ from timing import timed_peel
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def peel_build(force: str, params: Path, out: Path, formats: str) -> float:
-    """Run ``peel build`` as a user would; return its wall-clock seconds."""
-    return timed_peel(["build", force, "--params", str(params), "--out", str(out), "--to", formats], timeout=1800)
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the reaped child processes so far (the builds and their kernels)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def peel_build(force: str, params: Path, out: Path, formats: str) -> tuple[float, float]:
+    """Run ``peel build`` as a user would; return its wall-clock and CPU seconds (its kernel included).
+
+    The machine may be shared: the CPU seconds are far less sensitive to other work than the wall
+    seconds, and on an idle machine with two cores the wall time is at most about the CPU time.
+    """
+    cpu = children_cpu()
+    seconds = timed_peel(["build", force, "--params", str(params), "--out", str(out), "--to", formats],
+                         timeout=1800)
+    return seconds, children_cpu() - cpu
 
 
 def edit_one_word(params_file: Path, area: str) -> str:
@@ -58,14 +72,16 @@ def main() -> int:
     try:
         params, out = work / "params", work / "out"
         shutil.copytree(ROOT / "params", params)
-        cold = peel_build(args.force, params, out, args.to)
+        cold, cold_cpu = peel_build(args.force, params, out, args.to)
         heading = edit_one_word(params / f"{args.force}.yaml", args.area)
-        edited = peel_build(args.force, params, out, args.to)
+        load = os.getloadavg()[0]
+        edited, edited_cpu = peel_build(args.force, params, out, args.to)
         areas = json.loads((out / "build.json").read_text(encoding="utf-8"))["forces"][args.force]["areas"]
         executed = sorted(a for a, r in areas.items() if r["status"] == "executed")
         print(f"machine: {os.cpu_count()} cores; force {args.force}; formats {args.to}")
-        print(f"cold build: {cold:.1f} s")
-        print(f"after a one-word edit of the finding {heading!r} ({args.area}): {edited:.1f} s, "
+        print(f"cold build: {cold:.1f} s ({cold_cpu:.1f} s CPU)")
+        print(f"after a one-word edit of the finding {heading!r} ({args.area}): {edited:.1f} s "
+              f"({edited_cpu:.1f} s CPU; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after), "
               f"{len(executed)} notebook(s) executed: {', '.join(executed) or 'none'}")
         if executed != [args.area]:
             print(f"expected exactly one notebook executed ({args.area})", file=sys.stderr)

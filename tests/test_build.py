@@ -238,3 +238,18 @@ def test_same_inputs_give_byte_identical_outputs(project):
         for nb in (project / "out-a" / force / "notebooks").glob("*.ipynb"):
             assert nb.read_bytes() == (project / "out-b" / force / "notebooks" / nb.name).read_bytes()
     assert (project / "out-a" / "index.html").read_bytes() == (project / "out-b" / "index.html").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_force_built_in_the_build_process_is_byte_identical_to_one_built_by_a_worker(project):
+    """One force with work is built without a worker process (peel.build.inline); its files must be
+    the same bytes as the pool's, the PDF included."""
+    pooled, _ = _build(project, out="out-pool", forces=("kent", "surrey"), formats=("html", "pdf"), jobs=2)
+    alone, _ = _build(project, out="out-alone", forces=("kent",), formats=("html", "pdf"), jobs=2)
+    assert pooled.exit_status == alone.exit_status == 0
+    a, b = project / "out-pool" / "kent", project / "out-alone" / "kent"
+    names = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    assert "report.pdf" in names and "statements.json" in names and "figures.xlsx" in names
+    assert names == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

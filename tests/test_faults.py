@@ -105,8 +105,12 @@ def _assert_nothing_left(project: Path, marker: str) -> None:
     while _marked(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _marked(marker), "a worker or kernel outlived the build"
-    keys = [p for d in ("tmp", "runtime") for p in (project / d).rglob("kernel-*.json")]
+    keys = _connection_files(project)
     assert not keys, f"kernel connection files were left: {keys}"
+
+
+def _connection_files(project: Path) -> list[Path]:
+    return [p for d in ("tmp", "runtime") for p in (project / d).rglob("kernel-*.json")]
 
 
 def _kernel_spec(root: Path, argv: list[str]) -> Path:
@@ -124,12 +128,14 @@ def _snapshot(folder: Path) -> dict[str, int]:
 # ---------------------------------------------------------------- kernels that cannot start, or start slowly
 
 @pytest.mark.slow
-def test_a_kernel_that_exits_at_start_stops_the_build_with_its_message(project):
+@pytest.mark.parametrize("forces, jobs", [(["kent", "metropolitan"], 2), (["kent"], 1)],
+                         ids=["worker-pool", "one-force-in-the-build-process"])
+def test_a_kernel_that_exits_at_start_stops_the_build_with_its_message(project, forces, jobs):
     jupyter = _kernel_spec(project / "jupyter",
                            [sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
     marker = uuid.uuid4().hex
     t0 = time.monotonic()
-    done = subprocess.run(_argv(project, ["kent", "metropolitan"], 2), capture_output=True, text=True,
+    done = subprocess.run(_argv(project, forces, jobs), capture_output=True, text=True,
                           env=_env(project, marker, jupyter), timeout=DEADLINE)
     assert time.monotonic() - t0 < DEADLINE
     assert done.returncode == 2, done.stderr
@@ -194,6 +200,8 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
     proc = _start(project, forces, 2, marker)
     try:
         _wait_for(lambda: len(_kernels(marker)) >= 2, "two kernels starting", proc)
+        # A kernel deletes its connection file once it answers; a loaded machine may take seconds.
+        _wait_for(lambda: not _connection_files(project), "the kernels answering", proc)
         time.sleep(1.0)  # let the notebooks reach the sleeping cell
         t0 = time.monotonic()
         proc.send_signal(sig)
@@ -212,6 +220,40 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
     assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
     if sig != signal.SIGKILL:
         assert f"stopped by signal {int(sig)}" in err and "Traceback" not in err
+        assert not list(out_dir.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)],
+                         ids=["sigterm", "sigint", "sigkill"])
+def test_a_one_force_build_runs_in_the_build_process_and_stops_cleanly(project, sig, status):
+    """A build with one force to build runs it without a worker process (peel.build.inline): the
+    kernel is the build's own child, and a signal to the build stops it with the same promises."""
+    (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
+    marker = uuid.uuid4().hex
+    proc = _start(project, ["kent"], 2, marker)
+    try:
+        _wait_for(lambda: len(_kernels(marker)) >= 1, "a kernel starting", proc)
+        assert not _workers(proc.pid), "a one-force build started a worker process"
+        (kernel,) = _kernels(marker)
+        assert kernel.ppid() == proc.pid
+        _wait_for(lambda: not _connection_files(project), "the kernel answering", proc)
+        time.sleep(2.0)  # let the notebook reach the sleeping cell
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=DEADLINE)
+    assert proc.returncode == status, err
+    assert time.monotonic() - t0 < 30
+    _assert_nothing_left(project, marker)
+    out_dir = project / "out"
+    assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
+    if sig != signal.SIGKILL:
+        assert "Traceback" not in err, err
+        assert ("interrupted" if sig == signal.SIGINT else f"stopped by signal {int(sig)}") in err
         assert not list(out_dir.rglob("*.tmp"))
 
 

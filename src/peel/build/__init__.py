@@ -1,3 +1,4 @@
+# ruff: noqa: E402 (the import guard below must run before the build's imports)
 """``peel build``: turn notebooks, data and inspection inputs into force reports, one force or all 43.
 
 The build reads like its pipeline (:func:`build`), one module a step:
@@ -11,8 +12,9 @@ The build reads like its pipeline (:func:`build`), one module a step:
    processes, each with a warm kernel (:mod:`~peel.build.kernel`), build whole forces
    (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`),
    stitch the HTML report and print the PDF, and rename them into place only when everything for
-   that force worked. A failure fails only its force. With
-   ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
+   that force worked. A failure fails only its force. A single force with work (a rebuild after
+   an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
+   With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
@@ -24,8 +26,15 @@ with status 130, 143 or 129; if the build is killed outright, its workers and ke
 
 from __future__ import annotations
 
-import shutil
 import sys
+
+# jsonschema (used by nbformat to validate notebooks) imports the optional package rfc3987_syntax when
+# it is installed, which compiles a grammar for one to four seconds, to check IRI formats that no
+# notebook schema uses. Marking it absent here, before anything of the build imports nbformat, keeps
+# that cost out of the build process and out of every worker (a worker imports this package first).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO

@@ -42,7 +42,7 @@ from peel.build.dask_worker import (
 from peel.build.force import failed_record
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
-from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, _remove_temporaries
+from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
 from peel.errors import BuildError, InputError, problem
@@ -165,13 +165,13 @@ class DaskExecutor:
                 print("\nstopping: cancelling the build's tasks on the Dask cluster...", file=stream, flush=True)
             _ignore_signals()
             self._stop(client, token, list(futures))
-            _remove_temporaries([p.out for p in work])
+            remove_temporaries([p.out for p in work])
             raise
         finally:
             if progress is not None:
                 progress.close()
             _close(client, cluster)
-        _remove_temporaries([p.out for p in work])
+        remove_temporaries([p.out for p in work])
         return records
 
     @staticmethod

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import signal
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -22,18 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# jsonschema (used by nbformat to validate notebooks) imports the optional package rfc3987_syntax when
-# it is installed, which compiles a grammar for about two seconds on every process start, to check
-# IRI formats that no notebook schema uses. Marking it absent keeps that cost out of every worker.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
 
-import nbformat  # noqa: E402
-import papermill  # noqa: E402
-from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
-from papermill.exceptions import PapermillExecutionError  # noqa: E402
-
-from peel.build.kernel import WarmKernel, kill_quietly  # noqa: E402
-from peel.errors import (  # noqa: E402
+from peel.build.kernel import WarmKernel, kill_quietly
+from peel.errors import (
     ExecutionFailure,
     InputError,
     KernelDiedError,
@@ -42,7 +36,7 @@ from peel.errors import (  # noqa: E402
     display_path,
     problem,
 )
-from peel.files import atomic_write  # noqa: E402
+from peel.files import atomic_write
 
 #: Seconds to wait for a cell's last outputs after its reply (nbclient's default, 4, lost output under load).
 IOPUB_TIMEOUT = 60.0
@@ -201,6 +195,35 @@ def execute_area(
     return AreaRun(area_id, executed, time.monotonic() - started, attempts)
 
 
+def abandon_notebook_tasks(wait: float = 2.0) -> None:
+    """Cancel what nbclient left running in this thread's event loop when a stop interrupted a notebook.
+
+    A signal that stops the build raises inside papermill's event loop and leaves nbclient's tasks
+    (the reader of the kernel's messages, the watcher of its life) pending. The next use of the loop
+    (shutting the kernel down) resumes them; they find the kernel gone, end with
+    ``DeadKernelError`` that no one reads, and asyncio prints it with a traceback. Cancelled here
+    first, they end quietly. Waits at most ``wait`` seconds.
+    """
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    try:
+        loop = ensure_event_loop()
+        if loop.is_running():
+            return
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.wait(tasks, timeout=wait))
+        for t in tasks:  # read every outcome, so none is reported as "never retrieved"
+            if t.done() and not t.cancelled():
+                t.exception()
+    except Exception:  # only tidiness: the kernel is shut down (or killed) next in any case
+        pass
+
+
 def _cleanup_kernel_after_death(kernel: WarmKernel) -> None:
     try:
         kernel.restart()  # leave a working kernel for the next force
@@ -329,5 +352,5 @@ def write_notebook(nb: Any, path: Path) -> None:
 __all__ = [
     "WarmKernel", "execute_area", "check_parameters", "declared_parameters", "AreaRun",
     "ExecutionFailure", "NotebookError", "NotebookTimeoutError", "KernelDiedError", "write_notebook",
-    "normalise",
+    "normalise", "abandon_notebook_tasks",
 ]

@@ -27,9 +27,14 @@ class Executor(Protocol):
 
 
 class LocalPool:
-    """Worker processes on this machine, one per job (:mod:`peel.build.pool`)."""
+    """Worker processes on this machine, one per job (:mod:`peel.build.pool`); a single force with work
+    is built in the build process itself (:mod:`peel.build.inline`), which spares it a worker's start."""
 
     def run(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
+        if len(work) == 1:
+            from peel.build.inline import run_inline
+
+            return run_inline(work, opts, temp_dir, stream)
         from peel.build.pool import run_pool
 
         return run_pool(work, opts, temp_dir, stream)

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -224,7 +225,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
         if not isinstance(e, KernelStartError):
             print("\nstopping: shutting down workers and kernels...", file=stream, flush=True)
         _stop_everything(list(workers.values()), results, handle)
-        _remove_temporaries([p.out for p in work])
+        remove_temporaries([p.out for p in work])
         raise
     finally:
         progress.close()
@@ -237,7 +238,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
         for q in (results, *(w.inbox for w in workers.values())):
             q.close()
             q.cancel_join_thread()
-    _remove_temporaries([p.out for p in work])
+    remove_temporaries([p.out for p in work])
     return records
 
 
@@ -281,7 +282,7 @@ def _kill_kernel(kernel: KernelStarted) -> None:
     shutil.rmtree(kernel.folder, ignore_errors=True)
 
 
-def _remove_temporaries(folders: Iterable[Path]) -> None:
+def remove_temporaries(folders: Iterable[Path]) -> None:
     """Remove temporary files a stopped worker may have left (their names start with a dot)."""
     for folder in folders:
         for sub in (folder, folder / "notebooks"):
@@ -358,9 +359,17 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
         kernel.kill()
         os._exit(1)
     except (_Stop, KeyboardInterrupt):
-        pass
+        _abandon_notebook()
     finally:
         kernel.shutdown()
+
+
+def _abandon_notebook() -> None:
+    """Cancel nbclient's pending tasks before the kernel goes, so that no traceback is printed."""
+    if "peel.build.execute" in sys.modules:  # only when a notebook may have run
+        from peel.build.execute import abandon_notebook_tasks
+
+        abandon_notebook_tasks()
 
 
 def _next(inbox: Any, orphaned: Any) -> ForcePlan | None:
@@ -373,4 +382,4 @@ def _next(inbox: Any, orphaned: Any) -> ForcePlan | None:
                 raise _Orphaned("the build has ended") from None
 
 
-__all__ = ["run_pool", "worker_main", "signals_stop_the_build", "STOP_GRACE"]
+__all__ = ["run_pool", "worker_main", "signals_stop_the_build", "remove_temporaries", "STOP_GRACE"]
