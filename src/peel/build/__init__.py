@@ -88,6 +88,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after every worker and
         kernel has stopped and temporary files are gone.
     """
+    from peel.errors import InputError
     from peel.render.index import write_index
     from peel.render.overview import write_overview
 
@@ -130,10 +131,16 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
         notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
         on_disk = read_records(opts.out_dir)
-        result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
-                                              notice=notice, data=fp.data,
-                                              package=content_id([fp.package_render, fp.template]))
-        print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
+        try:
+            result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
+                                                  notice=notice, data=fp.data,
+                                                  package=content_id([fp.package_render, fp.template]))
+            print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
+                  file=stream)
+        except InputError as e:
+            # Only without validation (the API's validate=False): the reports stand on their own, so a data
+            # folder that is not a whole dataset costs the overview, not the build.
+            print(f"National overview: not written, the data folder is not a whole dataset: {e}", file=stream)
         result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
                                    notice_label=notice.label if notice else "",
