@@ -17,7 +17,8 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from peel.errors import BuildError
-from peel.render.pdf import write_pdf
+from peel.render import pdf as pdf_module
+from peel.render.pdf import print_html, render_pdf, write_pdf
 from peel.render.page import render_report
 from test_stitch import NOTICE, synthetic_report
 
@@ -84,6 +85,23 @@ def test_two_runs_give_identical_bytes(built):
     # the file identifier comes from the content, not from a random number
     expected = hashlib.sha256(built["html"].encode("utf-8")).hexdigest()[:32]
     assert str(built["reader"].trailer["/ID"][0]) == expected
+
+
+def test_printer_skips_only_the_screen_data_tables(built):
+    html = built["html"]
+    printed = print_html(html)
+    assert html.count('<details class="figure-data">') > 0
+    assert "<details" not in printed
+    # Everything else is kept: the charts, their captions, the annex with a copy of every table.
+    for marker in ('<span class="figure-number">', "<img ", '<div class="annex-table"', "<section"):
+        assert printed.count(marker) == html.count(marker), marker
+    assert printed.count("<table") == html.count("<table") - html.count('<details class="figure-data">')
+
+
+def test_pdf_is_the_one_printed_from_the_whole_page(built, monkeypatch):
+    """Leaving out what print hides changes nothing in the PDF, byte for byte."""
+    monkeypatch.setattr(pdf_module, "print_html", lambda html: html)
+    assert render_pdf(built["html"], title=TITLE) == built["paths"][0].read_bytes()
 
 
 def test_no_temporary_files_left(built):

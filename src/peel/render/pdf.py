@@ -11,6 +11,7 @@ so the same HTML always gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,22 @@ def pdf_identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
+#: A chart's data table on screen. The print stylesheet hides it (``details.figure-data { display: none }``)
+#: because the print annex holds a copy, but WeasyPrint would still parse it and compute the style of each
+#: of its cells, about a third of the elements of a report. The element comes from the ``figure`` macros
+#: (``peel/analysis/templates/macros.html.j2``) and holds no other ``details``.
+_SCREEN_TABLE = re.compile(r'<details class="figure-data">(?:(?!<details[\s>]).)*?</details>', re.DOTALL)
+
+
+def print_html(html: str) -> str:
+    """The report's HTML as the printer reads it: the same page less the charts' on-screen data tables.
+
+    Only elements that the print stylesheet hides are left out, so the PDF is the one WeasyPrint
+    prints from the whole page, laid out faster (each table is printed once, in the annex).
+    """
+    return _SCREEN_TABLE.sub("", html)
+
+
 def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
     """WeasyPrint's laid-out document of a report's HTML (the slow half of the PDF).
 
@@ -79,7 +96,7 @@ def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
 
     try:
         document = wp.HTML(
-            string=html, base_url=OFFLINE_BASE_URL, url_fetcher=offline_fetcher(), media_type="print"
+            string=print_html(html), base_url=OFFLINE_BASE_URL, url_fetcher=offline_fetcher(), media_type="print"
         ).render(
             font_config=font_configuration(),
             pdf_variant=PDF_VARIANT,
