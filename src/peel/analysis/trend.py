@@ -9,8 +9,8 @@ force, England and Wales) is the same record the figures workbook holds (:func:`
 from __future__ import annotations
 
 import base64
-import math
 import calendar
+import math
 from typing import Any
 
 import matplotlib
