@@ -238,3 +238,39 @@ def test_title_argument_wins_over_html_title(tmp_path):
     reader = PdfReader(tmp_path / "r.pdf")
     assert reader.metadata.title == "Given title"
     assert reader.trailer["/Root"]["/Lang"] == "cy"
+
+
+def _png(mode: str, size: tuple[int, int] = (37, 23)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new(mode, size)
+    # Every pixel different, so that a row or channel out of place shows.
+    pixels = [tuple((x * 7 + y * 13 + c * 50) % 256 for c in range(len(mode))) for y in range(size[1])
+              for x in range(size[0])]
+    image.putdata([p[0] for p in pixels] if mode == "L" else pixels)
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=3)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_images_in_the_pdf_have_the_pixels_of_the_pngs(tmp_path, mode):
+    """A plain RGB PNG goes into the PDF as it is; others are re-encoded by WeasyPrint; all read the same."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    png = _png(mode)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    write_pdf(SMALL.format(head="", body=f'<img src="{uri}" alt="pixels">'), tmp_path / "r.pdf", title="Small")
+    [image] = PdfReader(tmp_path / "r.pdf").pages[0].images
+    expected = np.asarray(Image.open(io.BytesIO(png)))  # pypdf applies the soft mask of an RGBA image
+    assert (np.asarray(image.image) == expected).all()
+    rows = pdf_module.png_rows(png)
+    assert (rows is not None) is (mode == "RGB")
+    if rows is not None:  # passed through: the PDF holds the PNG's own compressed rows
+        assert rows in (tmp_path / "r.pdf").read_bytes()
