@@ -127,7 +127,8 @@ def png_rows(data: bytes) -> bytes | None:
     """
     if not data.startswith(_PNG_SIGNATURE):
         return None
-    pos, rows, plain = len(_PNG_SIGNATURE), [], False
+    pos, plain = len(_PNG_SIGNATURE), False
+    rows: list[bytes] = []
     while pos + 8 <= len(data):
         length = int.from_bytes(data[pos:pos + 4], "big")
         kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
