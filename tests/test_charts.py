@@ -170,6 +170,24 @@ def test_png_is_deterministic_print_resolution_and_has_no_timestamp():
     width = int.from_bytes(a[16:20], "big")
     assert width >= 16 / 2.54 * 200 - 2  # 16 cm wide at 200 dpi or more
     assert b"tIME" not in a and b"Software" not in a
+    # Opaque 8-bit RGB (colour type 2), not interlaced: no alpha channel for the PDF to split off.
+    assert a[24:27] == b"\x08\x02\x00" and a[28] == 0
+
+
+def test_png_has_the_pixels_matplotlib_draws_without_the_empty_alpha_channel():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    fig = charts.all_forces_chart(made_up_comparison(made_up_measure()), "metropolitan")
+    ours = np.asarray(Image.open(io.BytesIO(charts.figure_png(fig))))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=charts.CHART_DPI)
+    theirs = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+    assert (theirs[..., 3] == 255).all()
+    assert ours.shape == theirs.shape[:2] + (3,) and (ours == theirs[..., :3]).all()
+    assert fig.dpi == 200  # drawing at the chart resolution leaves the figure as it was
 
 
 def test_chart_pixels_are_enough_for_200_percent_zoom_and_print():

@@ -18,8 +18,9 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from test_stitch import NOTICE, synthetic_report
 
 from peel.errors import BuildError
+from peel.render import pdf as pdf_module
 from peel.render.page import render_report
-from peel.render.pdf import write_pdf
+from peel.render.pdf import print_html, render_pdf, write_pdf
 
 pytestmark = pytest.mark.slow  # prints whole reports
 
@@ -84,6 +85,23 @@ def test_two_runs_give_identical_bytes(built):
     # the file identifier comes from the content, not from a random number
     expected = hashlib.sha256(built["html"].encode("utf-8")).hexdigest()[:32]
     assert str(built["reader"].trailer["/ID"][0]) == expected
+
+
+def test_printer_skips_only_the_screen_data_tables(built):
+    html = built["html"]
+    printed = print_html(html)
+    assert html.count('<details class="figure-data">') > 0
+    assert "<details" not in printed
+    # Everything else is kept: the charts, their captions, the annex with a copy of every table.
+    for marker in ('<span class="figure-number">', "<img ", '<div class="annex-table"', "<section"):
+        assert printed.count(marker) == html.count(marker), marker
+    assert printed.count("<table") == html.count("<table") - html.count('<details class="figure-data">')
+
+
+def test_pdf_is_the_one_printed_from_the_whole_page(built, monkeypatch):
+    """Leaving out what print hides changes nothing in the PDF, byte for byte."""
+    monkeypatch.setattr(pdf_module, "print_html", lambda html: html)
+    assert render_pdf(built["html"], title=TITLE) == built["paths"][0].read_bytes()
 
 
 def test_no_temporary_files_left(built):
@@ -252,3 +270,39 @@ def test_header_cells_carry_their_scope(tmp_path):
     scopes = [str(c["/A"].get("/Scope")) for c in cells]
     assert scopes == ["/Column", "/Column", "/Column", "/Row", "/Row"]
     assert all(c["/A"]["/O"] == "/Table" for c in cells)
+
+
+def _png(mode: str, size: tuple[int, int] = (37, 23)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new(mode, size)
+    # Every pixel different, so that a row or channel out of place shows.
+    pixels = [tuple((x * 7 + y * 13 + c * 50) % 256 for c in range(len(mode))) for y in range(size[1])
+              for x in range(size[0])]
+    image.putdata([p[0] for p in pixels] if mode == "L" else pixels)
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=3)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_images_in_the_pdf_have_the_pixels_of_the_pngs(tmp_path, mode):
+    """A plain RGB PNG goes into the PDF as it is; others are re-encoded by WeasyPrint; all read the same."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    png = _png(mode)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    write_pdf(SMALL.format(head="", body=f'<img src="{uri}" alt="pixels">'), tmp_path / "r.pdf", title="Small")
+    [image] = PdfReader(tmp_path / "r.pdf").pages[0].images
+    expected = np.asarray(Image.open(io.BytesIO(png)))  # pypdf applies the soft mask of an RGBA image
+    assert (np.asarray(image.image) == expected).all()
+    rows = pdf_module.png_rows(png)
+    assert (rows is not None) is (mode == "RGB")
+    if rows is not None:  # passed through: the PDF holds the PNG's own compressed rows
+        assert rows in (tmp_path / "r.pdf").read_bytes()

@@ -11,6 +11,8 @@ so the same HTML always gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,22 @@ def pdf_identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
+#: A chart's data table on screen. The print stylesheet hides it (``details.figure-data { display: none }``)
+#: because the print annex holds a copy, but WeasyPrint would still parse it and compute the style of each
+#: of its cells, about a third of the elements of a report. The element comes from the ``figure`` macros
+#: (``peel/analysis/templates/macros.html.j2``) and holds no other ``details``.
+_SCREEN_TABLE = re.compile(r'<details class="figure-data">(?:(?!<details[\s>]).)*?</details>', re.DOTALL)
+
+
+def print_html(html: str) -> str:
+    """The report's HTML as the printer reads it: the same page less the charts' on-screen data tables.
+
+    Only elements that the print stylesheet hides are left out, so the PDF is the one WeasyPrint
+    prints from the whole page, laid out faster (each table is printed once, in the annex).
+    """
+    return _SCREEN_TABLE.sub("", html)
+
+
 def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
     """WeasyPrint's laid-out document of a report's HTML (the slow half of the PDF).
 
@@ -79,7 +97,7 @@ def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
 
     try:
         document = wp.HTML(
-            string=html, base_url=OFFLINE_BASE_URL, url_fetcher=offline_fetcher(), media_type="print"
+            string=print_html(html), base_url=OFFLINE_BASE_URL, url_fetcher=offline_fetcher(), media_type="print"
         ).render(
             font_config=font_configuration(),
             pdf_variant=PDF_VARIANT,
@@ -93,8 +111,68 @@ def layout_pdf(html: str, *, title: str, lang: str = "en-GB") -> Any:
     return document
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: IHDR after the width and height: 8 bits a sample, RGB, deflate, the standard filters, not interlaced.
+_PLAIN_RGB = b"\x08\x02\x00\x00\x00"
+#: Chunks that change how the pixels read (palette, transparency, colour profile): such a PNG is left to
+#: WeasyPrint.
+_COLOUR_CHUNKS = frozenset({b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT"})
+
+
+def png_rows(data: bytes) -> bytes | None:
+    """The compressed pixel rows (the IDAT data) of a plain 8-bit RGB PNG, or ``None`` for any other image.
+
+    These are exactly what a PDF image with ``/FlateDecode`` and PNG predictors holds, so such a PNG
+    goes into the PDF as it is, without being decoded and compressed again.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    pos, plain = len(_PNG_SIGNATURE), False
+    rows: list[bytes] = []
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            plain = body[8:13] == _PLAIN_RGB
+        elif kind == b"IDAT":
+            rows.append(body)
+        elif kind == b"IEND":
+            break
+        elif kind in _COLOUR_CHUNKS:
+            return None
+        pos += 12 + length
+    return b"".join(rows) if plain and rows else None
+
+
+@lru_cache(maxsize=1)
+def _pass_plain_pngs_through() -> None:
+    """Make WeasyPrint put a plain RGB PNG (the charts) into the PDF without re-encoding it.
+
+    WeasyPrint (``RasterImage._get_png_data``) decodes every PNG and compresses it again only to take
+    the compressed rows back out, about 0.04 CPU s a chart. Any image that is not an unchanged plain
+    RGB PNG (one with transparency, a palette, a colour profile, or one WeasyPrint converted) still
+    goes through WeasyPrint's own code.
+    """
+    from weasyprint.images import RasterImage
+
+    reencode = getattr(RasterImage, "_get_png_data", None)
+    if reencode is None:  # another WeasyPrint: leave it as it is
+        return
+
+    def get_png_data(pillow_image: Any) -> bytes:
+        fp = getattr(pillow_image, "fp", None)
+        if getattr(pillow_image, "format", None) == "PNG" and isinstance(fp, io.BytesIO):
+            rows = png_rows(fp.getvalue())
+            if rows is not None:
+                return rows
+        return reencode(pillow_image)
+
+    RasterImage._get_png_data = staticmethod(get_png_data)
+
+
 def write_document(document: Any, html: str) -> bytes:
     """The PDF bytes of a document laid out by :func:`layout_pdf` from ``html``."""
+    _pass_plain_pngs_through()
     return document.write_pdf(
         pdf_variant=PDF_VARIANT,
         pdf_identifier=pdf_identifier(html),
