@@ -101,8 +101,8 @@ class ReportContext:
         return self.figure_count
 
     def comparison(self, measure_id: str) -> Comparison:
-        """The measure compared across forces (computed once per dataset)."""
-        return compare(self.dataset, measure_id)
+        """The measure compared across forces (computed once per dataset), as this force's report shows it."""
+        return compare(self.dataset, measure_id).seen_by(self.force.id)
 
     def area_measures(self, area_id: str) -> list[str]:
         """Ids of the catalogue measures in an area, in catalogue order."""

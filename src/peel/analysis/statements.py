@@ -29,7 +29,7 @@ STATEMENTS_MIME = "application/vnd.peel.statements+json"
 #: ``dataset_version`` and ``build_id``.
 COLUMNS = (
     "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
-    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "trend",
+    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "compared_with", "trend",
     "grade", "figures", "sentence", "source", "dataset",
 )
 
@@ -74,6 +74,18 @@ def comparison_word(comparison: Any, force_id: str) -> str:
     return ""
 
 
+def comparison_base(comparison: Any) -> str:
+    """What the force was compared with: "all forces", "most similar group: NAME", "standard" or ""."""
+    compare = comparison.measure.compare
+    if compare == "group" and getattr(comparison, "group", None) is not None:
+        return f"most similar group: {comparison.group_label}"
+    if compare == "band":
+        return "all forces"
+    if compare == "standard":
+        return "standard"
+    return ""
+
+
 def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
     """One record per sentence the report prints about ``force_id`` on a measure, in reading order."""
     m = comparison.measure
@@ -91,6 +103,7 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
         "mean": _number(lines.mean) if lines else None, "sd": _number(lines.sd) if lines else None,
         "lower": _number(lines.lower) if lines else None, "upper": _number(lines.upper) if lines else None,
         "comparison": comparison_word(comparison, force_id),
+        "compared_with": comparison_base(comparison),
         "trend": result.trend.value if result.trend is not None else "",
         "source": m.source, "dataset": dataset_name,
     }

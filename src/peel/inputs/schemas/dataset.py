@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, text
+from peel.inputs.schemas.groups import GroupsDeclaration
 
 #: Ids of sources: they are keys in dataset.yaml and may be quoted in national.csv.
 SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_./-]*$")
@@ -80,10 +81,29 @@ class DatasetInfoModel(StrictModel):
     demonstration: Flag
     notice: text(5000) | None = None
     sources: dict[SourceId, Source] | None = None
+    # Groups of most similar forces, for measures with compare: group (data/README.md, "Most similar groups").
+    groups: GroupsDeclaration | None = None
 
     @model_validator(mode="after")
     def _notice_for_demonstration(self) -> DatasetInfoModel:
         # the notice is what tells a reader the figures are synthetic: demonstration data cannot go without it
         if self.demonstration and not (self.notice or "").strip():
             raise fail("demonstration data need a notice saying which figures are synthetic", key="notice")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_source_declared(self) -> DatasetInfoModel:
+        if self.groups is None:
+            return self
+        sources = self.sources or {}
+        entry = sources.get(self.groups.source)
+        if entry is None:
+            known = ", ".join(sources) or "none declared"
+            raise fail(f"unknown source {self.groups.source!r}: expected the id of an entry of 'sources' "
+                       f"saying where the grouping came from ({known})", key=("groups", "source"))
+        if not self.groups.illustrative and entry.table == "none":
+            # A grouping presented as real must be a published one; a made-up grouping must say it is illustrative.
+            raise fail(f"source {self.groups.source!r} is not a published table (table: none): expected "
+                       "illustrative: true, or a source naming the publication of the grouping",
+                       key=("groups", "illustrative"))
         return self

@@ -1,0 +1,74 @@
+"""The demonstration dataset's ILLUSTRATIVE groups of similar forces and the one measure compared with them.
+
+The grouping is made up to show ``compare: group``: it is not the Home Office's (or anyone's) published
+most similar groups, and every report that shows it says so. The measure compared with it, the share
+of crimes with a charge or summons outcome, is synthetic for every force, the Metropolitan Police
+Service's included (its published report gives no such figure). Its figures are drawn from a
+generator of their own, so the other synthetic figures are the same as without it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+from peel.inputs.forces import force_ids
+from peel.inputs.periods import financial_year
+
+#: The catalogue id of the measure compared with the groups, and its only period (2022/23).
+GROUP_MEASURE = "charge_summons_rate"
+GROUP_PERIOD = financial_year(2022)
+GROUPS_FILE = "groups.csv"
+GROUPS_SOURCE = "illustrative/similar-force-groups"
+GROUPS_TITLE = "illustrative groups of similar forces made for the demonstration data (not a published grouping)"
+_SEED = 20240810
+
+#: Group name -> forces. Made up from geography and size alone, to show the feature.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Large metropolitan": ("metropolitan", "city-of-london", "greater-manchester", "west-midlands",
+                           "west-yorkshire", "merseyside", "northumbria", "south-yorkshire"),
+    "Northern urban and mixed": ("lancashire", "cleveland", "humberside", "durham", "cheshire", "nottinghamshire"),
+    "Midlands and eastern": ("leicestershire", "derbyshire", "staffordshire", "northamptonshire", "bedfordshire",
+                             "cambridgeshire"),
+    "South-eastern counties": ("thames-valley", "hampshire", "kent", "essex", "sussex", "hertfordshire", "surrey"),
+    "Mostly rural England": ("cumbria", "north-yorkshire", "lincolnshire", "norfolk", "suffolk", "west-mercia",
+                             "warwickshire", "devon-and-cornwall", "dorset", "wiltshire", "gloucestershire"),
+    "Wales and the south west": ("south-wales", "gwent", "north-wales", "dyfed-powys", "avon-and-somerset"),
+}
+#: Each group's typical charge or summons rate (percent): groups differ, so comparing within them matters.
+_GROUP_LEVEL = {"Large metropolitan": 5.4, "Northern urban and mixed": 6.6, "Midlands and eastern": 6.9,
+                "South-eastern counties": 6.2, "Mostly rural England": 8.1, "Wales and the south west": 7.4}
+
+
+def group_of() -> dict[str, str]:
+    """Force id -> its illustrative group, for the 43 forces."""
+    return {f: g for g, members in GROUPS.items() for f in members}
+
+
+def groups_csv() -> str:
+    """groups.csv: force_id,group in reference order."""
+    of = group_of()
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["force_id", "group"])
+    for f in force_ids():
+        w.writerow([f, of[f]])
+    return buf.getvalue()
+
+
+def charge_table(pop: dict[str, dict[int, int]]) -> dict:
+    """The synthetic measure's table (period -> force -> (crimes charged, crimes recorded))."""
+    rng = np.random.default_rng(_SEED)
+    of = group_of()
+    row = {}
+    year = GROUP_PERIOD.midpoint_year
+    for f in force_ids():
+        per_1000 = float(np.clip(78 + 12 * rng.standard_normal(), 50, 110))
+        recorded = int(round(pop[f][year] / 1000 * per_1000))
+        if f == "city-of-london":
+            recorded = 7_300  # a small resident population, many crimes against visitors and businesses
+        pct = float(np.clip(_GROUP_LEVEL[of[f]] + 0.8 * rng.standard_normal(), 2.5, 12.0))
+        row[f] = (int(round(pct / 100 * recorded)), recorded)
+    return {GROUP_PERIOD: row}
