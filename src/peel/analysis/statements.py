@@ -26,11 +26,12 @@ from peel.analysis.wording import grade_sentence, measure_sentence_parts
 STATEMENTS_MIME = "application/vnd.peel.statements+json"
 
 #: The columns of a statement record, in the order of ``statements.csv``. The build adds
-#: ``dataset_version`` and ``build_id``.
+#: ``dataset_version`` and ``build_id``. ``compared_with`` is the comparison base: "all forces" (the band),
+#: "most similar group: NAME" (``compare: group``; mean, sd, lower and upper are then the group's), or "standard".
 COLUMNS = (
     "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
-    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "compared_with", "trend",
-    "grade", "figures", "sentence", "source", "dataset",
+    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "compared_with",
+    "trend", "grade", "figures", "sentence", "source", "dataset",
 )
 
 

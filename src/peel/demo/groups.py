@@ -22,7 +22,7 @@ GROUP_MEASURE = "charge_summons_rate"
 GROUP_PERIOD = financial_year(2022)
 GROUPS_FILE = "groups.csv"
 GROUPS_SOURCE = "illustrative/similar-force-groups"
-GROUPS_TITLE = "illustrative groups of similar forces made for the demonstration data (not a published grouping)"
+GROUPS_TITLE = "illustrative groups of similar forces, made up for the demonstration data"
 _SEED = 20240810
 
 #: Group name -> forces. Made up from geography and size alone, to show the feature.
