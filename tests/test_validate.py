@@ -32,7 +32,7 @@ def data(tmp_path: Path) -> Path:
     """A copy of the shipped (valid) data folder to break."""
     d = tmp_path / "data"
     d.mkdir()
-    for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv"):
+    for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv", "groups.csv"):
         shutil.copy(REPO / "data" / name, d / name)
     return d
 
