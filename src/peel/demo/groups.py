@@ -17,9 +17,10 @@ import numpy as np
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
 
-#: The catalogue id of the measure compared with the groups, and its only period (2022/23).
+#: The catalogue id of the measure compared with the groups, and the period the report quotes (2022/23).
 GROUP_MEASURE = "charge_summons_rate"
 GROUP_PERIOD = financial_year(2022)
+GROUP_PERIODS = (financial_year(2020), financial_year(2021), GROUP_PERIOD)
 GROUPS_FILE = "groups.csv"
 GROUPS_SOURCE = "illustrative/similar-force-groups"
 GROUPS_TITLE = "illustrative groups of similar forces, made up for the demonstration data"
@@ -59,16 +60,22 @@ def groups_csv() -> str:
 
 
 def charge_table(pop: dict[str, dict[int, int]]) -> dict:
-    """The synthetic measure's table (period -> force -> (crimes charged, crimes recorded))."""
+    """The synthetic measure's table (period -> force -> (crimes charged, crimes recorded)), for the three
+    financial years to 2022/23 (the quoted one last), each force drifting a little year on year."""
     rng = np.random.default_rng(_SEED)
     of = group_of()
-    row = {}
-    year = GROUP_PERIOD.midpoint_year
-    for f in force_ids():
-        per_1000 = float(np.clip(78 + 12 * rng.standard_normal(), 50, 110))
-        recorded = int(round(pop[f][year] / 1000 * per_1000))
-        if f == "city-of-london":
-            recorded = 7_300  # a small resident population, many crimes against visitors and businesses
-        pct = float(np.clip(_GROUP_LEVEL[of[f]] + 0.8 * rng.standard_normal(), 2.5, 12.0))
-        row[f] = (int(round(pct / 100 * recorded)), recorded)
-    return {GROUP_PERIOD: row}
+    ids = force_ids()
+    per_1000 = {f: float(np.clip(78 + 12 * rng.standard_normal(), 50, 110)) for f in ids}
+    pct = {f: float(np.clip(_GROUP_LEVEL[of[f]] + 0.8 * rng.standard_normal(), 2.5, 12.0)) for f in ids}
+    table = {}
+    for back, period in enumerate(reversed(GROUP_PERIODS)):
+        if back:
+            pct = {f: float(np.clip(pct[f] + 0.2 + 0.3 * rng.standard_normal(), 2.5, 12.0)) for f in ids}
+        row = {}
+        for f in ids:
+            recorded = int(round(pop[f][period.midpoint_year] / 1000 * per_1000[f]))
+            if f == "city-of-london":
+                recorded = 7_300  # a small resident population, many crimes against visitors and businesses
+            row[f] = (int(round(pct[f] / 100 * recorded)), recorded)
+        table[period] = row
+    return dict(sorted(table.items()))

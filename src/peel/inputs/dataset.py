@@ -33,7 +33,7 @@ from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.errors import InputError, Problem, problem
 from peel.files import InputFileError, read_input
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
-from peel.inputs.groups import Groups, check_group_measures, read_groups
+from peel.inputs.groups import Groups, check_group_measures, check_groups_source, read_groups
 from peel.analysis.numbers import round_half_up
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import MAX_NUMBER, problems_from
@@ -511,8 +511,9 @@ def _check_and_read(data_dir: Path, area_ids: Iterable[str] | None) -> tuple[lis
     groups = None
     if info is not None and info.groups is not None:
         g = info.groups
+        problems.extend(check_groups_source(data_dir / DATASET_FILE, g, info.sources))
         groups = read_groups(data_dir / g["file"], g["title"], g["illustrative"], g["source"], problems)
-    if catalogue is not None and (info is None or info.groups is None):
+    if catalogue is not None and info is not None and info.groups is None:
         problems.extend(check_group_measures(data_dir / CATALOGUE_FILE, catalogue, None, data_dir / DATASET_FILE))
     if problems:
         return problems, None

@@ -116,6 +116,22 @@ def _unknown(fid: str) -> str:
     return f"unknown force {fid!r}{hint}: expected one of the 43 ids listed by 'peel forces'"
 
 
+def check_groups_source(dataset_path: Path, groups: dict[str, Any], sources: dict[str, dict[str, Any]]
+                        ) -> list[Problem]:
+    """The grouping's ``source`` must be an entry of ``sources``; a made-up one (``table: none``) must say
+    it is illustrative. (Checked here, not in the schema: a JSON Schema cannot refer to another key's keys.)"""
+    entry = sources.get(groups["source"])
+    if entry is None:
+        known = ", ".join(sources) or "none declared"
+        return [problem(dataset_path, "groups.source", f"unknown source {groups['source']!r}: expected the id of an "
+                        f"entry of 'sources' saying where the grouping came from ({known})")]
+    if not groups["illustrative"] and entry.get("table") == "none":
+        return [problem(dataset_path, "groups.illustrative", f"source {groups['source']!r} is not a published table "
+                        "(table: none): expected illustrative: true, or a source naming the publication of the "
+                        "grouping")]
+    return []
+
+
 def check_group_measures(catalogue_path: Path, catalogue: dict[str, Any], groups: Groups | None,
                          dataset_path: Path) -> list[Problem]:
     """A ``compare: group`` measure in a dataset that declares no groups, as problems of the catalogue."""

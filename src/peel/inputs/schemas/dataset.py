@@ -90,20 +90,3 @@ class DatasetInfoModel(StrictModel):
         if self.demonstration and not (self.notice or "").strip():
             raise fail("demonstration data need a notice saying which figures are synthetic", key="notice")
         return self
-
-    @model_validator(mode="after")
-    def _groups_source_declared(self) -> DatasetInfoModel:
-        if self.groups is None:
-            return self
-        sources = self.sources or {}
-        entry = sources.get(self.groups.source)
-        if entry is None:
-            known = ", ".join(sources) or "none declared"
-            raise fail(f"unknown source {self.groups.source!r}: expected the id of an entry of 'sources' "
-                       f"saying where the grouping came from ({known})", key=("groups", "source"))
-        if not self.groups.illustrative and entry.table == "none":
-            # A grouping presented as real must be a published one; a made-up grouping must say it is illustrative.
-            raise fail(f"source {self.groups.source!r} is not a published table (table: none): expected "
-                       "illustrative: true, or a source naming the publication of the grouping",
-                       key=("groups", "illustrative"))
-        return self
