@@ -18,7 +18,7 @@ from peel.inputs.forces import force_ids
 from .conftest import PUBLISHED, REPO, make_fixtures
 
 #: Sources of the shipped demonstration rows that no import here replaces (besides its ONS population).
-DEMO_SOURCES = {"synthetic", "hmicfrs/peel-2023-2025-metropolitan"}
+DEMO_SOURCES = {"synthetic", "hmicfrs/peel-2023-2025-metropolitan", "illustrative/similar-force-groups"}
 
 
 def rows(data: Path, measure: str | None = None) -> dict[tuple[str, str], dict[str, str]]:

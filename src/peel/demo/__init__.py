@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, charge_table, groups_csv
+from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, groups_csv, neighbourhood_table
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.files import Written, write_files
 from peel.inputs.yamlfile import dump_yaml
@@ -405,7 +405,7 @@ def demo_files() -> dict[str, str]:
     """Every data file of the demonstration dataset: file name -> text."""
     tables, pop = generate()
     # Drawn apart from the others (peel.demo.groups), so adding it left every other figure as it was.
-    tables[GROUP_MEASURE] = charge_table(pop)
+    tables[GROUP_MEASURE] = neighbourhood_table(pop)
     national, population = national_csv(tables, pop), population_csv(pop)
     return {
         "dataset.yaml": dataset_yaml(national, population),
