@@ -330,7 +330,8 @@ DECIMALS = {
 
 
 def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> str:
-    """national.csv: measures in catalogue order, periods in time order, forces in reference order."""
+    """national.csv: measures in the order drawn (catalogue order, the group measure last), periods in time order,
+    forces in reference order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     # The data contract's optional columns: note (why a figure is not available) and, last, source.
