@@ -122,6 +122,8 @@ def chart_bars(comparison: Any, force_id: str) -> list[Bar]:
     Forces without a value and forces left out of the comparison are not bars. When the force is compared
     with its most similar group, the other forces are still drawn, as kind "other".
     """
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
     members = set(getattr(comparison, "group_members", ()) or ())
     bars = []
     for row in comparison.rows:
@@ -188,6 +190,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         the forces below it are light blue and dotted. The England and Wales figure is a labelled
         black line.
     """
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
     measure = comparison.measure
     bars = chart_bars(comparison, force_id)
     lines = comparison.lines

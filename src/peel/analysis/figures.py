@@ -23,6 +23,7 @@ from peel.analysis.wording import (
     force_in_text,
     join_names,
     number_words,
+    seen_by,
     sentence_case,
     value_with_unit,
 )
@@ -45,6 +46,7 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
     Names the chart, the number of forces drawn, the report force's value and how it compares, the
     England and Wales figure, and how many forces are above and below the lines (or the standard).
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     bars = chart_bars(comparison, force_id) if bars is None else bars
     period = _period(comparison)
@@ -184,6 +186,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     with ``name``, ``this_force``, ``value`` as printed, ``number`` unrounded and ``compared``), the
     England and Wales row, the column heads, the lines and the sentence that explains them.
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     bars = chart_bars(comparison, force_id) if bars is None else bars
     by_id = {r.force_id: r for r in comparison.rows}
@@ -256,6 +259,7 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
 
 def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple[str, dict[str, Any]]:
     """The figure's HTML (see :func:`figure_html`) and the record of its data (:func:`table_record`)."""
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     fig = all_forces_chart(comparison, force_id)
     bars = fig.peel_bars  # type: ignore[attr-defined]

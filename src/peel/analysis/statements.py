@@ -99,6 +99,8 @@ def comparison_base(comparison: Any) -> str:
 
 def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
     """One record per sentence the report prints about ``force_id`` on a measure, in reading order."""
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
     m = comparison.measure
     row = comparison.row(force_id)
     result = comparison.for_force(force_id)

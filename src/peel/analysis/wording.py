@@ -133,6 +133,7 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         standard of 90 percent." ``None`` when the force has no value (see
         :func:`not_available_sentence`).
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     row = comparison.row(force_id)
     if is_missing(row.value):
@@ -174,6 +175,13 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         text = _within_sentence(comparison, row.value, ew)
     extreme = _extreme_sentence(result, comparison)
     return f"{text} {extreme}" if extreme else text
+
+
+def seen_by(comparison: Any, force_id: str) -> Any:
+    """The comparison as ``force_id``'s report shows it (its group's lines for ``compare: group``), so that a
+    caller holding the comparison of all forces still gets the words, chart and records the report prints."""
+    view = getattr(comparison, "seen_by", None)
+    return view(force_id) if view is not None else comparison
 
 
 def group_phrase(comparison: Any, n: int) -> str:
