@@ -176,7 +176,7 @@ def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path):
     written = write_demo(a / "data", a / "params").written
     write_demo(b / "data", b / "params")
     assert _tree(a) == _tree(b)
-    assert len(written) == 3 + 43 and all(p.is_file() for p in written)
+    assert len(written) == 4 + 43 and all(p.is_file() for p in written)  # 4 data files, 43 params files
     assert {p.name for p in (a / "params").iterdir()} == {f"{f}.yaml" for f in force_ids()}
     for rel, content in _tree(a).items():
         committed = REPO / rel
@@ -226,7 +226,7 @@ def test_demo_data_with_force_replaces_edits(tmp_path):
     (params / "kent.yaml").write_text("edited: true\n", encoding="utf-8")
     done = _run_demo_data(data, params, "--force")
     assert done.returncode == 0, done.stderr
-    assert "kent.yaml" in done.stdout and "45 files already held" in done.stdout
+    assert "kent.yaml" in done.stdout and "46 files already held" in done.stdout
     assert _tree(tmp_path) == pristine
 
 
@@ -234,7 +234,7 @@ def test_demo_data_on_unchanged_files_writes_nothing(tmp_path):
     data, params = _demo_copy(tmp_path)
     times = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     result = write_demo(data, params)
-    assert result.written == () and len(result.unchanged) == 3 + 43
+    assert result.written == () and len(result.unchanged) == 4 + 43  # 4 data files; params
     assert times == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
 

@@ -31,7 +31,7 @@ from peel.inputs.inspection import check_params, load_force_inputs
 from peel.inputs.periods import Period, parse_period
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_FILES = ("dataset.yaml", "measures.yaml", "national.csv", "population.csv")
+DATA_FILES = ("dataset.yaml", "measures.yaml", "national.csv", "population.csv", "groups.csv")
 REPORT = load_report(REPO / "notebooks", check_notebooks=False)
 AREA_IDS = [a.id for a in REPORT.areas]
 GOOD_CATALOGUE = yaml.safe_load((REPO / "data" / "measures.yaml").read_text(encoding="utf-8"))

@@ -87,7 +87,56 @@ def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: P
             for n in NUMBER.findall(text):
                 assert n in numbers, f"{force}: the number {n} in {text!r} is not in statements.csv"
             checked += 1
-        assert checked == len({(r["statement_id"], r["area"]) for r in mine})
+        assert checked == len({(r["statement_id"], r["area"]) for r in mine if r["kind"] != "inspection_text"})
+        # The inspectors' own text: every number it prints is stated by a record (its own, from the inspection,
+        # when no figure or measure states it).
+        blocks = inspector_text_blocks(soup)
+        assert blocks, f"{force}: no inspectors' text found in the report"
+        for text in blocks:
+            for n in NUMBER.findall(text):
+                assert n in numbers, \
+                    f"{force}: the number {n} in the inspectors' text {text!r} is not in statements.csv"
+        from_text = [r for r in mine if r["kind"] == "inspection_text"]
+        assert all(r["source"] == "inspection" and r["sentence"] in " ".join(blocks) for r in from_text)
+
+
+def inspector_text_blocks(soup: BeautifulSoup) -> list[str]:
+    """The text of each heading, paragraph and list item the inspectors typed (findings, notes, the summary)."""
+    blocks = list(soup.select("section.finding > h3"))
+    for container in soup.select("div.finding-text, section.cause-of-concern, section.area-for-improvement, "
+                                 "div.summary"):
+        # a list item's own paragraphs are part of the item
+        blocks += [b for b in container.find_all(["p", "li", "h4", "h5", "h6"]) if b.find_parent("li") is None]
+    return [" ".join(b.get_text().split()) for b in blocks]
+
+
+@pytest.mark.parametrize("force", ["metropolitan", "gwent", "kent"])
+def test_every_number_in_the_inspectors_text_is_a_statement(force: str):
+    """Rendered without a build: each number the inspectors' Markdown prints is in a record of the same
+    output, and a number a figure of the same finding states gets no second record."""
+    ctx = present.load(force)
+    outputs = [present.overview(ctx)] + [present.area(ctx, a.id) for a in ctx.report.areas
+                                         if ctx.area_inputs(a.id) is not None]
+    parts = [o for o in outputs if isinstance(o, Part)]
+    records = [r for o in parts for r in o.records]
+    numbers = {n for r in records for n in NUMBER.findall(r["sentence"])}
+    soup = BeautifulSoup("".join(o.data for o in parts), "html.parser")
+    blocks = inspector_text_blocks(soup)
+    assert blocks
+    for text in blocks:
+        for n in NUMBER.findall(text):
+            assert n in numbers, f"{force}: the number {n} in {text!r} is in no statement record"
+    ids = [(r["statement_id"], r["sentence_kind"]) for r in records]
+    assert len(ids) == len(set(ids)), "statement keys repeat"
+    for r in records:
+        if r["kind"] != "inspection_text":
+            continue
+        assert r["source"] == "inspection" and r["value_text"]
+        # Only numbers no figure of the same finding states get a record of their own.
+        finding = r["statement_id"].rsplit(":", 1)[0].replace("text:", "figure:").replace(":finding-", ":")
+        figures = {n for f in records if f["statement_id"].startswith(finding + ":") for n in
+                   NUMBER.findall(f["sentence"])}
+        assert not set(r["value_text"].split("; ")) & figures
 
 
 @pytest.mark.slow

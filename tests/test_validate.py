@@ -32,7 +32,7 @@ def data(tmp_path: Path) -> Path:
     """A copy of the shipped (valid) data folder to break."""
     d = tmp_path / "data"
     d.mkdir()
-    for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv"):
+    for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv", "groups.csv"):
         shutil.copy(REPO / "data" / name, d / name)
     return d
 
@@ -230,6 +230,7 @@ def test_optional_source_and_note_columns_load(data):
     doc = yaml.safe_load((data / "dataset.yaml").read_text(encoding="utf-8"))
     doc["sources"] = {"stop-search/x": {"table": "stop-search", "publisher": "Home Office",
                                          "licence": "Open Government Licence v3.0", "rows": 1}}
+    doc["groups"]["source"] = "stop-search/x"  # its own source is one of those replaced here
     (data / "dataset.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     assert check_dataset(data) == []
     ds = load_dataset(data)
@@ -292,7 +293,7 @@ def test_catalogue_unknown_unit(data):
 def test_catalogue_unknown_compare(data):
     path = break_catalogue(data, "precept_share", compare="ranking")
     only(check_catalogue(path, AREAS), "measures.yaml", "measures.precept_share.compare",
-         "unknown comparison 'ranking'", "expected one of band, standard, none")
+         "unknown comparison 'ranking'", "expected one of band, standard, group, none")
 
 
 def test_catalogue_unknown_area(data):

@@ -45,11 +45,12 @@ def expected() -> dict[str, Any]:
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    """A dataset folder with the shipped dataset.yaml and measures.yaml and empty CSV files."""
+    """A dataset folder with the shipped dataset.yaml, measures.yaml and groups.csv and empty CSV files."""
     d = tmp_path / "data"
     d.mkdir()
     shutil.copyfile(REPO / "data" / "dataset.yaml", d / "dataset.yaml")
     shutil.copyfile(REPO / "data" / "measures.yaml", d / "measures.yaml")
+    shutil.copyfile(REPO / "data" / "groups.csv", d / "groups.csv")  # dataset.yaml declares it
     (d / "national.csv").write_text("force_id,measure,period,value,numerator,denominator\n", encoding="utf-8")
     (d / "population.csv").write_text("force_id,year,population\n", encoding="utf-8")
     return d

@@ -16,7 +16,7 @@ from peel.inputs.dataset import check_dataset, read_info
 from .conftest import PUBLISHED, make_fixtures
 
 #: Sources of the shipped demonstration rows that no import here replaces (besides its ONS population).
-DEMO_SOURCES = {"synthetic", "hmicfrs/peel-2023-2025-metropolitan"}
+DEMO_SOURCES = {"synthetic", "hmicfrs/peel-2023-2025-metropolitan", "illustrative/similar-force-groups"}
 
 
 def rows(data: Path, measure: str | None = None) -> dict[tuple[str, str], dict[str, str]]:

@@ -108,4 +108,18 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         samples=samples,
         vsa=ctx.area_inputs("victim_service_assessment") is not None,
         vsa_files=f"{vsa_files:,}" if vsa_files is not None else None,
+        groups=_groups(measures),
     )
+
+
+def _groups(measures: list) -> dict[str, object] | None:
+    """What "About the data" says of the most similar groups, when a measure shown compares with one."""
+    grouped = [c for c in measures if c.group is not None]
+    if not grouped:
+        return None
+    c = grouped[0]
+    entry = c.dataset.info.sources.get(c.groups.source, {}) if c.dataset is not None else {}
+    return {"measures": join_names([_lower_first(g.measure.title) for g in grouped]), "group": c.group_label,
+            "members": join_names(_names(c.group_members)), "title": c.groups.title,
+            "illustrative": c.groups.illustrative,
+            "source": entry.get("publication") or entry.get("publisher") or c.groups.source}

@@ -72,6 +72,8 @@ LEGEND_ABOVE = "More than 1 standard deviation above the average (dark blue, str
 LEGEND_BELOW = "More than 1 standard deviation below the average (light blue, dotted)"
 LEGEND_WITHIN = "Within 1 standard deviation of the average (grey)"
 LEGEND_LINES = "1 standard deviation above and below the average of forces (dotted red lines)"
+LEGEND_GROUP_LINES = "1 standard deviation above and below its group's average (dotted red lines)"
+LEGEND_OTHER = "Not in its most similar group (outlined)"
 LEGEND_MEETS = "Meets the standard (grey)"
 LEGEND_BELOW_STANDARD = "Below the standard (light blue, dotted)"
 
@@ -114,7 +116,7 @@ class Bar:
     force_id: str
     label: str
     value: float
-    kind: str  # "above", "below", "within", "below_standard", "meets_standard"
+    kind: str  # "above", "below", "within", "below_standard", "meets_standard", "other" (outside the group)
     is_force: bool
 
 
@@ -136,14 +138,19 @@ def _kind(row: Any, measure: Any, lines: Any) -> str:
 def chart_bars(comparison: Any, force_id: str) -> list[Bar]:
     """The bars the chart draws: forces compared, highest value first (ties by name).
 
-    Forces without a value and forces left out of the comparison are not bars.
+    Forces without a value and forces left out of the comparison are not bars. When the force is compared
+    with its most similar group, the other forces are still drawn, as kind "other".
     """
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
+    members = set(getattr(comparison, "group_members", ()) or ())
     bars = []
     for row in comparison.rows:
         if is_missing(row.value) or not getattr(row, "included", True):
             continue
-        bars.append(Bar(row.force_id, short_name(row.force_name), float(row.value),
-                        _kind(row, comparison.measure, comparison.lines), row.force_id == force_id))
+        kind = ("other" if members and row.force_id not in members
+                else _kind(row, comparison.measure, comparison.lines))
+        bars.append(Bar(row.force_id, short_name(row.force_name), float(row.value), kind, row.force_id == force_id))
     return sorted(bars, key=lambda b: (-b.value, b.label))
 
 
@@ -153,6 +160,8 @@ _STYLE: dict[str, dict[str, Any]] = {
     "within": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
     "below_standard": {"color": LIGHT_BLUE, "hatch": HATCH_BELOW, "hatchcolor": DARK_BLUE, "edgecolor": DARK_BLUE},
     "meets_standard": {"color": GREY, "hatch": None, "hatchcolor": GREY, "edgecolor": GREY},
+    # Outside the force's group: an outline only, so the group's forces stand out by fill, not colour alone.
+    "other": {"color": WHITE, "hatch": None, "hatchcolor": WHITE, "edgecolor": "#6F777B"},
 }
 
 
@@ -200,6 +209,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         the forces below it are light blue and dotted. The England and Wales figure is a labelled
         black line.
     """
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
     measure = comparison.measure
     bars = chart_bars(comparison, force_id)
     lines = comparison.lines
@@ -247,10 +258,14 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         elif lines is not None:
             for y, gid in ((lines.upper, "sd-line-upper"), (lines.lower, "sd-line-lower")):
                 ax.axhline(y, color=RED, linestyle=(0, (1.2, 1.6)), linewidth=1.3, zorder=3, gid=gid)
-            handles.append(Line2D([], [], color=RED, linestyle=(0, (1.2, 1.6)), linewidth=1.3, label=LEGEND_LINES))
+            grouped = any(b.kind == "other" for b in bars)
+            handles.append(Line2D([], [], color=RED, linestyle=(0, (1.2, 1.6)), linewidth=1.3,
+                                  label=LEGEND_GROUP_LINES if grouped else LEGEND_LINES))
             handles.append(Patch(facecolor=DARK_BLUE, edgecolor=WHITE, hatch=HATCH_ABOVE, label=LEGEND_ABOVE))
             handles.append(Patch(facecolor=LIGHT_BLUE, edgecolor=DARK_BLUE, hatch=HATCH_BELOW, label=LEGEND_BELOW))
             handles.append(Patch(facecolor=GREY, edgecolor=GREY, label=LEGEND_WITHIN))
+            if grouped:
+                handles.append(Patch(facecolor=WHITE, edgecolor=_STYLE["other"]["edgecolor"], label=LEGEND_OTHER))
         if ew is not None and not is_missing(ew):
             ax.axhline(ew, color=BLACK, linestyle="-", linewidth=1.0, zorder=4, gid="england-and-wales-line")
             ew_text = f"England and Wales: {format_value(ew, unit, decimals)}"

@@ -9,6 +9,9 @@ For the period the catalogue quotes, :func:`compare` works out
 * the **England and Wales figure**: ``pooled`` over every force that supplied data (excluded forces
   included: their activity is real activity in England and Wales) or the ``mean`` of the compared
   forces;
+* for ``compare: group``, the lines of each group of most similar forces the dataset declares
+  (:mod:`peel.inputs.groups`): each force is banded against its own group's lines, and
+  :meth:`Comparison.seen_by` gives the comparison as one force's report shows it;
 * which forces are **missing** (no value), so the report can name them;
 * each force's history over the earlier periods of the same length (for the trend) and, when the
   catalogue asks, its latest single month.
@@ -16,7 +19,7 @@ For the period the catalogue quotes, :func:`compare` works out
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -37,6 +40,7 @@ from peel.analysis.method import (
 from peel.inputs.catalogue import Measure
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
+from peel.inputs.groups import Groups
 from peel.inputs.periods import Period
 
 
@@ -147,6 +151,37 @@ class Comparison:
     published: dict[str, tuple[float, str]] = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     measure_id: str = ""
+    #: ``compare: group`` only: the dataset's groups and each group's lines (None: fewer than two compared).
+    groups: Groups | None = field(default=None, repr=False, compare=False)
+    group_lines: dict[str, Lines | None] = field(default_factory=dict, repr=False)
+    #: In a view for one force (:meth:`seen_by`): its group's name and members; ``lines`` are then the group's.
+    group: str | None = None
+    group_members: tuple[str, ...] = ()
+
+    def seen_by(self, force_id: str) -> Comparison:
+        """The comparison as ``force_id``'s report shows it.
+
+        For ``compare: group`` the lines are those of the force's group and :attr:`group` and
+        :attr:`group_members` say which group that is; any other comparison is the same for every force.
+        """
+        if self.measure.compare != "group" or self.groups is None or force_id not in self.groups.of:
+            return self
+        g = self.groups.group_of(force_id)
+        return replace(self, lines=self.group_lines.get(g), group=g, group_members=self.groups.members(g))
+
+    @property
+    def group_label(self) -> str | None:
+        """The group as the report names it (with "an illustrative grouping..." when it is one), or None."""
+        if self.group is None or self.groups is None:
+            return None
+        return self.groups.label(self.group)
+
+    def _peers(self, force_id: str) -> list[ForceValue]:
+        """The forces ``force_id`` is compared with: all compared forces, or those of its group."""
+        if self.measure.compare == "group" and self.groups is not None and force_id in self.groups.of:
+            members = set(self.groups.members(self.groups.group_of(force_id)))
+            return [c for c in self.compared if c.force_id in members]
+        return list(self.compared)
 
     def history_of(self, force_id: str) -> tuple[float, ...]:
         """The force's value in each of :attr:`history_periods` (NaN where it has none)."""
@@ -174,7 +209,7 @@ class Comparison:
     def for_force(self, force_id: str) -> ForceResult:
         """What the report says about ``force_id`` on this measure."""
         r = self.row(force_id)
-        compared = [c.value for c in self.compared]
+        compared = [c.value for c in self._peers(force_id)]
         rank = is_hi = is_lo = None
         if r.included:
             rank = 1 + sum(v > r.value for v in compared)
@@ -240,12 +275,21 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     included = [not is_missing(v) and f.id not in m.exclude for f, v in zip(forces, rows["value"], strict=True)]
     compared_values = [float(v) for v, inc in zip(rows["value"], included, strict=True) if inc]
     lines = band_lines(compared_values) if m.compare == "band" and len(compared_values) >= 2 else None
+    groups = dataset.groups if m.compare == "group" else None
+    group_lines: dict[str, Lines | None] = {}
+    if groups is not None:
+        # Each group's lines come from its own compared forces, as the band's come from all of them.
+        for g in dict.fromkeys(groups.of.values()):
+            vals = [float(v) for f, v, inc in zip(forces, rows["value"], included, strict=True)
+                    if inc and groups.of.get(f.id) == g]
+            group_lines[g] = band_lines(vals) if len(vals) >= 2 else None
     out = []
     for f, inc, (_, r) in zip(forces, included, rows.iterrows(), strict=True):
+        own = group_lines.get(groups.of.get(f.id, "")) if groups is not None else lines
         out.append(ForceValue(
             force_id=f.id, force_name=f.name, value=float(r["value"]), numerator=float(r["numerator"]),
             denominator=float(r["denominator"]),
-            band=band(float(r["value"]), lines, m.decimals) if inc and lines else None,
+            band=band(float(r["value"]), own, m.decimals) if inc and own else None,
             included=inc, excluded_reason=m.exclude.get(f.id),
         ))
     ew = _england_and_wales(m, rows, included)
@@ -288,7 +332,7 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
                       history_england_and_wales=tuple(history_ew), not_supplied=not_supplied,
                       published=published,
-                      dataset=dataset, measure_id=measure_id)
+                      dataset=dataset, measure_id=measure_id, groups=groups, group_lines=group_lines)
 
 
 def compare(dataset: Dataset, measure_id: str) -> Comparison:

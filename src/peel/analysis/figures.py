@@ -25,6 +25,7 @@ from peel.analysis.wording import (
     force_in_text,
     join_names,
     number_words,
+    seen_by,
     sentence_case,
     value_with_unit,
 )
@@ -47,6 +48,7 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
     Names the chart, the number of forces drawn, the report force's value and how it compares, the
     England and Wales figure, and how many forces are above and below the lines (or the standard).
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     bars = chart_bars(comparison, force_id) if bars is None else bars
     period = _period(comparison)
@@ -67,7 +69,10 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
             below = result.standard is Standard.BELOW
             where = ", below the expected standard" if below else ", meeting the expected standard"
         elif result.band is not None:
-            where = f", {result.band.phrase}"
+            grouped = getattr(comparison, "group", None) is not None
+            where = f", {result.band.against('its most similar group' if grouped else 'England and Wales')}"
+            if grouped and result.band is not Band.WITHIN:
+                where += " compared with its most similar group"
         rank = f", ranked {result.rank} of {result.n_compared}" if result.rank else ""
         parts.append(f"{force} is outlined and labelled: {value_with_unit(row.value, m)}{where}{rank}.")
     ew = comparison.england_and_wales
@@ -79,6 +84,15 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
         parts.append(f"A dashed red line marks the expected standard of {std}; "
                      f"{_forces(c.get('below_standard', 0))} of {number_words(len(bars))} "
                      f"{'is' if c.get('below_standard', 0) == 1 else 'are'} below it.")
+    elif comparison.lines is not None and getattr(comparison, "group", None) is not None:
+        lo, hi = comparison.lines.lower, comparison.lines.upper
+        inside = len(bars) - c.get("other", 0)
+        parts.append(
+            f"The {_forces(inside)} of its most similar group ({comparison.group_label}) are filled; the other "
+            f"forces are outlined only. Dotted red lines one standard deviation either side of the group's "
+            f"average are at {value_with_unit(lo, m)} and {value_with_unit(hi, m)}; of the group, "
+            f"{_forces(c.get('above', 0))} {'is' if c.get('above', 0) == 1 else 'are'} above the upper line "
+            f"and {_forces(c.get('below', 0))} below the lower line.")
     elif comparison.lines is not None:
         lo, hi = comparison.lines.lower, comparison.lines.upper
         parts.append(
@@ -97,9 +111,12 @@ def _band_words(comparison: Any, row: Any) -> str:
         return "not compared (see note)"
     if m.compare == "standard" and m.standard is not None:
         return "below the expected standard" if row.value < m.standard else "meets the expected standard"
+    members = getattr(comparison, "group_members", ())
+    if members and row.force_id not in members:
+        return "not in the group"
     if row.band is None:
         return "not banded"
-    return Band(row.band).phrase
+    return Band(row.band).against("its group" if members else "England and Wales")
 
 
 def _notes(comparison: Any) -> list[str]:
@@ -113,6 +130,8 @@ def _notes(comparison: Any) -> list[str]:
         if fid in names:
             # The catalogue's reason names the force itself, so the note only says what was done.
             notes.append(f"Not shown or included in the lines: {names[fid]}. {reason}")
+    if getattr(comparison, "group", None) is not None:
+        notes.append(_group_note(comparison, names))
     not_supplied = getattr(comparison, "not_supplied", {})
     missing = [names[f] for f in comparison.missing if f in names and f in not_supplied]
     if missing:
@@ -125,11 +144,31 @@ def _notes(comparison: Any) -> list[str]:
     return notes
 
 
+def _group_note(comparison: Any, names: dict[str, str]) -> str:
+    """The note naming the force's most similar group, its members and where the grouping came from."""
+    groups = comparison.groups
+    members = join_names([names[f] for f in comparison.group_members if f in names])
+    where = ""
+    ds = getattr(comparison, "dataset", None)
+    entry = (ds.info.sources.get(groups.source) if ds is not None else None) or {}
+    if not groups.illustrative and (entry.get("publication") or entry.get("publisher")):
+        where = f" Source of the grouping: {entry.get('publication') or entry.get('publisher')}."
+    return (f"Most similar group ({comparison.group_label}): {members}. The lines are one standard deviation "
+            f"either side of the group's average; forces outside the group are outlined only. The grouping: "
+            f"{groups.title}.{where}")
+
+
 def _reading(comparison: Any) -> str | None:
     """The sentence above the data table that explains the standard or the dotted lines."""
     m = comparison.measure
     if m.compare == "standard" and m.standard is not None:
         return f"The expected standard is {value_with_unit(m.standard, m, decimals=0)}."
+    if comparison.lines is not None and getattr(comparison, "group", None) is not None:
+        ln = comparison.lines
+        return (f"The dotted lines are at {value_with_unit(ln.lower, m)} and {value_with_unit(ln.upper, m)}: "
+                f"one standard deviation ({value_with_unit(ln.sd, m)}) either side of the average "
+                f"({value_with_unit(ln.mean, m)}) of the {number_words(ln.n)} forces compared in its most similar "
+                f"group ({comparison.group_label}).")
     if comparison.lines is not None:
         ln = comparison.lines
         return (f"The dotted lines are at {value_with_unit(ln.lower, m)} and {value_with_unit(ln.upper, m)}: "
@@ -145,6 +184,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     with ``name``, ``this_force``, ``value`` as printed, ``number`` unrounded and ``compared``), the
     England and Wales row, the column heads, the lines and the sentence that explains them.
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     bars = chart_bars(comparison, force_id) if bars is None else bars
     by_id = {r.force_id: r for r in comparison.rows}
@@ -169,7 +209,8 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     return {
         "measure_id": m.id, "title": m.title, "figure_title": m.figure_title, "period": _period(comparison),
         "unit": m.unit, "decimals": m.decimals, "unit_head": unit_head,
-        "compare_head": "Against the standard" if m.compare == "standard" else "Compared with other forces",
+        "compare_head": ("Against the standard" if m.compare == "standard" else "Compared with its most similar group"
+                         if getattr(comparison, "group", None) is not None else "Compared with other forces"),
         "rows": rows, "england_and_wales": england_and_wales, "reading": _reading(comparison),
         "lines": {"mean": ln.mean, "sd": ln.sd, "lower": ln.lower, "upper": ln.upper, "n": ln.n} if ln else None,
         "standard": m.standard if m.compare == "standard" else None,
@@ -217,6 +258,7 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
 
 def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple[str, dict[str, Any]]:
     """The figure's HTML (see :func:`figure_html`) and the record of its data (:func:`table_record`)."""
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     fig = all_forces_chart(comparison, force_id)
     bars = fig.peel_bars  # type: ignore[attr-defined]

@@ -147,7 +147,11 @@ class Band(str, Enum):
     @property
     def phrase(self) -> str:
         """The band said on its own: "higher than expected", "in line with England and Wales"."""
-        return f"{self.words} England and Wales" if self is Band.WITHIN else self.words
+        return self.against("England and Wales")
+
+    def against(self, what: str) -> str:
+        """The band said of a comparison with ``what``: "in line with its group", "lower than expected"."""
+        return f"{self.words} {what}" if self is Band.WITHIN else self.words
 
 
 BAND_WORDS = {

@@ -37,7 +37,7 @@ from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
-from peel.analysis.statements import Part, figure_records, grade_record, measure_records
+from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
 from peel.analysis.wording import force_in_text, number_words, sentence_case
@@ -101,8 +101,8 @@ class ReportContext:
         return self.figure_count
 
     def comparison(self, measure_id: str) -> Comparison:
-        """The measure compared across forces (computed once per dataset)."""
-        return compare(self.dataset, measure_id)
+        """The measure compared across forces (computed once per dataset), as this force's report shows it."""
+        return compare(self.dataset, measure_id).seen_by(self.force.id)
 
     def area_measures(self, area_id: str) -> list[str]:
         """Ids of the catalogue measures in an area, in catalogue order."""
@@ -237,8 +237,17 @@ def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
 def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
     if not notes:
         return ""
-    return part("note_list", heading_id=f"{area_id}-{slug(title)}", title=title, cls=cls,
-                notes=[(n.heading, sanitised(render_markdown(n.text, heading_level=5))) for n in notes])
+    rendered = [(n.heading, sanitised(render_markdown(n.text, heading_level=5))) for n in notes]
+    for i, (heading, html) in enumerate(rendered, start=1):
+        ctx._records.extend(_text_records(ctx, area_id, f"{cls}-{i}", cls.replace("-", "_"), html, heading=heading))
+    return part("note_list", heading_id=f"{area_id}-{slug(title)}", title=title, cls=cls, notes=rendered)
+
+
+def _text_records(ctx: ReportContext, area_id: str, block: str, kind: str, html: str,
+                  traced: Iterable[str] = (), heading: str | None = None) -> list[dict]:
+    """Statement records of the numbers in inspectors' text that no other record states."""
+    return text_records(ctx.force.id, ctx.force.name, area_id, f"text:{area_id}:{block}", kind, html, traced,
+                        ctx.dataset.info.name, heading)
 
 
 def concerns_and_improvements(ctx: ReportContext, area_id: str) -> ReportHTML | None:
@@ -288,9 +297,12 @@ def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding)
     missing = not_available_measures(ctx.dataset)
     records = figure_records(ctx.force.id, ctx.force.name, area_id, index, finding.figures, ctx.dataset.info.name)
     ctx._records.extend(records)
+    text_html = sanitised(render_markdown(finding.text, heading_level=4))
+    ctx._records.extend(_text_records(ctx, area_id, f"finding-{index}", "finding", text_html,
+                                      [r["sentence"] for r in records], finding.heading))
     return part(
         "finding", finding_id=f"{area_id}-finding-{index}", heading=finding.heading,
-        text_html=sanitised(render_markdown(finding.text, heading_level=4)),
+        text_html=text_html,
         figures=[r["sentence"] for r in records],
         measures=[measure_html(ctx, mid) for mid in finding.measures if mid in ctx.dataset.catalogue],
         not_available=[missing[mid] for mid in finding.measures
@@ -374,7 +386,9 @@ def overview(ctx: ReportContext) -> ReportHTML:
     """The overall summary: notices, the judgments table, how many areas were graded, and the summary."""
     inspected = [s for s in ctx.report.areas if not s.always and ctx.area_inputs(s.id) is not None]
     graded = [s for s in inspected if s.graded]
-    return ReportHTML(part(
+    summary_html = sanitised(render_markdown(ctx.inputs.summary, heading_level=4))
+    records = _text_records(ctx, "overview", "summary", "summary", summary_html)
+    return Part(part(
         "overview",
         title=ctx.report.area("overview").title,
         banner=demo_banner_html(ctx),
@@ -383,10 +397,10 @@ def overview(ctx: ReportContext) -> ReportHTML:
         judgments_table=judgments_table_html(ctx) if inspected else None,
         ungraded_notes=[_ungraded_sentence(ctx, s.title) for s in inspected if not s.graded],
         not_inspected=f"{sentence_case(ctx.force_text)} has not yet been inspected in this cycle.",
-        summary_html=sanitised(render_markdown(ctx.inputs.summary, heading_level=4)),
+        summary_html=summary_html,
         inspector=ctx.inputs.inspection.inspector,
         inspector_title=ctx.inputs.inspection.inspector_title,
-    ))
+    ), records)
 
 
 class _NoArea:

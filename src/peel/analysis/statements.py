@@ -1,8 +1,10 @@
 """Every statement a report prints, as a record: the same record the HTML is made from.
 
 A statement is one sentence of a report with the numbers behind it: a national measure's sentences
-(its value, how it compares, its latest month, its trend), an area's grade, and each figure the
-inspectors state in a finding. The functions of :mod:`peel.analysis.present` make the records first
+(its value, how it compares, its latest month, its trend), an area's grade, each figure the
+inspectors state in a finding, and each sentence of the inspectors' own text (findings, notes, the
+summary) holding a number no other record states (:func:`text_records`), so no printed number
+escapes the table. The functions of :mod:`peel.analysis.present` make the records first
 and write the report's text from the records' ``sentence``, so the statements table
 (``statements.csv``, written by the build) and the reports cannot disagree.
 
@@ -14,8 +16,11 @@ the page; the build collects them from the executed notebooks (:func:`notebook_s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+
+from bs4 import BeautifulSoup
 
 from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.reportable import ReportHTML
@@ -24,12 +29,18 @@ from peel.analysis.wording import grade_sentence, measure_sentence_parts
 #: The MIME type of the statements in a notebook's outputs (JSON, so nbformat stores it as data).
 STATEMENTS_MIME = "application/vnd.peel.statements+json"
 
+#: A number as a report prints it ("1,234", "19.8", "2023"): what must be traceable to a statement.
+NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")
+# A sentence ends at ., ! or ? followed by a space and a capital, a digit or an opening quote or bracket.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(£])")
+
 #: The columns of a statement record, in the order of ``statements.csv``. The build adds
-#: ``dataset_version`` and ``build_id``.
+#: ``dataset_version`` and ``build_id``. ``compared_with`` is the comparison base: "all forces" (the band),
+#: "most similar group: NAME" (``compare: group``; mean, sd, lower and upper are then the group's), or "standard".
 COLUMNS = (
     "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
-    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "trend",
-    "grade", "figures", "sentence", "source", "dataset",
+    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "compared_with",
+    "trend", "grade", "figures", "sentence", "source", "dataset",
 )
 
 
@@ -74,8 +85,22 @@ def comparison_word(comparison: Any, force_id: str) -> str:
     return ""
 
 
+def comparison_base(comparison: Any) -> str:
+    """What the force was compared with: "all forces", "most similar group: NAME", "standard" or ""."""
+    compare = comparison.measure.compare
+    if compare == "group" and getattr(comparison, "group", None) is not None:
+        return f"most similar group: {comparison.group_label}"
+    if compare == "band":
+        return "all forces"
+    if compare == "standard":
+        return "standard"
+    return ""
+
+
 def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
     """One record per sentence the report prints about ``force_id`` on a measure, in reading order."""
+    view = getattr(comparison, "seen_by", None)
+    comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
     m = comparison.measure
     row = comparison.row(force_id)
     result = comparison.for_force(force_id)
@@ -91,6 +116,7 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
         "mean": _number(lines.mean) if lines else None, "sd": _number(lines.sd) if lines else None,
         "lower": _number(lines.lower) if lines else None, "upper": _number(lines.upper) if lines else None,
         "comparison": comparison_word(comparison, force_id),
+        "compared_with": comparison_base(comparison),
         "trend": result.trend.value if result.trend is not None else "",
         "source": m.source, "dataset": dataset_name,
     }
@@ -123,6 +149,53 @@ def figure_records(force_id: str, force_name: str, area: str, finding: int, figu
             figures="; ".join(f"{k}={_text(v)}" for k, v in sorted(values.items())),
             sentence=figure.sentence(), source="inspection", dataset=dataset_name,
         ))
+    return out
+
+
+def text_records(force_id: str, force_name: str, area: str, statement_id: str, kind: str, html: str,
+                 traced: Iterable[str], dataset_name: str, heading: str | None = None) -> list[dict[str, Any]]:
+    """Records of the numbers in inspectors' Markdown text (a finding, a note, the summary) that no other record
+    states, so that every number a report prints is in the statements table.
+
+    Parameters
+    ----------
+    statement_id
+        The block's id (``text:<area>:finding-<n>``); each recorded sentence adds ``:<k>``, its place in the block.
+    kind
+        What the block is (``finding``, ``cause_of_concern``, ``area_for_improvement``, ``summary``).
+    html
+        The block as the report prints it (sanitised HTML rendered from the Markdown).
+    traced
+        Sentences of other records of the same block (the finding's figures): a number they state is traced.
+    heading
+        The block's heading as typed (plain text), read before the block.
+
+    Returns
+    -------
+    list of dict
+        One record (kind ``inspection_text``, source ``inspection``) per sentence holding a number that is
+        not traced, with the sentence as printed and the untraced numbers in ``value_text``.
+    """
+    known = {n for sentence in traced for n in NUMBER.findall(sentence)}
+    soup = BeautifulSoup(html, "html.parser")
+    out: list[dict[str, Any]] = []
+    # Text per block element, as a reader (and a test parsing the report) sees it; a list item's own
+    # paragraphs are read once, as the item.
+    blocks = [b for b in soup.find_all(["p", "li", "h4", "h5", "h6"]) if not b.find_parent("li")]
+    texts = ([heading] if heading else []) + [b.get_text() for b in blocks]
+    k = 0
+    for block in texts:
+        text = " ".join(block.split())
+        for sentence in _SENTENCE_END.split(text):
+            new = [n for n in dict.fromkeys(NUMBER.findall(sentence)) if n not in known]
+            if not new:
+                continue
+            k += 1
+            out.append(_empty(
+                force_id=force_id, force=force_name, area=area, kind="inspection_text",
+                statement_id=f"{statement_id}:{k}", sentence_kind=kind, value_text="; ".join(new),
+                sentence=sentence, source="inspection", dataset=dataset_name,
+            ))
     return out
 
 

@@ -140,6 +140,7 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         standard of 90 percent." ``None`` when the force has no value (see
         :func:`not_available_sentence`).
     """
+    comparison = seen_by(comparison, force_id)
     m = comparison.measure
     row = comparison.row(force_id)
     if is_missing(row.value):
@@ -169,6 +170,8 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         return text
     if result.band is None:
         return _ew_statement(comparison) if ew else None
+    if getattr(comparison, "group", None) is not None:
+        return _group_sentence(comparison, result, ew)
     if result.band is Band.ABOVE:
         text = ("This is higher than expected compared with " + ew + "." if ew
                 else "This is higher than expected compared with other forces in England and Wales.")
@@ -179,6 +182,38 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         text = _within_sentence(comparison, row.value, ew)
     extreme = _extreme_sentence(result, comparison)
     return f"{text} {extreme}" if extreme else text
+
+
+def seen_by(comparison: Any, force_id: str) -> Any:
+    """The comparison as ``force_id``'s report shows it (its group's lines for ``compare: group``), so that a
+    caller holding the comparison of all forces still gets the words, chart and records the report prints."""
+    view = getattr(comparison, "seen_by", None)
+    return view(force_id) if view is not None else comparison
+
+
+def group_phrase(comparison: Any, n: int) -> str:
+    """ "the eight forces in its most similar group (Mostly urban, an illustrative grouping, not a published one)" """
+    return f"the {number_words(n)} forces in its most similar group ({comparison.group_label})"
+
+
+def _group_sentence(comparison: Any, result: Any, ew: str | None) -> str:
+    """How the force compares with the forces of its most similar group (``compare: group``).
+
+    The lines are the group's, so the words are about the group; the England and Wales figure follows
+    as a plain statement, since the force was not compared with it.
+    """
+    group = group_phrase(comparison, result.n_compared)
+    if result.band is Band.ABOVE:
+        text = f"This is higher than expected compared with {group}."
+    elif result.band is Band.BELOW:
+        text = f"This is lower than expected compared with {group}."
+    else:
+        text = f"This is in line with {group}."
+    if result.n_compared >= 2 and (result.is_highest or result.is_lowest):
+        text += f" It is the {'highest' if result.is_highest else 'lowest'} of the forces in its group."
+    if ew:
+        text += f" {_ew_statement(comparison)}"
+    return text
 
 
 def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:

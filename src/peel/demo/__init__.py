@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from peel.analysis.numbers import round_half_up
+from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, groups_csv, neighbourhood_table
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.demo.synthetic import (
     BTP,
@@ -87,12 +88,13 @@ def _fmt_value(x: float, decimals: int) -> str:
 DECIMALS = {
     "stop_search_rate": 1, "linked_find_rate": 1, "asb_incident_rate": 1, "asb_order_ratio": 1,
     "calls_999_rate": 0, "calls_999_answered_10s": 1, "cps_file_quality": 0, "officer_leaving_rate": 1,
-    "funding_per_1000": 0, "precept_share": 1,
+    "funding_per_1000": 0, "precept_share": 1, GROUP_MEASURE: 1,
 }
 
 
 def national_csv(tables: dict[str, Table], pop: dict[str, dict[int, int]]) -> str:
-    """national.csv: measures in catalogue order, periods in time order, forces in reference order."""
+    """national.csv: measures in the order drawn (catalogue order, the group measure last), periods in time order,
+    forces in reference order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     # The data contract's optional columns: note (why a figure is not available) and, last, source.
@@ -145,8 +147,12 @@ def dataset_yaml(national: str = "", population: str = "") -> str:
             "# This demonstration version is written by 'peel demo-data'.\n")
     body = yaml.safe_dump({"name": DATASET_NAME, "demonstration": True, "notice": NOTICE},
                           sort_keys=False, allow_unicode=True, width=100)
-    body += yaml.safe_dump({"sources": demo_sources(national, population)}, sort_keys=False,
-                           allow_unicode=True, width=10_000)
+    sources = demo_sources(national, population)
+    sources[GROUPS_SOURCE]["rows"] = len(groups_csv().splitlines()) - 1
+    body += yaml.safe_dump({"sources": sources}, sort_keys=False, allow_unicode=True, width=10_000)
+    # The grouping is illustrative: reports label it as not a published grouping wherever they show it.
+    body += yaml.safe_dump({"groups": {"file": GROUPS_FILE, "title": GROUPS_TITLE, "illustrative": True,
+                                       "source": GROUPS_SOURCE}}, sort_keys=False, allow_unicode=True, width=10_000)
     return head + body
 
 
@@ -162,11 +168,14 @@ def params_yaml(force_id: str) -> str:
 def demo_files() -> dict[str, str]:
     """Every data file of the demonstration dataset: file name -> text."""
     tables, pop = generate()
+    # Drawn apart from the others (peel.demo.groups), so adding it left every other figure as it was.
+    tables[GROUP_MEASURE] = neighbourhood_table(pop)
     national, population = national_csv(tables, pop), population_csv(pop)
     return {
         "dataset.yaml": dataset_yaml(national, population),
         "population.csv": population,
         "national.csv": national,
+        GROUPS_FILE: groups_csv(),
     }
 
 

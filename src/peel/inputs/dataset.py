@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from peel.errors import InputError, Problem, problem
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.inputs.forces import force_ids
+from peel.inputs.groups import Groups, check_group_measures, check_groups_source, read_groups
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import problems_from
 from peel.inputs.schemas.dataset import DatasetInfoModel
@@ -73,6 +74,8 @@ class DatasetInfo:
     demonstration: bool
     notice: str
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``groups:`` of dataset.yaml as plain values (file, title, illustrative, source), or None.
+    groups: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)
@@ -105,6 +108,8 @@ class Dataset:
     national: pd.DataFrame
     population: pd.DataFrame
     ignored_rows: int = 0
+    #: The groups of most similar forces the dataset declares (``None``: none).
+    groups: Groups | None = None
     # Per-dataset memo (values by measure and period, comparisons): a Dataset is never changed after loading.
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -198,7 +203,8 @@ def _read_info(path: Path, problems: list[Problem]) -> DatasetInfo | None:
         problems.extend(problems_from(e, path, DatasetInfoModel))
         return None
     return DatasetInfo(model.name.strip(), model.demonstration, " ".join((model.notice or "").split()),
-                       {sid: s.model_dump(exclude_none=True) for sid, s in (model.sources or {}).items()})
+                       {sid: s.model_dump(exclude_none=True) for sid, s in (model.sources or {}).items()},
+                       model.groups.model_dump() if model.groups is not None else None)
 
 
 
@@ -210,10 +216,17 @@ def _check_and_read(data_dir: Path, area_ids: Iterable[str] | None) -> tuple[lis
     catalogue = None if cat_problems else load_catalogue(data_dir / CATALOGUE_FILE)
     population = read_population(data_dir / POPULATION_FILE, problems)
     national, ignored = read_national(data_dir / NATIONAL_FILE, catalogue, population, problems)
+    groups = None
+    if info is not None and info.groups is not None:
+        g = info.groups
+        problems.extend(check_groups_source(data_dir / DATASET_FILE, g, info.sources))
+        groups = read_groups(data_dir / g["file"], g["title"], g["illustrative"], g["source"], problems)
+    if catalogue is not None and info is not None and info.groups is None:
+        problems.extend(check_group_measures(data_dir / CATALOGUE_FILE, catalogue, None, data_dir / DATASET_FILE))
     if problems:
         return problems, None
     assert info is not None and catalogue is not None and national is not None and population is not None
-    return [], Dataset(data_dir, info, catalogue, national, population, ignored)
+    return [], Dataset(data_dir, info, catalogue, national, population, ignored, groups)
 
 
 def check_dataset(data_dir: str | Path, area_ids: Iterable[str] | None = None) -> list[Problem]:
@@ -241,7 +254,8 @@ _MEMO_SIZE = 8
 
 def _signature(data_dir: Path) -> tuple[Any, ...]:
     sig: list[Any] = [str(data_dir.resolve())]
-    for name in _FILES:
+    # The groups file is named in dataset.yaml: every CSV file of the folder is in the signature.
+    for name in (*_FILES, *sorted(p.name for p in data_dir.glob("*.csv") if p.name not in _FILES)):
         p = data_dir / name
         try:
             st = p.stat()

@@ -99,6 +99,10 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
         lines.append(f"demonstration data: {dataset.info.notice}")
     if dataset.info.sources:
         lines.append(f"sources: {len(dataset.info.sources)} ({', '.join(dataset.info.sources)})")
+    if dataset.groups is not None:
+        g = dataset.groups
+        lines.append(f"groups of most similar forces: {len(set(g.of.values()))} ({g.title}"
+                     f"{'; illustrative, not a published grouping' if g.illustrative else ''})")
     lines += [f"warning: {w}" for w in warned]
     lines.append(f"no problems found{f' ({len(warned)} warnings)' if warned else ''}")
     return "\n".join(lines)

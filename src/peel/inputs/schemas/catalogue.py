@@ -24,7 +24,7 @@ from peel.inputs.schemas.base import (
 
 UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", "count"]
 NumeratorUnit = Literal["count", "gbp"]
-CompareName = Literal["band", "standard", "none"]
+CompareName = Literal["band", "standard", "group", "none"]
 EnglandAndWales = Literal["pooled", "mean", "none"]
 PeriodStyle = Literal["year_ending", "financial_year", "month", "day", "range"]
 

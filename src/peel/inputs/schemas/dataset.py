@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
 
 from peel.inputs.schemas.base import Flag, StrictModel, describe, fail, number, text
+from peel.inputs.schemas.groups import GroupsDeclaration
 
 #: Ids of sources: they are keys in dataset.yaml and may be quoted in national.csv.
 SOURCE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_./-]*$")
@@ -80,6 +81,8 @@ class DatasetInfoModel(StrictModel):
     demonstration: Flag
     notice: Annotated[str, text(5000)] | None = None
     sources: dict[SourceId, Source] | None = None
+    # Groups of most similar forces, for measures with compare: group (data/README.md, "Most similar groups").
+    groups: GroupsDeclaration | None = None
 
     @model_validator(mode="after")
     def _notice_for_demonstration(self) -> DatasetInfoModel:
