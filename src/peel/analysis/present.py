@@ -24,129 +24,23 @@ macros in ``templates/macros.html.j2`` (see :mod:`peel.analysis.templating`), wh
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 
-from peel import paths
 from peel.analysis.about import about_the_data_html
-from peel.analysis.comparison import Comparison, compare
+from peel.analysis.context import ReportContext as ReportContext  # re-exported: notebooks call present.load()
+from peel.analysis.context import load as load
 from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
+from peel.analysis.method import is_missing
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
-from peel.analysis.wording import force_in_text, number_words, sentence_case
-from peel.inputs.areas import ReportSpec, load_report
-from peel.inputs.dataset import Dataset, load_dataset
-from peel.inputs.forces import Force, get_force
-from peel.inputs.inspection import AreaInputs, Finding, ForceInputs, load_force_inputs
+from peel.analysis.wording import number_words, sentence_case
+from peel.inputs.inspection import Finding
 from peel.inputs.provenance import DEMONSTRATION_FINDINGS, Notice, report_notice
-
-
-@dataclass
-class ReportContext:
-    """Everything a notebook needs to write its area for one force.
-
-    Attributes
-    ----------
-    force
-        The force the report is about.
-    report
-        The report's structure (``notebooks/report.yaml``).
-    dataset
-        The national data.
-    inputs
-        The force's inspection inputs (``params/<force_id>.yaml``).
-    figure_count
-        Figures shown so far in this notebook run (figures are numbered from 1 in each run; the
-        report stitcher renumbers them across the report).
-    """
-
-    force: Force
-    report: ReportSpec
-    dataset: Dataset
-    inputs: ForceInputs
-    figure_count: int = 0
-    _shown: set[str] = field(default_factory=set, repr=False)
-    _records: list[dict] = field(default_factory=list, repr=False)
-    _figures: list[dict] = field(default_factory=list, repr=False)
-
-    def take_records(self) -> tuple[list[dict], list[dict]]:
-        """The statement and figure records made since the last call (they travel with the output showing them)."""
-        out, self._records, figures, self._figures = self._records, [], self._figures, []
-        return out, figures
-
-    @property
-    def demonstration(self) -> bool:
-        """True when the national data or the inspection inputs are for demonstration."""
-        return bool(self.dataset.info.demonstration or self.inputs.demonstration)
-
-    @property
-    def force_text(self) -> str:
-        """The force's name as it reads inside a sentence ("the Metropolitan Police Service")."""
-        return force_in_text(self.force.name)
-
-    def area_inputs(self, area_id: str) -> AreaInputs | None:
-        """The inspection inputs for an area, or ``None`` when the force was not inspected on it."""
-        return self.inputs.area(area_id)
-
-    def next_figure(self) -> int:
-        """The number of the next figure in this notebook run."""
-        self.figure_count += 1
-        return self.figure_count
-
-    def comparison(self, measure_id: str) -> Comparison:
-        """The measure compared across forces (computed once per dataset), as this force's report shows it."""
-        return compare(self.dataset, measure_id).seen_by(self.force.id)
-
-    def area_measures(self, area_id: str) -> list[str]:
-        """Ids of the catalogue measures in an area, in catalogue order."""
-        return [mid for mid, m in self.dataset.catalogue.items() if m.area == area_id]
-
-    def measures_in_report(self) -> list[str]:
-        """Ids of every measure the force's report shows (those of the areas it was inspected on)."""
-        inspected = set(self.inputs.areas)
-        return [mid for mid, m in self.dataset.catalogue.items() if m.area in inspected]
-
-
-def _dir(value: str | Path | None, default: Path) -> Path:
-    # "" (the notebooks' default) and None both mean the project's own folder.
-    return Path(value) if value not in (None, "") else default
-
-
-def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path | None = "",
-         notebooks_dir: str | Path | None = "") -> ReportContext:
-    """Load the data, the report structure and one force's inspection inputs.
-
-    Parameters
-    ----------
-    force_id
-        The force, as listed by ``peel forces`` (for example ``"metropolitan"``).
-    data_dir
-        The national data folder; ``""`` means the project's ``data/``.
-    params_dir
-        The inspection inputs folder; ``""`` means the project's ``params/``.
-    notebooks_dir
-        The folder holding ``report.yaml``; ``""`` means the project's ``notebooks/``.
-
-    Raises
-    ------
-    peel.errors.InputError
-        For an unknown force id, unusable data or invalid inspection inputs, naming the file, the row
-        or key and what was expected.
-    """
-    force = get_force(force_id, source="force_id parameter")
-    report = load_report(_dir(notebooks_dir, paths.notebooks_dir()), check_notebooks=False)
-    dataset = load_dataset(_dir(data_dir, paths.data_dir()))
-    known: dict[str, Any] = {m: None for m in not_available_measures(dataset)}
-    known.update(dataset.catalogue)
-    inputs = load_force_inputs(_dir(params_dir, paths.params_dir()), force.id, report, known)
-    return ReportContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
 def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:
@@ -278,7 +172,7 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     trend, trend_table = trend_html_and_record(comparison, ctx.force.id, ctx.next_figure)
     if trend_table is not None:
         ctx._figures.append(trend_table)
-    if any(not _missing(r.value) for r in comparison.rows if r.included):
+    if any(not is_missing(r.value) for r in comparison.rows if r.included):
         figure, table = figure_html_and_record(comparison, ctx.force.id, ctx.next_figure())
         ctx._figures.append(table)
     ctx._shown.add(measure_id)
@@ -286,10 +180,6 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
     ctx._records.extend(records)
     return part("measure", measure_id=measure_id, title=m.title, heading_level=heading_level,
                 statement=" ".join(r["sentence"] for r in records), figure_html=figure, trend_html=trend)
-
-
-def _missing(x: float | None) -> bool:
-    return x is None or x != x
 
 
 def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding) -> str:

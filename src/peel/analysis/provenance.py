@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from peel.analysis.method import is_missing
+from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
 from peel.inputs.provenance import source_entries
@@ -159,7 +160,4 @@ def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None =
 
 
 def _in_text(force_name: str) -> str:
-    # Imported here: wording imports this module for its markers.
-    from peel.analysis.wording import force_in_text
-
     return force_in_text(force_name)

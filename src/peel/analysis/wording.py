@@ -16,50 +16,14 @@ from typing import Any
 
 from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
 from peel.analysis.numbers import format_gbp, format_number, format_value
+from peel.analysis.phrases import force_in_text as force_in_text  # re-exported, as the names below
+from peel.analysis.phrases import join_names as join_names
+from peel.analysis.phrases import number_words as number_words
+from peel.analysis.phrases import sentence_case as sentence_case
+from peel.analysis.phrases import value_text as value_text
+from peel.analysis.phrases import value_with_unit as value_with_unit
 from peel.analysis.provenance import SEE_NOTICE, any_synthetic, sentences_note
 from peel.inputs.periods import Period
-
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def number_words(n: int) -> str:
-    """Whole numbers up to ten in words, as the report writes them ("eight"); larger ones in figures."""
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else format_number(n, 0)
-
-
-def force_in_text(force_name: str) -> str:
-    """A force's name as it reads inside a sentence.
-
-    Names ending in "Service" take the article ("the Metropolitan Police Service"); others
-    ("Cumbria Constabulary", "City of London Police") do not.
-    """
-    return f"the {force_name}" if force_name.endswith(" Service") else force_name
-
-
-def join_names(names: list[str]) -> str:
-    """"A", "A and B", "A, B and C": names as a sentence lists them."""
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def sentence_case(text: str) -> str:
-    """Capitalise the first letter only ("the Metropolitan ..." -> "The Metropolitan ...")."""
-    return text[:1].upper() + text[1:] if text else text
-
-
-def value_text(x: float | None, measure: Any) -> str:
-    """A value in the words a statement uses for ``{value}``: "19.8", "18.6 percent", "£489,705"."""
-    return format_value(x, measure.unit, measure.decimals)
-
-
-def value_with_unit(x: float | None, measure: Any, decimals: int | None = None) -> str:
-    """A value that stands on its own: "8.6 per 1,000 population", "24.6 percent", "£281,743 per 1,000 population"."""
-    d = measure.decimals if decimals is None else decimals
-    text = format_value(x, measure.unit, d)
-    if measure.unit in ("per_1000_population", "gbp_per_1000_population") and not is_missing(x):
-        return f"{text} per 1,000 population"
-    return text
 
 
 def _numerator_text(x: float | None, measure: Any) -> str:
