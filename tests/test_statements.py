@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from peel.analysis import present
 from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
-from peel.build.statements import CSV_COLUMNS, statements_csv
+from peel.build.statements import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
 from peel.render.assemble import report_outputs
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -53,6 +53,24 @@ def test_csv_writes_numbers_in_full_and_missing_as_empty():
     assert rows[0]["sentence"] == 'He said "x", y.'
 
 
+def test_parquet_holds_the_csv_rows_typed_and_its_bytes_are_stable():
+    import io
+
+    import pandas as pd
+
+    records = [{"force_id": "kent", "value": 0.1 + 0.2, "decimals": 1, "sentence": 'He said "x", y.'},
+               {"force_id": "gwent", "value": None, "mean": 12.5, "grade": "Good", "sentence": "b"}]
+    data = statements_parquet(records)
+    assert data == statements_parquet(records)
+    table = pd.read_parquet(io.BytesIO(data))
+    assert list(table.columns) == list(CSV_COLUMNS)
+    assert all(str(table[c].dtype) == "float64" for c in NUMBER_COLUMNS)
+    assert table.loc[0, "value"] == 0.1 + 0.2 and pd.isna(table.loc[1, "value"]) and table.loc[1, "mean"] == 12.5
+    as_csv = pd.read_csv(io.StringIO(statements_csv(records)), dtype=str, keep_default_na=False)
+    text_columns = [c for c in CSV_COLUMNS if c not in NUMBER_COLUMNS and c != "decimals"]
+    assert table[text_columns].fillna("").astype(str).equals(as_csv[text_columns])
+
+
 def test_html_of_a_measure_is_made_from_its_records():
     ctx = present.load("metropolitan")
     html = present.area(ctx, "police_powers")
@@ -71,8 +89,12 @@ def test_html_of_a_measure_is_made_from_its_records():
 
 @pytest.mark.slow
 def test_every_generated_sentence_in_the_reports_is_a_statement(built_reports: Path):
+    import pandas as pd
+
     rows = _read(built_reports / "statements.csv")
     assert rows, "statements.csv is empty"
+    typed = pd.read_parquet(built_reports / "statements.parquet")
+    assert len(typed) == len(rows) and list(typed["sentence"].fillna("")) == [r["sentence"] for r in rows]
     assert {r["build_id"] for r in rows} != {""} and len({r["build_id"] for r in rows}) == 1
     for force in ("metropolitan", "gwent"):
         mine = [r for r in rows if r["force_id"] == force]

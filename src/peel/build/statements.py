@@ -1,10 +1,12 @@
-"""The statements table: every statement of every report in the output folder, as one CSV.
+"""The statements table: every statement of every report in the output folder, as CSV and Parquet.
 
 Each force's statements are written beside its report, ``OUT/<force>/statements.json``, from the
 same executed notebooks the report was stitched from and renamed into place with it (see
 :func:`peel.build.force.build_force`): a force whose build failed keeps its previous report and its
 previous statements together. ``OUT/statements.csv`` gathers them for every force with a report, in
 the reference order of the forces, and adds the dataset's version and the build id.
+``OUT/statements.parquet`` holds the same rows with typed columns (numbers as float64, decimals as
+int64, the rest as text written as in the CSV), for pandas, R's arrow and DuckDB.
 
 Both ids are content hashes, not clocks, so the same inputs give a byte-identical table.
 """
@@ -29,8 +31,15 @@ STATEMENTS_JSON = "statements.json"
 #: The statements of every report, at the top of the output folder.
 STATEMENTS_CSV = "statements.csv"
 
-#: The columns of ``statements.csv``.
+#: The same rows with typed columns, beside it.
+STATEMENTS_PARQUET = "statements.parquet"
+
+#: The columns of ``statements.csv`` (and of the Parquet file).
 CSV_COLUMNS = (*COLUMNS, "dataset_version", "build_id")
+
+#: Columns of numbers in the Parquet file (float64); ``decimals`` is a whole number (int64).
+NUMBER_COLUMNS = ("value", "england_and_wales", "mean", "sd", "lower", "upper")
+WHOLE_COLUMNS = ("decimals",)
 
 
 def statements_json(notebooks: Iterable[Any]) -> str:
@@ -101,5 +110,30 @@ def write_statements(out_dir: Path, *, build_id: str, dataset_version: str,
         for r in read_force_statements(out_dir, force.id):
             rows.append({**r, "dataset_version": dataset_version, "build_id": build_id})
     path = out_dir / STATEMENTS_CSV
+    atomic_write(out_dir / STATEMENTS_PARQUET, statements_parquet(rows))
     atomic_write(path, statements_csv(rows))
     return path
+
+
+def statements_parquet(records: Iterable[Mapping[str, Any]]) -> bytes:
+    """The Parquet bytes of statement records: the CSV's columns, typed (see :data:`NUMBER_COLUMNS`).
+
+    Text columns hold exactly what the CSV cell holds; a missing value is null. No clock and no path goes
+    into the file, so the same records give the same bytes.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(records)
+    columns = {}
+    for c in CSV_COLUMNS:
+        values = [r.get(c) for r in rows]
+        if c in NUMBER_COLUMNS:
+            columns[c] = pa.array([None if v is None else float(v) for v in values], pa.float64())
+        elif c in WHOLE_COLUMNS:
+            columns[c] = pa.array([None if v is None else int(v) for v in values], pa.int64())
+        else:
+            columns[c] = pa.array([None if v is None else cell(v) for v in values], pa.string())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
