@@ -21,7 +21,17 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import BUILT_FORCES, REPO
-from test_faults import DEADLINE, _assert_nothing_left, _env, _kernels, _snapshot, _start, project  # noqa: F401
+from test_faults import (  # noqa: F401
+    DEADLINE,
+    _assert_nothing_left,
+    _env,
+    _kernels,
+    _reap,
+    _snapshot,
+    _start,
+    _stop,
+    project,
+)
 
 from peel.build import make_options
 from peel.build.executor import LocalPool, executor_for
@@ -214,9 +224,7 @@ def test_a_worker_killed_mid_force_is_survived_retried_once_then_reported(projec
                 killed.extend(victims)
             out, err = proc.communicate(timeout=DEADLINE * 2)
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=DEADLINE)
+            _reap(proc)
         assert len(seen) == 2, seen
         assert proc.returncode == 1, err
         manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
@@ -244,15 +252,11 @@ def test_ctrl_c_on_a_cluster_build_leaves_no_kernel_or_worker_and_no_partial_fil
             assert time.monotonic() < deadline, "two kernels did not start"
             time.sleep(0.2)
         time.sleep(1.0)  # let the notebooks reach the sleeping cell
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=DEADLINE)
+        out, err, took = _stop(proc, signal.SIGINT)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == 130, err
-    assert time.monotonic() - t0 < 30
+    assert took < 30
     _assert_nothing_left(project, marker)
     out_dir = project / "out"
     after_exit = _snapshot(out_dir)
@@ -295,9 +299,7 @@ def test_a_second_build_on_the_same_cluster_finds_the_kernels_warm(project, monk
             try:
                 out, err = proc.communicate(timeout=DEADLINE * 2)
             finally:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=DEADLINE)
+                _reap(proc)
             assert proc.returncode == 0, err
             _executed_everything(project / "out", forces)
             state = client.run(kernel_state)
@@ -372,15 +374,11 @@ def test_ctrl_c_on_a_running_cluster_kills_its_kernels_and_writes_nothing_while_
             assert time.monotonic() < deadline, "two kernels did not start on the cluster"
             time.sleep(0.2)
         time.sleep(3.0)  # mostly in the sleeping cell; on a loaded machine still warming up, which a stop ends too
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=DEADLINE)
+        out, err, took = _stop(proc, signal.SIGINT)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == 130, err
-    assert time.monotonic() - t0 < 30
+    assert took < 30
     assert "Traceback" not in err
     _assert_nothing_left(project, marker)  # the build's own processes
     deadline = time.monotonic() + 10
@@ -402,9 +400,7 @@ def test_ctrl_c_on_a_running_cluster_kills_its_kernels_and_writes_nothing_while_
     try:
         out, err = proc.communicate(timeout=DEADLINE * 2)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == 0, err
     _executed_everything(out_dir, ["kent"])
     assert (out_dir / "kent" / "report.html").is_file()

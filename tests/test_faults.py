@@ -74,6 +74,21 @@ def _argv(project: Path, forces: list[str], jobs: int, *extra: str) -> list[str]
             "--notebooks", str(project / "notebooks"), "--out", str(project / "out"), *extra]
 
 
+def _stop(proc: subprocess.Popen, sig: int) -> tuple[str, str, float]:
+    """Send ``sig`` to the build and wait (bounded) for it to end: its output and the seconds it took."""
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=DEADLINE)
+    return out, err, time.monotonic() - t0
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Kill a build a failed test left running, with all its processes, and wait for it."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=DEADLINE)
+
+
 def _start(project: Path, forces: list[str], jobs: int, marker: str, *extra: str,
            jupyter_path: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen(_argv(project, forces, jobs, *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -175,9 +190,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_force_retried_once(projec
         victim.send_signal(signal.SIGKILL)
         out, err = proc.communicate(timeout=DEADLINE * 2)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == 1, err
     manifest = json.loads((project / "out" / "build.json").read_text(encoding="utf-8"))
     # kent was given to a new worker and ran into its timeout there: a retry, not a second death.
@@ -203,15 +216,11 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
         # A kernel deletes its connection file once it answers; a loaded machine may take seconds.
         _wait_for(lambda: not _connection_files(project), "the kernels answering", proc)
         time.sleep(1.0)  # let the notebooks reach the sleeping cell
-        t0 = time.monotonic()
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=DEADLINE)
+        out, err, took = _stop(proc, sig)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == status, err
-    assert time.monotonic() - t0 < 30
+    assert took < 30
     _assert_nothing_left(project, marker)
     out_dir = project / "out"
     after_exit = _snapshot(out_dir)
@@ -239,15 +248,11 @@ def test_a_one_force_build_runs_in_the_build_process_and_stops_cleanly(project, 
         assert kernel.ppid() == proc.pid
         _wait_for(lambda: not _connection_files(project), "the kernel answering", proc)
         time.sleep(2.0)  # let the notebook reach the sleeping cell
-        t0 = time.monotonic()
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=DEADLINE)
+        out, err, took = _stop(proc, sig)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=DEADLINE)
+        _reap(proc)
     assert proc.returncode == status, err
-    assert time.monotonic() - t0 < 30
+    assert took < 30
     _assert_nothing_left(project, marker)
     out_dir = project / "out"
     assert not list(out_dir.rglob("report.html")) and not (out_dir / "build.json").exists()
