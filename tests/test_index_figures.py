@@ -180,7 +180,7 @@ def test_data_hash_is_the_dataset_folders_own_files(tmp_path):
         return fp.data, fp.data_hash, fp.data_areas, content_id(fp.data)
 
     demo, real = prints(data), prints(data / "real")
-    assert set(demo[0]) == {"dataset.yaml", "measures.yaml", "national.csv", "population.csv"}
+    assert set(demo[0]) == {"dataset.yaml", "groups.csv", "measures.yaml", "national.csv", "population.csv"}
     assert set(real[0]) >= {"dataset.yaml", "measures.yaml", "national.csv", "population.csv"}
     assert not any("/" in name for name in (*demo[0], *real[0]))
     # A change to the real dataset, or to a published table, leaves the demonstration's hashes alone ...
