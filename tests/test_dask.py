@@ -25,11 +25,13 @@ from test_faults import (  # noqa: F401
     DEADLINE,
     _assert_nothing_left,
     _env,
+    _hang_in_alpha,
     _kernels,
     _reap,
     _snapshot,
     _start,
     _stop,
+    _wait_for,
     project,
 )
 
@@ -241,16 +243,12 @@ def test_a_worker_killed_mid_force_is_survived_retried_once_then_reported(projec
 @pytest.mark.slow
 def test_ctrl_c_on_a_cluster_build_leaves_no_kernel_or_worker_and_no_partial_file(project):  # noqa: F811
     forces = ["metropolitan", "kent", "essex"]
-    for force in forces:  # every force hangs in its alpha notebook, so the build is mid-way when stopped
-        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+    _hang_in_alpha(project, forces)  # so the build is mid-way when stopped
     marker = uuid.uuid4().hex
     proc = _start(project, forces, 2, marker, "--scheduler", "local:2")
     try:
-        deadline = time.monotonic() + DEADLINE * 2
-        while len(_kernels(marker)) < 2:
-            assert proc.poll() is None, proc.communicate(timeout=10)[1]
-            assert time.monotonic() < deadline, "two kernels did not start"
-            time.sleep(0.2)
+        _wait_for(lambda: len(_kernels(marker)) >= 2, "two kernels starting", proc,
+                  seconds=DEADLINE * 2)
         time.sleep(1.0)  # let the notebooks reach the sleeping cell
         out, err, took = _stop(proc, signal.SIGINT)
     finally:
@@ -363,16 +361,12 @@ def test_ctrl_c_on_a_running_cluster_kills_its_kernels_and_writes_nothing_while_
         project, cli_cluster):  # noqa: F811
     address, cluster_marker, worker_pids = cli_cluster
     forces = ["metropolitan", "kent", "essex"]
-    for force in forces:  # every force hangs in its alpha notebook, so the build is mid-way when stopped
-        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+    _hang_in_alpha(project, forces)  # so the build is mid-way when stopped
     marker = uuid.uuid4().hex
     proc = _start(project, forces, 2, marker, "--scheduler", address)
     try:
-        deadline = time.monotonic() + DEADLINE * 2
-        while len(_kernels(cluster_marker)) < 2:
-            assert proc.poll() is None, proc.communicate(timeout=10)[1]
-            assert time.monotonic() < deadline, "two kernels did not start on the cluster"
-            time.sleep(0.2)
+        _wait_for(lambda: len(_kernels(cluster_marker)) >= 2, "two kernels starting on the cluster", proc,
+                  seconds=DEADLINE * 2)
         time.sleep(3.0)  # mostly in the sleeping cell; on a loaded machine still warming up, which a stop ends too
         out, err, took = _stop(proc, signal.SIGINT)
     finally:

@@ -19,7 +19,7 @@ import yaml
 from peel.analysis.comparison import compare
 from peel.analysis.method import Band, Standard, Trend
 from peel.analysis.numbers import format_gbp, round_half_up
-from peel.demo import write_demo
+from peel.demo import demo_files, write_demo
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import force_ids
 
@@ -176,7 +176,7 @@ def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path):
     written = write_demo(a / "data", a / "params").written
     write_demo(b / "data", b / "params")
     assert _tree(a) == _tree(b)
-    assert len(written) == 4 + 43 and all(p.is_file() for p in written)  # 4 data files, 43 params files
+    assert len(written) == len(demo_files()) + len(force_ids()) and all(p.is_file() for p in written)
     assert {p.name for p in (a / "params").iterdir()} == {f"{f}.yaml" for f in force_ids()}
     for rel, content in _tree(a).items():
         committed = REPO / rel
@@ -234,7 +234,7 @@ def test_demo_data_on_unchanged_files_writes_nothing(tmp_path):
     data, params = _demo_copy(tmp_path)
     times = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     result = write_demo(data, params)
-    assert result.written == () and len(result.unchanged) == 4 + 43  # 4 data files; params
+    assert result.written == () and len(result.unchanged) == len(demo_files()) + len(force_ids())
     assert times == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
 
 

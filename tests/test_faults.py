@@ -74,6 +74,12 @@ def _argv(project: Path, forces: list[str], jobs: int, *extra: str) -> list[str]
             "--notebooks", str(project / "notebooks"), "--out", str(project / "out"), *extra]
 
 
+def _hang_in_alpha(project: Path, forces: list[str]) -> None:
+    """Make each force's build sleep in its alpha notebook (a fault the fixture notebooks read)."""
+    for force in forces:
+        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+
+
 def _stop(proc: subprocess.Popen, sig: int) -> tuple[str, str, float]:
     """Send ``sig`` to the build and wait (bounded) for it to end: its output and the seconds it took."""
     t0 = time.monotonic()
@@ -207,8 +213,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_force_retried_once(projec
                          ids=["sigterm", "sighup", "sigkill"])
 def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothing_more(project, sig, status):
     forces = ["metropolitan", "kent", "essex"]
-    for force in forces:  # every force hangs in its alpha notebook, so the build is mid-way when stopped
-        (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
+    _hang_in_alpha(project, forces)  # so the build is mid-way when stopped
     marker = uuid.uuid4().hex
     proc = _start(project, forces, 2, marker)
     try:

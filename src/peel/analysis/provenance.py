@@ -110,7 +110,7 @@ def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None 
         pub = _publication(comparison, force_id, p)
         if pub:
             published.setdefault(pub, []).append(p.label(style))
-    name = _in_text(comparison.row(force_id).force_name)
+    name = force_in_text(comparison.row(force_id).force_name)
     for pub, labels in published.items():
         when = f" for {labels[0]}" if len(spans) > 1 and len(labels) == 1 else ""
         text += f". {name[:1].upper()}{name[1:]}’s figure{when}: as published in {pub}"
@@ -154,10 +154,6 @@ def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None =
     published = [p.label(style) for p in spans if force_id and _publication(comparison, force_id, p)]
     if not published:
         return f"synthetic figures ({SEE_NOTICE})"
-    name = _in_text(comparison.row(force_id).force_name)
+    name = force_in_text(comparison.row(force_id).force_name)
     when = f" for {published[0]}" if len(spans) > 1 and len(published) == 1 else ""
     return f"synthetic figures, apart from {name}’s figure{when}, which is published; {SEE_NOTICE}"
-
-
-def _in_text(force_name: str) -> str:
-    return force_in_text(force_name)
