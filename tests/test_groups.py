@@ -18,7 +18,7 @@ from peel.analysis.figures import alt_text, table_record
 from peel.analysis.method import Band, band_lines
 from peel.analysis.statements import measure_records
 from peel.analysis.wording import measure_sentences
-from peel.demo.groups import GROUP_MEASURE, GROUPS, groups_csv
+from peel.demo.groups import GROUP_DEMO_FINDING, GROUP_DEMO_FORCE, GROUP_MEASURE, GROUPS, groups_csv
 from peel.inputs.dataset import check_dataset, load_dataset
 from peel.inputs.forces import force_ids
 
@@ -171,10 +171,25 @@ def test_sentence_chart_table_and_statements_name_the_group():
 
 
 def test_about_the_data_states_the_method_and_that_the_grouping_is_not_published():
-    ctx = present.load("metropolitan")
     from peel.analysis.about import about_the_data_html
 
+    ctx = present.load(GROUP_DEMO_FORCE)
     soup = BeautifulSoup(about_the_data_html(ctx, "", None), "html.parser")
     text = " ".join(soup.select_one("#about-groups").find_next("p").get_text().split())
     assert "one standard deviation above and below the average of the group’s forces" in text
     assert "not a published grouping" in text and "Large metropolitan" in text
+    # The Met's report leaves the group measure out (the published report has no such chart): no section.
+    met = BeautifulSoup(about_the_data_html(present.load("metropolitan"), "", None), "html.parser")
+    assert met.select_one("#about-groups") is None
+
+
+def test_group_comparison_is_shown_in_the_demonstration_finding_and_left_out_of_the_met_report():
+    ctx = present.load(GROUP_DEMO_FORCE)
+    soup = BeautifulSoup(str(present.area(ctx, "preventing_crime").data), "html.parser")
+    finding = next(h for h in soup.find_all(["h3", "h4"]) if h.get_text(strip=True) == GROUP_DEMO_FINDING["heading"])
+    chart = finding.find_next("figure", id=f"figure-{GROUP_MEASURE}")
+    assert chart is not None and "most similar group" in soup.get_text()
+    met = present.load("metropolitan")
+    assert GROUP_MEASURE not in met.area_measures("preventing_crime")
+    assert GROUP_MEASURE not in met.measures_in_report()
+    assert f"figure-{GROUP_MEASURE}" not in str(present.area(met, "preventing_crime").data)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from reference_text import fingerprint, fingerprints, runs
 
+from peel.demo.groups import GROUP_DEMO_AREA, GROUP_DEMO_FINDING, GROUP_DEMO_FORCE, GROUP_MEASURE
 from peel.demo.inspection import demo_inputs, published_grades
 from peel.errors import InputError
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
@@ -389,6 +390,27 @@ def test_unknown_measure_and_measure_of_another_area(tmp_path, report, catalogue
     assert "belongs to the area 'preventing_crime'" in problems[1].message
 
 
+def test_measures_not_shown_are_checked_and_left_out_of_the_area(tmp_path, report, catalogue):
+    doc = minimal()
+    doc["areas"]["police_powers"]["measures_not_shown"] = ["linked_find_rate"]
+    dump(tmp_path, "kent", doc)
+    inputs = load_force_inputs(tmp_path, "kent", report, catalogue)
+    assert inputs.area("police_powers").measures_not_shown == ["linked_find_rate"]
+
+    doc["areas"]["police_powers"]["measures_not_shown"] = ["linkd_find_rate", "asb_incident_rate",
+                                                           "stop_search_rate"]
+    problems = problems_for(tmp_path, doc, report, catalogue)
+    where = "areas.police_powers.measures_not_shown"
+    assert [p.where for p in problems] == [f"{where}[0]", f"{where}[1]", where], "\n".join(map(str, problems))
+    assert "unknown measure 'linkd_find_rate' (did you mean 'linked_find_rate'?)" in problems[0].message
+    assert "belongs to the area 'preventing_crime'" in problems[1].message
+    assert ("measure 'stop_search_rate' is already in areas.police_powers.findings[0].measures: expected it in "
+            "one finding, or in measures_not_shown, not both") in problems[2].message
+
+    doc["areas"]["police_powers"]["measures_not_shown"] = ["linked_find_rate", "linked_find_rate"]
+    assert "is listed twice" in only(problems_for(tmp_path, doc, report, catalogue)).message
+
+
 def test_very_long_text_is_refused_and_the_cap_stated(tmp_path, report):
     doc = minimal()
     doc["areas"]["police_powers"]["findings"][0]["text"] = "x" * (MAX_TEXT_CHARS + 1)
@@ -511,9 +533,13 @@ def test_met_inputs_are_complete_and_carry_the_published_grades(demo_dir, report
     assert all(a.findings for a in met.areas.values())
     assert {a.id: a.grade for a in met.graded_areas} == seed["grades"]
     assert len(met.graded_areas) == seed["graded_areas"]
-    # each catalogue measure is placed inside a finding of its own area
+    # each catalogue measure is placed inside a finding of its own area, but the demonstration's group
+    # measure, which the published report has no chart of: it is left out of the Met's report
     for measure, area in catalogue.items():
-        assert measure in met.areas[area].measures, measure
+        if measure == GROUP_MEASURE:
+            assert met.areas[area].measures_not_shown == [measure] and measure not in met.areas[area].measures
+        else:
+            assert measure in met.areas[area].measures, measure
     # causes of concern where the published report has them
     for area in ("responding_to_the_public", "investigating_crime", "managing_offenders"):
         assert met.areas[area].causes_of_concern
@@ -647,7 +673,11 @@ def test_other_forces_are_demonstration_drafts(demo_dir, report):
         assert inputs.draft and inputs.demonstration, force.id
         assert inputs.inspection.name == "PEEL 2023–2025"
         assert "Demonstration draft" in inputs.summary
-        assert not any(a.findings or a.causes_of_concern or a.areas_for_improvement for a in inputs.areas.values())
+        assert not any(a.causes_of_concern or a.areas_for_improvement for a in inputs.areas.values())
+        # One draft has a single finding, written for the demonstration, that shows the group comparison.
+        findings = [(area_id, f.heading, f.measures) for area_id, a in inputs.areas.items() for f in a.findings]
+        assert findings == ([(GROUP_DEMO_AREA, GROUP_DEMO_FINDING["heading"], [GROUP_MEASURE])]
+                            if force.id == GROUP_DEMO_FORCE else []), force.id
         assert "victim_service_assessment" in inputs.areas
         known = reference.get(force.id, {}).get("grades", {})
         graded = {a.id: a.grade_label for a in inputs.graded_areas}

@@ -50,6 +50,11 @@ def test_reference_lists_hold_the_main_body_and_the_parts_around_it():
     assert len(items) > MAIN_BODY
     assert [area for _, area, *_ in items[:MAIN_BODY]][-1] == "about"  # the main body's list ends with its method
     assert set(checks) <= {n for n, *_ in items}, "seed-checks.tsv names an item seed-items.tsv does not have"
+    # An item not taken from the text of the published report says so, and the README says why.
+    not_from_seed = [n for n, _, statement, _ in items if "not from the seed text" in statement]
+    assert not_from_seed == [141]
+    readme = (REFERENCE / "README.md").read_text(encoding="utf-8")
+    assert all(f"Item {n}'s" in readme and "not from the seed text" in readme for n in not_from_seed)
 
 
 def test_met_report_states_the_published_items(built_reports):

@@ -77,13 +77,19 @@ class ReportContext:
         return compare(self.dataset, measure_id).seen_by(self.force.id)
 
     def area_measures(self, area_id: str) -> list[str]:
-        """Ids of the catalogue measures in an area, in catalogue order."""
-        return [mid for mid, m in self.dataset.catalogue.items() if m.area == area_id]
+        """Ids of the catalogue measures in an area the force's report shows, in catalogue order (those its
+        inputs list under ``measures_not_shown`` left out)."""
+        return [mid for mid, m in self.dataset.catalogue.items() if m.area == area_id and mid not in self._hidden]
 
     def measures_in_report(self) -> list[str]:
-        """Ids of every measure the force's report shows (those of the areas it was inspected on)."""
+        """Ids of every measure the force's report shows (those of the areas it was inspected on, less those
+        its inputs leave out)."""
         inspected = set(self.inputs.areas)
-        return [mid for mid, m in self.dataset.catalogue.items() if m.area in inspected]
+        return [mid for mid, m in self.dataset.catalogue.items() if m.area in inspected and mid not in self._hidden]
+
+    @property
+    def _hidden(self) -> set[str]:
+        return {mid for a in self.inputs.areas.values() for mid in a.measures_not_shown}
 
 
 def _dir(value: str | Path | None, default: Path) -> Path:

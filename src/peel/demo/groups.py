@@ -80,3 +80,19 @@ def neighbourhood_table(pop: dict[str, dict[int, int]]) -> dict:
             row[f] = (int(round(pct[f] / 100 * officers)), officers)
         table[period] = row
     return dict(sorted(table.items()))
+
+
+#: The force whose demonstration report shows the group comparison in a finding of its own. Not the
+#: Metropolitan Police Service: its report reproduces the published one, which has no such chart.
+GROUP_DEMO_FORCE = "west-midlands"
+GROUP_DEMO_AREA = "preventing_crime"
+GROUP_DEMO_FINDING = {
+    "heading": "Demonstration: comparing the force with its most similar group",
+    "text": (
+        "This finding was written for the demonstration data, not by an inspection. It shows how a national "
+        "measure is compared with the forces of a most similar group instead of with all forces. The grouping "
+        "is illustrative, not a published one, and the figures are synthetic: they say nothing about the "
+        "force's neighbourhood policing.\n"
+    ),
+    "measures": [GROUP_MEASURE],
+}

@@ -6,7 +6,8 @@ figures, with findings and a summary written in the project's own words
 (``demo/metropolitan.yaml``). Every other force gets a clearly marked demonstration draft:
 the areas of a PEEL 2023–2025 inspection, the grades published for it where they are known
 (``demo/published_grades.yaml``) and no findings; graded areas without a known grade are shown
-as "not yet graded".
+as "not yet graded". One draft, West Midlands Police's, has a single finding written for the
+demonstration: the comparison with a most similar group (:mod:`peel.demo.groups`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from peel.demo.groups import GROUP_DEMO_AREA, GROUP_DEMO_FINDING, GROUP_DEMO_FORCE
 from peel.inputs.areas import load_report
 from peel.inputs.forces import Force
 from peel.paths import notebooks_dir
@@ -95,9 +97,11 @@ def demo_inputs(force: Force) -> dict[str, Any]:
     grades = published_grades(force.id)
     area_ids = set(STANDARD_AREAS) | set(grades)
     order = load_report(notebooks_dir(), check_notebooks=False).ids
-    areas: dict[str, dict[str, str]] = {}
+    areas: dict[str, dict[str, Any]] = {}
     for area_id in sorted(area_ids, key=lambda a: order.index(a) if a in order else len(order)):
         areas[area_id] = {"grade": grades[area_id]} if area_id in grades else {}
+    if force.id == GROUP_DEMO_FORCE:
+        areas[GROUP_DEMO_AREA]["findings"] = [copy.deepcopy(GROUP_DEMO_FINDING)]
 
     inspection: dict[str, str] = {"name": INSPECTION_NAME}
     published = published_date(force.id)
@@ -125,7 +129,11 @@ def _draft_summary(force: Force, grades: dict[str, str]) -> str:
     else:
         about_grades = ("Only some of the graded judgments published for the force's PEEL 2023–2025 inspection "
                         "are included; the other graded areas are shown as not yet graded.")
-    return (
-        f"**Demonstration draft.** No inspection findings have been written for {force.name}: this report "
-        f"shows the national data comparisons only. {about_grades}\n"
-    )
+    if force.id == GROUP_DEMO_FORCE:
+        shows = ("No inspection findings have been written for {name}: this report shows the national data "
+                 "comparisons, and one finding written for the demonstration that compares the force with its "
+                 "most similar group in an illustrative grouping, not a published one.")
+    else:
+        shows = ("No inspection findings have been written for {name}: this report shows the national data "
+                 "comparisons only.")
+    return f"**Demonstration draft.** {shows.format(name=force.name)} {about_grades}\n"

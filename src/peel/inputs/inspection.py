@@ -79,6 +79,8 @@ class AreaInputs:
     areas_for_improvement: list[Finding] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     graded: bool = False
+    #: Catalogue measures of the area the force's report does not show.
+    measures_not_shown: list[str] = field(default_factory=list)
 
     @property
     def grade_label(self) -> str:
@@ -231,9 +233,11 @@ def _context_problems(doc: dict, path: Path, report: ReportSpec, expected_force:
         elif spec.graded and raw.get("grade") is None and not draft:
             bad(f"{where}.grade", f"missing: a graded area needs one of {', '.join(GRADES)} "
                                   f"(only a draft may leave a graded area not yet graded)")
-        for i, finding in enumerate(_listed(raw, "findings")):
-            here = f"{where}.findings[{i}].measures"
-            for j, m in enumerate(_listed(finding, "measures")):
+        lists = [(f"{where}.findings[{i}].measures", _listed(f, "measures"))
+                 for i, f in enumerate(_listed(raw, "findings"))]
+        lists.append((f"{where}.measures_not_shown", _listed(raw, "measures_not_shown")))
+        for here, listed_ids in lists:
+            for j, m in enumerate(listed_ids):
                 if not isinstance(m, str):
                     continue
                 if measures is not None and m not in measures:
@@ -243,7 +247,8 @@ def _context_problems(doc: dict, path: Path, report: ReportSpec, expected_force:
                     bad(f"{here}[{j}]", f"measure '{m}' belongs to the area '{measures[m]}' in "
                                         f"data/measures.yaml: expected a measure of '{area_id}'")
                 elif m in shown and shown[m] != here:
-                    bad(here, f"measure '{m}' is already shown in {shown[m]}: expected each measure in one finding")
+                    bad(here, f"measure '{m}' is already in {shown[m]}: expected it in one finding, or "
+                              f"in measures_not_shown, not both")
                 shown.setdefault(m, here)
     summary = doc.get("summary")
     if not draft and "summary" in doc and (summary is None or isinstance(summary, str) and not summary.strip()):
@@ -263,7 +268,8 @@ def _inputs(model: ForceInputsModel, path: Path, report: ReportSpec) -> ForceInp
         findings = [Finding(f.heading, f.text, [x.figure() for x in f.figures or []], list(f.measures or []))
                     for f in (a.findings if a is not None else None) or []]
         areas[area_id] = AreaInputs(area_id, a.grade if a else None, notes[0], notes[1], findings,
-                                    report.area(area_id).graded)
+                                    report.area(area_id).graded,
+                                    list((a.measures_not_shown if a is not None else None) or []))
     draft = model.draft or not any(a.findings for a in areas.values())
     i = model.inspection
     info = InspectionInfo(i.name, i.published, i.inspector, i.inspector_title)

@@ -349,6 +349,18 @@ class Area(StrictModel):
     causes_of_concern: Annotated[list[Note], items_of("causes of concern (heading, text)")] | None = None
     areas_for_improvement: Annotated[list[Note], items_of("areas for improvement (heading, text)")] | None = None
     findings: Annotated[list[Finding], items_of("findings (heading, text, measures, figures)")] | None = None
+    #: National measures of the area this force's report leaves out (a report reproducing a published one
+    #: shows only the charts the publication has).
+    measures_not_shown: Annotated[list[MeasureId], items_of("measure ids")] | None = None
+
+    @model_validator(mode="after")
+    def _each_left_out_once(self) -> Area:
+        ms = self.measures_not_shown or []
+        twice = [(("measures_not_shown", i), f"measure '{m}' is listed twice: expected each measure once")
+                 for i, m in enumerate(ms) if m in ms[:i]]
+        if twice:
+            raise fail_many(twice)
+        return self
 
 
 class Inspection(StrictModel):
