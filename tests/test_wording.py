@@ -182,3 +182,23 @@ def test_a_force_left_out_of_the_comparison_is_told_why():
                            "its resident population is too small to compare.")
     assert "The England and Wales average is 8.6 per 1,000 population." in text
     assert "than expected" not in text
+
+
+@pytest.mark.parametrize(("label", "expected"), [
+    ("The year ending March 2024", "the year ending March 2024"),
+    ("September 2023 to November 2023", "September 2023 to November 2023"),
+    ("CPS file quality", "CPS file quality"),
+    ("Providing a service to the victims of crime", "providing a service to the victims of crime"),
+    ("PEEL", "PEEL"),
+])
+def test_a_label_inside_a_sentence_keeps_the_capitals_of_months_and_acronyms(label: str, expected: str) -> None:
+    assert wording.in_sentence(label) == expected
+
+
+def test_a_monthly_trend_caption_keeps_its_month_names() -> None:
+    from peel.analysis.trend import _span
+
+    rows = [{"period": "September 2023"}, {"period": "November 2023"}]
+    assert _span(rows) == "September 2023 to November 2023"
+    rows = [{"period": "The year ending March 2021"}, {"period": "The year ending March 2024"}]
+    assert _span(rows) == "the year ending March 2021 to the year ending March 2024"

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from peel.analysis.provenance import cited_not_available, published_sources, published_sources_intro
 from peel.analysis.templating import render
-from peel.analysis.wording import join_names
+from peel.analysis.wording import in_sentence, join_names
 from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
 from peel.inputs.provenance import Notice, attributions
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 def _names(ids: Iterable[str]) -> list[str]:
     by_id = {f.id: f.name for f in all_forces()}
     return [by_id.get(i, i) for i in ids]
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def inspection_samples(ctx: ReportContext) -> tuple[list[dict[str, str | bool]], int | None]:
@@ -84,14 +80,14 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         reasons: dict[str, list[str]] = {}
         for title, reason in items:
             reasons.setdefault(reason, []).append(title)
-        exclusions += [(_names([fid])[0], join_names([_lower_first(t) for t in titles]), reason)
+        exclusions += [(_names([fid])[0], join_names([in_sentence(t) for t in titles]), reason)
                        for reason, titles in reasons.items()]
     samples, vsa_files = inspection_samples(ctx)
     return render(
         "about_the_data.html.j2",
         title=ctx.report.area("about_the_data").title,
         banner=banner,
-        sources=[(src, "; ".join(_lower_first(t) for t in titles)) for src, titles in by_source.items()],
+        sources=[(src, "; ".join(in_sentence(t) for t in titles)) for src, titles in by_source.items()],
         exclusions=exclusions,
         missing=[(c.measure.title, join_names(_names([f for f in c.missing if f in c.not_supplied])))
                  for c in measures if any(f in c.not_supplied for f in c.missing)],
@@ -119,7 +115,7 @@ def _groups(measures: list) -> dict[str, object] | None:
         return None
     c = grouped[0]
     entry = c.dataset.info.sources.get(c.groups.source, {}) if c.dataset is not None else {}
-    return {"measures": join_names([_lower_first(g.measure.title) for g in grouped]), "group": c.group_label,
+    return {"measures": join_names([in_sentence(g.measure.title) for g in grouped]), "group": c.group_label,
             "members": join_names(_names(c.group_members)), "title": c.groups.title,
             "illustrative": c.groups.illustrative,
             "source": entry.get("publication") or entry.get("publisher") or c.groups.source}

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from peel.analysis.method import is_missing
@@ -38,6 +39,22 @@ def join_names(names: list[str]) -> str:
 def sentence_case(text: str) -> str:
     """Capitalise the first letter only ("the Metropolitan ..." -> "The Metropolitan ...")."""
     return text[:1].upper() + text[1:] if text else text
+
+
+#: Words that keep their capital inside a sentence: month names ("September 2023 to November 2023").
+_PROPER_WORDS = frozenset(calendar.month_name[1:])
+
+
+def in_sentence(text: str) -> str:
+    """A label as it reads inside a sentence: "The year ending March 2024" -> "the year ending March 2024".
+
+    The first letter is lowered unless the first word keeps its capital anywhere: an acronym ("CPS"), a
+    month name ("September 2023 to November 2023") or a word with capitals after its first letter.
+    """
+    first = text.split(" ", 1)[0]
+    if not first or first in _PROPER_WORDS or first[1:] != first[1:].lower():
+        return text
+    return first[:1].lower() + text[1:]
 
 
 def value_text(x: float | None, measure: Any) -> str:

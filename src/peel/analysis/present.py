@@ -38,7 +38,7 @@ from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
-from peel.analysis.wording import number_words, sentence_case
+from peel.analysis.wording import in_sentence, number_words, sentence_case
 from peel.inputs.inspection import Finding
 from peel.inputs.provenance import DEMONSTRATION_FINDINGS, Notice, report_notice
 
@@ -301,7 +301,7 @@ _NO_AREA = _NoArea()
 
 
 def _ungraded_sentence(ctx: ReportContext, title: str) -> str:
-    return (f"We also inspected an area we do not grade: {title[:1].lower() + title[1:]}. "
+    return (f"We also inspected an area we do not grade: {in_sentence(title)}. "
             "Our findings influence the graded judgments in the other areas.")
 
 

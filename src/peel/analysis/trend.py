@@ -21,7 +21,7 @@ from peel.analysis.method import is_missing
 from peel.analysis.numbers import format_value
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
-from peel.analysis.wording import force_in_text, sentence_case, value_with_unit
+from peel.analysis.wording import force_in_text, in_sentence, sentence_case, value_with_unit
 
 #: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px (96 px an inch), so its text
 #: (:data:`peel.analysis.charts.CHART_FONT_PT`) reads at the same CSS size as the all-forces chart's.
@@ -75,7 +75,7 @@ def _axis(comparison: Any) -> str:
 def _span(rows: list[dict[str, Any]]) -> str:
     """"the year ending March 2021 to the year ending March 2024": the first and last periods, in a sentence."""
     first, last = rows[0]["period"], rows[-1]["period"]
-    return f"{first[:1].lower()}{first[1:]} to {last[:1].lower()}{last[1:]}"
+    return f"{in_sentence(first)} to {in_sentence(last)}"
 
 
 def national_trend_record(comparison: Any) -> dict[str, Any] | None:
@@ -104,7 +104,7 @@ def trend_alt(record: dict[str, Any], measure: Any) -> str:
     have = [r for r in record["rows"] if r["force_number"] is not None]
     first, last = have[0], have[-1]
     force = force_in_text(record["force"])
-    text = (f"Line chart of {measure.title.lower()} for {force} and England and Wales, {record['span']}. "
+    text = (f"Line chart of {in_sentence(measure.title)} for {force} and England and Wales, {record['span']}. "
             f"{first['period']}: {value_with_unit(first['force_number'], measure)} for the force")
     if first["ew_number"] is not None:
         text += f", {value_with_unit(first['ew_number'], measure)} for England and Wales"

@@ -17,6 +17,7 @@ from typing import Any
 from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
 from peel.analysis.numbers import format_gbp, format_number, format_value
 from peel.analysis.phrases import force_in_text as force_in_text  # re-exported, as the names below
+from peel.analysis.phrases import in_sentence as in_sentence
 from peel.analysis.phrases import join_names as join_names
 from peel.analysis.phrases import number_words as number_words
 from peel.analysis.phrases import sentence_case as sentence_case
@@ -220,7 +221,7 @@ def _typed_decimals(x: float) -> int:
 
 def _strip_stop(text: str) -> str:
     text = " ".join(str(text).split())
-    text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    text = in_sentence(text)
     return text.rstrip(".")
 
 

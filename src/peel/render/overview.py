@@ -35,7 +35,7 @@ from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
-from peel.analysis.wording import number_words, value_with_unit
+from peel.analysis.wording import in_sentence, number_words, value_with_unit
 from peel.build.cache import reuse_decision, sha256_file
 from peel.build.records import ForceRecord
 from peel.build.statements import content_id
@@ -220,7 +220,7 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
     trend = national_trend_record(comparison)
     if trend is not None:
         have = [r for r in trend["rows"] if r["force_number"] is not None]
-        alt = (f"Line chart of {m.title.lower()} for England and Wales, {trend['span']}. "
+        alt = (f"Line chart of {in_sentence(m.title)} for England and Wales, {trend['span']}. "
                f"{have[0]['period']}: {value_with_unit(have[0]['force_number'], m)}. "
                f"{have[-1]['period']}: {value_with_unit(have[-1]['force_number'], m)}. "
                "The data table below the chart gives every period.")
