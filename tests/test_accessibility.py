@@ -18,6 +18,7 @@ Without Chromium or axe-core the tests skip, unless PEEL_REQUIRE_BROWSER=1, when
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -335,14 +336,17 @@ AXE_RUN_JS = """
 async (tags) => {
   const results = await axe.run(document, {
     runOnly: {type: 'tag', values: tags},
-    resultTypes: ['violations', 'incomplete'],
+    resultTypes: ['violations', 'incomplete', 'passes'],
   });
   const slim = (r) => ({
     id: r.id, impact: r.impact, help: r.help, helpUrl: r.helpUrl, tags: r.tags,
     nodes: r.nodes.map(n => ({target: n.target, html: n.html.slice(0, 300), summary: n.failureSummary})),
   });
   return {version: axe.version, violations: results.violations.map(slim),
-          incomplete: results.incomplete.map(slim), passes: results.passes.length};
+          incomplete: results.incomplete.map(slim), passes: results.passes.length,
+          // The elements axe found scrolling and checked for keyboard access (WCAG 2.1.1).
+          scroll_regions: results.passes.filter(r => r.id === 'scrollable-region-focusable')
+                                        .flatMap(r => r.nodes.map(n => n.target.join(' ')))};
 }
 """
 
@@ -411,6 +415,62 @@ def test_axe_finds_no_wcag_22_aa_violation(browser, built_reports, name, rel, wi
     assert results["passes"] > 0, "axe ran no rule"
     lines = describe(results)
     assert not lines, f"axe {results['version']} found {len(lines)} violation(s) in {rel}:\n" + "\n".join(lines)
+    if name == "index-narrow":
+        # At 320 px both index tables scroll inside their regions, and axe checked each region.
+        for region in INDEX_REGIONS:
+            assert any(region in target for target in results["scroll_regions"]), (
+                f"axe checked no scrolling {region} at 320 px: {results['scroll_regions']}")
+
+
+#: The index's tables that scroll sideways in a narrow window, each in a labelled region of its own.
+INDEX_REGIONS = (".grades-region", ".figures-region")
+
+#: For each region at 320 px: its role, tab stop and label; whether it scrolls and a key press scrolls it;
+#: and the cells (grades table; in the Reports column each link, one a line) or links (figures table)
+#: whose text wraps onto more than one line.
+REGION_JS = """(selector) => {
+  const region = document.querySelector(selector);
+  const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
+    return new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top))).size; };
+  const items = selector === '.grades-region'
+    ? [...region.querySelectorAll('tbody th, tbody td:not(.reports), tbody td.reports > *')]
+    : [...region.querySelectorAll('tbody td a')];
+  region.scrollLeft = 0;
+  region.focus();
+  return {role: region.getAttribute('role'), tabindex: region.getAttribute('tabindex'),
+          label: region.getAttribute('aria-label') || '', focused: document.activeElement === region,
+          scroll_width: region.scrollWidth, client_width: region.clientWidth, items: items.length,
+          wrapped: items.filter(el => el.textContent.trim() && lines(el) > 1).map(el => el.textContent.trim())};
+}"""
+
+
+@pytest.mark.parametrize("selector", INDEX_REGIONS)
+def test_index_tables_scroll_sideways_in_a_focusable_region_at_320_px(browser, built_reports, selector):
+    """WCAG 1.4.10 and 2.1.1: at 320 px each index table scrolls inside a labelled region that takes
+    keyboard focus and scrolls with the arrow keys, and its cells keep their text on one line."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(viewport={"width": 320, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / "index.html").as_uri(), wait_until="load")
+        found = page.evaluate(REGION_JS, selector)
+        page.keyboard.press("ArrowRight")
+        # Chromium scrolls smoothly: the region reaches its new place over a few frames.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function("(s) => document.querySelector(s).scrollLeft > 0", arg=selector, timeout=5000)
+        scrolled = page.evaluate("(s) => document.querySelector(s).scrollLeft", selector)
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert found["role"] == "region" and found["tabindex"] == "0", found
+    assert "scrolls sideways" in found["label"], found
+    assert found["focused"], f"{selector} does not take focus"
+    assert found["scroll_width"] > found["client_width"], f"{selector} does not scroll at 320 px: {found}"
+    assert scrolled > 0, f"the right arrow key does not scroll {selector}"
+    assert page_width <= 320, f"the index is {page_width} CSS px wide at 320"
+    assert found["items"] > 0
+    assert not found["wrapped"], f"{len(found['wrapped'])} cell(s) of {selector} wrap at 320 px: {found['wrapped'][:5]}"
 
 
 def _page_width(browser, path: Path, width: int) -> int:
@@ -469,7 +529,7 @@ def test_index_reports_column_is_in_view_at_1280_px(browser, built_reports):
             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
             return {left: r.left, right: r.right, on_top: hit === el || el.contains(hit)}; };
           window.scrollTo(0, 0);
-          const wrap = document.querySelector('.table-wrap');
+          const wrap = document.querySelector('.grades-region');
           const head = [...document.querySelectorAll('table.grades-by-force thead th')].pop();
           const link = document.querySelector('table.grades-by-force td.reports a');
           return {text: head.textContent, scroll_left: wrap.scrollLeft, head: shown(head), link: shown(link),

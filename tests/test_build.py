@@ -27,6 +27,14 @@ def project(tmp_path):
     return tmp_path
 
 
+def _set_kent_figure(root: Path, value: float) -> None:
+    """A change of data: Kent's figure in the fixture dataset's national.csv (the folder stays a whole dataset)."""
+    path = root / "data" / "national.csv"
+    rows = [r.split(",") for r in path.read_text(encoding="utf-8").splitlines()]
+    rows = [[*r[:3], str(value), *r[4:]] if r[0] == "kent" else r for r in rows]
+    path.write_text("".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+
+
 def _opts(root: Path, forces=FORCES, formats=("html",), out: str = "out", jobs: int = 2, timeout=60):
     return BuildOptions(tuple(get_force(f) for f in forces), formats, root / "data", root / "params",
                         root / out, root / "notebooks", jobs, timeout, validate=False)
@@ -97,6 +105,18 @@ def test_a_notebook_that_does_not_declare_a_parameter_stops_the_build(project):
     assert not any((project / "out").rglob("report.*"))
 
 
+@pytest.mark.parametrize("name", ["measures.yaml", "population.csv"])
+def test_without_validation_a_data_folder_that_is_not_a_whole_dataset_stops_the_build_before_it_runs(project, name):
+    """validate=False skips the contract's checks, not the dataset: the overview and index are made from it."""
+    (project / "data" / name).unlink()
+    with pytest.raises(InputError) as e:
+        _build(project)
+    assert str(project / "data" / name) in str(e.value) and "expected" in str(e.value)
+    assert not any((project / "out").rglob("*.ipynb"))
+    assert not any((project / "out").rglob("report.*"))
+    assert not (project / "out" / "overview.html").exists() and not (project / "out" / "index.html").exists()
+
+
 # ---------------------------------------------------------------- building
 
 @pytest.mark.slow
@@ -127,11 +147,18 @@ def test_build_writes_reports_index_and_manifest_then_reuses_everything(project)
     assert "Fixture demonstration notice." in index
     assert 'class="grade-adequate">Adequate<' in index and 'class="grade-requires-improvement"' in index
 
+    # The fixture dataset is a whole one: the overview is made from it, like any other.
+    assert result.overview == out / "overview.html"
+    assert "National overview: written (not built before)" in log
+    overview = (out / "overview.html").read_text(encoding="utf-8")
+    assert "Fixture share by forces in England and Wales" in overview and "Fixture demonstration notice." in overview
+
     before = {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES}
     again, log2 = _build(project)
     assert again.exit_status == 0
     assert all(r.status == "reused" for r in again.records.values()), log2
     assert "reusing 11 of 11 executed notebooks; 3 of 3 reports unchanged" in log2
+    assert "National overview: kept (unchanged)" in log2
     assert {f: (out / f / "report.html").stat().st_mtime_ns for f in FORCES} == before
 
 
@@ -170,12 +197,16 @@ def test_incremental_rules(project):
     assert _statuses(result, "kent") == {"overview": "executed", "alpha": "executed", "beta": "reused",
                                          "about_the_data": "reused"}
 
-    # The data changes: everything that depends on it re-runs.
-    (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,1\n", encoding="utf-8")
+    # A figure changes: every force's areas that read it re-run (alpha, which shows the fixture measure,
+    # and "About the data", which reads the whole dataset); the others are reused.
+    _set_kent_figure(project, 99.5)
     result, log = _build(project)
     for force in FORCES:
-        assert set(_statuses(result, force).values()) == {"executed"}
-        assert {a.reason for a in result.records[force].areas.values()} == {"its data changed"}
+        statuses = _statuses(result, force)
+        assert statuses["alpha"] == statuses["about_the_data"] == "executed"
+        assert statuses["overview"] == "reused" and statuses.get("beta", "reused") == "reused"
+        assert {a.reason for a in result.records[force].areas.values() if a.status == "executed"} == {
+            "its data changed"}
 
     # An executed notebook deleted by hand is executed again.
     (out / "metropolitan" / "notebooks" / "01_alpha.ipynb").unlink()
@@ -192,7 +223,7 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
     kent_before = (out / "kent" / "report.html").read_bytes()
     (project / "params" / "kent.alpha.fault").write_text("error", encoding="utf-8")
     # The data changes too, so every force has new work and the others must be rebuilt.
-    (project / "data" / "national.csv").write_text("force_id,measure,period,value\nkent,x,2022,2\n", encoding="utf-8")
+    _set_kent_figure(project, 12.5)
     result, log = _build(project)
 
     assert result.exit_status == 1
@@ -203,7 +234,7 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
     assert (out / "kent" / "report.html").read_bytes() == kent_before
     for force in ("metropolitan", "surrey"):
         assert result.records[force].status == "built"
-        assert set(_statuses(result, force).values()) == {"executed"}
+        assert _statuses(result, force)["alpha"] == _statuses(result, force)["about_the_data"] == "executed"
     # The summary names the force, area, cell, error and the executed notebook.
     summary = log[log.index("force(s) failed"):]
     assert "kent, area alpha, cell" in summary and "ValueError: broken on purpose for kent" in summary
@@ -218,11 +249,12 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
     assert "Forces whose last build failed" in index and "Kent Police" in index
     assert 'href="kent/report.html"' in index  # the previous good report is still linked
 
-    # Once fixed, the areas that ran before the failure are reused; the rest run.
+    # Once fixed, the areas the data change did not touch (beta) or that ran before the failure (the
+    # overview) are reused; the failed area and the ones after it that read the data run.
     (project / "params" / "kent.alpha.fault").unlink()
     fixed, _ = _build(project)
     assert fixed.exit_status == 0
-    assert _statuses(fixed, "kent") == {"overview": "reused", "alpha": "executed", "beta": "executed",
+    assert _statuses(fixed, "kent") == {"overview": "reused", "alpha": "executed", "beta": "reused",
                                         "about_the_data": "executed"}
     assert fixed.records["kent"].status == "built" and fixed.records["kent"].rendered == "notebooks re-executed"
 

@@ -21,6 +21,8 @@ from peel.build.execute import (
     execute_area,
 )
 from peel.errors import InputError
+from peel.inputs.areas import load_report
+from peel.inputs.dataset import check_dataset
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -187,3 +189,7 @@ def test_fixture_notebooks_are_current(tmp_path):
         kept = nbformat.read(nb_path, as_version=4)
         assert [c.source for c in fresh.cells] == [c.source for c in kept.cells], nb_path.name
     assert os.path.exists(copy / "notebooks" / "report.yaml")
+    # The fixture dataset too, which must stay a whole dataset by the data contract.
+    for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv"):
+        assert (copy / "data" / name).read_bytes() == (FIXTURES / "data" / name).read_bytes(), name
+    assert check_dataset(FIXTURES / "data", [a.id for a in load_report(NOTEBOOKS).areas]) == []

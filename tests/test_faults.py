@@ -29,8 +29,8 @@ from peel.inputs.forces import get_force
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-#: Runs ``peel`` as a user would, except that the fixture data (a few rows, not a national dataset)
-#: is not put through the data contract's validation.
+#: Runs ``peel`` as a user would, except that the fixture inputs (inspection inputs for four forces, not
+#: all 43) are not put through the data contract's validation.
 DRIVER = '''
 import dataclasses, sys
 import peel.build

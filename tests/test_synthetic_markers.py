@@ -51,17 +51,19 @@ def test_a_published_figure_names_its_publication_and_the_synthetic_comparison(d
 def test_chart_source_and_table_caption_say_which_figures_are_synthetic(demo):
     cmp = compare(demo, "cps_file_quality")
     source = figure_source(cmp, "metropolitan")
-    assert source.startswith(f"synthetic demonstration figures ({SEE_NOTICE}), standing in for: {cmp.measure.source}")
-    assert source.endswith(f"The Metropolitan Police Service’s figure: as published in {PUBLICATION}")
+    # Synthetic first, with the source the figures stand in for, then the force's published figure.
+    assert source == (f"synthetic demonstration figures ({SEE_NOTICE}) in place of {cmp.measure.source}. "
+                      f"The Metropolitan Police Service’s figure is as published in {PUBLICATION}")
     assert table_record(cmp, "metropolitan")["marker"] == (
         f"synthetic figures, apart from the Metropolitan Police Service’s figure, which is published; {SEE_NOTICE}")
     # Over three months only the last is published: the trend's source and caption name that month.
     trend = trend_record(cmp, "metropolitan")
-    assert "figure for November 2023: as published" in trend["source"]
+    assert "The Metropolitan Police Service’s figure for November 2023 is as published in" in trend["source"]
     assert "figure for November 2023, which is published" in trend["marker"]
     # A force none of whose figures is published gets no publication.
     assert table_marker(cmp, "kent") == f"synthetic figures ({SEE_NOTICE})"
-    assert "as published" not in figure_source(cmp, "kent")
+    assert figure_source(cmp, "kent") == (f"synthetic demonstration figures ({SEE_NOTICE}) "
+                                          f"in place of {cmp.measure.source}")
 
 
 def test_published_data_carries_its_source_and_no_marker(real):

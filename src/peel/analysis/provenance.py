@@ -91,17 +91,17 @@ def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool
 
 
 def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str:
-    """The source line under a chart or table, saying which of its figures are synthetic.
+    """The source line under a chart or table, saying first whether its figures are synthetic.
 
-    The catalogue's source when no figure shown is synthetic. Otherwise the figures are synthetic
-    demonstration figures standing in for that source, and the report force's figures that are published
-    are named with their publication (for the periods given, default the quoted one).
+    The catalogue's source when no figure shown is synthetic. Otherwise "synthetic demonstration
+    figures (see About the data) in place of <the catalogue's source>", then each of the report force's
+    figures that is published, with its publication (for the periods given, default the quoted one).
     """
     m = comparison.measure
     spans = list(periods) if periods is not None else [comparison.period]
     if not any_synthetic(comparison, spans):
         return str(m.source)
-    text = f"synthetic demonstration figures ({SEE_NOTICE}), standing in for: {m.source}"
+    text = f"synthetic demonstration figures ({SEE_NOTICE}) in place of {m.source}"
     if not force_id:  # no force marked (the national overview): no force's own figure to name
         return text
     style = getattr(m, "period_style", None)
@@ -113,7 +113,7 @@ def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None 
     name = force_in_text(comparison.row(force_id).force_name)
     for pub, labels in published.items():
         when = f" for {labels[0]}" if len(spans) > 1 and len(labels) == 1 else ""
-        text += f". {name[:1].upper()}{name[1:]}’s figure{when}: as published in {pub}"
+        text += f". {name[:1].upper()}{name[1:]}’s figure{when} is as published in {pub}"
     return text
 
 

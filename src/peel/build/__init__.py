@@ -37,7 +37,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
 from peel.build.executor import executor_for
@@ -88,7 +88,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after every worker and
         kernel has stopped and temporary files are gone.
     """
-    from peel.errors import InputError
+    from peel.inputs.catalogue import load_catalogue
+    from peel.inputs.dataset import CATALOGUE_FILE, load_dataset
     from peel.render.index import write_index
     from peel.render.overview import write_overview
 
@@ -99,6 +100,11 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         if opts.validate:
             for warning in validate_inputs(opts, fp):
                 print(f"warning: {warning}", file=stream)
+        else:
+            # Without the data contract's checks (the API's validate=False) the data folder must still be a
+            # whole dataset: the national overview and the index are made from it. It is read here, before
+            # anything runs, so a problem is an input error like any other, naming file, row or key.
+            load_dataset(opts.data_dir)
         commit = git_commit()
         dataset = dataset_info(opts.data_dir)
         plans = plan_forces(opts, report, fp, dataset, commit)
@@ -131,39 +137,17 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
         notice = report_notice(dataset, any(p.context.get("demonstration_notice") for p in plans))
         on_disk = read_records(opts.out_dir)
-        try:
-            result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
-                                                  notice=notice, data=fp.data,
-                                                  package=content_id([fp.package_render, fp.template]))
-            print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
-                  file=stream)
-        except InputError as e:
-            # Only without validation (the API's validate=False): the reports stand on their own, so a data
-            # folder that is not a whole dataset costs the overview, not the build.
-            print(f"National overview: not written, the data folder is not a whole dataset: {e}", file=stream)
+        result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
+                                              notice=notice, data=fp.data,
+                                              package=content_id([fp.package_render, fp.template]))
+        print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
         result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
                                    notice_label=notice.label if notice else "",
-                                   figures=read_figures(opts.out_dir), catalogue=_catalogue(opts.data_dir),
-                                   info=dataset)
+                                   figures=read_figures(opts.out_dir),
+                                   catalogue=dict(load_catalogue(opts.data_dir / CATALOGUE_FILE)), info=dataset)
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
     return result
-
-
-def _catalogue(data_dir: Path) -> dict[str, Any]:
-    """The dataset's measures (titles and periods for the index), or none when they cannot be read.
-
-    The build has validated them unless told not to; the index must still be written when it was
-    told not to and they are broken.
-    """
-    from peel.errors import InputError
-    from peel.inputs.catalogue import load_catalogue
-    from peel.inputs.dataset import CATALOGUE_FILE
-
-    try:
-        return dict(load_catalogue(Path(data_dir) / CATALOGUE_FILE))
-    except (InputError, OSError, ValueError):
-        return {}
 
 
 def _unchanged(plan: ForcePlan) -> ForceRecord:

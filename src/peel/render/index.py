@@ -57,9 +57,19 @@ table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; c
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
-/* The figures table scrolls sideways inside its own region (WCAG 1.4.10), which takes keyboard focus. */
-.figures-region { overflow-x: auto; max-width: 100%; container-type: inline-size; }
-.figures-region:focus { outline: 3px solid #1d2d5c; outline-offset: 2px; }
+/* The grades and figures tables scroll sideways inside their own regions (WCAG 1.4.10), which take
+   keyboard focus. */
+.figures-region, .grades-region { overflow-x: auto; max-width: 100%; container-type: inline-size; }
+.figures-region:focus, .grades-region:focus { outline: 3px solid #1d2d5c; outline-offset: 2px; }
+/* In a narrow window the grades table scrolls rather than squeezing its columns: each cell reads on one
+   line, and an area's heading wraps between words, never inside one (the report stylesheet lets cells
+   break anywhere at 320 px, which is right for its short tables, not for this wide one). Wider windows
+   keep the layout above, where grades and report links may wrap between words. */
+table.grades-by-force caption { position: sticky; left: 0; max-width: min(60rem, 100cqw); }
+table.grades-by-force th, table.grades-by-force td { overflow-wrap: normal; }
+@media screen and (max-width: 30rem) {
+  table.grades-by-force tbody th, table.grades-by-force td { white-space: nowrap; }
+}
 table.figures-by-force { font-size: 0.875rem; font-variant-numeric: tabular-nums; }
 /* The caption stays in view while the columns scroll under it. */
 table.figures-by-force caption { position: sticky; left: 0; max-width: min(60rem, 100cqw); }
