@@ -175,3 +175,20 @@ def test_index_links_to_the_overview_when_it_is_there(report, tmp_path):
     assert 'href="overview.html"' not in without
     (tmp_path / OVERVIEW_NAME).write_text("x", encoding="utf-8")
     assert 'href="overview.html"' in render_index(report, records, tmp_path, demonstration=False, notice="")
+
+
+def test_a_demonstration_overview_says_its_charts_are_synthetic_where_they_are_shown(report):
+    # The real dataset's source lines are the catalogue's own (above); the demonstration's say, under
+    # every chart and trend, that the figures are synthetic and where the page explains them.
+    from peel.render.overview import SEE_PAGE_NOTICE
+
+    dataset = load_dataset(REPO / "data")
+    page = render_overview(dataset, report, made_up_records(report), report_notice(dataset.info, True))
+    sources = [html_lib.unescape(s) for s in re.findall(r'<p class="source">Source: ([^<]*)', page)]
+    charts = len(re.findall(r'<figure class="chart[ "]', page))
+    assert charts >= len(dataset.catalogue) and len(sources) == charts
+    grades_source, *sources = sources  # the grades chart comes first; its source is the reports
+    assert grades_source.startswith("the grade in each graded area of each force")
+    for source in sources:
+        assert source.startswith(f"synthetic demonstration figures ({SEE_PAGE_NOTICE}) in place of ")
+    assert "see About the data" not in page  # the pointer must lead somewhere on this page

@@ -90,18 +90,20 @@ def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool
     return any(figure_is_synthetic(comparison, r.force_id, p) for p in spans for r in _shown(comparison))
 
 
-def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str:
+def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None, *,
+                  see: str = SEE_NOTICE) -> str:
     """The source line under a chart or table, saying first whether its figures are synthetic.
 
     The catalogue's source when no figure shown is synthetic. Otherwise "synthetic demonstration
     figures (see About the data) in place of <the catalogue's source>", then each of the report force's
     figures that is published, with its publication (for the periods given, default the quoted one).
+    ``see`` says where the page explains the synthetic figures (a report's About the data by default).
     """
     m = comparison.measure
     spans = list(periods) if periods is not None else [comparison.period]
     if not any_synthetic(comparison, spans):
         return str(m.source)
-    text = f"synthetic demonstration figures ({SEE_NOTICE}) in place of {m.source}"
+    text = f"synthetic demonstration figures ({see}) in place of {m.source}"
     if not force_id:  # no force marked (the national overview): no force's own figure to name
         return text
     style = getattr(m, "period_style", None)

@@ -32,6 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
 from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
+from peel.analysis.provenance import figure_source
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
@@ -51,6 +52,9 @@ OVERVIEW_NAME = "overview.html"
 OVERVIEW_PDF = "overview.pdf"
 #: The hashes the overview was made from and the files it wrote, beside it.
 OVERVIEW_RECORD = ".overview.json"
+#: Where the overview explains synthetic figures: it has no About the data, only the notice at its top.
+SEE_PAGE_NOTICE = "see the notice at the top of this page"
+
 
 #: How each part of the overview's key is named when it is made again.
 OVERVIEW_WORDS = {
@@ -212,7 +216,8 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
     part: dict[str, Any] = {
         "id": m.id, "title": m.title, "figure_title": m.figure_title, "period": record["period"],
         "number": number, "src": _data_uri(figure_png(fig)), "alt": national_alt(comparison, bars, record["period"]),
-        "width": IMG_WIDTH, "height": IMG_HEIGHT, "source": m.source, "notes": record["notes"],
+        "width": IMG_WIDTH, "height": IMG_HEIGHT, "source": figure_source(comparison, "", see=SEE_PAGE_NOTICE),
+        "notes": record["notes"],
         "reading": record["reading"], "unit_head": record["unit_head"], "compare_head": record["compare_head"],
         "rows": record["rows"], "england_and_wales": record["england_and_wales"], "trend": None,
     }
@@ -226,6 +231,7 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
                "The data table below the chart gives every period.")
         part["trend"] = {"number": number, "src": _data_uri(trend_png(trend)), "alt": alt, "width": TREND_WIDTH,
                          "height": TREND_HEIGHT, "span": trend["span"],
+                         "source": figure_source(comparison, "", comparison.history_periods, see=SEE_PAGE_NOTICE),
                          "rows": [{"period": r["period"], "value": r["force"]} for r in trend["rows"]]}
         number += 1
     return part, number
