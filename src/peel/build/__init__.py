@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
-from peel.build.executor import executor_for
+from peel.build.executor import Executor, executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
@@ -72,8 +72,22 @@ class BuildResult:
         return 1 if self.failed else 0
 
 
-def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
+def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executor | None = None,
+          quiet: bool = False) -> BuildResult:
     """Build the reports of ``opts.forces``; see the module docstring for the steps.
+
+    Parameters
+    ----------
+    opts
+        The checked request (:func:`make_options`).
+    stream
+        Where the plan, progress and summary are printed (default: stderr).
+    executor
+        What runs the forces with work (default: :func:`~peel.build.executor.executor_for`);
+        ``peel watch`` passes one that keeps its kernel warm between builds.
+    quiet
+        Leave out the lines a watched rebuild does not need: the overview's and the counts of the
+        summary (the plan, failures and what the reports left out are still printed).
 
     Raises
     ------
@@ -109,7 +123,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         if work:
             temp_dir = make_build_temp()  # the kernels' sockets and connection files
             try:
-                records.update(executor_for(opts).run(work, opts, temp_dir, stream))
+                records.update((executor or executor_for(opts)).run(work, opts, temp_dir, stream))
             finally:
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -135,8 +149,9 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
             result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
                                                   notice=notice, data=fp.data,
                                                   package=content_id([fp.package_render, fp.template]))
-            print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
-                  file=stream)
+            if not quiet or why != "unchanged":
+                print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
+                      file=stream)
         except InputError as e:
             # Only without validation (the API's validate=False): the reports stand on their own, so a data
             # folder that is not a whole dataset costs the overview, not the build.
@@ -146,7 +161,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
                                    notice_label=notice.label if notice else "",
                                    figures=read_figures(opts.out_dir), catalogue=_catalogue(opts.data_dir),
                                    info=dataset)
-    print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
+    print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream,
+                  counts=not quiet)
     return result
 
 
