@@ -171,6 +171,33 @@ def test_an_edit_rebuilds_one_notebook_with_the_bytes_of_peel_build(project):
                  "kent/notebooks/01_alpha.ipynb", "statements.csv", "index.html"):
         assert (out / name).read_bytes() == (twin / name).read_bytes(), name
     assert _manifest(out) == _manifest(twin)
+    # And a build from nothing prints the same report.
+    argv[argv.index("--out") + 1] = str(project / "scratch")
+    done_build = subprocess.run(argv, capture_output=True, text=True, env=_env(project, marker), timeout=DEADLINE)
+    assert done_build.returncode == 0, done_build.stderr
+    for name in ("kent/report.html", "kent/report.pdf"):
+        assert (out / name).read_bytes() == (project / "scratch" / name).read_bytes(), name
+    _assert_nothing_left(project, marker)
+
+
+@pytest.mark.slow
+def test_a_rebuild_waits_for_a_build_that_holds_the_output_folder(project):
+    out = project / "out"
+    marker = uuid.uuid4().hex
+    watch = Watched(project, marker)
+    try:
+        first = watch.wait_for("watching")
+        with OutputLock(out, io.StringIO()):  # as a peel build running in the same folder
+            _edit(project / "params" / "kent.yaml", "Some text.", "Some more text.")
+            waiting = watch.wait_for("waiting for the output folder", first)
+            assert "another peel build is writing to this folder" in watch.lines[waiting]
+            time.sleep(1.0)
+            assert not any("HTML written" in line for line in watch.lines[waiting:])
+        done = watch.wait_for("HTML written after", waiting)
+        assert "executed alpha" in watch.lines[done]
+    finally:
+        watch.stop()
+        watch.reap()
     _assert_nothing_left(project, marker)
 
 
