@@ -15,6 +15,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    that force worked. A failure fails only its force. A single force with work (a rebuild after
    an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
    With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
+   ``peel watch`` (:mod:`~peel.build.watch`) calls :func:`build` after each save with an executor
+   that keeps one kernel warm between builds.
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
