@@ -202,7 +202,7 @@ def test_a_rebuild_waits_for_a_build_that_holds_the_output_folder(project):
 
 
 @pytest.mark.slow
-def test_a_broken_yaml_is_named_the_old_report_kept_and_the_next_good_save_rebuilds(project):
+def test_a_broken_yaml_or_a_failing_notebook_is_reported_the_old_report_kept_and_a_good_save_rebuilds(project):
     params = project / "params" / "kent.yaml"
     good = params.read_text(encoding="utf-8")
     marker = uuid.uuid4().hex
@@ -221,6 +221,17 @@ def test_a_broken_yaml_is_named_the_old_report_kept_and_the_next_good_save_rebui
         params.write_text(good.replace("Some text.", "Some fixed text."), encoding="utf-8")
         rebuilt = watch.wait_for("HTML written after", waiting)
         assert "executed alpha (its inspection inputs changed)" in watch.lines[rebuilt]
+        # A notebook that raises: the failure as peel build reports it, the report kept, the watch goes on.
+        html = (project / "out" / "kent" / "report.html").read_bytes()
+        (project / "params" / "kent.alpha.fault").write_text("error", encoding="utf-8")
+        params.write_text(good.replace("Some text.", "Some other text."), encoding="utf-8")
+        failed = watch.wait_for("failed (above), the previous report was kept", rebuilt)
+        said = "\n".join(watch.lines[rebuilt:failed])
+        assert "1 force(s) failed" in said and "ValueError: broken on purpose for kent" in said, said
+        assert (project / "out" / "kent" / "report.html").read_bytes() == html
+        (project / "params" / "kent.alpha.fault").unlink()
+        params.write_text(good.replace("Some text.", "Some last text."), encoding="utf-8")
+        watch.wait_for("HTML written after", failed)
     finally:
         watch.stop()
         watch.reap()
