@@ -47,9 +47,9 @@ from peel.build.inline import InlineBuilder, ignore_stop_signals
 from peel.build.lock import OutputFolderBusy, make_build_temp
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
-from peel.build.pool import signals_stop_the_build
+from peel.build.pool import STOPS, signals_stop_the_build
 from peel.build.records import EXECUTED, ForceRecord
-from peel.errors import KernelStartError, PeelError, display_path
+from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
 from peel.paths import PACKAGE_DIR
 
 #: Seconds between two looks at the watched files.
@@ -139,7 +139,8 @@ class Watch:
         KeyboardInterrupt
             On Ctrl-C, SIGTERM or SIGHUP, after the kernel stopped and the temporary folder is gone.
         """
-        with signals_stop_the_build():
+        STOPS.clear()
+        with signals_stop_the_build(sigint=True):
             try:
                 self.temp_dir = make_build_temp()
                 self.builder = InlineBuilder(self.opts, self.temp_dir)
@@ -153,6 +154,7 @@ class Watch:
                     # A rebuild with a PDF leaves ~170,000 objects for the collector; collected now, while
                     # idle, a full collection (0.1 to 0.3 s) does not fall in the middle of the next rebuild.
                     gc.collect()
+                    self.check_stop()
                     self.say(f"watching {len(self.seen)} files for changes (Ctrl-C to stop)")
                     changed, seen_at = self.wait_for_change()
                     self.rebuild(seen_at, changed)
@@ -179,12 +181,14 @@ class Watch:
         restarts = 0
         while True:
             time.sleep(POLL)
+            self.check_stop()
             now = snapshot(watched_inputs(self.opts))
             if now != self.seen:
                 seen_at = time.monotonic()
                 deadline = seen_at + SETTLE_MAX
                 while time.monotonic() < deadline:
                     time.sleep(SETTLE)
+                    self.check_stop()
                     again = snapshot(watched_inputs(self.opts))
                     if again == now:
                         break
@@ -195,6 +199,12 @@ class Watch:
                 slow = time.monotonic()
                 self.check_package()
                 restarts += self.check_kernel(restarts)
+
+    @staticmethod
+    def check_stop() -> None:
+        """Stop now if a signal asked to and its exception was lost (see :data:`peel.build.pool.STOPS`)."""
+        if STOPS:
+            raise BuildStopped(STOPS[-1])
 
     def check_package(self) -> None:
         """End the watch when the package's source changed (see the module docstring)."""
@@ -230,6 +240,7 @@ class Watch:
         while True:
             try:
                 result = build(self.opts, self.stream, executor=self.executor, quiet=True)
+                self.check_stop()
                 break
             except OutputFolderBusy as e:
                 # Another build writes to the folder: wait for it, as long as LOCK_WAIT, then for the next save.
@@ -241,6 +252,7 @@ class Watch:
                              "save again to rebuild")
                     return
                 time.sleep(LOCK_POLL)
+                self.check_stop()
             except KernelStartError:
                 raise
             except PeelError as e:  # the inputs: the same message as peel build, and the watch goes on
