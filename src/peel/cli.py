@@ -52,6 +52,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build(opts).exit_status
 
 
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from peel.build import make_options
+    from peel.build.watch import watch
+
+    opts = make_options(forces=args.forces, to=args.to, timeout=args.timeout, data=args.data, params=args.params,
+                        out=args.out, notebooks=args.notebooks, param=args.param)
+    watch(opts, debug=args.debug)  # returns only by an exception: a signal, or a kernel that cannot start
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from peel.ingest import import_table
 
@@ -108,25 +118,38 @@ def make_parser() -> argparse.ArgumentParser:
                    help="replace files that differ from the demonstration (your edits are lost)")
     p.set_defaults(func=_cmd_demo_data)
 
+    def add_build(p: argparse.ArgumentParser) -> None:
+        """The options ``peel build`` and ``peel watch`` share."""
+        p.add_argument("--to", default="html,pdf", metavar="FORMATS",
+                       help="comma-separated: html, pdf (default: %(default)s)")
+        add_inputs(p)
+        p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR",
+                       help="output folder (default: %(default)s)")
+        p.add_argument("--notebooks", type=Path, default=notebooks_dir(), metavar="DIR",
+                       help="area notebooks and report.yaml (default: %(default)s)")
+        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="pass a parameter to every notebook; refused unless each notebook declares it")
+        p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                       help="stop a notebook that runs longer than this (default: %(default)s)")
+
     p = sub.add_parser("build", help="build force reports (HTML and PDF)")
     p.add_argument("forces", nargs="*", metavar="FORCE_ID", help="force ids (see 'peel forces')")
     p.add_argument("--all", action="store_true", help="build all 43 forces")
-    p.add_argument("--to", default="html,pdf", metavar="FORMATS",
-                   help="comma-separated: html, pdf (default: %(default)s)")
-    add_inputs(p)
-    p.add_argument("--out", type=Path, default=outputs_dir(), metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--notebooks", type=Path, default=notebooks_dir(), metavar="DIR",
-                   help="area notebooks and report.yaml (default: %(default)s)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="pass a parameter to every notebook; refused unless each notebook declares it")
+    add_build(p)
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel workers (default: one per core)")
-    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                   help="stop a notebook that runs longer than this (default: %(default)s)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run the forces on a Dask cluster: a scheduler's address (tcp://HOST:8786), or local:N "
                    "for a local cluster of N workers (needs the dask extra; default: the local worker pool)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("watch", help="build force reports, then rebuild them each time their inputs are saved",
+                       description="Build the reports of the forces named, as 'peel build' does, then watch their "
+                       "inspection inputs, the data, the notebooks and report.yaml, and rebuild on every save with "
+                       "one Jupyter kernel kept warm (only what an edit touches runs again). The HTML is written "
+                       "before the PDF is laid out. Ctrl-C ends it.")
+    p.add_argument("forces", nargs="+", metavar="FORCE_ID", help="force ids (see 'peel forces')")
+    add_build(p)
+    p.set_defaults(func=_cmd_watch)
 
     p = sub.add_parser("diff", help="what changed between two builds, statement by statement",
                        description="Compare the statements of two builds (output folders or statements.csv "
@@ -166,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"peel {args.command}: error: {e}", file=sys.stderr)
         return int(getattr(e, "exit_status", 2))
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP during a build (peel.errors.BuildStopped)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP during a build or watch (peel.errors.BuildStopped)
         status = int(getattr(e, "exit_status", 130))
         print(f"peel {args.command}: {'interrupted' if status == 130 else f'stopped by signal {status - 128}'}",
               file=sys.stderr)

@@ -15,6 +15,8 @@ The build reads like its pipeline (:func:`build`), one module a step:
    that force worked. A failure fails only its force. A single force with work (a rebuild after
    an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
    With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
+   ``peel watch`` (:mod:`~peel.build.watch`) calls :func:`build` after each save with an executor
+   that keeps one kernel warm between builds.
 5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
    ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.build.cache import BUILD_SIDE, fingerprints
-from peel.build.executor import executor_for
+from peel.build.executor import Executor, executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
@@ -72,8 +74,22 @@ class BuildResult:
         return 1 if self.failed else 0
 
 
-def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
+def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executor | None = None,
+          quiet: bool = False) -> BuildResult:
     """Build the reports of ``opts.forces``; see the module docstring for the steps.
+
+    Parameters
+    ----------
+    opts
+        The checked request (:func:`make_options`).
+    stream
+        Where the plan, progress and summary are printed (default: stderr).
+    executor
+        What runs the forces with work (default: :func:`~peel.build.executor.executor_for`);
+        ``peel watch`` passes one that keeps its kernel warm between builds.
+    quiet
+        Leave out the lines a watched rebuild does not need: the overview's and the counts of the
+        summary (the plan, failures and what the reports left out are still printed).
 
     Raises
     ------
@@ -115,7 +131,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         if work:
             temp_dir = make_build_temp()  # the kernels' sockets and connection files
             try:
-                records.update(executor_for(opts).run(work, opts, temp_dir, stream))
+                records.update((executor or executor_for(opts)).run(work, opts, temp_dir, stream))
             finally:
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -140,13 +156,16 @@ def build(opts: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
                                               notice=notice, data=fp.data,
                                               package=content_id([fp.package_render, fp.template]))
-        print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}", file=stream)
+        if not quiet or why != "unchanged":
+            print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
+                  file=stream)
         result.index = write_index(opts.out_dir, report, on_disk,
                                    demonstration=notice is not None, notice=notice.text if notice else "",
                                    notice_label=notice.label if notice else "",
                                    figures=read_figures(opts.out_dir),
                                    catalogue=dict(load_catalogue(opts.data_dir / CATALOGUE_FILE)), info=dataset)
-    print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream)
+    print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream,
+                  counts=not quiet)
     return result
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,22 @@ def _write_json(path: Path, doc: Any) -> None:
     atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
 
 
-def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
+def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] | None = None) -> ForceRecord:
     """Execute what the plan says, render the report and write it; return the force's record.
 
     Never raises for a problem of the force itself: a failure is returned in the record, so that it
     fails only this force. The previous report is replaced only when everything succeeded.
+
+    Parameters
+    ----------
+    plan, kernel
+        The force's plan and a started :class:`~peel.build.kernel.WarmKernel`.
+    on_written
+        When given (``peel watch``), the HTML report, its statements and workbook are renamed into
+        place before the PDF is laid out, and ``on_written`` is called with ``"report.html"`` and then
+        ``"report.pdf"`` as each is in place, so that the page can be read while the PDF prints. The
+        files have the same bytes either way; only a PDF that fails then leaves the new HTML beside
+        the previous PDF (the record keeps the previous report's, so the next build renders again).
     """
     import nbformat
 
@@ -85,7 +97,7 @@ def build_force(plan: ForcePlan, kernel: Any) -> ForceRecord:
 
     if failure is None and plan.render:
         try:
-            files = _render_and_write(plan, notebooks)
+            files = _render_and_write(plan, notebooks, on_written)
             _write_json(plan.out / REPORT_RECORD,
                         {"components": plan.render_components, "files": files, "grades": plan.grades})
             record.files, record.rendered = files, plan.render_reason
@@ -112,8 +124,12 @@ def _atomic_target(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
-    """Stitch, make the PDF, then rename both into place (only after both succeeded)."""
+def _render_and_write(plan: ForcePlan, notebooks: list[Any],
+                      on_written: Callable[[str], None] | None = None) -> dict[str, str]:
+    """Stitch, make the PDF, then rename the files into place (only after all succeeded).
+
+    With ``on_written`` (see :func:`build_force`), everything but the PDF is renamed into place first.
+    """
     from peel.render.page import AreaEntry, ReportContext, render_report
 
     ctx_args = dict(plan.context)
@@ -122,18 +138,25 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
     html = render_report(notebooks, context)
     plan.out.mkdir(parents=True, exist_ok=True)
     temps: dict[str, Path] = {}
+    files: dict[str, str] = {}
+    announced: set[str] = set()
+
+    def into_place() -> None:
+        for name, tmp in list(temps.items()):
+            replace_into_place(tmp, plan.out / name)
+            del temps[name]
+        if on_written is not None:
+            for name in ("report.html", "report.pdf"):
+                if name in files and name not in announced:
+                    announced.add(name)
+                    on_written(name)
+
     try:
         if "html" in plan.formats:
             tmp = _atomic_target(plan.out / "report.html")
             tmp.write_text(html, encoding="utf-8")
             temps["report.html"] = tmp
-        if "pdf" in plan.formats:
-            from peel.render.pdf import write_pdf
-
-            tmp = _atomic_target(plan.out / "report.pdf")
-            write_pdf(html, tmp, title=context.document_title)
-            temps["report.pdf"] = tmp
-        files = {name: sha256_file(tmp) for name, tmp in temps.items()}
+            files["report.html"] = sha256_file(tmp)
         # The statements of the same executed notebooks the report was stitched from, renamed into
         # place with it (OUT/statements.csv gathers them; see peel.build.statements).
         tmp = _atomic_target(plan.out / STATEMENTS_JSON)
@@ -143,9 +166,17 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any]) -> dict[str, str]:
         figures = [f for nb in notebooks for f in notebook_statements(nb, "figures")]
         tmp.write_bytes(workbook_bytes(figures, context.force_name))
         temps[FIGURES_XLSX] = tmp
-        for name, tmp in temps.items():
-            replace_into_place(tmp, plan.out / name)
-        return files
+        if on_written is not None:  # the page first, while the PDF is laid out
+            into_place()
+        if "pdf" in plan.formats:
+            from peel.render.pdf import write_pdf
+
+            tmp = _atomic_target(plan.out / "report.pdf")
+            temps["report.pdf"] = tmp
+            write_pdf(html, tmp, title=context.document_title)
+            files["report.pdf"] = sha256_file(tmp)
+        into_place()
+        return {name: files[name] for name in ("report.html", "report.pdf") if name in files}
     finally:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)

@@ -13,15 +13,20 @@ The promises of the pool hold: the kernel is started from the main thread, so it
 build (``PR_SET_PDEATHSIG`` follows the thread that started it); a kernel that cannot start is
 tried twice and then stops the build with its own message; Ctrl-C, SIGTERM and SIGHUP shut the
 kernel down and remove temporary files before the build ends with 130, 143 or 129.
+
+``peel watch`` (:mod:`peel.build.watch`) keeps one :class:`InlineBuilder`, and so one warm kernel
+and the imported render side, for its whole life and builds on it again after each change.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -56,6 +61,88 @@ def preload(formats: tuple[str, ...]) -> None:
         pass
 
 
+class InlineBuilder:
+    """A warm kernel in this process that builds forces one after another (``peel build``, ``peel watch``).
+
+    Creating it starts importing the render side in a thread; the kernel starts from the main thread
+    on :meth:`start_kernel` (or on the first force that needs it). :meth:`build` can be called again
+    and again with the same kernel (``peel watch``); :meth:`close` shuts it down.
+
+    Parameters
+    ----------
+    opts
+        The build's options (the notebooks folder is the kernel's working directory; the formats say
+        whether WeasyPrint is preloaded).
+    temp_dir
+        Where the kernel's sockets and connection file go.
+    """
+
+    def __init__(self, opts: BuildOptions, temp_dir: Path):
+        self._loader = threading.Thread(target=preload, args=(opts.formats,), name="peel-preload", daemon=True)
+        self._loader.start()
+        self.kernel = WarmKernel(cwd=opts.notebooks_dir, temp_dir=temp_dir)
+        self._quiet = _QuietLoggers()
+
+    def start_kernel(self) -> None:
+        """Start the kernel now, unless it runs (tried twice; raises :class:`KernelStartError`)."""
+        if self.kernel.km is None:
+            self.kernel.start()
+
+    def build(self, work: list[ForcePlan], stream: TextIO, progress: bool = True,
+              on_written: Callable[[str, str], None] | None = None) -> dict[str, ForceRecord]:
+        """Build the forces of ``work`` one after another on the kernel; return their records.
+
+        ``on_written(force_id, file name)`` is passed on to :func:`~peel.build.force.build_force`
+        (the HTML goes into place before the PDF is laid out).
+
+        Raises
+        ------
+        KernelStartError
+            When no kernel could start (tried twice).
+        KeyboardInterrupt
+            On Ctrl-C, SIGTERM or SIGHUP, after the kernel has stopped and temporary files are gone.
+        """
+        from peel.build.pool import remove_temporaries
+
+        records: dict[str, ForceRecord] = {}
+        shown = Progress(len(work), stream) if progress else None
+        try:
+            for plan in work:
+                if plan.needs_kernel:
+                    self.start_kernel()  # raises KernelStartError after its two tries, as the pool does
+                self._loader.join(PRELOAD_WAIT)
+                written = None if on_written is None else functools.partial(on_written, plan.force_id)
+                try:
+                    record = build_force(plan, self.kernel, written)
+                except KernelStartError:  # a kernel replaced mid-force (after a death) that could not start
+                    raise
+                except Exception as e:  # a bug fails this force, as in a worker
+                    record = failed_record(plan, Failure.of_exception(e, traceback=traceback.format_exc(limit=8)))
+                records[plan.force_id] = record
+                if shown is not None:
+                    shown.force_done(record)
+        except BaseException:
+            if shown is not None:
+                shown.close()
+            ignore_stop_signals()  # a second Ctrl-C must not cut the clean-up short
+            self.close()
+            remove_temporaries([p.out for p in work])
+            raise
+        if shown is not None:
+            shown.close()
+        remove_temporaries([p.out for p in work])
+        return records
+
+    def close(self) -> None:
+        """Shut the kernel down (safe to call twice) and give the loggers their levels back."""
+        if "peel.build.execute" in sys.modules:
+            from peel.build.execute import abandon_notebook_tasks
+
+            abandon_notebook_tasks()  # nbclient's tasks, left by a stop, would print a traceback
+        self.kernel.shutdown()
+        self._quiet.restore()
+
+
 def run_inline(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
     """Build the forces of ``work`` one after another in this process; return their records.
 
@@ -66,46 +153,15 @@ def run_inline(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream
     KeyboardInterrupt
         On Ctrl-C, SIGTERM or SIGHUP, after the kernel has stopped and temporary files are gone.
     """
-    from peel.build.pool import remove_temporaries
-
-    records: dict[str, ForceRecord] = {}
-    progress = Progress(len(work), stream)
-    loader = threading.Thread(target=preload, args=(opts.formats,), name="peel-preload", daemon=True)
-    loader.start()
-    kernel = WarmKernel(cwd=opts.notebooks_dir, temp_dir=temp_dir)
-    quiet = _quiet_loggers()
+    builder = InlineBuilder(opts, temp_dir)
     try:
-        for plan in work:
-            if plan.needs_kernel and kernel.km is None:
-                kernel.start()  # raises KernelStartError after its two tries, as the pool does
-            loader.join(PRELOAD_WAIT)
-            try:
-                record = build_force(plan, kernel)
-            except KernelStartError:  # a kernel replaced mid-force (after a death) that could not start
-                raise
-            except Exception as e:  # a bug fails this force, as in a worker
-                record = failed_record(plan, Failure.of_exception(e, traceback=traceback.format_exc(limit=8)))
-            records[plan.force_id] = record
-            progress.force_done(record)
-    except BaseException:
-        progress.close()
-        _ignore_stop_signals()  # a second Ctrl-C must not cut the clean-up short
-        if "peel.build.execute" in sys.modules:
-            from peel.build.execute import abandon_notebook_tasks
-
-            abandon_notebook_tasks()  # nbclient's tasks, left by the stop, would print a traceback
-        kernel.shutdown()
-        remove_temporaries([p.out for p in work])
-        raise
+        return builder.build(work, stream)
     finally:
-        progress.close()
-        kernel.shutdown()
-        quiet.restore()
-    remove_temporaries([p.out for p in work])
-    return records
+        builder.close()
 
 
-def _ignore_stop_signals() -> None:
+def ignore_stop_signals() -> None:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP from now on (during a clean-up; the caller restores the handlers)."""
     if threading.current_thread() is threading.main_thread():
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)
@@ -126,8 +182,4 @@ class _QuietLoggers:
             logging.getLogger(n).setLevel(level)
 
 
-def _quiet_loggers() -> _QuietLoggers:
-    return _QuietLoggers()
-
-
-__all__ = ["run_inline", "preload"]
+__all__ = ["InlineBuilder", "run_inline", "preload", "ignore_stop_signals"]

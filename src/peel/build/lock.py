@@ -24,6 +24,11 @@ from typing import TextIO
 from peel.errors import OutputFolderError, display_path
 
 LOCK_NAME = ".build.lock"
+
+
+class OutputFolderBusy(OutputFolderError):
+    """Another build holds the output folder (``peel watch`` waits for it, with a bound)."""
+
 TEMP_PREFIX = "peel-build-"
 
 
@@ -70,7 +75,7 @@ class OutputLock:
         except BlockingIOError:
             holder = _describe(_read(fd))
             os.close(fd)
-            raise OutputFolderError(f"{shown}: another peel build is writing to this folder ({holder}); "
+            raise OutputFolderBusy(f"{shown}: another peel build is writing to this folder ({holder}); "
                                     "wait for it to finish, or build into another folder with --out") from None
         previous = _read(fd)
         if previous.get("pid"):

@@ -103,18 +103,27 @@ class _Stop(BaseException):
 
 
 # -- the build side ---------------------------------------------------------------------------------
+#: Every signal that asked to stop, in order. The handler raises, but an exception raised while Python runs
+#: a finalizer (as the garbage collector may, anywhere) is printed and dropped; a long-running caller
+#: (``peel watch``) looks here at its safe points, so that such a stop is not lost.
+STOPS: list[int] = []
+
+
 @contextmanager
-def signals_stop_the_build() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the build as Ctrl-C does (clean stop, then exit 128 + the signal)."""
+def signals_stop_the_build(sigint: bool = False) -> Iterator[None]:
+    """SIGTERM and SIGHUP (and Ctrl-C too, with ``sigint``) stop the build as Ctrl-C does (clean stop,
+    then exit 128 + the signal); each is also noted in :data:`STOPS`."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def stop(signum: int, frame: Any) -> None:
+        STOPS.append(signum)
         raise BuildStopped(signum)
 
-    saved = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    saved[signal.SIGINT] = signal.getsignal(signal.SIGINT)
+    mine = (signal.SIGTERM, signal.SIGHUP) + ((signal.SIGINT,) if sigint else ())
+    saved = {s: signal.signal(s, stop) for s in mine}
+    saved.setdefault(signal.SIGINT, signal.getsignal(signal.SIGINT))
     try:
         yield
     finally:

@@ -84,14 +84,16 @@ def print_plan(plans: Sequence[ForcePlan], stream: TextIO) -> None:
 
 
 def print_summary(records: Sequence[ForceRecord], out_dir: Path, index: Path, manifest: Path,
-                  stream: TextIO) -> None:
-    """Counts, where the index and manifest are, and every failure with where to read about it."""
-    counts = {"built": 0, "reused": 0, "failed": 0}
-    for r in records:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    print(f"{len(records)} forces: {counts['built']} built, {counts['reused']} unchanged, "
-          f"{counts['failed']} failed; index: {display_path(index)}; manifest: "
-          f"{display_path(manifest)}", file=stream)
+                  stream: TextIO, counts: bool = True) -> None:
+    """Counts, where the index and manifest are (unless ``counts`` is false), and every failure with
+    where to read about it."""
+    if counts:
+        n = {"built": 0, "reused": 0, "failed": 0}
+        for r in records:
+            n[r.status] = n.get(r.status, 0) + 1
+        print(f"{len(records)} forces: {n['built']} built, {n['reused']} unchanged, "
+              f"{n['failed']} failed; index: {display_path(index)}; manifest: "
+              f"{display_path(manifest)}", file=stream)
     print_left_out(records, out_dir, stream)
     failed = [r for r in records if r.failed]
     if not failed:
