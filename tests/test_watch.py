@@ -112,7 +112,8 @@ def test_the_watched_files_are_the_forces_inputs_the_data_the_notebooks_and_the_
     opts = make_options(forces=["kent"], data=project / "data", params=project / "params",
                         notebooks=project / "notebooks", out=project / "out")
     names = {p.relative_to(project).as_posix() for p in watched_inputs(opts)}
-    assert names == {"params/kent.yaml", "data/dataset.yaml", "data/national.csv", "notebooks/report.yaml",
+    assert names == {"params/kent.yaml", "data/dataset.yaml", "data/measures.yaml", "data/national.csv",
+                     "data/population.csv", "notebooks/report.yaml",
                      "notebooks/00_overview.ipynb", "notebooks/01_alpha.ipynb", "notebooks/02_beta.ipynb",
                      "notebooks/03_about_the_data.ipynb"}
     before = snapshot(watched_inputs(opts))
