@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.chart_render import ChartLayout
+from peel.analysis.chart_render import ChartLayout, draw_bars_together
 from peel.analysis.method import Band, Standard, against_standard, is_missing
 from peel.analysis.method import band as classify_band
 from peel.analysis.numbers import format_number, format_value
@@ -235,6 +235,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
                 patch.set_hatchcolor(style["hatchcolor"])
                 patch.set_gid(f"bar-{b.force_id}")
                 patch.peel_kind = b.kind  # read by tests and alt text
+            draw_bars_together(ax, list(patches))
 
         values = [b.value for b in bars]
         top = max(values + [ew or 0.0, standard or 0.0, lines.upper if lines is not None else 0.0, 0.0])
