@@ -22,10 +22,13 @@ would catch changing.
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -167,15 +170,13 @@ def encode_png(rgba: Any, compress_level: int) -> bytes:
     a filter per row, in half the time. No chunk holds a time or the software: the same pixels give
     the same bytes.
     """
-    from PIL import Image
-
     pixels = np.asarray(rgba)
     height, width = pixels.shape[:2]
-    # Pillow drops the alpha channel faster than numpy copies three bytes of every four.
-    rgb = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1).convert("RGB").tobytes()
     rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
     rows[:, 0] = 0  # each row's filter type: none
-    rows[:, 1:] = np.frombuffer(rgb, dtype=np.uint8).reshape(height, 3 * width)
+    rgb = rows[:, 1:].reshape(height, width, 3)
+    for channel in range(3):  # a channel at a time: several times faster than copying [..., :3] at once
+        rgb[:, :, channel] = pixels[:, :, channel]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
     return b"".join((_PNG_SIGNATURE, _chunk(b"IHDR", header),
                      _chunk(b"IDAT", zlib.compress(rows, compress_level)), _chunk(b"IEND", b"")))
@@ -216,3 +217,20 @@ def draw_bars_together(ax: Any, patches: list[Any]) -> None:
         ax.add_patch(shape)
         for p in members:
             p.set_visible(False)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a chart is made, and restore it after.
+
+    A chart makes tens of thousands of small objects that live until it is written; the collector
+    would otherwise walk them (and everything else the process holds) many times over while they
+    are made, about a tenth of a chart's time. Their garbage is collected as usual afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

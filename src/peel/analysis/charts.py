@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.chart_render import ChartLayout, draw_bars_together
+from peel.analysis.chart_render import ChartLayout, collector_paused, draw_bars_together
 from peel.analysis.method import Band, Standard, against_standard, is_missing
 from peel.analysis.method import band as classify_band
 from peel.analysis.numbers import format_number, format_value
@@ -219,7 +219,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
     decimals = getattr(measure, "decimals", 1)
     ew = comparison.england_and_wales
 
-    with sns.axes_style("ticks"), sns.plotting_context("paper"), matplotlib.rc_context(CHART_RC):
+    with (collector_paused(), sns.axes_style("ticks"), sns.plotting_context("paper"),
+          matplotlib.rc_context(CHART_RC)):
         fig = Figure(figsize=(FIGSIZE_CM[0] * CM, FIGSIZE_CM[1] * CM), dpi=200, layout=ChartLayout())
         ax = fig.add_subplot()
         xs = list(range(len(bars)))
@@ -341,7 +342,7 @@ def figure_png(fig: Figure, dpi: int = CHART_DPI) -> bytes:
     """
     from peel.analysis.chart_render import CachingCanvas, encode_png
 
-    with matplotlib.rc_context(CHART_RC):
+    with collector_paused(), matplotlib.rc_context(CHART_RC):
         original_dpi = fig.dpi
         fig.set_dpi(dpi)
         try:
