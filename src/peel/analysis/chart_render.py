@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.font_manager import fontManager
+from matplotlib.font_manager import fontManager, get_font
 from matplotlib.ft2font import RenderMode
 from matplotlib.layout_engine import LayoutEngine
 from matplotlib.patches import PathPatch
@@ -48,6 +48,7 @@ MAX_LAYOUTS = 20_000
 _GLYPHS: dict[tuple[Any, ...], tuple[np.ndarray, int, int]] = {}
 _LAYOUTS: dict[tuple[Any, ...], tuple[tuple[Any, int, float, float], ...]] = {}
 _RENDERERS: dict[tuple[Any, ...], RendererAgg] = {}
+_HEIGHTS: dict[tuple[Any, ...], Any] = {}
 
 
 class CachingRenderer(RendererAgg):
@@ -73,6 +74,26 @@ class CachingRenderer(RendererAgg):
                 _LAYOUTS.clear()
             _LAYOUTS[key] = items
         self._draw_glyphs(gc, x, y, angle, size, items)
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[float, float, float] | tuple[None, None, None]:
+        # What matplotlib.text.Text._get_layout reads from the font's tables for each text it lays
+        # out (ascent, descent and line gap at the text's size), once per font, size and resolution.
+        key = (tuple(fontManager._find_fonts_by_props(prop)), prop.get_size_in_points(), self.dpi)
+        metrics = _HEIGHTS.get(key)
+        if metrics is None:
+            metrics = (None, None, None)
+            font = get_font(list(key[0]))
+            for table_name, gap_key, ascent_key, descent_key in (
+                    ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                    ("hhea", "lineGap", "ascent", "descent")):
+                table = font.get_sfnt_table(table_name)
+                if table is None:
+                    continue
+                scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * key[1] * self.dpi / 72
+                metrics = (table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale)
+                break
+            _HEIGHTS[key] = metrics
+        return metrics
 
     def _draw_glyphs(self, gc: Any, x: float, y: float, angle: float, size: float,
                      items: tuple[tuple[Any, int, float, float], ...]) -> None:
