@@ -210,6 +210,10 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
+#: The gid of a shape that draws several bars (each bar keeps its own ``bar-<force>`` gid, undrawn).
+BARS_GID = "bars"
+
+
 def draw_bars_together(ax: Any, patches: list[Any]) -> None:
     """Draw the bars that look alike as one shape, so that Agg draws each hatch tile once, not per bar.
 
@@ -234,7 +238,8 @@ def draw_bars_together(ax: Any, patches: list[Any]) -> None:
         path = Path.make_compound_path(*(p.get_path().transformed(p.get_patch_transform()) for p in members))
         shape = PathPatch(path, facecolor=first.get_facecolor(), edgecolor=first.get_edgecolor(),
                           linewidth=first.get_linewidth(), hatch=first.get_hatch(),
-                          hatchcolor=first.get_hatchcolor(), zorder=first.get_zorder(), label="_nolegend_")
+                          hatchcolor=first.get_hatchcolor(), zorder=first.get_zorder(), label="_nolegend_",
+                          gid=BARS_GID)
         ax.add_patch(shape)
         for p in members:
             p.set_visible(False)
