@@ -145,6 +145,11 @@ def test_layout_keeps_every_text_in_the_figure_and_clear_of_the_legend(dataset):
                 extent = text.get_window_extent(renderer)
                 assert box.x0 + pad - 0.5 <= extent.x0 and extent.x1 <= box.x1 - pad + 0.5, (measure, force, text)
                 assert box.y0 + pad - 0.5 <= extent.y0 and extent.y1 <= box.y1, (measure, force, text)
+            # The axes with everything drawn on or around them (the force's name above its bar included)
+            # end legend.borderaxespad below the legend, as constrained layout placed them.
             tight = ax.get_tightbbox(renderer)
-            assert tight.y1 <= legend_box.y0, (measure, force)
+            gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
+            assert tight.y1 == pytest.approx(legend_box.y0 - gap, abs=0.05), (measure, force)
+            assert tight.x0 == pytest.approx(box.x0 + pad, abs=0.05)
+            assert tight.y0 == pytest.approx(box.y0 + pad, abs=0.05)
             assert legend_box.y1 <= box.y1 - pad

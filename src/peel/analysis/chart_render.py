@@ -1,6 +1,6 @@
-"""Agg drawing of the charts with each glyph rasterised once per process, not once per chart.
+"""Drawing and encoding the all-forces chart at a third of matplotlib's usual cost, with its pixels.
 
-Most of a chart's drawing time is text: 43 rotated force names, the legend, the ticks, about 900
+Most of a chart's drawing time was text: 43 rotated force names, the legend, the ticks, about 900
 glyphs a chart, each laid out by FreeType and rasterised at :data:`peel.analysis.charts.CHART_DPI`.
 Every force's chart of a measure draws almost the same words at the same places, so
 :class:`CachingCanvas` keeps, for the life of the process:
@@ -10,8 +10,14 @@ Every force's chart of a measure draws almost the same words at the same places,
 * each glyph's bitmap, keyed on everything FreeType is given to draw it: the font, size, resolution,
   glyph, rotation, hinting and the glyph's position within its pixel (in FreeType's 1/64 pixel
   units). A glyph drawn a whole number of pixels away is the same bitmap moved by those pixels;
+* each font's height metrics at a size and resolution;
 * one Agg renderer of the chart's size, cleared before each drawing (as an interactive canvas reuses
   its renderer), so that matplotlib's own cache of text sizes, kept per renderer, serves every chart.
+
+The rest: :class:`ChartLayout` lays the chart out in one pass where constrained layout took two and a
+solver; :func:`draw_bars_together` draws the bars of one look as one shape (Agg rasterises a hatch tile
+per shape drawn); :func:`encode_png` writes unfiltered rows with ``zlib``; :func:`collector_paused`
+keeps Python's garbage collector from walking a chart's objects while they are made.
 
 Each entry is a pure function of its key, so a chart's pixels never depend on what was drawn before
 it, in which order forces are built, or in which process: ``tests/test_charts_speed.py`` compares the
@@ -40,8 +46,9 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
-#: Bounds on the caches: a batch of 43 reports needs about 15,000 glyphs; past the bound a cache is
-#: emptied and refilled (its entries are pure, so emptying it changes time, never pixels).
+#: Bounds on the caches: one process drawing all 43 reports' charts keeps about 18,000 glyphs (a few
+#: MB); past the bound a cache is emptied and refilled (its entries are pure, so emptying it changes
+#: time, never pixels).
 MAX_GLYPHS = 60_000
 MAX_LAYOUTS = 20_000
 
@@ -151,10 +158,9 @@ class ChartLayout(LayoutEngine):
     overhangs the axes), without its solver and its second pass: the legend's top is
     ``borderaxespad`` below the figure's top and centred (matplotlib places a figure legend so); the
     axes with its tick labels and axis label fills the rest, :data:`PAD_PT` from the figure's edges
-    and ``borderaxespad`` below the legend. Texts not in the layout (the force's label and the England
-    and Wales label, kept inside the axes by the chart's limits) do not move it, so every force's chart
-    of a measure has the same axes. The tick labels are measured where the axes will be, and measured
-    again only if moving the axes changed the y ticks.
+    and ``borderaxespad`` below the legend. The axes are measured and placed until they no longer move
+    (the y ticks, and texts placed in data units, depend on the axes' height): two or three passes,
+    without constrained layout's solver.
     """
 
     _adjust_compatible = False
@@ -169,15 +175,22 @@ class ChartLayout(LayoutEngine):
         for legend in fig.legends:
             gap = legend.borderaxespad * legend._fontsize / 72 * fig.dpi
             top = min(top, legend.get_window_extent(renderer).y0 - gap)
-        for _ in range(3):
+        for _ in range(MAX_LAYOUT_PASSES):
             ticks = tuple(ax.yaxis.get_majorticklocs())
-            box, tight = ax.bbox, ax.get_tightbbox(renderer, for_layout_only=True)
+            box, tight = ax.bbox.frozen(), ax.get_tightbbox(renderer, for_layout_only=True)
             x0, y0 = pad + box.x0 - tight.x0, pad + box.y0 - tight.y0
             x1, y1 = width - pad - (tight.x1 - box.x1), top - (tight.y1 - box.y1)
             ax._set_position(Bbox.from_extents(x0 / width, y0 / height, x1 / width, y1 / height), which="both")
-            if tuple(ax.yaxis.get_majorticklocs()) == ticks:
+            # Measured again until nothing moves: what stands above or below the axes (the top y tick
+            # label, the force's name above its bar, placed in data units) moves with its height.
+            moved = max(abs(y1 - box.y1), abs(y0 - box.y0), abs(x0 - box.x0), abs(x1 - box.x1)) > 0.01
+            if tuple(ax.yaxis.get_majorticklocs()) == ticks and not moved:
                 break
 
+
+#: At most this many measuring passes (two for most charts: one to place the axes, one to see that
+#: nothing moved; three when a text moves with the axes' height).
+MAX_LAYOUT_PASSES = 4
 
 #: The space kept between a chart's texts and the figure's edges, in points (constrained layout's pad).
 PAD_PT = 3.0
