@@ -14,10 +14,11 @@ Every force's chart of a measure draws almost the same words at the same places,
 * one Agg renderer of the chart's size, cleared before each drawing (as an interactive canvas reuses
   its renderer), so that matplotlib's own cache of text sizes, kept per renderer, serves every chart.
 
-The rest: :class:`ChartLayout` lays the chart out in one pass where constrained layout took two and a
-solver; :func:`draw_bars_together` draws the bars of one look as one shape (Agg rasterises a hatch tile
-per shape drawn); :func:`encode_png` writes unfiltered rows with ``zlib``; :func:`collector_paused`
-keeps Python's garbage collector from walking a chart's objects while they are made.
+The rest: :class:`ChartLayout` places the legend and the axes from their measured sizes, without
+constrained layout's solver; :func:`draw_bars_together` draws the bars of one look as one shape
+(Agg rasterises a hatch tile per shape drawn); :func:`encode_png` writes unfiltered rows with
+``zlib``; :func:`collector_paused` keeps Python's garbage collector from walking a chart's objects
+while they are made.
 
 Each entry is a pure function of its key, so a chart's pixels never depend on what was drawn before
 it, in which order forces are built, or in which process: ``tests/test_charts_speed.py`` compares the
@@ -152,15 +153,14 @@ class CachingCanvas(FigureCanvasAgg):
 
 
 class ChartLayout(LayoutEngine):
-    """The all-forces chart's layout, in one measuring pass: the legend at the top, the axes below.
+    """The all-forces chart's layout, without a solver: the legend at the top, the axes below.
 
-    What ``layout="constrained"`` gave this chart (the same margins, to the pixel where no label
-    overhangs the axes), without its solver and its second pass: the legend's top is
-    ``borderaxespad`` below the figure's top and centred (matplotlib places a figure legend so); the
-    axes with its tick labels and axis label fills the rest, :data:`PAD_PT` from the figure's edges
-    and ``borderaxespad`` below the legend. The axes are measured and placed until they no longer move
-    (the y ticks, and texts placed in data units, depend on the axes' height): two or three passes,
-    without constrained layout's solver.
+    What ``layout="constrained"`` gave this chart (the same margins, to a tenth of a pixel), measured
+    directly. The legend's top is ``borderaxespad`` below the figure's top, centred (matplotlib places
+    a figure legend so). The axes, with their tick labels and axis label, fill the rest: :data:`PAD_PT`
+    from the figure's edges and ``borderaxespad`` below the legend. They are measured and placed until
+    they no longer move (the y ticks, and texts placed in data units, depend on the axes' height):
+    two or three passes.
     """
 
     _adjust_compatible = False
