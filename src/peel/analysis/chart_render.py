@@ -253,7 +253,7 @@ def draw_bars_together(ax: Any, patches: list[Any]) -> None:
                           linewidth=first.get_linewidth(), hatch=first.get_hatch(),
                           hatchcolor=first.get_hatchcolor(), zorder=first.get_zorder(), label="_nolegend_",
                           gid=BARS_GID)
-        ax.add_patch(shape)
+        ax.add_artist(shape)  # not add_patch: the axes' limits are the chart's, not the shape's
         for p in members:
             p.set_visible(False)
 
