@@ -90,7 +90,7 @@ class CachingRenderer(RendererAgg):
         metrics = _HEIGHTS.get(key)
         if metrics is None:
             metrics = (None, None, None)
-            font = get_font(list(key[0]))
+            font: Any = get_font(list(key[0]))  # its tables are read by name, as matplotlib does
             for table_name, gap_key, ascent_key, descent_key in (
                     ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
                     ("hhea", "lineGap", "ascent", "descent")):
@@ -213,7 +213,7 @@ def encode_png(rgba: Any, compress_level: int) -> bytes:
         rgb[:, :, channel] = pixels[:, :, channel]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
     return b"".join((_PNG_SIGNATURE, _chunk(b"IHDR", header),
-                     _chunk(b"IDAT", zlib.compress(rows, compress_level)), _chunk(b"IEND", b"")))
+                     _chunk(b"IDAT", zlib.compress(rows.data, compress_level)), _chunk(b"IEND", b"")))
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
