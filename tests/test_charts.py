@@ -65,6 +65,11 @@ def line_y(fig, gid):
     return ys.pop(), line
 
 
+def force_names(fig):
+    """The force names under the bars, in drawing order."""
+    return [t for t in fig.axes[0].texts if t.get_gid() == "force-name"]
+
+
 @pytest.fixture(scope="module")
 def band_chart():
     c = made_up_comparison(made_up_measure())
@@ -80,6 +85,12 @@ def test_bars_are_compared_forces_sorted_highest_first(band_chart):
     assert [fid for fid, _ in by_x] == sorted(VALUES, key=lambda f: -VALUES[f])
     for fid, patch in bars.items():
         assert patch.get_height() == pytest.approx(VALUES[fid])
+    # Each bar is named under its middle, turned a quarter, in the order of the bars.
+    names = force_names(fig)
+    assert [t.get_text() for t in names] == [charts.short_name(get_force(f).name) for f, _ in by_x]
+    for t, (_, patch) in zip(names, by_x, strict=True):
+        assert t.get_position()[0] == pytest.approx(patch.get_x() + patch.get_width() / 2)
+        assert t.get_rotation() == 90
 
 
 def test_colours_and_patterns_follow_the_band(band_chart):
@@ -134,8 +145,8 @@ def test_report_force_is_outlined_and_named(band_chart):
     assert all(met.get_linewidth() > p.get_linewidth() for p in others)
     labels = [t for t in fig.axes[0].texts if t.get_gid() == "force-label"]
     assert len(labels) == 1 and labels[0].get_text().startswith("Metropolitan\n18.0")
-    ticks = {t.get_text(): t.get_fontweight() for t in fig.axes[0].get_xticklabels()}
-    assert ticks["Metropolitan"] == "bold" and ticks["Cumbria"] != "bold"
+    names = {t.get_text(): t.get_fontweight() for t in force_names(fig)}
+    assert names["Metropolitan"] == "bold" and names["Cumbria"] != "bold"
 
 
 def test_legend_explains_colour_and_pattern(band_chart):
@@ -258,7 +269,8 @@ def test_chart_text_is_at_least_12_css_px_at_100_percent_zoom(band_chart):
                ("trend chart", trend_figure(trend), TREND_WIDTH)]
     for name, fig, shown in figures:
         texts = _texts(fig)
-        kinds = {"legend": fig.legends or fig.axes[0].get_legend(), "ticks": fig.axes[0].get_xticklabels()}
+        kinds = {"legend": fig.legends or fig.axes[0].get_legend(),
+                 "ticks": force_names(fig) or fig.axes[0].get_xticklabels()}
         assert all(kinds.values()), f"{name} has no legend or ticks to measure"
         sizes = {t.get_text(): charts.shown_px(t.get_fontsize(), fig.get_figwidth(), shown) for t in texts}
         small = {text: round(px, 1) for text, px in sizes.items() if px < 12 - 1e-6}
