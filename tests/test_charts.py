@@ -128,12 +128,14 @@ def test_dotted_red_lines_one_sd_either_side_of_the_unweighted_mean(band_chart):
         assert ln.get_linestyle() != "-"
 
 
-def test_england_and_wales_line_and_label(band_chart):
+def test_england_and_wales_line_is_named_with_its_value_in_the_legend_and_covers_no_bar(band_chart):
     _, fig = band_chart
     y, _ = line_y(fig, "england-and-wales-line")
     assert y == ENGLAND_AND_WALES
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "England and Wales: 8.6" in texts
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "England and Wales: 8.6" in legend
+    # No label on the line itself: one there sat over the tallest bars and hid their tops.
+    assert not any("England and Wales" in t.get_text() for t in fig.axes[0].texts)
 
 
 def test_report_force_is_outlined_and_named(band_chart):

@@ -5,9 +5,9 @@ sorted by value, with dotted red lines one standard deviation above and below th
 average. Forces outside the lines are dark blue (above) or light blue (below); the rest are grey.
 Here the bars outside the lines are also hatched (stripes above, dots below) so that the meaning
 never rests on colour alone, the report's force has a heavy outline and is named on the chart, and
-the England and Wales figure is drawn as a labelled line. For a measure judged against a fixed
-national standard (999 calls answered within 10 seconds) the standard is drawn instead of the lines
-and the forces below it are highlighted.
+the England and Wales figure is drawn as a black line, named with its value in the legend. For a
+measure judged against a fixed national standard (999 calls answered within 10 seconds) the standard
+is drawn instead of the lines and the forces below it are highlighted.
 
 Forces that did not supply data, and forces the catalogue leaves out of a comparison, are not
 drawn; :mod:`peel.figures` names them under the chart.
@@ -206,8 +206,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         Vertical bars sorted from highest to lowest. For ``compare: band`` measures the bars above
         the upper dotted red line are dark blue and striped, those below the lower line light blue
         and dotted, the rest grey. For ``compare: standard`` the standard is a dashed red line and
-        the forces below it are light blue and dotted. The England and Wales figure is a labelled
-        black line.
+        the forces below it are light blue and dotted. The England and Wales figure is a black
+        line, named with its value in the legend.
     """
     view = getattr(comparison, "seen_by", None)
     comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
@@ -274,14 +274,8 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         if ew is not None and not is_missing(ew):
             ax.axhline(ew, color=BLACK, linestyle="-", linewidth=1.0, zorder=4, gid="england-and-wales-line")
             ew_text = f"England and Wales: {format_value(ew, unit, decimals)}"
-            # The label goes at the end of the line away from the report's force, clear of its label.
-            force_x = next((i for i, b in enumerate(bars) if b.is_force), None)
-            at_left = force_x is not None and force_x > len(bars) / 2
-            ax.annotate(ew_text, xy=(0.0 if at_left else 1.0, ew), xycoords=("axes fraction", "data"),
-                        xytext=(2 if at_left else -2, 2), textcoords="offset points",
-                        ha="left" if at_left else "right", va="bottom", fontsize=CHART_FONT_PT, color=BLACK,
-                        bbox={"boxstyle": "square,pad=0.15", "facecolor": WHITE, "edgecolor": "none", "alpha": 0.9},
-                        zorder=5, gid="england-and-wales-label")
+            # Named in the legend with its value, not on the line: a label on the line sat over the tallest
+            # bars (the end of the chart away from the report's force) and hid their tops.
             handles.append(Line2D([], [], color=BLACK, linewidth=1.0, label=ew_text))
 
         for x, b in zip(xs, bars, strict=True):
