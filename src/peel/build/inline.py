@@ -146,12 +146,7 @@ class InlineBuilder:
 def run_inline(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
     """Build the forces of ``work`` one after another in this process; return their records.
 
-    Raises
-    ------
-    KernelStartError
-        When no kernel could start (tried twice).
-    KeyboardInterrupt
-        On Ctrl-C, SIGTERM or SIGHUP, after the kernel has stopped and temporary files are gone.
+    A one-off :class:`InlineBuilder`, closed at the end; it raises what :meth:`InlineBuilder.build` raises.
     """
     builder = InlineBuilder(opts, temp_dir)
     try:

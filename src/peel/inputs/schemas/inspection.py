@@ -320,6 +320,15 @@ class Note(StrictModel):
     text: LongText | None = None
 
 
+def _each_once(key: str, measures: list[str] | None) -> None:
+    """Refuse a measure id listed twice under ``key``, naming each repeat's position."""
+    ms = measures or []
+    twice = [((key, i), f"measure '{m}' is listed twice: expected each measure once")
+             for i, m in enumerate(ms) if m in ms[:i]]
+    if twice:
+        raise fail_many(twice)
+
+
 class Finding(StrictModel):
     """A finding: a heading, Markdown text, the national measures shown in it and its figures."""
 
@@ -332,11 +341,7 @@ class Finding(StrictModel):
 
     @model_validator(mode="after")
     def _each_measure_once(self) -> Finding:
-        ms = self.measures or []
-        twice = [(("measures", i), f"measure '{m}' is listed twice: expected each measure once")
-                 for i, m in enumerate(ms) if m in ms[:i]]
-        if twice:
-            raise fail_many(twice)
+        _each_once("measures", self.measures)
         return self
 
 
@@ -355,11 +360,7 @@ class Area(StrictModel):
 
     @model_validator(mode="after")
     def _each_left_out_once(self) -> Area:
-        ms = self.measures_not_shown or []
-        twice = [(("measures_not_shown", i), f"measure '{m}' is listed twice: expected each measure once")
-                 for i, m in enumerate(ms) if m in ms[:i]]
-        if twice:
-            raise fail_many(twice)
+        _each_once("measures_not_shown", self.measures_not_shown)
         return self
 
 
