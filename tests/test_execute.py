@@ -193,3 +193,18 @@ def test_fixture_notebooks_are_current(tmp_path):
     for name in ("dataset.yaml", "measures.yaml", "national.csv", "population.csv"):
         assert (copy / "data" / name).read_bytes() == (FIXTURES / "data" / name).read_bytes(), name
     assert check_dataset(FIXTURES / "data", [a.id for a in load_report(NOTEBOOKS).areas]) == []
+
+
+@pytest.mark.slow
+def test_a_cells_printed_text_is_one_output_however_the_kernel_sends_it(kernel, tmp_path):
+    # A kernel sends a print in as many messages as it flushed; timing decides how many, so the executed
+    # notebook would differ from run to run. The flush below forces two messages every time.
+    nb = nbformat.read(NOTEBOOKS / "01_alpha.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('import sys\nprint("one", end="")\nsys.stdout.flush()\nprint(" two")'))
+    source = tmp_path / "split.ipynb"
+    nbformat.write(nb, source)
+    out = tmp_path / "out.ipynb"
+    execute_area(kernel, source, out, _params(tmp_path), area_id="alpha", title="alpha", graded=False)
+    cell = nbformat.read(out, as_version=4).cells[-1]
+    streams = [o for o in cell.outputs if o.output_type == "stream"]
+    assert [(o.name, o.text) for o in streams] == [("stdout", "one two\n")]

@@ -262,6 +262,10 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
                 # the default 4 s lost output. Wait longer, and fail loudly rather than lose output.
                 iopub_timeout=IOPUB_TIMEOUT,
                 raise_on_iopub_timeout=True,
+                # One stream output per stream name and cell: a kernel may send a print's text and its
+                # newline as two messages or one, depending on timing, and the executed notebook (and
+                # the outputs the report leaves out) must be the same bytes whatever the timing.
+                coalesce_streams=True,
                 on_notebook_start=keep_notebook,
             )
     except PapermillExecutionError as e:
