@@ -130,7 +130,8 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="pass a parameter to every notebook; refused unless each notebook declares it")
         p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                       help="stop a notebook that runs longer than this (default: %(default)s)")
+                       help="stop a notebook that runs longer than this many seconds: any number above 0, such as "
+                       "30.5 (the per-cell limit behind it, a whole number, is rounded up; default: %(default)s)")
 
     p = sub.add_parser("build", help="build force reports (HTML and PDF)")
     p.add_argument("forces", nargs="*", metavar="FORCE_ID", help="force ids (see 'peel forces')")
