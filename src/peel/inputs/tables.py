@@ -178,6 +178,12 @@ def read_population(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
                 problems.append(problem(path, where, f"column population: {r['population']} is not positive: "
                                                      "expected the number of residents"))
                 ok = False
+            elif pop < 1 or pop != int(pop):
+                # A rate per 1,000 of a population such as 1e-300 would overflow every figure made from it.
+                problems.append(problem(path, where, f"column population: {r['population']} is not a whole "
+                                                     "number of people: expected the number of residents, "
+                                                     "a whole number of at least 1"))
+                ok = False
         except ValueError as e:
             problems.append(problem(path, where, f"column population: {_not_a_number(r['population'], e)}"))
             ok = False
