@@ -53,6 +53,47 @@ def test_csv_writes_numbers_in_full_and_missing_as_empty():
     assert rows[0]["sentence"] == 'He said "x", y.'
 
 
+def test_text_a_spreadsheet_would_run_is_neutralised_and_numbers_stay_numbers():
+    import io
+
+    import pandas as pd
+
+    records = [{"force_id": "kent", "kind": "inspection_text", "sentence": "=SUM(A1)", "value": -2.5},
+               {"force_id": "kent", "kind": "inspection_text", "sentence": "-1 officers were on duty.", "value": 3.0},
+               {"force_id": "kent", "kind": "inspection_text", "sentence": "@cmd|' /C calc'!A0", "value_text": "-4",
+                "grade": "+x", "source": "\tinspection", "value": None}]
+    table = pd.read_csv(io.StringIO(statements_csv(records)))
+    assert list(table["sentence"]) == ["'=SUM(A1)", "'-1 officers were on duty.", "'@cmd|' /C calc'!A0"]
+    assert table.loc[2, "grade"] == "'+x" and table.loc[2, "source"] == "'\tinspection"
+    assert str(table["value"].dtype) == "float64" and table.loc[0, "value"] == -2.5  # a negative number stays one
+    assert table.loc[2, "value_text"] == -4  # text that is a plain number is read as that number
+    # The Parquet file is not a spreadsheet format: it keeps the text as stated.
+    assert list(pd.read_parquet(io.BytesIO(statements_parquet(records)))["sentence"]) == \
+        [r["sentence"] for r in records]
+
+
+def test_the_workbook_holds_formula_like_text_as_text_and_numbers_as_numbers():
+    import io
+
+    from openpyxl import load_workbook
+
+    from peel.build.workbook import workbook_bytes
+
+    fig = {"measure_id": "m", "title": "T", "figure_title": "=SUM(A1)", "period": "2023", "unit": "percent",
+           "decimals": 1, "unit_head": "Percent", "compare_head": "Compared with other forces", "reading": None,
+           "rows": [{"name": "-1 officers", "this_force": True, "value": "-5.0", "number": -5.0,
+                     "compared": "in line"}],
+           "england_and_wales": None, "lines": None, "standard": None, "source": "S", "notes": ["+1 note"]}
+    wb = load_workbook(io.BytesIO(workbook_bytes([fig], "Kent Police")))
+    sheet = wb["Figure 1"]
+    assert sheet["A2"].value == "'-1 officers (this report)" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == -5.0 and sheet["B2"].data_type == "n"
+    assert wb["Contents"]["C2"].value == "'=SUM(A1)" and wb["Contents"]["C2"].data_type == "s"
+    assert "'+1 note" in [c.value for c in sheet["G"]]
+    formulas = [c.coordinate for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
 def test_parquet_holds_the_csv_rows_typed_and_its_bytes_are_stable():
     import io
 

@@ -8,6 +8,7 @@ never leaves half a file and never destroys the previous good one.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
@@ -155,3 +156,25 @@ def write_files(contents: Mapping[Path, str | bytes], *, force: bool = False, wh
             atomic_write(path, payload)
             written.append(path)
     return Written(tuple(written), tuple(unchanged))
+
+
+#: First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula,
+#: or that hide one behind them (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text as a CSV or workbook cell that no spreadsheet runs: a leading apostrophe before ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return, as OWASP's CSV-injection guidance says.
+
+    Text that is wholly a plain number (``-1.5``) is left as it is: a spreadsheet reads it as the number
+    it is, not as a formula. Write numbers as numbers; only text goes through here.
+
+    >>> spreadsheet_safe("=SUM(A1)"), spreadsheet_safe("-1 officers"), spreadsheet_safe("-1.5")
+    ("'=SUM(A1)", "'-1 officers", '-1.5')
+    """
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text

@@ -7,7 +7,9 @@ for that figure prints. A contents sheet comes first. On each figure's sheet the
 ``This report`` column for filtering; the figure's title, period, source, lines and notes are beside it
 in columns F and G.
 
-The same figures give the same bytes: the document's dates and the zip entries' times are fixed.
+The same figures give the same bytes: the document's dates and the zip entries' times are fixed. Text
+that a spreadsheet would run as a formula is written with a leading apostrophe
+(:func:`peel.files.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import io
 import zipfile
 from collections.abc import Sequence
 from typing import Any
+
+from peel.files import spreadsheet_safe
 
 #: Each force's workbook, beside its report.
 FIGURES_XLSX = "figures.xlsx"
@@ -131,6 +135,13 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
         ws.column_dimensions["C"].width = 32
         ws.column_dimensions["F"].width = 30
     contents.column_dimensions["C"].width = 60
+    # Every cell is data: text a spreadsheet would run as a formula (an inspector's "=..." or "-1 ...",
+    # which openpyxl would even store as a formula) gets a leading apostrophe; numbers stay numbers.
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = spreadsheet_safe(cell.value)
     wb.properties.creator = "peel-reports"
     wb.properties.created = _FIXED
     buf = io.BytesIO()
