@@ -292,12 +292,16 @@ def _kill_kernel(kernel: KernelStarted) -> None:
 
 
 def remove_temporaries(folders: Iterable[Path]) -> None:
-    """Remove temporary files a stopped worker may have left (their names start with a dot)."""
+    """Remove temporary files a stopped worker may have left in forces' folders: only the build's own
+    (``.report.html.1234.tmp``; :func:`~peel.build.ownership.is_build_temporary`), never a file of the user's."""
+    from peel.build.ownership import is_build_temporary
+
     for folder in folders:
-        for sub in (folder, folder / "notebooks"):
-            if sub.is_dir():
+        for sub, where in ((folder, "force"), (folder / "notebooks", "notebooks")):
+            if sub.is_dir() and not sub.is_symlink():
                 for p in sub.glob(".*.tmp"):
-                    p.unlink(missing_ok=True)
+                    if is_build_temporary(p.name, where) and not p.is_symlink():
+                        p.unlink(missing_ok=True)
 
 
 # -- the worker side ----------------------------------------------------------------------------------
