@@ -7,10 +7,14 @@ before and after.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import json
 import os
+import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -159,3 +163,90 @@ def test_only_the_builds_own_temporaries_are_removed(tmp_path):
     assert is_build_temporary(".statements.csv.ab12cd34.tmp", "top")
     assert not is_build_temporary(".statements.csv.ab12cd34.tmp", "force")
 
+
+
+# ---------------------------------------------------------------- a full disk (a small tmpfs, filled for real)
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MiB tmpfs, mounted for the test (the machine's root user can; others cannot mount one)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], capture_output=True,
+                             text=True, timeout=30)
+    if mounted.returncode != 0:
+        pytest.skip(f"a tmpfs cannot be mounted here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=30)
+
+
+def _free(disk: Path) -> int:
+    st = os.statvfs(disk)
+    return st.f_bavail * st.f_frsize
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill ``disk`` (beside the output folder, not in it) until ``leave`` bytes are free."""
+    with (disk / "filler").open("ab") as f:
+        f.write(b"\0" * max(0, _free(disk) - leave))
+    assert _free(disk) <= leave + 4096
+
+
+def _cli_unvalidated(monkeypatch, root: Path, out: Path, *extra: str) -> int:
+    """``peel build kent --to html`` as typed, except that the fixture inputs (four forces) skip validation."""
+    import peel.build
+
+    make = peel.build.make_options
+    monkeypatch.setattr(peel.build, "make_options", lambda **kw: dataclasses.replace(make(**kw), validate=False))
+    return _cli(root, out, *extra)
+
+
+@pytest.mark.parametrize("where", ["the lock file", "overview.html", "kent's report"])
+def test_a_full_disk_is_one_message_and_keeps_the_earlier_outputs(where, project, small_disk, monkeypatch, capsys):
+    out = small_disk / "out"
+    assert build(_opts(project, out), stream=io.StringIO()).exit_status == 0
+    if where == "overview.html":
+        # The overview is made again (its record gone); the files written before it fit, the page does not.
+        (out / ".overview.json").unlink()
+        before_overview = max((out / n).stat().st_size for n in ("build.json", "statements.csv", "statements.parquet"))
+        assert before_overview + 16384 < (out / "overview.html").stat().st_size
+        leave = before_overview + 8192
+    elif where == "the lock file":
+        leave = 0  # the build's first write: the line naming it in the (emptied) lock file
+    else:
+        leave = 4096  # one page: the lock file's line fits, then nothing else does
+    if where == "kent's report":
+        rows = (project / "data" / "national.csv").read_text(encoding="utf-8").splitlines()
+        edited = [",".join([*r.split(",")[:3], "1.5", *r.split(",")[4:]]) if r.startswith("kent,") else r for r in rows]
+        (project / "data" / "national.csv").write_text("\n".join(edited) + "\n", encoding="utf-8")
+    before = _hashes(out)
+    _fill(small_disk, leave)
+    capsys.readouterr()
+    t0 = time.monotonic()
+    status = _cli_unvalidated(monkeypatch, project, out)
+    assert time.monotonic() - t0 < 120
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and err.count("peel build: error:") == 1, err
+    assert "No space left on device" in err and "the disk is full" in err
+    # After the force failed, which of the records fills the last page depends on their sizes.
+    failed_at = {"the lock file": r"out/\.build\.lock", "overview.html": r"out/overview\.html",
+                 "kent's report": r"out/(build\.json|statements\.(csv|parquet)|overview\.html|index\.html)"}[where]
+    assert re.search(f"{failed_at}: could not be written", err), err
+    after = _hashes(out)
+    if where == "kent's report":
+        # The force failed: the run record of the area that failed is gone (so the next build runs it), its
+        # report, workbook, statements and executed notebooks stay.
+        assert "kent: FAILED" in err
+        assert set(before) - set(after) <= {"kent/notebooks/01_alpha.key", "kent/notebooks/03_about_the_data.key"}
+        before = {k: v for k, v in before.items() if k in after}
+    if where != "the lock file":
+        # Written whole before the failing write: this build's record (of the failed force, or the same
+        # but for its build time).
+        records = [json.loads((out / "build.json").read_text(encoding="utf-8"))["forces"]]
+        del before["build.json"], after["build.json"]
+        assert records[0]["kent"]["status"] == ("reused" if where == "overview.html" else "failed")
+    assert after == before
+    assert not [p for p in out.rglob("*.tmp")]  # no temporary file left behind

@@ -137,8 +137,8 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     contents.column_dimensions["C"].width = 60
     # Every cell is data: text a spreadsheet would run as a formula (an inspector's "=..." or "-1 ...",
     # which openpyxl would even store as a formula) gets a leading apostrophe; numbers stay numbers.
-    for sheet in wb.worksheets:
-        for row in sheet.iter_rows():
+    for each in wb.worksheets:
+        for row in each.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.value = spreadsheet_safe(cell.value)
