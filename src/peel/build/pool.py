@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from peel.build.force import build_force, failed_record
-from peel.build.kernel import KERNEL_DIR_ENV, WarmKernel, die_with_parent, kill_quietly
+from peel.build.kernel import KERNEL_DIR_ENV, WarmKernel, descendants, die_with_parent, kill_quietly, stop_strays
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
 from peel.build.progress import Progress
@@ -286,8 +286,10 @@ def _stop_everything(workers: list[_Worker], results: Any, handle: Any) -> None:
 def _kill_kernel(kernel: KernelStarted) -> None:
     import shutil
 
+    below = descendants(kernel.pid)
     kill_quietly(kernel.pid, group=True)  # the kernel leads its own process group
     kill_quietly(kernel.pid)
+    stop_strays(kernel.folder, below)  # and what its notebooks started outside it (the folder is its token)
     shutil.rmtree(kernel.folder, ignore_errors=True)
 
 
