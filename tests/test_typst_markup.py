@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from peel.errors import BuildError
+from peel.render.pdf import render_pdf
 from peel.render.typst_markup import page_to_typst, typst_string, typst_text
-from peel.render.typst_pdf import render_pdf
 
 HOSTILE = [
     "#set page(width: 1cm)", "#{1 + 1}", "*not bold* and _not emphasised_", "$x^2$ costs $5", "@figure-1",
@@ -102,8 +102,19 @@ def test_tables_repeat_their_header_and_right_align_numbers():
     table = ('<table><caption>Rates</caption><thead><tr><th scope="col">Force</th><th scope="col">Rate</th></tr>'
              '</thead><tbody><tr><th scope="row">Kent</th><td class="number">1.5</td></tr></tbody></table>')
     source = page_to_typst(_page([]).replace("<body>", f"<body>{table}"), title="t").source
-    assert "#figure(kind: table, caption: [Rates], table(columns: 2, table.header(" in source
+    assert "#figure(kind: table, caption: [Rates], table(columns: (1fr, auto), table.header(" in source
     assert 'table.cell(align: right)[#par[1\\.5]]' in source
+
+
+def test_a_grid_of_counts_gets_equal_columns_and_long_text_its_width():
+    def source(cells: list[str]) -> str:
+        row = "".join(f"<td>{c}</td>" for c in cells)
+        return page_to_typst(_page([]).replace("<body>", f"<body><table><tr><th>Area</th>{row}</tr></table>"),
+                             title="t").source
+
+    assert "columns: (1.5fr, 1fr, 1fr, 1fr, 1fr)" in source(["1", "2", "3", "4"])
+    assert "columns: (1fr, auto)" in source(["Good"])
+    assert "columns: 2," in source(["a sentence long enough not to count as a short value at all"])
 
 
 def test_what_print_hides_is_left_out():

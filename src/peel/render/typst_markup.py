@@ -335,11 +335,26 @@ class _Writer:
         body = [self.row(tr) for is_head, tr in rows if not is_head]
         header = f"table.header({', '.join(c for r in head for c in r)}),\n" if head else ""
         cells = ",\n".join(", ".join(r) for r in body if r)
-        table = f"table(columns: {columns}, {header}{cells})"
+        table = f"table(columns: {self.column_widths(rows, columns)}, {header}{cells})"
         if caption is not None and caption.get_text().strip():
             return self.labelled(el, f"#figure(kind: table, caption: [{self.inline(caption.children).strip()}], "
                                      f"{table})")
         return self.labelled(el, f"#{table}")
+
+    @staticmethod
+    def column_widths(rows: list[tuple[bool, Tag]], columns: int) -> str:
+        """``(1fr, auto, ...)`` when the columns after the first hold only short values (numbers, grades):
+        the first column (a force, an area) takes the rest of the line; ``(1.5fr, 1fr, ...)`` when there
+        are more than three such columns. Otherwise every column is sized to its content."""
+        longest = 0
+        for _, tr in rows:
+            for cell in tr.find_all(("th", "td"), recursive=False)[1:]:
+                longest = max(longest, len(" ".join(cell.get_text().split())))
+        if columns > 3 and longest <= SHORT_CELL:  # a grid of counts: their headings wrap in equal columns
+            return "(1.5fr, " + ", ".join(["1fr"] * (columns - 1)) + ")"
+        if columns > 1 and longest <= SHORT_CELL:
+            return "(1fr, " + ", ".join(["auto"] * (columns - 1)) + ")"
+        return str(columns)
 
     def row(self, tr: Tag) -> list[str]:
         cells = []
@@ -371,6 +386,9 @@ class _Writer:
             return body
         return self.labelled(el, f"#peel-figure(caption: [{self.inline(caption.children).strip()}])[\n{body}\n]")
 
+
+#: The most characters a cell after the first may hold for the first column to take the rest of the line.
+SHORT_CELL = 32
 
 #: ``<p class="...">`` -> the template function that sets it.
 _PARAGRAPH_STYLES = {
