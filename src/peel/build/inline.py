@@ -72,7 +72,7 @@ class InlineBuilder:
     ----------
     opts
         The build's options (the notebooks folder is the kernel's working directory; the formats say
-        whether WeasyPrint is preloaded).
+        whether Typst and the PDF's fonts are preloaded).
     temp_dir
         Where the kernel's sockets and connection file go.
     """
