@@ -102,8 +102,13 @@ def test_tables_repeat_their_header_and_right_align_numbers():
     table = ('<table><caption>Rates</caption><thead><tr><th scope="col">Force</th><th scope="col">Rate</th></tr>'
              '</thead><tbody><tr><th scope="row">Kent</th><td class="number">1.5</td></tr></tbody></table>')
     source = page_to_typst(_page([]).replace("<body>", f"<body>{table}"), title="t").source
-    assert "#figure(kind: table, caption: [Rates], table(columns: (1fr, auto), table.header(" in source
-    assert 'table.cell(align: right)[#par[1\\.5]]' in source
+    assert ("#figure(kind: table, caption: [Rates], table(columns: (1fr, auto), "
+            "align: (left + top, right + top,), table.header([#strong[Force]], [#strong[Rate]])") in source
+    assert "[#strong[Kent]], [1\\.5]" in source
+    # A number in a column of words is aligned on its own.
+    mixed = table.replace("</tbody>", '<tr><th scope="row">Gwent</th><td>none</td></tr></tbody>')
+    source = page_to_typst(_page([]).replace("<body>", f"<body>{mixed}"), title="t").source
+    assert "align: (" not in source and "table.cell(align: right)[1\\.5]" in source
 
 
 def test_a_grid_of_counts_gets_equal_columns_and_long_text_its_width():

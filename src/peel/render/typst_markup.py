@@ -32,7 +32,10 @@ from peel.errors import BuildError
 #: an escape, ``[`` ``]`` content, ``//`` a comment, ``=``, ``-``, ``+`` or ``1.`` at a line start a
 #: heading or list, ``~`` a non-breaking space, ``'`` and ``"`` smart quotes, ``--`` a dash,
 #: ``http://`` a link). Escaping all of them, harmless for the rest, keeps the text exactly as written.
-_SPECIAL = frozenset(string.punctuation)
+_ESCAPE = re.compile("[" + re.escape(string.punctuation) + "]")
+#: White space other than the no-break space, and control characters that are not white space.
+_SPACE = re.compile(r"[^\S\u00a0]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b]")
 
 #: Marks around an in-page link's target, and around the target of a page reference, until every label
 #: is known. Control characters: :func:`typst_text` never lets one through.
@@ -55,22 +58,9 @@ def typst_text(text: str) -> str:
     >>> typst_text("#1 *not bold* = $5")
     '\\\\#1 \\\\*not bold\\\\* \\\\= \\\\$5'
     """
-    out: list[str] = []
-    space = False
-    for ch in text:
-        if ch < " " and not ch.isspace():
-            continue  # control characters: nothing a page shows
-        if ch.isspace():
-            if ch == "\u00a0":
-                out.append("\u00a0")  # kept: it holds two words together, as on the page
-                space = False
-            elif not space:
-                out.append(" ")
-                space = True
-            continue
-        space = False
-        out.append("\\" + ch if ch in _SPECIAL else ch)
-    return "".join(out)
+    text = _CONTROL.sub("", text)  # control characters: nothing a page shows
+    # Runs of white space become one space; a no-break space is kept, as it holds two words together.
+    return _ESCAPE.sub(r"\\\g<0>", _SPACE.sub(" ", text))
 
 
 def typst_string(text: str) -> str:
@@ -331,11 +321,14 @@ class _Writer:
                 rows.extend((part.name == "thead", tr) for tr in part.find_all("tr", recursive=False))
         columns = max((sum(int(str(c.get("colspan") or 1)) if str(c.get("colspan") or 1).isdigit() else 1
                            for c in tr.find_all(("th", "td"), recursive=False)) for _, tr in rows), default=1)
-        head = [self.row(tr) for is_head, tr in rows if is_head]
-        body = [self.row(tr) for is_head, tr in rows if not is_head]
+        right = self.right_columns(rows)
+        head = [self.row(tr, right) for is_head, tr in rows if is_head]
+        body = [self.row(tr, right) for is_head, tr in rows if not is_head]
+        aligns = ", ".join("right + top" if c in right else "left + top" for c in range(columns))
+        align = f"align: ({aligns},), " if right else ""
         header = f"table.header({', '.join(c for r in head for c in r)}),\n" if head else ""
         cells = ",\n".join(", ".join(r) for r in body if r)
-        table = f"table(columns: {self.column_widths(rows, columns)}, {header}{cells})"
+        table = f"table(columns: {self.column_widths(rows, columns)}, {align}{header}{cells})"
         if caption is not None and caption.get_text().strip():
             return self.labelled(el, f"#figure(kind: table, caption: [{self.inline(caption.children).strip()}], "
                                      f"{table})")
@@ -356,27 +349,42 @@ class _Writer:
             return "(1fr, " + ", ".join(["auto"] * (columns - 1)) + ")"
         return str(columns)
 
-    def row(self, tr: Tag) -> list[str]:
+    def row(self, tr: Tag, right: frozenset[int]) -> list[str]:
+        """A row's cells. ``right``: the columns the table right-aligns (its numbers)."""
         cells = []
-        for cell in tr.find_all(("th", "td"), recursive=False):
+        shaded = "this-force" in _classes(tr) or "england-and-wales" in _classes(tr)
+        for column, cell in enumerate(tr.find_all(("th", "td"), recursive=False)):
             args = []
             for attr in ("colspan", "rowspan"):
                 value = str(cell.get(attr) or "")
                 if value.isdigit() and int(value) > 1:
                     args.append(f"{attr}: {int(value)}")
-            cls = _classes(cell)
-            if "number" in cls:
+            if "number" in _classes(cell) and column not in right:
                 args.append("align: right")
-            if "this-force" in _classes(tr) or "england-and-wales" in _classes(tr):
+            if shaded:
                 args.append("fill: luma(94%)")
-            content = self.blocks(cell.children)
-            if cell.name == "th":
-                scope = str(cell.get("scope") or "col")
-                args.append(f"scope: {typst_string('row' if scope.startswith('row') else 'col')}")
-                cells.append(f"peel-th({', '.join(args)})[{content}]")
-            else:
-                cells.append(f"table.cell({', '.join(args)})[{content}]")
+            # A cell of words and numbers only is set as it is, without a paragraph around it.
+            inline = not any(isinstance(c, Tag) and c.name in _BLOCKS for c in cell.children)
+            content = self.inline(cell.children).strip() if inline else self.blocks(cell.children)
+            # A header cell is bold. In the header row it is tagged TH (a column header); a row header
+            # is tagged TD (see peel.render.pdf).
+            content = f"#strong[{content}]" if cell.name == "th" and content else content
+            # Most cells need no arguments: plain content is the cheapest cell for Typst to lay out.
+            cells.append(f"table.cell({', '.join(args)})[{content}]" if args else f"[{content}]")
         return cells
+
+    @staticmethod
+    def right_columns(rows: list[tuple[bool, Tag]]) -> frozenset[int]:
+        """The columns whose body cells with a value are all numbers (``class="number"``)."""
+        numbers: dict[int, bool] = {}
+        for is_head, tr in rows:
+            if is_head:
+                continue
+            for column, cell in enumerate(tr.find_all(("th", "td"), recursive=False)):
+                if cell.get("colspan") or not cell.get_text().strip():
+                    continue
+                numbers[column] = numbers.get(column, True) and "number" in _classes(cell)
+        return frozenset(c for c, all_numbers in numbers.items() if all_numbers)
 
     def figure(self, el: Tag) -> str:
         caption = el.find("figcaption", recursive=False)
@@ -410,15 +418,16 @@ _BLOCK_STYLES = {
 def _running_text(soup: BeautifulSoup) -> dict[str, str]:
     """The running header's and footer's words, from the same elements the print stylesheet takes them."""
 
-    def text(selector: str) -> str:
-        el = soup.select_one(selector)
+    def text(el: Tag | None) -> str:
         return " ".join(el.get_text().split()) if el is not None else ""
 
-    notice = soup.select_one(".demo-notice-text")
-    draft = soup.select_one(".cover .draft-notice")
+    notice = soup.find(class_="demo-notice-text")
+    cover = soup.find(class_="cover")
+    draft = cover.find(class_="draft-notice") if isinstance(cover, Tag) else None
+    main = soup.find("main")
     return {
-        "force": text(".cover-force-name") or text("main h1"),
-        "inspection": text(".cover-inspection-name"),
+        "force": text(soup.find(class_="cover-force-name")) or text(main.find("h1") if isinstance(main, Tag) else None),
+        "inspection": text(soup.find(class_="cover-inspection-name")),
         "notice": str(notice.get("data-page-notice") or "") if notice is not None else "",
         "draft": "Draft: not published" if draft is not None else "",
     }
