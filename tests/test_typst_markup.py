@@ -127,3 +127,14 @@ def test_what_print_hides_is_left_out():
              '<table><tr><td>42</td></tr></table></details><p>Shown</p>')
     source = page_to_typst(_page([]).replace("<body>", f"<body>{extra}"), title="t").source
     assert "Shown" in source and "Skip" not in source and "Screen" not in source and "42" not in source
+
+
+def test_a_picture_prints_its_img_not_its_narrow_variant():
+    png = base64.b64encode(b"\x89PNG wide").decode("ascii")
+    narrow = base64.b64encode(b"\x89PNG narrow").decode("ascii")
+    page = page_to_typst(_page([]).replace(
+        "<body>", f'<body><figure><figcaption>Figure 1: t</figcaption><picture><source media="(max-width: 30rem)" '
+                  f'srcset="data:image/png;base64,{narrow}"><img src="data:image/png;base64,{png}" alt="wide">'
+                  '</picture></figure>'), title="t")
+    assert page.images == {"image-1.png": b"\x89PNG wide"}
+    assert "#par[#image" not in page.source  # an image in a paragraph would not be shown

@@ -85,7 +85,7 @@ _HIDDEN_CLASSES = frozenset({"skip-link", "contents-grade", "figure-data", "over
 
 _BLOCKS = frozenset({"p", "div", "section", "figure", "figcaption", "table", "ul", "ol", "dl", "h1", "h2",
                      "h3", "h4", "h5", "h6", "blockquote", "details", "summary", "header", "footer", "nav",
-                     "main", "aside", "hr", "img"})
+                     "main", "aside", "hr", "img", "picture"})
 
 
 @dataclass
@@ -278,7 +278,8 @@ class _Writer:
             return head + self.blocks(rest)
         if name == "summary":
             return f"#peel-summary[{self.inline(el.children).strip()}]"
-        # Containers: section, div, main, header, footer, nav, aside, figcaption.
+        # Containers: section, div, main, header, footer, nav, aside, figcaption, picture (its img is the
+        # print edition's chart; a narrow variant in a source element is for screens).
         inner = self.blocks(el.children)
         if not inner:
             return ""
