@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
 from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
-from peel.analysis.provenance import figure_source
+from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend_population_break
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
@@ -254,6 +254,7 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
                "The data table below the chart gives every period.")
         part["trend"] = {"number": number, "src": _data_uri(trend_png(trend)), "alt": alt, "width": TREND_WIDTH,
                          "height": TREND_HEIGHT, "span": trend["span"],
+                         "note": POPULATION_BREAK_NOTE if trend_population_break(comparison) else "",
                          "source": figure_source(comparison, "", comparison.history_periods, see=SEE_PAGE_NOTICE),
                          "rows": [{"period": r["period"], "value": r["force"]} for r in trend["rows"]]}
         number += 1
