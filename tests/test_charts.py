@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 
@@ -297,7 +298,7 @@ def test_trend_x_labels_never_overlap(n):
     labels = ax.get_xticklabels()
     shown = [t for t in labels if t.get_visible()]
     boxes = [t.get_window_extent() for t in shown]
-    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), [(b.x0, b.x1) for b in boxes]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes)), [(b.x0, b.x1) for b in boxes]
     assert len(ax.get_xticks()) == n and shown[-1] is labels[-1]
     assert len(shown) == n if n <= 6 else len(shown) >= 4
 
