@@ -274,9 +274,16 @@ def grade_source_text(inputs: AreaInputs) -> str:
     return ILLUSTRATIVE if inputs.grade_basis == ILLUSTRATIVE else "inspection"
 
 
-def judgments_table_html(ctx: ReportContext) -> str:
-    """``<table class="judgments">``: every area the force was inspected on, with its grade and, for a
-    demonstration grade, whether it is published (with its sources under the table) or illustrative."""
+def judgments(ctx: ReportContext) -> dict[str, Any]:
+    """The judgments table as plain values, for any rendering of it.
+
+    Returns
+    -------
+    dict
+        ``rows`` (area_id, title, grade, grade_slug, basis: "published", "illustrative" or ""), ``sources``
+        (each published grade's source once: title, url, date in words, areas: the titles of its areas) and
+        ``illustrative`` (the titles of the areas whose grades are illustrative).
+    """
     rows = []
     sources: dict[str, dict[str, Any]] = {}
     illustrative = []
@@ -295,7 +302,13 @@ def judgments_table_html(ctx: ReportContext) -> str:
         elif basis == ILLUSTRATIVE:
             illustrative.append(spec.title)
     listed = [{**s, "areas": "; ".join(s["titles"])} for s in sources.values()]
-    return part("judgments_table", force=ctx.force_text, rows=rows, sources=listed, illustrative=illustrative)
+    return {"rows": rows, "sources": listed, "illustrative": illustrative}
+
+
+def judgments_table_html(ctx: ReportContext) -> str:
+    """``<table class="judgments">``: every area the force was inspected on, with its grade and, for a
+    demonstration grade, whether it is published (with its sources under the table) or illustrative."""
+    return part("judgments_table", force=ctx.force_text, **judgments(ctx))
 
 
 def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:
