@@ -701,15 +701,20 @@ def test_every_demonstration_grade_says_where_it_comes_from(demo_dir, report):
                 assert area.grade is None and area.grade_basis == "", (force.id, area.id)
 
 
-def test_a_demonstration_grade_must_say_published_or_illustrative(tmp_path, report, catalogue):
+def test_a_demonstration_grade_without_a_source_is_illustrative(tmp_path, report, catalogue):
     doc = minimal()
     doc["demonstration"] = True
-    p = only(problems_for(tmp_path, doc, report, catalogue))
-    assert p.where == "areas.police_powers.grade"
-    assert "grade_source" in p.message and "grade_illustrative: true" in p.message
-    doc["areas"]["police_powers"]["grade_illustrative"] = True
+    for said in (None, True):
+        if said:
+            doc["areas"]["police_powers"]["grade_illustrative"] = said
+        dump(tmp_path, "kent", doc)
+        area = load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"]
+        assert area.grade_basis == "illustrative" and area.grade_illustrative
+    del doc["areas"]["police_powers"]["grade_illustrative"]
+    doc["areas"]["police_powers"]["grade_source"] = {"title": "T", "url": "https://example.org/t", "published": "2025"}
     dump(tmp_path, "kent", doc)
-    assert load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"].grade_basis == "illustrative"
+    area = load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"]
+    assert area.grade_basis == "published" and area.grade_source == GradeSource("T", "https://example.org/t", "2025")
 
 
 def test_an_inspections_own_grade_needs_no_source(tmp_path, report, catalogue):

@@ -301,7 +301,9 @@ def _inputs(model: ForceInputsModel, path: Path, report: ReportSpec) -> ForceInp
                                     report.area(area_id).graded,
                                     list((a.measures_not_shown if a is not None else None) or []),
                                     GradeSource(source.title, source.url, source.published) if source else None,
-                                    bool(a is not None and a.grade_illustrative))
+                                    # a demonstration grade with no source is illustrative, said or not
+                                    bool(a is not None and a.grade is not None and source is None
+                                         and (a.grade_illustrative or model.demonstration)))
     draft = model.draft or not any(a.findings for a in areas.values())
     i = model.inspection
     info = InspectionInfo(i.name, i.published, i.inspector, i.inspector_title)

@@ -384,7 +384,8 @@ class Area(StrictModel):
     grade: Grade | None = None
     #: The grade was published for the force: where (demonstration inputs reproducing a published grade).
     grade_source: GradeSource | None = None
-    #: The grade was made up for the demonstration, not published for the force.
+    #: The grade was made up for the demonstration, not published for the force. (In demonstration inputs a
+    #: grade without ``grade_source`` is illustrative whether or not this says so.)
     grade_illustrative: Flag | None = None
     causes_of_concern: Annotated[list[Note], items_of("causes of concern (heading, text)")] | None = None
     areas_for_improvement: Annotated[list[Note], items_of("areas for improvement (heading, text)")] | None = None
@@ -431,18 +432,3 @@ class ForceInputsModel(StrictModel):
     inspection: Inspection
     summary: LongText | None
     areas: Annotated[dict[AreaId, Area | None], mapping_of("area id to its inputs")] | None
-
-    @model_validator(mode="after")
-    def _demonstration_grades_say_where_they_come_from(self) -> ForceInputsModel:
-        # A real inspection's grades are its own; a demonstration's are either reproduced from a
-        # publication or made up, and its reports must say which.
-        if not self.demonstration:
-            return self
-        unsaid = [(("areas", area_id, "grade"),
-                   "a demonstration grade needs grade_source (title, url, published) when it was published for "
-                   "the force, or grade_illustrative: true")
-                  for area_id, a in (self.areas or {}).items()
-                  if a is not None and a.grade is not None and a.grade_source is None and not a.grade_illustrative]
-        if unsaid:
-            raise fail_many(unsaid)
-        return self
