@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import calendar
 import math
+import pickle
 from typing import Any
 
 import matplotlib
@@ -39,6 +40,9 @@ def _label(period: Any, measure: Any) -> str:
 
 #: The least space between two tick labels of the x axis, in points.
 TICK_GAP_PT = 4.0
+#: Up to this many periods every label fits the chart's width (tests/test_charts.py measures it), so the
+#: labels are measured, at the cost of laying out a copy of the chart, only for longer series.
+ALWAYS_FIT = 6
 
 
 def _tick(period: Any) -> str:
@@ -163,10 +167,12 @@ def _label_every_kth_tick(fig: Figure, ax: Any) -> None:
     labels over each other. The labels are measured as laid out (the data table gives every period).
     """
     texts = ax.get_xticklabels()
-    if len(texts) < 2:
+    if len(texts) <= ALWAYS_FIT:
         return
-    fig.draw_without_rendering()
-    boxes = [t.get_window_extent() for t in texts]
+    # Measured on a copy: laying the chart itself out here would change the pixels of the PNG drawn later.
+    copy = pickle.loads(pickle.dumps(fig))
+    copy.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in copy.axes[0].get_xticklabels()]
     gap = TICK_GAP_PT * fig.dpi / 72
     pitch = (boxes[-1].x0 + boxes[-1].x1 - boxes[0].x0 - boxes[0].x1) / 2 / (len(texts) - 1)
     widest = max(b.width for b in boxes)
