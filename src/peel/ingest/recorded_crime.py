@@ -49,7 +49,7 @@ LAYOUTS = (
     Layout("denominators", "secondary: SGilr/oocd-dashboard data/processed/denominators.csv (recorded crime by "
            "force and financial year)", None,
            (Column("force", ("force",)), Column("year", ("fy",)), Column("count", ("recorded_crime",))),
-           annual=True, csv=True),
+           annual=True, csv=True, totals=True),
 )
 
 

@@ -41,7 +41,7 @@ LAYOUTS = (
     Layout("ss20-copy", "secondary: BlackThrive/searchlight inst/extdata/ppap-totals.csv (summary table SS_20, all "
            "searches by force)", None, (
         Column("force", ("force_id",)), Column("year_end", ("year_end",)), Column("count", ("published_total",)),
-    ), annual=True, csv=True),
+    ), annual=True, csv=True, totals=True),
 )
 
 
