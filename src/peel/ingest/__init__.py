@@ -132,7 +132,8 @@ def _only_with_population(data_dir: Path, rows: list[dict[str, str]]) -> tuple[l
 
     text = read_dataset_file(data_dir / "population.csv") or ""
     years = {r.get("year", "").strip() for r in csv.DictReader(io.StringIO(text, newline=""))}
-    kept, left = [], []
+    kept: list[dict[str, str]] = []
+    left: list[dict[str, str]] = []
     for r in rows:
         (kept if str(parse_period(r["period"]).midpoint_year) in years else left).append(r)
     if not left:

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
-from peel.files import read_input
 from peel.ingest.common import (
     Parsed,
     complete_years,
@@ -78,13 +76,11 @@ def _recorded_crime(data_dir: Path | None) -> dict[tuple[str, str], float]:
     its place is refused, not waited on or read without end.
     """
     path = None if data_dir is None else Path(data_dir) / "national.csv"
-    if path is None or not os.path.lexists(path):
+    if path is None:
         return {}
-    try:
-        text = read_input(path).decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): expected the dataset's national.csv, "
-                         "a UTF-8 CSV file of at most 64 MiB (run 'peel validate')") from None
+    from peel.ingest.store import read_dataset_file
+
+    text = read_dataset_file(path) or ""
     out = {}
     for r in csv.DictReader(io.StringIO(text, newline="")):
         if r.get("measure") == RECORDED_CRIME and (r.get("numerator") or "").strip():

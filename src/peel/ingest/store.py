@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from peel.files import read_input
+from peel.files import InputFileError, read_input
 from peel.ingest.common import Parsed
 from peel.ingest.reading import IngestError, fail
 from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
@@ -42,11 +42,13 @@ def read_dataset_file(path: Path) -> str | None:
     a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
     if not os.path.lexists(path):
         return None
+    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
     try:
         return read_input(path).decode("utf-8-sig")
+    except InputFileError as e:
+        raise fail(path, f"{e}: {expected}") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): expected the dataset's UTF-8 file "
-                         "of at most 64 MiB (run 'peel validate')") from None
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None
 
 
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
@@ -155,7 +157,10 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     new_keys = {_key(r, target): r for r in new}
     # The new rows take the place of the first row they replace (at the end when they replace none), so
     # that importing the same files again gives the same bytes, whatever was imported in between.
-    kept, replaced, conflicts, merged = [], [], [], []
+    kept: list[dict[str, str]] = []
+    replaced: list[dict[str, str]] = []
+    conflicts: list[tuple[int, dict[str, str]]] = []
+    merged: list[dict[str, str]] = []
     for n, r in enumerate(old, start=2):
         sid = r.get("source", "")
         same_table = sid == source_id or (sid in sources and isinstance(sources[sid], dict)
