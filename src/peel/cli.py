@@ -165,7 +165,7 @@ def make_parser() -> argparse.ArgumentParser:
                        description="Import a published table into a dataset folder whose dataset.yaml declares "
                                    "demonstration: false (see README, 'Importing the official tables'). Nothing is "
                                    "written unless every cell, row and total passes. Files over 256 MiB (or "
-                                   "spreadsheets expanding to over 1 GiB) are refused.")
+                                   "spreadsheets expanding to over 2 GiB) are refused.")
     p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search"),
                    metavar="TABLE", help="population, recorded-crime, outcomes, workforce or stop-search")
     p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")

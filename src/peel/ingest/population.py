@@ -80,7 +80,7 @@ def read_lookup(path: Path | None) -> dict[str, str]:
     return out
 
 
-def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, strict: bool = False,
+def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, strict: bool = True,
           **_: object) -> Parsed:
     """Sum LAD populations to the 43 force areas; one ``population.csv`` row per force and year."""
     sheets = read_sheets(path, LAYOUTS, TABLE)

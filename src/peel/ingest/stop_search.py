@@ -45,7 +45,7 @@ LAYOUTS = (
 )
 
 
-def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
+def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = True,
           **_: object) -> Parsed:
     """Read the table; one row per force and complete financial year."""
     def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
