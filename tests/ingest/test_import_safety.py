@@ -98,6 +98,18 @@ def test_a_wrong_exclusion_is_refused(dataset: Path, given: str, message: str) -
     assert snapshot(dataset) == before
 
 
+def test_only_with_population_leaves_out_rates_it_cannot_compute_and_says_so(dataset: Path) -> None:
+    import_table("population", PUBLISHED / "lad_population_mid2023_from_budget-galaxy.csv", dataset, lookup=LOOKUP)
+    lines = import_table("recorded-crime", PUBLISHED / "denominators.csv", dataset, only_with_population=True)
+    assert {r["period"] for r in csv_rows(dataset / "national.csv")} == {"2023-04-01/2024-03-31"}
+    assert any(ln.startswith("left out: 559 rows whose period has no ONS mid-year population estimate in the "
+                             "dataset (--only-with-population): 2012-04-01/2013-03-31, ") for ln in lines)
+    text = (dataset / "dataset.yaml").read_text(encoding="utf-8")
+    assert "    left_out: '559 rows whose period" in text and "    rows: 43\n" in text
+    with pytest.raises(IngestError, match="--only-with-population: given with the population table"):
+        import_table("population", PUBLISHED / "mye22final.xlsx", dataset, lookup=LOOKUP, only_with_population=True)
+
+
 # ------------------------------------------------------------------------------------------ format by content
 
 
@@ -222,4 +234,15 @@ def test_an_import_waiting_for_the_lock_goes_ahead_when_it_is_released(dataset: 
     finally:
         release.join()
     assert run.returncode == 0, run.stderr
+    assert len(csv_rows(dataset / "national.csv")) == 602
+
+
+def test_a_lock_left_by_a_killed_import_is_taken_over_with_a_message(dataset: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (dataset / LOCK_NAME).write_text('{"pid": 4206942, "start": "1", "host": "elsewhere", "since": '
+                                     '"2026-01-01T00:00:00+00:00"}', encoding="utf-8")
+    import_table("recorded-crime", PUBLISHED / "denominators.csv", dataset)
+    said = capsys.readouterr().err
+    assert "taking over the dataset folder from a process that stopped (process 4206942 on elsewhere" in said
+    assert not (dataset / LOCK_NAME).exists()
     assert len(csv_rows(dataset / "national.csv")) == 602

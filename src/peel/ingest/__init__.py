@@ -210,6 +210,9 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     mod = table_module(table)
     chosen = parse_measures(table, measures)
     excluded = parse_exclusions(exclude)
+    if only_with_population and table == "population":
+        raise fail("--only-with-population", "given with the population table: expected it with a table of figures "
+                                             "whose rates need the population")
     _dataset_kind(data_dir)
     with OutputLock(data_dir, sys.stderr, name=LOCK_NAME, what="dataset folder", option="--data",
                     busy="another peel import is writing to this dataset", wait=lock_wait,
@@ -226,7 +229,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
         if excluded:
             parsed.rows = _exclude(path, parsed.rows, excluded)
             record["excluded"] = {f"{f} {p}": reason for (f, p), reason in sorted(excluded.items())}
-        if only_with_population and table != "population":
+        if only_with_population:
             parsed.rows, left = _only_with_population(data_dir, parsed.rows)
             if left:
                 record["left_out"] = left
