@@ -203,6 +203,7 @@ def _cli_unvalidated(monkeypatch, root: Path, out: Path, *extra: str) -> int:
     return _cli(root, out, *extra)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["the lock file", "overview.html", "kent's report"])
 def test_a_full_disk_is_one_message_and_keeps_the_earlier_outputs(where, project, small_disk, monkeypatch, capsys):
     out = small_disk / "out"
