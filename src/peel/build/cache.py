@@ -184,17 +184,19 @@ def notebook_content(path: Path) -> dict[str, Any]:
         raise InputFileError(f"{path}: not a readable notebook ({e})") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         raise InputFileError(f"{path}: not a notebook (expected a JSON object with a list of 'cells')")
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    kernel = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
-    language = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    def mapping(value: Any) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    meta = mapping(doc.get("metadata"))
+    kernel, language = mapping(meta.get("kernelspec")), mapping(meta.get("language_info"))
 
     def text(source: Any) -> str:  # nbformat allows a string or a list of lines
         return "".join(source) if isinstance(source, list) else str(source or "")
 
     cells = []
     for cell in doc["cells"]:
-        cell = cell if isinstance(cell, dict) else {}
-        cmeta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        cell = mapping(cell)
+        cmeta = mapping(cell.get("metadata"))
         entry: dict[str, Any] = {"type": cell.get("cell_type"), "source": text(cell.get("source")),
                                  "tags": sorted(str(t) for t in cmeta.get("tags") or [])}
         if cell.get("attachments"):

@@ -30,6 +30,7 @@ from peel.build.cache import (
 )
 from peel.build.depends import params_fingerprint
 from peel.build.options import BuildOptions
+from peel.build.vintage import force_vintage, shared_vintage
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
 from peel.inputs.areas import ReportSpec
@@ -79,6 +80,8 @@ class ForcePlan:
     grades: dict[str, str | None]
     params_sha256: str
     timeout: float | None = None
+    #: What the report will be built from (:func:`peel.build.vintage.force_vintage`).
+    vintage: dict[str, str] = field(default_factory=dict)
 
     @property
     def needs_kernel(self) -> bool:
@@ -222,7 +225,8 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         render, render_reason = reuse_decision(render_components, record, produced, RENDER_WORDS,
                                                "not built before")
     return ForcePlan(force.id, force.name, force_out, areas, context, opts.formats, render_components,
-                     render, render_reason, grades, params_sha, opts.timeout)
+                     render, render_reason, grades, params_sha, opts.timeout,
+                     force_vintage(shared_vintage(fp), params_sha))
 
 
 def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:
