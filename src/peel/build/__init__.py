@@ -41,15 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from peel.build.cache import BUILD_SIDE, fingerprints
+from peel.build.cache import BUILD_SIDE, fingerprints, read_json
 from peel.build.executor import Executor, executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
-from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
+from peel.build.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
 from peel.build.pool import signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
-from peel.build.records import REUSED, AreaRecord, ForceRecord
+from peel.build.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
+from peel.build.seal import read_seals, seal, write_seals
 from peel.build.statements import STATEMENTS_JSON, content_id, write_statements
 from peel.build.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.build.workbook import FIGURES_XLSX
@@ -141,6 +142,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
         result = BuildResult({p.force_id: records[p.force_id] for p in plans})
+        _seal_records(opts.out_dir, plans, result.records)
         # Every report in the folder (this build's and the others') against the current inputs.
         shared = shared_vintage(fp)
         everything = {**read_records(opts.out_dir), **result.records}
@@ -194,6 +196,25 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
             print(f"{line}; to make it again: {again}", file=stream)
     print(stale_line(stale, opts.out_dir, result.refresh), file=stream)
     return result
+
+
+def _seal_records(out_dir: Path, plans: list[ForcePlan], records: dict[str, ForceRecord]) -> None:
+    """Seal the records this build wrote (:mod:`peel.build.seal`); keep the seals of those it reused
+    (checked when planned) and drop the others'."""
+    seals = read_seals(out_dir)
+    for plan in plans:
+        record = records[plan.force_id]
+        for area in plan.areas:
+            name = relative(area.key_file, out_dir)
+            status = record.areas[area.area_id].status if area.area_id in record.areas else None
+            if status == EXECUTED and (doc := read_json(area.key_file)) is not None:
+                seals[name] = seal(name, doc)
+            elif status != REUSED:
+                seals.pop(name, None)
+        name = relative(plan.out / REPORT_RECORD, out_dir)
+        if record.status == BUILT and record.rendered != "reused" and (doc := read_json(plan.out / REPORT_RECORD)):
+            seals[name] = seal(name, doc)
+    write_seals(out_dir, seals)
 
 
 def _unchanged(plan: ForcePlan) -> ForceRecord:
