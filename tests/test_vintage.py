@@ -168,7 +168,7 @@ def test_a_national_data_change_then_a_one_force_build_leaves_the_others_stale_a
     assert '<span class="stale">out of date: the data changed</span>' in surrey_row
     assert "1 report was built from an older version of the dataset" in index and "may differ: Surrey Police." in index
     overview = (out / "overview.html").read_text(encoding="utf-8")
-    assert "1 of the two reports in this folder was built from an older version of the dataset" in overview
+    assert "One of the two reports in this folder was built from an older version of the dataset" in overview
     assert "Surrey Police" in overview[overview.index("older version of the dataset"):][:400]
 
     code, lines = _status(out, capsys, "--strict")

@@ -285,7 +285,7 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
         notice=notice.text if notice else "", notice_label=notice.label if notice else "",
         page_notice=notice.page if notice else "", with_reports=number_words(with_reports),
         total=number_words(len(all_forces())), grades=grades, measures=measures,
-        older=[f.name for f in all_forces() if f.id in set(older)],
+        older=[f.name for f in all_forces() if f.id in set(older)], older_count=number_words(len(set(older))),
     )
     return html if html.endswith("\n") else html + "\n"
 
