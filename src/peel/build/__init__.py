@@ -150,7 +150,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
         total = len(resolve_forces((), True))
         result.refresh = refresh_command(sorted(stale), stale_formats(everything, stale, opts.formats), opts.out_dir,
                                          total=total, data_dir=opts.data_dir, params_dir=opts.params_dir,
-                                         notebooks_dir=opts.notebooks_dir)
+                                         notebooks_dir=opts.notebooks_dir) if stale else ""
         result.stale = stale
         older = older_dataset(everything, shared)
         inputs = {

@@ -136,5 +136,6 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
             state.missing = _missing(rec, out_dir, formats)
         states.append(state)
     refresh = refresh_command(sorted(stale), stale_formats(records, stale, formats or ("html", "pdf")), out_dir,
-                              total=len(all_forces()), data_dir=data, params_dir=params, notebooks_dir=notebooks)
+                              total=len(all_forces()), data_dir=data, params_dir=params,
+                              notebooks_dir=notebooks) if stale else ""
     return FolderStatus(out_dir, states, stale, refresh)
