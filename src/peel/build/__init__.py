@@ -199,8 +199,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
 
 
 def _seal_records(out_dir: Path, plans: list[ForcePlan], records: dict[str, ForceRecord]) -> None:
-    """Seal the records this build wrote (:mod:`peel.build.seal`); keep the seals of those it reused
-    (checked when planned) and drop the others'."""
+    """Seal the records this build wrote (:mod:`peel.build.seal`); keep the seals of those the plan
+    reused (checked when planned, reused or not run after a failure) and drop the others'."""
     seals = read_seals(out_dir)
     for plan in plans:
         record = records[plan.force_id]
@@ -209,7 +209,7 @@ def _seal_records(out_dir: Path, plans: list[ForcePlan], records: dict[str, Forc
             status = record.areas[area.area_id].status if area.area_id in record.areas else None
             if status == EXECUTED and (doc := read_json(area.key_file)) is not None:
                 seals[name] = seal(name, doc)
-            elif status != REUSED:
+            elif area.execute:  # its record was not checked when planned, and this build did not write it
                 seals.pop(name, None)
         name = relative(plan.out / REPORT_RECORD, out_dir)
         if record.status == BUILT and record.rendered != "reused" and (doc := read_json(plan.out / REPORT_RECORD)):
