@@ -53,7 +53,8 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
     started = time.monotonic()
     root = plan.out.parent
-    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256)
+    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
+                         grade_basis=dict(plan.grade_basis))
     failure: Failure | None = None
     notebooks: list[Any] = []
     for area in plan.areas:
@@ -101,7 +102,8 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
             files = _render_and_write(plan, notebooks, on_written)
             built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
             _write_json(plan.out / REPORT_RECORD, {"components": plan.render_components, "files": files,
-                                                   "grades": plan.grades, "built_from": built_from})
+                                                   "grades": plan.grades, "grade_basis": plan.grade_basis,
+                                                   "built_from": built_from})
             record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
             record.notices = _no_older_pdf(plan, previous)
         except Exception as e:  # a render failure fails this force only
@@ -135,7 +137,8 @@ def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
     """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
-    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure)
+    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure,
+                         grade_basis=dict(plan.grade_basis))
     record.keep_previous(plan.kept_report())
     return record
 

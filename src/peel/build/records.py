@@ -160,6 +160,8 @@ class ForceRecord:
     built_from: dict[str, dict[str, str]] = field(default_factory=dict)
     #: What this build did to the force's other files, one line each to print (an older PDF it removed).
     notices: list[str] = field(default_factory=list)
+    #: ``{area_id: "published" | "illustrative"}``: what the demonstration grades of the report on disk rest on.
+    grade_basis: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -176,12 +178,13 @@ class ForceRecord:
         self.files = dict(kept.get("files") or {})
         if "grades" in kept:
             self.grades = dict(kept["grades"] or {})
+            self.grade_basis = dict(kept.get("grade_basis") or {})
         self.built_from = {k: dict(v) for k, v in (kept.get("built_from") or {}).items() if isinstance(v, dict)}
         self.previous_report_kept = bool(self.files)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
-            "status": self.status, "duration": self.duration, "grades": self.grades,
+            "status": self.status, "duration": self.duration, "grades": self.grades, "grade_basis": self.grade_basis,
             "params_sha256": self.params_sha256, "areas": {k: a.to_json() for k, a in self.areas.items()},
             "files": self.files, "reports": self.reports,
         }
@@ -209,7 +212,9 @@ class ForceRecord:
                    Failure.from_json(doc["error"]) if doc.get("error") else None,
                    bool(doc.get("previous_report_kept")),
                    {k: {str(a): str(b) for a, b in v.items()} for k, v in built_from.items() if isinstance(v, dict)},
-                   [str(r) for r in notices])
+                   [str(r) for r in notices],
+                   {str(k): str(v) for k, v in (doc.get("grade_basis") or {}).items()}
+                   if isinstance(doc.get("grade_basis"), dict) else {})
 
     def count(self, status: str) -> int:
         return sum(1 for a in self.areas.values() if a.status == status)
