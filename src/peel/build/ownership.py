@@ -27,7 +27,7 @@ from peel.errors import OutputFolderError, display_path
 #: Files a build (or ``peel diff``, whose default output folder is a build's) writes at the top of the folder.
 TOP_FILES = frozenset({
     "build.json", ".build.lock", ".validated.json", "index.html", "overview.html", "overview.pdf",
-    ".overview.json", "statements.csv", "statements.parquet", "diff.html", "diff.csv",
+    ".overview.json", ".seals.json", "statements.csv", "statements.parquet", "diff.html", "diff.csv",
 })
 
 #: Files a build writes in each force's folder, and the kinds of file in its ``notebooks`` folder.
