@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import BUILT_FORCES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -600,3 +601,45 @@ def test_all_forces_charts_show_the_narrow_variant_below_the_breakpoint(browser,
         assert chart["alt"], chart
         expected = chart["narrow"] if width < NARROW_BELOW_PX else chart["wide"]
         assert chart["current"] == expected, f"at {width} px the browser shows the wrong variant: {chart}"
+
+
+#: In a narrow picture opened as a document: each force's row (the gap between the end of its name and the
+#: start of its value), and the right edge of every text against the picture's width.
+NARROW_TEXT_JS = """() => {
+  const svg = document.querySelector('svg').getBoundingClientRect();
+  const rows = [...document.querySelectorAll('text')].filter(t => t.querySelector('tspan')).map(t => {
+    const range = document.createRange();
+    range.selectNodeContents(t.firstChild);
+    const value = t.querySelector('tspan').getBoundingClientRect();
+    return {name: t.firstChild.textContent, gap: value.left - range.getBoundingClientRect().right};
+  });
+  const overflow = [...document.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+    .filter(b => b.left < svg.left - 0.5 || b.right > svg.right + 0.5).length;
+  return {rows, overflow};
+}"""
+
+
+@pytest.mark.parametrize("force", BUILT_FORCES)
+def test_narrow_charts_text_fits_and_names_never_run_into_values(browser, built_reports, force):
+    """Drawn in the browser's own fonts, every force name ends before its value begins and no text of a
+    narrow picture (legend included) runs past its width."""
+    import base64
+    import re
+
+    html = (built_reports / force / "report.html").read_text(encoding="utf-8")
+    svgs = [base64.b64decode(m).decode("utf-8")
+            for m in re.findall(r'srcset="data:image/svg\\+xml;base64,([^"]+)"', html)]
+    assert svgs
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        found = []
+        for svg in svgs:
+            page.set_content(svg)
+            found.append(page.evaluate(NARROW_TEXT_JS))
+    finally:
+        context.close()
+    assert all(f["rows"] for f in found)
+    close = [r for f in found for r in f["rows"] if r["gap"] < 4]
+    assert close == [], f"names that run into their values: {close[:5]}"
+    assert [f["overflow"] for f in found] == [0] * len(found)

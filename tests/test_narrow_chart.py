@@ -101,6 +101,8 @@ def test_a_standard_is_dashed_and_there_are_no_dotted_lines():
     assert path_xs(root, "1.5 2", charts.RED) == set()
     assert len(path_xs(root, "5 2", charts.RED)) == 1
     assert "Expected standard: 10 percent" in chart_text(root)
+    # Values are numbers under the column's head "Percent", as the data table prints them less the word.
+    assert [value for _, value, _ in rows_of(root)] == [format_value(b.value, "per_1000_population", 1) for b in bars]
     below = [b for b in bars if b.kind == "below_standard"]
     assert below and all(r.get("fill") == "url(#below)" for r in bar_rects(root)[len(bars) - len(below):])
 

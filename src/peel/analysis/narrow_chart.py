@@ -4,7 +4,7 @@ On a phone the all-forces chart (:mod:`peel.analysis.charts`, 16 cm wide with 43
 to a strip nobody can read. The report's HTML therefore offers a second picture of the same chart,
 chosen by the browser without script (``<picture><source media=...>``, :data:`peel.analysis.figures.NARROW_MEDIA`):
 the same forces in the same order, each on a row of its own with its name in full and its value as
-the data table prints it, then its bar; the same kinds of bar (dark blue and striped above the upper
+the data table prints it (a percentage without the word, which heads the column), then its bar; the same kinds of bar (dark blue and striped above the upper
 line, light blue and dotted below the lower one or below the standard, grey within, outlined outside
 the force's group), the report's force outlined in black and named in bold, and the same lines (the
 dotted red lines, the dashed standard, the England and Wales line), named in a legend above with the
@@ -42,7 +42,7 @@ from peel.analysis.charts import (
     decimals_for,
 )
 from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_value
+from peel.analysis.numbers import format_number, format_value
 from peel.analysis.templating import render
 
 #: The picture's width in CSS px (its viewBox): a phone's text column. It is shown at the column's
@@ -110,6 +110,12 @@ def narrow_chart(comparison: Any, bars: Sequence[Bar], unit_head: str) -> Narrow
     ew = None if ew is None or is_missing(ew) else float(ew)
 
     names = {r.force_id: r.force_name for r in comparison.rows}
+
+    def shown(v: float) -> str:
+        # As the data table prints it, less the word "percent" (the column's head says it), so that the
+        # longest force name and its value fit on one line.
+        return format_number(v, decimals) if unit == "percent" else format_value(v, unit, decimals)
+
     legend: list[tuple[str, str]] = []  # (swatch, text)
     if standard is not None:
         legend += [("standard", f"Expected standard: {format_value(standard, unit, decimals_for(standard))}"),
@@ -149,7 +155,7 @@ def narrow_chart(comparison: Any, bars: Sequence[Bar], unit_head: str) -> Narrow
     for i, b in enumerate(bars):
         row_top = top + i * ROW_PX
         fill, edge = FILL[b.kind]
-        rows.append({"name": names.get(b.force_id, b.label), "value": format_value(b.value, unit, decimals),
+        rows.append({"name": names.get(b.force_id, b.label), "value": shown(b.value),
                      "is_force": b.is_force,
                      "text_y": _n(row_top + LINE_PX - 3), "bar_y": _n(row_top + LINE_PX), "width": length(b.value),
                      "fill": fill, "edge": BLACK if b.is_force else edge, "stroke": "1.6" if b.is_force else "0.5"})
