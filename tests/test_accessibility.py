@@ -628,7 +628,7 @@ def test_narrow_charts_text_fits_and_names_never_run_into_values(browser, built_
 
     html = (built_reports / force / "report.html").read_text(encoding="utf-8")
     svgs = [base64.b64decode(m).decode("utf-8")
-            for m in re.findall(r'srcset="data:image/svg\\+xml;base64,([^"]+)"', html)]
+            for m in re.findall(r'srcset="data:image/svg\+xml;base64,([^"]+)"', html)]
     assert svgs
     context = browser.new_context()
     try:

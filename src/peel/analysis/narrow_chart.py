@@ -1,10 +1,11 @@
 """The all-forces chart for a narrow screen: one bar across the width per force, its name in full above it.
 
-On a phone the all-forces chart (:mod:`peel.analysis.charts`, 16 cm wide with 43 rotated names) shrinks
-to a strip nobody can read. The report's HTML therefore offers a second picture of the same chart,
-chosen by the browser without script (``<picture><source media=...>``, :data:`peel.analysis.figures.NARROW_MEDIA`):
-the same forces in the same order, each on a row of its own with its name in full and its value as
-the data table prints it (a percentage without the word, which heads the column), then its bar; the same kinds of bar (dark blue and striped above the upper
+On a phone the all-forces chart (:mod:`peel.analysis.charts`, 16 cm wide with 43 rotated names)
+shrinks to a strip nobody can read. The report's HTML therefore offers a second picture of the same
+chart, chosen by the browser without script (``<picture><source media=...>``,
+:data:`peel.analysis.figures.NARROW_MEDIA`): the same forces in the same order, each on a row of its
+own with its name in full and its value as the data table prints it (a percentage without the word,
+which heads the column), then its bar; the same kinds of bar (dark blue and striped above the upper
 line, light blue and dotted below the lower one or below the standard, grey within, outlined outside
 the force's group), the report's force outlined in black and named in bold, and the same lines (the
 dotted red lines, the dashed standard, the England and Wales line), named in a legend above with the
@@ -12,8 +13,8 @@ same words as the wide chart's legend. The alt text and the source line are the 
 by both pictures. The print edition keeps the wide chart.
 
 It is an SVG written from a template (``templates/narrow_chart.svg.j2``): text stays text (sharp at
-any size, in the reader's font), it costs a fraction of a millisecond to make (no drawing, no
-rasterising), and the same bars give the same bytes (every coordinate is written to a tenth).
+any size, in the reader's font), it costs about a millisecond to make (no drawing, no rasterising),
+and the same bars give the same bytes (every coordinate is written to a tenth).
 """
 
 from __future__ import annotations
