@@ -431,7 +431,7 @@ INDEX_REGIONS = (".grades-region", ".figures-region")
 
 #: For each region at 320 px: its role, tab stop and label; whether it scrolls and a key press scrolls it;
 #: and the cells (grades table; in the Reports column each link, one a line) or links (figures table)
-#: whose text wraps onto more than one line.
+#: a part of whose text (a text or an element in it) wraps onto more than one line.
 REGION_JS = """(selector) => {
   const region = document.querySelector(selector);
   const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
@@ -444,7 +444,9 @@ REGION_JS = """(selector) => {
   return {role: region.getAttribute('role'), tabindex: region.getAttribute('tabindex'),
           label: region.getAttribute('aria-label') || '', focused: document.activeElement === region,
           scroll_width: region.scrollWidth, client_width: region.clientWidth, items: items.length,
-          wrapped: items.filter(el => el.textContent.trim() && lines(el) > 1).map(el => el.textContent.trim())};
+          // A cell may set a part on a line of its own (a grade's "(published)"): each part is one line.
+          wrapped: items.filter(el => [...el.childNodes].some(n => n.textContent.trim() && lines(n) > 1))
+                        .map(el => el.textContent.trim())};
 }"""
 
 
