@@ -327,3 +327,12 @@ def test_a_finding_reworded_in_a_built_report_is_found_and_shown_both_ways(built
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [(r["force"], r["area"], r["sentence_kind"], r["old_sentence"], r["new_sentence"]) for r in rows] == [
         ("Metropolitan Police Service", "victim_service_assessment", "finding", before, after)]
+
+
+def test_each_forces_changes_are_listed_together(tmp_path: Path):
+    rows = [_row(), _row(force_id="gwent", force="Gwent Police")]
+    old = _folder(tmp_path / "old", rows=rows)
+    new = _folder(tmp_path / "new", afi="The force should publish its records.",
+                  rows=[rows[0] | {"grade": "Good"}, rows[1] | {"grade": "Good"}])
+    assert [(c.force_id, c.change) for c in diff_builds(old, new)] == [
+        ("kent", "grade changed"), ("kent", "text reworded"), ("gwent", "grade changed")]

@@ -366,8 +366,8 @@ def diff_reports(old: Path, new: Path, statement_changes: list[Change],
 
 
 def diff_builds(old: Path, new: Path) -> list[Change]:
-    """Every change from the build ``old`` to the build ``new``: the statements' (:func:`diff_statements`),
-    then, between two output folders, the reports' words (:func:`diff_reports`).
+    """Every change from the build ``old`` to the build ``new``, force by force: the statements'
+    (:func:`diff_statements`), then, between two output folders, the reports' words (:func:`diff_reports`).
 
     Raises
     ------
@@ -377,7 +377,10 @@ def diff_builds(old: Path, new: Path) -> list[Change]:
     old_rows, new_rows = read_statements(old), read_statements(new)
     changes = diff_statements(old_rows, new_rows)
     names = {k[0]: r["force"] for k, r in {**old_rows, **new_rows}.items()}
-    return changes + diff_reports(old, new, changes, names)
+    changes += diff_reports(old, new, changes, names)
+    # Each force's changes together (its statements', then its words'), forces in the order first met.
+    order = {force_id: n for n, force_id in enumerate(dict.fromkeys(c.force_id for c in changes))}
+    return sorted(changes, key=lambda c: order[c.force_id])
 
 
 def summary(changes: list[Change]) -> str:
