@@ -499,7 +499,11 @@ def test_diff_page_has_no_axe_violation_and_reflows(browser, tmp_path, width):
                       "value", "comparison changed", "in line", "higher than expected",
                       "During 2023/24, 6.6 percent of the Metropolitan Police Service's officers left the service.",
                       "During 2023/24, 10.0 percent of the Metropolitan Police Service's officers left the service."),
-               Change("kent", "Kent Police", "", "", "", "force added")]
+               Change("kent", "Kent Police", "", "", "", "force added"),
+               # A reworded finding: removed words in <del>, added words in <ins>.
+               Change("metropolitan", "Metropolitan Police Service", "victim_service_assessment", "", "finding",
+                      "text reworded", old_sentence="The force did not always record why.",
+                      new_sentence="The force rarely recorded why.")]
     page = tmp_path / "diff.html"
     page.write_text(render_diff(changes, "outputs-before", "outputs"), encoding="utf-8")
     results = run_axe(browser, page, width)
