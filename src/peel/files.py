@@ -8,7 +8,6 @@ never leaves half a file and never destroys the previous good one.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 import zipfile
@@ -124,6 +123,20 @@ def read_input_or_problem(path: Path, problems: list[Problem], expected: str) ->
     return None
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe,
+    as OWASP's guidance on CSV injection says: a sentence typed as ``=HYPERLINK(...)`` opens as those
+    words, not as a link. Other text is returned as it is.
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 #: Called right before every rename into place; a build's worker process sets it to refuse writing
 #: once the build that started it has ended (it raises), so an orphan never replaces a newer file.
 _before_replace: Callable[[Path], None] | None = None
@@ -216,24 +229,3 @@ def write_files(contents: Mapping[Path, str | bytes], *, force: bool = False, wh
             written.append(path)
     return Written(tuple(written), tuple(unchanged))
 
-
-#: First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula,
-#: or that hide one behind them (OWASP, "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-_PLAIN_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Text as a CSV or workbook cell that no spreadsheet runs: a leading apostrophe before ``=``, ``+``,
-    ``-``, ``@``, a tab or a carriage return, as OWASP's CSV-injection guidance says.
-
-    Text that is wholly a plain number (``-1.5``) is left as it is: a spreadsheet reads it as the number
-    it is, not as a formula. Write numbers as numbers; only text goes through here.
-
-    >>> spreadsheet_safe("=SUM(A1)"), spreadsheet_safe("-1 officers"), spreadsheet_safe("-1.5")
-    ("'=SUM(A1)", "'-1 officers", '-1.5')
-    """
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
