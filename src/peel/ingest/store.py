@@ -32,7 +32,7 @@ from peel.ingest.common import Parsed
 from peel.ingest.reading import IngestError, fail
 from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
 
-NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source")
+NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source", "coverage")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
 
 
@@ -48,7 +48,7 @@ def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dic
     if not rows:
         return list(header), []
     head = [h.strip() for h in rows[0]]
-    missing = [c for c in header if c not in head and c not in ("note", "source")]
+    missing = [c for c in header if c not in head and c not in ("note", "source", "coverage")]
     if missing:
         raise fail(path, f"missing column {', '.join(missing)}: expected the data contract's columns "
                          f"{', '.join(header)} (run 'peel validate')", row=1)
