@@ -67,6 +67,9 @@ class Measure:
     #: The completeness rule ``(min_share, below)``: a force-period whose ``coverage`` in national.csv is
     #: under ``min_share`` is shown with a note (``below == "note"``) or left out of the comparison ("exclude").
     completeness: tuple[float, str] | None = None
+    #: The period measures.yaml declares, when the completeness rule moved the quoted period to an earlier,
+    #: complete one (``period`` is then that one; see :func:`peel.inputs.dataset.apply_completeness`).
+    declared_period: Period | None = None
 
     @property
     def uses_population(self) -> bool:

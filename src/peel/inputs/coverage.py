@@ -13,9 +13,11 @@ rule, or under :data:`DEFAULT_MIN_SHARE` when the catalogue gives the measure no
 
 from __future__ import annotations
 
+from peel.analysis.numbers import share_percent
 from peel.errors import Problem, problem
 from peel.inputs.dataset import NATIONAL_FILE, Dataset, partial_figures
 from peel.inputs.forces import all_forces
+from peel.inputs.periods import Period
 
 #: A figure covering less of its count than this is partial when its measure declares no completeness rule.
 DEFAULT_MIN_SHARE = 0.95
@@ -67,10 +69,30 @@ def partial_warnings(dataset: Dataset) -> list[str]:
         min_share, below = m.completeness if m.completeness is not None else (DEFAULT_MIN_SHARE, "")
         periods = sorted(set(nat.loc[nat["measure"] == mid, "period"]))
         for iso in periods:
+            quoted = iso == m.period.iso
             for fid, share in sorted(partial_figures(nat, mid, iso, min_share).items()):
-                does = {"exclude": "left out of the comparison", "note": "shown with a note"}.get(
-                    below, "no completeness rule in measures.yaml")
-                quoted = " (the period the report quotes)" if iso == m.period.iso else ""
-                out.append(f"{path.name}: measure {mid!r}, period {iso}{quoted}: {names.get(fid, fid)}'s figure "
-                           f"covers {share:.1%} of its count, under {min_share:.0%} ({does})")
+                if not below:
+                    does = "measures.yaml gives this measure no completeness rule"
+                elif quoted:
+                    does = {"exclude": "the report leaves it out of the comparison",
+                            "note": "the report shows it with a note"}[below]
+                else:
+                    does = f"completeness rule: below {below}"
+                out.append(f"{path.name}: measure {mid!r}, period {iso}{' (quoted)' if quoted else ''}: "
+                           f"{names.get(fid, fid)}'s figure covers {share_percent(share, min_share)} of its count, "
+                           f"under {share_percent(min_share)} ({does})")
+    return out
+
+
+def period_warnings(dataset: Dataset, reference: Period) -> list[str]:
+    """One warning per catalogue measure whose quoted period does not fall within the report's
+    ``reference_period`` (notebooks/report.yaml)."""
+    out = []
+    for mid, m in dataset.catalogue.items():
+        if reference.start <= m.period.start and m.period.end <= reference.end:
+            continue
+        moved = (f" (measures.yaml declares {m.declared_period.iso}; its completeness rule moved it)"
+                 if m.declared_period is not None else "")
+        out.append(f"measures.yaml: measure {mid!r} quotes {m.period.iso}{moved}, outside the "
+                   f"report's reference period {reference.iso} (notebooks/report.yaml: reference_period)")
     return out

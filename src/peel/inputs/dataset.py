@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peel.analysis.numbers import round_half_up
+from peel.analysis.numbers import share_percent
 from peel.errors import InputError, Problem, problem
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.inputs.forces import all_forces, force_ids
@@ -239,19 +239,53 @@ def partial_figures(national: pd.DataFrame, measure: str, period: str, min_share
     return {str(f): float(c) for f, c in zip(rows["force_id"], rows["coverage"], strict=True)}
 
 
-def _percent(share: float) -> str:
-    return f"{round_half_up(share * 100, 0):.0f}%"
+def pooled_coverage(national: pd.DataFrame, measure: str, period: str) -> float | None:
+    """The share of the whole count the figures of ``period`` cover, over the forces with a figure: each
+    force's coverage weighted by its denominator (by its numerator when it has none); None when no row
+    states a coverage (the figures are then taken as complete)."""
+    rows = national[(national["measure"] == measure) & (national["period"] == period) & national["value"].notna()]
+    if rows.empty or rows["coverage"].isna().all():
+        return None
+    share = rows["coverage"].fillna(1.0)
+    weight = rows["denominator"].where(rows["denominator"].notna(), rows["numerator"]).fillna(1.0)
+    total = float(weight.sum())
+    return float((share * weight).sum() / total) if total > 0 else None
+
+
+def _complete_period(m: Measure, national: pd.DataFrame, min_share: float) -> Measure:
+    """The measure quoting the latest period, of the same length as the declared one and no later, whose
+    pooled coverage meets ``min_share``; unchanged when the declared period meets it (or none does)."""
+    declared = pooled_coverage(national, m.id, m.period.iso)
+    if declared is None or declared >= min_share:
+        return m
+    isos = set(national.loc[national["measure"] == m.id, "period"])
+    earlier = sorted((p for p in map(parse_period, isos)
+                      if p.months == m.period.months and p.end < m.period.end), reverse=True)
+    for p in earlier:
+        got = pooled_coverage(national, m.id, p.iso)
+        if got is None or got >= min_share:
+            label = replace(m, period=p).period_label
+            note = (f"Figures for {label}: those for {m.period_label} are incomplete (they cover "
+                    f"{share_percent(declared, min_share)} of the count across forces, less than "
+                    f"{share_percent(min_share)}), so this "
+                    f"report quotes the latest period that is complete.")
+            return replace(m, period=p, declared_period=m.period, note=f"{note} {m.note}" if m.note else note)
+    return m
 
 
 def apply_completeness(m: Measure, national: pd.DataFrame) -> Measure:
     """The measure with its completeness rule applied to its quoted period.
 
-    ``below: exclude`` leaves each partial force out of the comparison, with a reason naming it;
-    ``below: note`` adds a note naming them (printed under the chart and in the data table).
+    First the quoted period: when the figures of the declared period cover less than ``min_share`` of the
+    whole count (:func:`pooled_coverage`), the measure quotes the latest earlier period that meets it, and its
+    note says so. Then each force: ``below: exclude`` leaves each partial force of that period out of the
+    comparison, with a reason naming it; ``below: note`` adds a note naming them (printed under the chart and
+    in the data table).
     """
     if m.completeness is None:
         return m
     min_share, below = m.completeness
+    m = _complete_period(m, national, min_share)
     partial = partial_figures(national, m.id, m.period.iso, min_share)
     if not partial:
         return m
@@ -260,12 +294,12 @@ def apply_completeness(m: Measure, national: pd.DataFrame) -> Measure:
         exclude = dict(m.exclude)
         for fid, share in partial.items():
             exclude.setdefault(fid, f"{names[fid]}'s figure for {m.period_label} is incomplete: it covers "
-                                    f"{_percent(share)} of its count, less than the {_percent(min_share)} "
-                                    "needed to compare it with other forces.")
+                                    f"{share_percent(share, min_share)} of its count, less than the "
+                                    f"{share_percent(min_share)} needed to compare it with other forces.")
         return replace(m, exclude=exclude)
-    listed = ", ".join(f"{names[f]} ({_percent(s)})" for f, s in partial.items())
+    listed = ", ".join(f"{names[f]} ({share_percent(s, min_share)})" for f, s in partial.items())
     note = (f"Incomplete figures: for {m.period_label}, the figure{'s' if len(partial) > 1 else ''} of {listed} "
-            f"cover{'' if len(partial) > 1 else 's'} less than {_percent(min_share)} of the count; "
+            f"cover{'' if len(partial) > 1 else 's'} less than {share_percent(min_share)} of the count; "
             f"{'they' if len(partial) > 1 else 'it'} may rise as the count is completed.")
     return replace(m, note=f"{m.note} {note}" if m.note else note)
 

@@ -68,10 +68,12 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     problems.extend(found)
     warned: list[str] = []
     if dataset is not None:
-        from peel.inputs.coverage import coverage, partial_warnings
+        from peel.inputs.coverage import coverage, partial_warnings, period_warnings
 
         gaps, warned = coverage(dataset)
         warned += partial_warnings(dataset)
+        if report is not None and report.reference_period is not None:
+            warned += period_warnings(dataset, report.reference_period)
         problems.extend(gaps)
         if warnings is not None:
             warnings.extend(warned)
