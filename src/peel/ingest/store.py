@@ -139,6 +139,8 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
     new = [dict(r, source=source_id) for r in parsed.rows]
+    if "coverage" in header and not any(r.get("coverage") for r in (*old, *new)):
+        header.remove("coverage")  # no figure states one: the column is not written (empty reads as complete)
     new_keys = {_key(r, target): r for r in new}
     kept, replaced, conflicts = [], [], []
     for n, r in enumerate(old, start=2):
