@@ -66,7 +66,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from peel.ingest import import_table
 
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
-                         expect_total=args.expect_total, strict=args.strict, force=args.force, dry_run=args.dry_run)
+                         expect_total=args.expect_total, strict=not args.warn_totals, force=args.force,
+                         dry_run=args.dry_run, exclude=args.exclude, only_with_population=args.only_with_population)
     print("\n".join(lines))
     return 0
 
@@ -160,18 +161,30 @@ def make_parser() -> argparse.ArgumentParser:
                    help="where to write diff.html and diff.csv (default: NEW when it is a folder, else here)")
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("import", help="import an official Home Office or ONS table into the dataset",
-                       description="Import a published table into a dataset folder (see README, 'Importing the "
-                                   "official tables'). Files over 256 MiB are refused.")
+    p = sub.add_parser("import", help="import an official Home Office or ONS table into a dataset of published figures",
+                       description="Import a published table into a dataset folder whose dataset.yaml declares "
+                                   "demonstration: false (see README, 'Importing the official tables'). Nothing is "
+                                   "written unless every cell, row and total passes. Files over 256 MiB (or "
+                                   "spreadsheets expanding to over 2 GiB) are refused.")
     p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search"),
                    metavar="TABLE", help="population, recorded-crime, outcomes, workforce or stop-search")
     p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")
-    p.add_argument("--data", type=Path, default=data_dir(), metavar="DIR", help="dataset folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR",
+                   help="the dataset folder to write (required; such as data/real: never the demonstration data)")
     p.add_argument("--measure", action="append", metavar="[KIND=]ID", help="measure id to write (default: the table's)")
     p.add_argument("--lookup", type=Path, metavar="CSV", help="population: the ONS LAD to police force area lookup")
     p.add_argument("--year", type=int, metavar="YEAR", help="population: the mid-year, if the file does not say")
     p.add_argument("--expect-total", type=float, metavar="N", help="the publication's headline total (latest period)")
-    p.add_argument("--strict", action="store_true", help="a difference from a published total is an error")
+    p.add_argument("--strict", action="store_true",
+                   help="a difference from a published total is an error (the default; kept for scripts)")
+    p.add_argument("--warn-totals", action="store_true",
+                   help="a difference from a published total is a warning, not an error")
+    p.add_argument("--exclude", action="append", metavar="FORCE:PERIOD=REASON",
+                   help="write that force's figure for that period (2019/20, or an ISO interval) as not available, "
+                        "with REASON as its note; recorded in the source entry")
+    p.add_argument("--only-with-population", action="store_true",
+                   help="leave out rows whose period has no ONS population estimate in the dataset; recorded in the "
+                        "source entry")
     p.add_argument("--force", action="store_true", help="replace rows that came from another source")
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     p.set_defaults(func=_cmd_import)
