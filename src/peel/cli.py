@@ -52,6 +52,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build(opts).exit_status
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from peel.build.status import folder_status
+
+    status = folder_status(args.out, data_dir=args.data, params_dir=args.params, notebooks_dir=args.notebooks)
+    print("\n".join(status.lines()))
+    return 1 if args.strict and not status.all_current else 0
+
+
 def _cmd_watch(args: argparse.Namespace) -> int:
     from peel.build import make_options
     from peel.build.watch import watch
@@ -142,6 +150,22 @@ def make_parser() -> argparse.ArgumentParser:
                    help="run the forces on a Dask cluster: a scheduler's address (tcp://HOST:8786), or local:N "
                    "for a local cluster of N workers (needs the dask extra; default: the local worker pool)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("status", help="list every report in an output folder: current, stale and why, failed",
+                       description="One line per force with a report in the output folder: current; stale and why "
+                       "(its data, inspection inputs, notebooks, package or template changed since it was built); "
+                       "failed; or a format missing. Judged against the folders the last build used (recorded in "
+                       "build.json) unless --data, --params or --notebooks say otherwise. Ends with the command "
+                       "that refreshes the stale reports.")
+    p.add_argument("out", type=Path, nargs="?", default=outputs_dir(), metavar="OUT",
+                   help="the output folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="national data folder (default: the build's)")
+    p.add_argument("--params", type=Path, default=None, metavar="DIR",
+                   help="per-force inspection inputs folder (default: the build's)")
+    p.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                   help="area notebooks and report.yaml (default: the build's)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when any report is not current")
+    p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("watch", help="build force reports, then rebuild them each time their inputs are saved",
                        description="Build the reports of the forces named, as 'peel build' does, then watch their "

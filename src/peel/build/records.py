@@ -155,6 +155,11 @@ class ForceRecord:
     error: Failure | None = None
     #: This build failed and the report of an earlier good build is still on disk.
     previous_report_kept: bool = False
+    #: ``{"report.html": vintage, ...}``: what each file of the report on disk was built from
+    #: (:mod:`peel.build.vintage`).
+    built_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: What this build did to the force's other files, one line each to print (an older PDF it removed).
+    notices: list[str] = field(default_factory=list)
     #: ``{area_id: "published" | "illustrative"}``: what the demonstration grades of the report on disk rest on.
     grade_basis: dict[str, str] = field(default_factory=dict)
 
@@ -174,6 +179,7 @@ class ForceRecord:
         if "grades" in kept:
             self.grades = dict(kept["grades"] or {})
             self.grade_basis = dict(kept.get("grade_basis") or {})
+        self.built_from = {k: dict(v) for k, v in (kept.get("built_from") or {}).items() if isinstance(v, dict)}
         self.previous_report_kept = bool(self.files)
 
     def to_json(self) -> dict[str, Any]:
@@ -188,17 +194,25 @@ class ForceRecord:
             doc["error"] = self.error.to_json()
         if self.previous_report_kept:
             doc["previous_report_kept"] = True
+        if self.built_from:
+            doc["built_from"] = {k: dict(v) for k, v in sorted(self.built_from.items())}
+        if self.notices:
+            doc["notices"] = list(self.notices)
         return doc
 
     @classmethod
     def from_json(cls, force_id: str, doc: Any) -> ForceRecord:
         doc = doc if isinstance(doc, dict) else {}
         areas = doc.get("areas") if isinstance(doc.get("areas"), dict) else {}
+        built_from = doc.get("built_from") if isinstance(doc.get("built_from"), dict) else {}
+        notices = doc.get("notices") if isinstance(doc.get("notices"), list) else []
         return cls(force_id, str(doc.get("status", "")), dict(doc.get("grades") or {}), doc.get("params_sha256"),
                    {k: AreaRecord.from_json(v) for k, v in areas.items()}, dict(doc.get("files") or {}),
                    float(doc.get("duration") or 0.0), doc.get("rendered"),
                    Failure.from_json(doc["error"]) if doc.get("error") else None,
                    bool(doc.get("previous_report_kept")),
+                   {k: {str(a): str(b) for a, b in v.items()} for k, v in built_from.items() if isinstance(v, dict)},
+                   [str(r) for r in notices],
                    {str(k): str(v) for k, v in (doc.get("grade_basis") or {}).items()}
                    if isinstance(doc.get("grade_basis"), dict) else {})
 
