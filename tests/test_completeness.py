@@ -179,3 +179,15 @@ def test_a_coverage_that_is_not_a_share_is_refused_naming_the_row(real, cell):
     with pytest.raises(InputError) as e:
         validate_all(real, REPO / "params")
     assert f"national.csv, row {i + 1}: column coverage" in str(e.value)
+
+
+def test_a_national_trend_that_leaves_out_a_force_names_it(real):
+    from peel.render.overview import _left_out_note
+
+    c = compare(load_dataset(real), CHARGE)
+    assert {p.iso: names for p, names in c.left_out_of_history().items()} == {
+        "2019-04-01/2020-03-31": ("Greater Manchester Police",)}
+    assert _left_out_note(c) == ("The England and Wales figure for 2019/20 leaves out Greater Manchester Police, "
+                                 "which has no figure for it.")
+    # Every force with a figure in every period: nothing to name.
+    assert compare(load_dataset(real), "recorded_crime_per_1000").left_out_of_history() == {}

@@ -161,6 +161,20 @@ class Comparison:
     group: str | None = None
     group_members: tuple[str, ...] = ()
 
+    def left_out_of_history(self) -> dict[Period, tuple[str, ...]]:
+        """Each earlier period (of :attr:`history_periods`) whose England and Wales figure leaves out a force
+        without a value there, with those forces' names (the quoted period's are named under its chart)."""
+        names = {r.force_id: r.force_name for r in self.rows}
+        out: dict[Period, tuple[str, ...]] = {}
+        for i, p in enumerate(self.history_periods):
+            if p == self.period:
+                continue
+            gone = tuple(names[f] for f in names
+                         if i >= len(self._history.get(f, ())) or is_missing(self._history[f][i]))
+            if gone:
+                out[p] = gone
+        return out
+
     def partial(self, force_id: str) -> float | None:
         """The force's coverage when it is under the measure's completeness rule, else None."""
         rule = getattr(self.measure, "completeness", None)
