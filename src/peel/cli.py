@@ -81,18 +81,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from peel.diff import diff_csv, diff_statements, diff_text, read_statements
-    from peel.files import atomic_write
+    from peel.diff import diff_builds, diff_csv, diff_markdown, diff_text, write_outputs
     from peel.render.diff_page import render_diff
 
-    old, new = read_statements(args.old), read_statements(args.new)
-    changes = diff_statements(old, new)
-    sys.stdout.write(diff_text(changes, str(args.old), str(args.new)))
+    changes = diff_builds(args.old, args.new)
     out = args.out or (args.new if args.new.is_dir() else Path.cwd())
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "diff.csv", diff_csv(changes))
-    atomic_write(out / "diff.html", render_diff(changes, str(args.old), str(args.new)))
-    print(f"wrote {out / 'diff.html'} and {out / 'diff.csv'}")
+    old, new = str(args.old), str(args.new)
+    written = write_outputs(out, {"diff.csv": diff_csv(changes), "diff.html": render_diff(changes, old, new)},
+                            force=args.force)
+    shown = {"text": lambda: diff_text(changes, old, new), "markdown": lambda: diff_markdown(changes, old, new),
+             "csv": lambda: diff_csv(changes)}[args.format]()
+    sys.stdout.write(shown)
+    # The Markdown and CSV on standard output are records to keep as they are: the note goes to standard error.
+    print(f"wrote {' and '.join(str(p) for p in written)}", file=sys.stdout if args.format == "text" else sys.stderr)
     return 1 if changes else 0
 
 
@@ -176,13 +177,19 @@ def make_parser() -> argparse.ArgumentParser:
     add_build(p)
     p.set_defaults(func=_cmd_watch)
 
-    p = sub.add_parser("diff", help="what changed between two builds, statement by statement",
-                       description="Compare the statements of two builds (output folders or statements.csv "
-                                   "files). Exit status 0 when nothing changed, 1 when something did.")
+    p = sub.add_parser("diff", help="what changed between two builds, statement by statement and word by word",
+                       description="Compare two builds (output folders, or statements.csv files): their "
+                                   "statements, and between folders every word of each force's report. Exit "
+                                   "status 0 when nothing changed, 1 when something did.")
     p.add_argument("old", type=Path, metavar="OLD", help="the earlier output folder or statements.csv")
     p.add_argument("new", type=Path, metavar="NEW", help="the later output folder or statements.csv")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="where to write diff.html and diff.csv (default: NEW when it is a folder, else here)")
+    p.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
+                   help="what to print: text (default), markdown (changed words ~~struck~~ and **bold**, "
+                        "for a sign-off record) or csv (one row per change, as diff.csv)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a diff.html or diff.csv in the --out folder that peel diff did not write")
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("import", help="import an official Home Office or ONS table into a dataset of published figures",

@@ -123,6 +123,20 @@ def read_input_or_problem(path: Path, problems: list[Problem], expected: str) ->
     return None
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe,
+    as OWASP's guidance on CSV injection says: a sentence typed as ``=HYPERLINK(...)`` opens as those
+    words, not as a link. Other text is returned as it is.
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 #: Called right before every rename into place; a build's worker process sets it to refuse writing
 #: once the build that started it has ended (it raises), so an orphan never replaces a newer file.
 _before_replace: Callable[[Path], None] | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peel.errors import ExecutionFailure, display_path, one_line
+from peel.errors import ExecutionFailure, cell_place, display_path, one_line
 
 #: Area and force statuses.
 EXECUTED, REUSED, FAILED, NOT_RUN, BUILT = "executed", "reused", "failed", "not_run", "built"
@@ -32,17 +32,22 @@ class Failure:
     error: str | None
     message: str
     area: str | None = None
+    #: The failing cell's position in the source notebook (1 for its first cell).
     cell: int | None = None
     #: The executed notebook kept for reading, relative to the output folder.
     executed_notebook: str | None = None
     kind: str | None = None
     traceback: str | None = None
+    #: The source notebook (as the user would type its path) and the first line of the failing cell.
+    notebook: str | None = None
+    cell_begins: str | None = None
 
     @classmethod
     def of_execution(cls, e: ExecutionFailure, out_dir: Path) -> Failure:
         """From a notebook that did not run to the end."""
         return cls(e.ename, e.evalue if e.evalue is not None else str(e), area=e.area_id, cell=e.cell,
-                   executed_notebook=relative(e.executed, out_dir) if e.executed else None, kind=e.kind)
+                   executed_notebook=relative(e.executed, out_dir) if e.executed else None, kind=e.kind,
+                   notebook=display_path(e.notebook), cell_begins=e.cell_begins)
 
     @classmethod
     def of_exception(cls, e: BaseException, *, area: str | None = None, message: str | None = None,
@@ -57,6 +62,10 @@ class Failure:
             doc["kind"] = self.kind
         if self.traceback:
             doc["traceback"] = self.traceback
+        if self.notebook:
+            doc["notebook"] = self.notebook
+        if self.cell_begins:
+            doc["cell_begins"] = self.cell_begins
         return doc
 
     @classmethod
@@ -64,13 +73,14 @@ class Failure:
         doc = doc if isinstance(doc, dict) else {}
         return cls(doc.get("error"), str(doc.get("message") or ""), area=doc.get("area"), cell=doc.get("cell"),
                    executed_notebook=doc.get("executed_notebook"), kind=doc.get("kind"),
-                   traceback=doc.get("traceback"))
+                   traceback=doc.get("traceback"), notebook=doc.get("notebook"), cell_begins=doc.get("cell_begins"))
 
     def where(self) -> list[str]:
-        """``["area alpha", "cell 3"]``, as far as known."""
+        """``["area alpha", "notebooks/alpha.ipynb, cell 3 (the 3rd cell), which begins `x = 1/0`"]``, as far
+        as known; the cell is counted in the source notebook the analyst edits."""
         parts = [f"area {self.area}"] if self.area else []
         if self.cell is not None:
-            parts.append(f"cell {self.cell}")
+            parts.append(cell_place(self.notebook, self.cell, self.cell_begins))
         return parts
 
     def what(self) -> str:

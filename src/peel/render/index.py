@@ -37,17 +37,27 @@ INDEX_CSS = """
 .table-wrap { overflow-x: auto; }
 table.grades-by-force { font-size: 0.875rem; }
 table.grades-by-force th[scope="col"] { vertical-align: bottom; }
-/* The Reports column is in view in a 1,280 px window without scrolling. Nine graded areas do not fit
-   beside it at a readable size ("Requires improvement" cannot wrap narrower than "improvement"), so on
-   a screen wider than a phone the column stays at the right edge of the scrolling table while the
-   area columns scroll under it; its report links wrap inside it. */
-table.grades-by-force thead th[scope="col"]:last-child { width: 10rem; }
 table.grades-by-force td.reports { min-width: 8rem; }
+/* Each table scrolls inside its own region, no taller than the window, so its sideways scrollbar is
+   in view whenever the region is; the header row stays at the region's top and, on a screen wider
+   than a phone, the force column at its left, so a cell always reads with its force and its area.
+   Nothing is sticky over the cells: every column, the report links included, scrolls into view. */
+.figures-region, .grades-region { max-height: calc(100vh - 2rem); overflow: auto; }
+table.grades-by-force, table.figures-by-force { border-collapse: separate; border-spacing: 0; }
+table.grades-by-force thead th, table.figures-by-force thead th {
+  position: sticky; top: 0; z-index: 2; background: #ffffff;
+}
+/* The force column has a fixed width, and the region's scroll padding keeps a cell brought into view
+   (by the keyboard's focus, or a find in the page) out from under it. */
 @media screen and (min-width: 48em) {
-  table.grades-by-force thead th[scope="col"]:last-child, table.grades-by-force td.reports {
-    position: sticky; right: 0; z-index: 1; background: #ffffff; border-left: 2px solid #0b0c0c;
-    padding-left: 0.5rem;
+  .figures-region, .grades-region { scroll-padding-left: 11rem; }
+  table.grades-by-force tbody th, table.figures-by-force tbody th {
+    position: sticky; left: 0; z-index: 1; background: #ffffff; box-shadow: inset -2px 0 0 #0b0c0c;
   }
+  table.grades-by-force tr > :first-child, table.figures-by-force tr > :first-child {
+    box-sizing: border-box; width: 11rem; min-width: 11rem;
+  }
+  table.grades-by-force thead th:first-child, table.figures-by-force thead th:first-child { left: 0; z-index: 3; }
 }
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
