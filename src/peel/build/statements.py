@@ -42,7 +42,7 @@ STATEMENTS_PARQUET = "statements.parquet"
 CSV_COLUMNS = (*COLUMNS, "dataset_version", "build_id")
 
 #: Columns of numbers in the Parquet file (float64); ``decimals`` is a whole number (int64).
-NUMBER_COLUMNS = ("value", "england_and_wales", "mean", "sd", "lower", "upper")
+NUMBER_COLUMNS = ("value", "coverage", "england_and_wales", "mean", "sd", "lower", "upper")
 WHOLE_COLUMNS = ("decimals",)
 
 
