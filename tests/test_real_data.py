@@ -129,6 +129,7 @@ def test_real_dataset_validates_with_the_inspection_inputs():
     assert "no problems found" in summary and "demonstration data" not in summary
 
 
+@pytest.mark.subprocess
 def test_rebuild_reproduces_the_dataset_byte_for_byte(tmp_path):
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PEEL": str(bindir / "peel"), "PYTHON": sys.executable}
