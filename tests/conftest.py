@@ -1,6 +1,7 @@
 """Shared fixtures, the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``) and the fast tier.
 
-Every test not marked ``slow``, ``browser`` or ``subprocess`` is given the marker ``fast``:
+A test that reads ``built_reports`` is marked ``slow``; every test not marked ``slow``, ``browser`` or
+``subprocess`` is given the marker ``fast``:
 ``pytest -m fast`` runs those alone (no kernel, no browser, no child process; see the README).
 
 ``built_reports`` builds real reports once per test session, with the same command a user types,
@@ -38,8 +39,11 @@ NOT_FAST = ("slow", "browser", "subprocess")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark ``fast`` every test without one of :data:`NOT_FAST`."""
+    """Mark ``slow`` every test that reads :func:`built_reports` (it builds reports), then ``fast`` every
+    test without one of :data:`NOT_FAST`."""
     for item in items:
+        if "built_reports" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)
 

@@ -1,6 +1,7 @@
 """What one build owns: its output folder (a lock) and its temporary folder.
 
-One build at a time writes to an output folder. The lock is ``fcntl.flock`` on ``OUT/.build.lock``,
+One build at a time writes to an output folder. The lock is on ``OUT/.build.lock`` (``flock``, or
+:func:`msvcrt.locking` on Windows; :func:`peel.portable.lock_exclusive`),
 which the operating system releases when its holder dies however it dies; the file also names the
 holder (process id, its start time and host) so that a second build can say who holds the folder,
 and a build that takes over after a killed one can say so. The file is emptied when the build ends.
@@ -11,7 +12,6 @@ ends; folders left by builds that were killed are removed by the next build.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.errors import OutputFolderError, display_path
+from peel.portable import lock_exclusive
 
 LOCK_NAME = ".build.lock"
 
@@ -66,13 +67,11 @@ class OutputLock:
         shown = display_path(self.out_dir)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as e:
             raise OutputFolderError(f"{shown}: cannot write to the output folder ({e.strerror or e}); "
                                     "choose another with --out") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not lock_exclusive(fd):
             holder = _describe(_read(fd))
             os.close(fd)
             raise OutputFolderBusy(f"{shown}: another peel build is writing to this folder ({holder}); "
@@ -87,7 +86,8 @@ class OutputLock:
         info = {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
                 "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"))
         self._fd = fd
         return self
 
@@ -103,7 +103,8 @@ class OutputLock:
 
 def _read(fd: int) -> dict:
     try:
-        doc = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+        os.lseek(fd, 0, os.SEEK_SET)
+        doc = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}
