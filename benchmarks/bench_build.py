@@ -10,7 +10,7 @@
   possible time for all 43 forces on this machine's cores;
 * **stage-wise floor**: the least each stage of one force can cost, from ``benchmarks/profile_force.py``
   run on two forces in one process: each chart drawn once at the resolution it needs, the report
-  stitched once, WeasyPrint laying it out once and writing it once, plus the notebooks' own work
+  stitched once, Typst typesetting its PDF once, plus the notebooks' own work
   without their charts; times 43 forces over this machine's cores, plus one kernel start per core;
 * the ratios between them, and peak memory (the largest process, and the whole process tree sampled).
 

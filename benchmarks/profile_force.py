@@ -7,8 +7,9 @@ The stages are those of ``peel build`` in a worker, timed one by one in this pro
 * **chart <measure>** (``draw`` and ``png``): each all-forces chart of the force's areas drawn and
   encoded again here, in this process, to show what the charts cost inside the notebooks;
 * **stitching**: the executed notebooks merged into the report's HTML;
-* **PDF layout**: WeasyPrint parsing the HTML and laying out every page;
-* **PDF write**: WeasyPrint writing the laid-out pages as a tagged PDF.
+* **PDF markup**: the report's HTML turned into Typst markup (``peel.render.typst_markup``);
+* **PDF typeset**: Typst typesetting that markup and writing the tagged PDF (``peel.render.pdf``), the
+  markup made again inside it (a few hundredths of a second).
 
 Each row gives wall seconds and CPU seconds (this process plus its children, the kernel included),
 since the machine may be shared: CPU time is far less sensitive to other work than wall time. The load
@@ -24,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import resource
 import sys
@@ -100,6 +102,7 @@ def main() -> int:
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     import nbformat
+    from pypdf import PdfReader
 
     from peel.analysis.charts import all_forces_chart, figure_png
     from peel.analysis.comparison import area_comparisons
@@ -113,6 +116,7 @@ def main() -> int:
     from peel.inputs.forces import force_ids, get_force
     from peel.render import pdf as pdfmod
     from peel.render.page import AreaEntry, ReportContext, render_report
+    from peel.render.typst_markup import page_to_typst
 
     fids = list(force_ids()) if args.forces == "all" else [f for f in args.forces.split(",") if f]
     report = load_report(ROOT / "notebooks")
@@ -151,10 +155,10 @@ def main() -> int:
             ctx_args["areas"] = tuple(AreaEntry(*t) for t in ctx_args["areas"])
             context = ReportContext(**ctx_args)
             html = stages.time("stitching", render_report, notebooks, context)
-            document = stages.time("PDF layout", pdfmod.layout_pdf, html, title=context.document_title)
-            stages.time("PDF write", pdfmod.write_document, document, html)
-            pages[fid] = len(document.pages)
-        build_stages += ["stitching", "PDF layout", "PDF write"]
+            stages.time("PDF markup", page_to_typst, html, title=context.document_title)
+            pdf = stages.time("PDF typeset", pdfmod.render_pdf, html, title=context.document_title)
+            pages[fid] = len(PdfReader(io.BytesIO(pdf)).pages)
+        build_stages += ["stitching", "PDF markup", "PDF typeset"]
     finally:
         if kernel is not None:
             kernel.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 
@@ -278,3 +279,43 @@ def test_chart_text_is_at_least_12_css_px_at_100_percent_zoom(band_chart):
         small = {text: round(px, 1) for text, px in sizes.items() if px < 12 - 1e-6}
         assert not small, f"{name}: text under 12 CSS px at 100% zoom: {small}"
         assert len(sizes) > 5, f"{name}: only {len(sizes)} texts found"
+
+
+def _trend_of(n: int, tick=lambda y: f"Mar {y}") -> dict:
+    return {"axis": "12 months ending", "force": "Metropolitan Police Service", "rows": [
+        {"tick": tick(2009 + i), "force_number": 10.0 + i % 3, "ew_number": 8.0} for i in range(n)]}
+
+
+@pytest.mark.parametrize("n", [4, 6, 12, 16])
+def test_trend_x_labels_never_overlap(n):
+    """No two visible tick labels of the trend chart overlap (measured as laid out), every period keeps its tick,
+    the latest is labelled, and a short series labels every period."""
+    from peel.analysis.trend import trend_figure
+
+    fig = trend_figure(_trend_of(n))
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    labels = ax.get_xticklabels()
+    shown = [t for t in labels if t.get_visible()]
+    boxes = [t.get_window_extent() for t in shown]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes)), [(b.x0, b.x1) for b in boxes]
+    assert len(ax.get_xticks()) == n and shown[-1] is labels[-1]
+    assert len(shown) == n if n <= 6 else len(shown) >= 4
+
+
+def test_trend_axis_of_a_count_on_one_day_names_the_day():
+    """Officers are counted on 31 March each year: the axis says so ("At 31 March") and each tick is a year,
+    where a monthly measure's axis says "Month" and a yearly one's "12 months ending"."""
+    from pathlib import Path
+
+    from peel.analysis.comparison import compare
+    from peel.analysis.trend import trend_record
+    from peel.inputs.dataset import load_dataset
+
+    ds = load_dataset(Path(__file__).resolve().parents[1] / "data" / "real")
+    officers = trend_record(compare(ds, "officer_fte_per_1000"), "kent")
+    assert officers is not None and officers["axis"] == "At 31 March"
+    assert all(re.fullmatch(r"\d{4}", r["tick"]) for r in officers["rows"])
+    assert [r["period"] for r in officers["rows"]][-1] == "31 March 2022"
+    yearly = trend_record(compare(ds, "recorded_crime_per_1000"), "kent")
+    assert yearly is not None and yearly["axis"] == "12 months ending"

@@ -10,7 +10,7 @@ import yaml
 from reference_text import fingerprint, fingerprints, runs
 
 from peel.demo.groups import GROUP_DEMO_AREA, GROUP_DEMO_FINDING, GROUP_DEMO_FORCE, GROUP_MEASURE
-from peel.demo.inspection import demo_inputs, published_grades
+from peel.demo.inspection import demo_inputs, grade_sources, illustrative_grades, published_grades, source_date
 from peel.errors import InputError
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
 from peel.inputs.forces import all_forces, force_ids, get_force
@@ -19,6 +19,7 @@ from peel.inputs.inspection import (
     ChangeFigure,
     ChangePoint,
     DerivedFigure,
+    GradeSource,
     PreviousSample,
     ReportedFigure,
     SampleCountFigure,
@@ -661,7 +662,87 @@ def test_published_grades_copy_matches_the_reference():
     reference = yaml.safe_load(PUBLISHED.read_text(encoding="utf-8"))
     for force_id, entry in reference.items():
         assert published_grades(force_id) == entry["grades"]
+        if "source" in entry:
+            assert {s["url"] for s in grade_sources(force_id).values()} == {entry["source"]}
     assert published_grades("kent") == {}
+    # 112 grades for 25 forces, complete (eight or nine graded areas) for nine of them
+    counts = {f.id: len(published_grades(f.id)) for f in all_forces()}
+    assert sum(counts.values()) == 112 and sum(1 for n in counts.values() if n) == 25
+    assert sum(1 for n in counts.values() if n >= 8) == 9
+
+
+def test_no_grade_is_both_published_and_illustrative():
+    for force in all_forces():
+        assert not set(published_grades(force.id)) & set(illustrative_grades(force.id)), force.id
+
+
+@pytest.mark.parametrize(("written", "date"), [
+    ("2025-01-29", "2025-01-29"), ("2025-02", "2025-02"), ("2024", "2024"), ("2025-01/02", "2025"),
+    ("2024-08-08 (revised)", "2024-08-08"), ("2024/25", "2024/25"),
+])
+def test_source_dates_are_written_as_the_schema_takes_them(written, date):
+    assert source_date(written) == date
+
+
+def test_every_demonstration_grade_says_where_it_comes_from(demo_dir, report):
+    for force in all_forces():
+        inputs = load_force_inputs(demo_dir, force.id, report)
+        published, sources = published_grades(force.id), grade_sources(force.id)
+        illustrative = illustrative_grades(force.id)
+        for area in inputs.graded_areas:
+            if area.id in published:
+                assert area.grade == published[area.id] and area.grade_basis == "published", (force.id, area.id)
+                s = sources[area.id]
+                assert area.grade_source == GradeSource(s["title"], s["url"], s["published"])
+            elif area.id in illustrative:
+                assert area.grade == illustrative[area.id] and area.grade_basis == "illustrative"
+                assert area.grade_source is None
+            else:
+                assert area.grade is None and area.grade_basis == "", (force.id, area.id)
+
+
+def test_a_demonstration_grade_without_a_source_is_illustrative(tmp_path, report, catalogue):
+    doc = minimal()
+    doc["demonstration"] = True
+    for said in (None, True):
+        if said:
+            doc["areas"]["police_powers"]["grade_illustrative"] = said
+        dump(tmp_path, "kent", doc)
+        area = load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"]
+        assert area.grade_basis == "illustrative" and area.grade_illustrative
+    del doc["areas"]["police_powers"]["grade_illustrative"]
+    doc["areas"]["police_powers"]["grade_source"] = {"title": "T", "url": "https://example.org/t", "published": "2025"}
+    dump(tmp_path, "kent", doc)
+    area = load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"]
+    assert area.grade_basis == "published" and area.grade_source == GradeSource("T", "https://example.org/t", "2025")
+
+
+def test_an_inspections_own_grade_needs_no_source(tmp_path, report, catalogue):
+    dump(tmp_path, "kent", minimal())
+    area = load_force_inputs(tmp_path, "kent", report, catalogue).areas["police_powers"]
+    assert area.grade == "Adequate" and area.grade_basis == "" and area.grade_source is None
+
+
+@pytest.mark.parametrize(("change", "where", "words"), [
+    ({"grade_illustrative": True, "grade_source": {"title": "T", "url": "https://example.org/a",
+                                                   "published": 2025}},
+     "areas.police_powers.grade_illustrative", "not both"),
+    ({"grade": None, "grade_illustrative": True}, "areas.police_powers.grade", "expected a grade"),
+    ({"grade_source": {"title": "T", "url": "example.org/a", "published": 2025}},
+     "areas.police_powers.grade_source.url", "https://"),
+    ({"grade_source": {"title": "T", "url": "https://example.org/a", "published": "2024/26"}},
+     "areas.police_powers.grade_source.published", "two consecutive years"),
+    ({"grade_source": {"title": "T", "url": "https://example.org/a"}},
+     "areas.police_powers.grade_source.published", "missing"),
+])
+def test_a_grade_source_is_checked(tmp_path, report, catalogue, change, where, words):
+    doc = minimal()
+    doc["areas"]["police_powers"].update(change)
+    if doc["areas"]["police_powers"]["grade"] is None:
+        del doc["areas"]["police_powers"]["grade"]
+        doc["draft"] = True  # (outside a draft the missing grade is a problem of its own)
+    p = only(problems_for(tmp_path, doc, report, catalogue))
+    assert (p.where, words in p.message) == (where, True), p
 
 
 def test_other_forces_are_demonstration_drafts(demo_dir, report):
@@ -679,9 +760,12 @@ def test_other_forces_are_demonstration_drafts(demo_dir, report):
         assert findings == ([(GROUP_DEMO_AREA, GROUP_DEMO_FINDING["heading"], [GROUP_MEASURE])]
                             if force.id == GROUP_DEMO_FORCE else []), force.id
         assert "victim_service_assessment" in inputs.areas
-        known = reference.get(force.id, {}).get("grades", {})
+        known = {**illustrative_grades(force.id), **published_grades(force.id)}
+        for area_id, grade in reference.get(force.id, {}).get("grades", {}).items():
+            assert inputs.areas[area_id].grade == grade, (force.id, area_id)
         graded = {a.id: a.grade_label for a in inputs.graded_areas}
-        assert len(graded) == max(8, len(known))
+        # eight graded areas, and crime data integrity where a grade for it is known
+        assert len(graded) == 8 + ("crime_data_integrity" in known)
         for area_id, label in graded.items():
             assert label == known.get(area_id, NOT_YET_GRADED), (force.id, area_id)
 

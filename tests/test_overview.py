@@ -192,3 +192,90 @@ def test_a_demonstration_overview_says_its_charts_are_synthetic_where_they_are_s
     for source in sources:
         assert source.startswith(f"synthetic demonstration figures ({SEE_PAGE_NOTICE}) in place of ")
     assert "see About the data" not in page  # the pointer must lead somewhere on this page
+
+
+def test_trend_charts_of_rates_per_1000_say_the_population_changes_method(page):
+    """Rates per 1,000 population whose periods use the mid-2020 and the mid-2021 estimates (2011- and Census
+    2021-based) carry the note under their trend chart; other trends do not."""
+    from peel.analysis.provenance import POPULATION_BREAK_NOTE
+    from peel.inputs.catalogue import POPULATION_UNITS
+
+    dataset = load_dataset(DATA)
+    note = f'<p class="note">{html_lib.escape(POPULATION_BREAK_NOTE, quote=True)}</p>'
+    noted = 0
+    for measure_id, measure in dataset.catalogue.items():
+        section = page.split(f'id="measure-{measure_id}"', 1)[1].split("</section>")[0]
+        if f'id="trend-{measure_id}"' not in section:
+            assert note not in section
+            continue
+        years = {p.midpoint_year for p in compare(dataset, measure_id).history_periods}
+        crosses = measure.unit in POPULATION_UNITS and min(years) <= 2020 < max(years)
+        assert (note in section.split(f'id="trend-{measure_id}"', 1)[1]) == crosses, measure_id
+        noted += crosses
+    assert noted >= 1  # the real dataset's rates run from before mid-2020 to after mid-2021
+
+
+def with_bases(records: dict[str, ForceRecord]) -> dict[str, ForceRecord]:
+    """The made-up records, the first force's grades published and the third's illustrative."""
+    out = dict(records)
+    ids = list(records)
+    for fid, basis in ((ids[0], "published"), (ids[2], "illustrative")):
+        r = records[fid]
+        out[fid] = ForceRecord(fid, r.status, r.grades, None, {}, r.files,
+                               grade_basis={a: basis for a, g in r.grades.items() if g})
+    return out
+
+
+def test_grade_counts_say_how_many_grades_are_published(report):
+    records = with_bases(made_up_records(report))
+    rows = grade_counts(report, records)
+    graded = len([a for a in report.areas if a.graded])
+    assert [r["published"] for r in rows] == [1] * graded and [r["illustrative"] for r in rows] == [1] * graded
+    dataset = load_dataset(DATA)
+    page = render_overview(dataset, report, records, report_notice(dataset.info, True))
+    total = sum(r["graded"] for r in rows)
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert (f"Of the {total} grades counted, {graded} are published for the force (each report names the source) "
+            f"and {graded} are illustrative, chosen for the demonstration; {total - 2 * graded} are the "
+            f"inspection's own.") in text
+    table = page.split('<table class="grade-bases-by-area">', 1)[1].split("</table>")[0]
+    printed = re.findall(r'<tr><th scope="row">[^<]*</th>((?:<td class="number">\d+</td>)+)</tr>', table)
+    assert [[int(n) for n in re.findall(r"\d+", c)] for c in printed] == \
+        [[r["graded"], r["published"], r["illustrative"]] for r in rows]
+    # without bases (an inspection's own grades) the page says nothing about them
+    plain = render_overview(dataset, report, made_up_records(report), report_notice(dataset.info, True))
+    assert 'class="grade-bases' not in plain and "illustrative, chosen" not in plain
+
+
+def test_overview_made_again_when_only_what_the_grades_rest_on_changes(report, tmp_path, monkeypatch):
+    import peel.render.overview as overview
+
+    monkeypatch.setattr(overview, "render_overview",
+                        lambda dataset, report, records, notice: f"{sorted(records)} {records}\n")
+    records = made_up_records(report, 3)
+    notice = report_notice(read_info(DATA), True)
+
+    def write(recs):
+        return write_overview(tmp_path, DATA, report, recs, formats=["html"], notice=notice,
+                              data={"national.csv": "a"}, package="p")[1]
+
+    assert write(records) == "not built before"
+    assert write(records) == "unchanged"
+    assert write(with_bases(records)) == "grades changed"
+
+
+def test_index_says_which_grades_are_published_and_which_illustrative(report, tmp_path):
+    from bs4 import BeautifulSoup
+
+    from peel.render.index import render_index
+
+    records = with_bases(made_up_records(report))
+    soup = BeautifulSoup(render_index(report, records, tmp_path, demonstration=True, notice="n"), "html.parser")
+    rows = {tr.find("th").get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.find_all("td")[:-1]]
+            for tr in soup.select("table.grades-by-force tbody tr")}
+    first, _, third = (f.name for f in all_forces()[:3])
+    assert set(rows[first]) == {"Good (published)"}
+    assert all(c.endswith("(illustrative)") for c in rows[third])
+    assert "marked “(published)” was published for the force" in soup.get_text()
+    plain = render_index(report, made_up_records(report), tmp_path, demonstration=True, notice="n")
+    assert 'class="grade-basis"' not in plain and "(published)" not in plain

@@ -1,4 +1,4 @@
-"""Tests of peel.pdf: the report's HTML printed to an A4, tagged, reproducible PDF, offline.
+"""Tests of peel.render.pdf: the report's HTML typeset by Typst to an A4, tagged, reproducible PDF, offline.
 
 The PDF is built from a synthetic twelve-area report (see test_stitch.synthetic_report) and read
 back with pypdf: metadata, page size, bookmarks and where they land, the structure tree, and the
@@ -8,8 +8,6 @@ text of the page furniture (running header, "Page n of N", demonstration notice,
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import logging
 import re
 
 import pytest
@@ -18,15 +16,14 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from test_stitch import NOTICE, synthetic_report
 
 from peel.errors import BuildError
-from peel.render import pdf as pdf_module
 from peel.render.page import render_report
-from peel.render.pdf import print_html, render_pdf, write_pdf
+from peel.render.pdf import FONTS_DIR, render_pdf, write_pdf
 
 pytestmark = pytest.mark.slow  # prints whole reports
 
 A4 = (595.276, 841.89)  # points
 MM = 72 / 25.4
-TOP_MARGIN = 24 * MM  # @page margin-top in report.css
+TOP_MARGIN = 24 * MM  # the page's top margin in templates/typst/report.typ
 TITLE = "PEEL 2023–2025: Metropolitan Police Service"
 
 
@@ -82,26 +79,21 @@ def _structure_counts(reader: PdfReader) -> tuple[dict[str, int], list]:
 def test_two_runs_give_identical_bytes(built):
     first, second = built["paths"]
     assert first.read_bytes() == second.read_bytes()
-    # the file identifier comes from the content, not from a random number
-    expected = hashlib.sha256(built["html"].encode("utf-8")).hexdigest()[:32]
-    assert str(built["reader"].trailer["/ID"][0]) == expected
+    # The file identifier comes from the content: another page has another one.
+    other = render_pdf(built["html"].replace("Overall summary", "Overall summaries"), title=TITLE)
+    assert other != first.read_bytes()
 
 
-def test_printer_skips_only_the_screen_data_tables(built):
-    html = built["html"]
-    printed = print_html(html)
-    assert html.count('<details class="figure-data">') > 0
-    assert "<details" not in printed
-    # Everything else is kept: the charts, their captions, the annex with a copy of every table.
-    for marker in ('<span class="figure-number">', "<img ", '<div class="annex-table"', "<section"):
-        assert printed.count(marker) == html.count(marker), marker
-    assert printed.count("<table") == html.count("<table") - html.count('<details class="figure-data">')
-
-
-def test_pdf_is_the_one_printed_from_the_whole_page(built, monkeypatch):
-    """Leaving out what print hides changes nothing in the PDF, byte for byte."""
-    monkeypatch.setattr(pdf_module, "print_html", lambda html: html)
-    assert render_pdf(built["html"], title=TITLE) == built["paths"][0].read_bytes()
+def test_only_the_packaged_fonts_are_used(built):
+    """The text is set in the fonts shipped in peel/render/fonts, embedded: the same bytes on every machine."""
+    shipped = {p.stem.replace("-", "") for p in FONTS_DIR.glob("*.ttf")}
+    used = set()
+    for page in built["reader"].pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            name = str(font.get_object()["/BaseFont"]).split("+", 1)[-1]
+            used.add(name.replace("-", ""))
+    assert used and used <= shipped, used - shipped
+    assert (FONTS_DIR / "LICENSE").is_file()
 
 
 def test_no_temporary_files_left(built):
@@ -115,8 +107,8 @@ def test_title_language_and_dates(built):
     assert reader.trailer["/Root"]["/Lang"] == "en-GB"
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
     # the publication date, never the time of the build
-    assert reader.metadata["/CreationDate"] == "D:20240809"
-    assert reader.metadata["/ModDate"] == "D:20240809"
+    assert reader.metadata["/CreationDate"].startswith("D:20240809")
+    assert reader.metadata["/ModDate"].startswith("D:20240809")
 
 
 def test_every_page_is_a4(built):
@@ -130,7 +122,7 @@ def test_tagged_pdf_ua(built):
     root = reader.trailer["/Root"]
     assert root["/MarkInfo"]["/Marked"]
     xmp = root["/Metadata"].get_object().get_data()
-    assert b'pdfuaid:part="1"' in xmp
+    assert b"<pdfuaid:part>1</pdfuaid:part>" in xmp
     counts, figures = _structure_counts(reader)
     assert counts["/H1"] == 1
     assert counts["/H2"] >= len(built["context"].areas)
@@ -154,7 +146,9 @@ def test_one_bookmark_per_area_each_at_the_top_of_a_new_page(built):
     for title, _page, top in area_marks:
         # the heading is the first thing under the top margin of its page
         assert top > A4[1] - TOP_MARGIN - 12, (title, top)
-    assert titles[0].startswith("PEEL 2023–2025") and outline[0][1] == 0
+    # the contents page first, on page 2 after the cover; the annex last
+    assert titles[0] == "Contents" and outline[0][1] == 1
+    assert titles[-1] == "Annex: data for the figures"
 
 
 def test_page_n_of_total_on_every_page(built):
@@ -194,14 +188,12 @@ def test_figure_data_annex_has_page_references(built):
         assert f"Figure {number}:" in " ".join(texts[int(page) - 1].split())
 
 
-def test_stylesheet_prints_without_warnings(caplog, tmp_path):
+def test_report_without_notice_has_no_notice_in_the_footer(tmp_path):
     notebooks, context = synthetic_report(demonstration=False)
     html = render_report(notebooks[:3], dataclasses.replace(context, areas=context.areas[:3]))
-    with caplog.at_level(logging.WARNING, logger="weasyprint"):
-        write_pdf(html, tmp_path / "r.pdf", title="t")
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    write_pdf(html, tmp_path / "r.pdf", title="t")
     texts = [p.extract_text() for p in PdfReader(tmp_path / "r.pdf").pages]
-    assert not any("Demonstration data" in t for t in texts)
+    assert texts and not any("Demonstration data" in t for t in texts)
 
 
 SMALL = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>x</title>{head}</head>
@@ -212,17 +204,27 @@ SMALL = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>
     ("", '<img src="https://example.org/tracker.png" alt="x">'),
     ("", '<img src="file:///etc/hostname" alt="x">'),
     ("", '<img src="picture.png" alt="x">'),
-    ('<link rel="stylesheet" href="https://example.org/s.css">', ""),
-    ("<style>body { background: url(http://example.org/b.png) }</style>", ""),
-    ("<style>@import url(https://example.org/more.css);</style>", ""),
 ])
-def test_refuses_anything_outside_the_page(tmp_path, head, body):
+def test_refuses_an_image_outside_the_page(tmp_path, head, body):
     target = tmp_path / "report.pdf"
     target.write_bytes(b"previous good PDF")
-    with pytest.raises(BuildError, match="outside itself"):
+    with pytest.raises(BuildError, match="not an embedded image"):
         write_pdf(SMALL.format(head=head, body=body), target, title="x")
     assert target.read_bytes() == b"previous good PDF"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+
+
+@pytest.mark.parametrize("head", [
+    '<link rel="stylesheet" href="https://example.org/s.css">',
+    "<style>body { background: url(http://example.org/b.png) }</style>",
+    "<style>@import url(https://example.org/more.css);</style>",
+])
+def test_reads_nothing_from_the_head_of_the_page(tmp_path, head):
+    """The PDF is typeset from the page's body and the print template only: a stylesheet is never read."""
+    write_pdf(SMALL.format(head=head, body=""), tmp_path / "r.pdf", title="x")
+    plain = tmp_path / "plain.pdf"
+    write_pdf(SMALL.format(head="", body=""), plain, title="x")
+    assert (tmp_path / "r.pdf").read_bytes() == plain.read_bytes()
 
 
 def test_data_uri_images_are_printed(tmp_path):
@@ -260,16 +262,31 @@ def _header_cells(reader: PdfReader) -> list[DictionaryObject]:
     return found
 
 
-def test_header_cells_carry_their_scope(tmp_path):
-    """PDF/UA 7.5: each TH says whether it heads a row or a column, as its ``scope`` says in the HTML."""
+def test_header_rows_are_header_cells_with_column_scope(tmp_path):
+    """A table's header row is tagged TH with /Scope /Column (PDF/UA 7.5).
+
+    A row header (``<th scope="row">``) is set in bold but tagged TD: Typst marks a row header only
+    with ``pdf.header-cell``, which the typst package does not enable (it needs a feature flag).
+    """
     table = ('<table><caption>Grades</caption><thead><tr><th scope="col">Force</th><th scope="col">Grade</th>'
              '<th>Note</th></tr></thead><tbody><tr><th scope="row">Kent</th><td>Good</td><td>-</td></tr>'
              '<tr><th scope="row">Gwent</th><td>Adequate</td><td>-</td></tr></tbody></table>')
     write_pdf(SMALL.format(head="", body=table), tmp_path / "r.pdf", title="Small")
     cells = _header_cells(PdfReader(tmp_path / "r.pdf"))
-    scopes = [str(c["/A"].get("/Scope")) for c in cells]
-    assert scopes == ["/Column", "/Column", "/Column", "/Row", "/Row"]
-    assert all(c["/A"]["/O"] == "/Table" for c in cells)
+    attributes = [c["/A"][0] if isinstance(c["/A"], ArrayObject) else c["/A"] for c in cells]
+    assert [str(a.get("/Scope")) for a in attributes] == ["/Column", "/Column", "/Column"]
+    assert all(a["/O"] == "/Table" for a in attributes)
+
+
+def test_a_long_table_repeats_its_header_row_on_every_page(tmp_path):
+    rows = "".join(f'<tr><th scope="row">Row {i}</th><td class="number">{i}</td></tr>' for i in range(150))
+    table = (f'<table><caption>Long</caption><thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr>'
+             f'</thead><tbody>{rows}</tbody></table>')
+    write_pdf(SMALL.format(head="", body=table), tmp_path / "r.pdf", title="Small")
+    texts = [p.extract_text() for p in PdfReader(tmp_path / "r.pdf").pages]
+    assert len(texts) >= 2
+    for text in texts:
+        assert re.search(r"^Name\s*Value", text, re.MULTILINE), text[:200]
 
 
 def _png(mode: str, size: tuple[int, int] = (37, 23)) -> bytes:
@@ -289,7 +306,7 @@ def _png(mode: str, size: tuple[int, int] = (37, 23)) -> bytes:
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
 def test_images_in_the_pdf_have_the_pixels_of_the_pngs(tmp_path, mode):
-    """A plain RGB PNG goes into the PDF as it is; others are re-encoded by WeasyPrint; all read the same."""
+    """Whatever the PNG's colour type, the image in the PDF has its pixels."""
     import base64
     import io
 
@@ -302,7 +319,3 @@ def test_images_in_the_pdf_have_the_pixels_of_the_pngs(tmp_path, mode):
     [image] = PdfReader(tmp_path / "r.pdf").pages[0].images
     expected = np.asarray(Image.open(io.BytesIO(png)))  # pypdf applies the soft mask of an RGBA image
     assert (np.asarray(image.image) == expected).all()
-    rows = pdf_module.png_rows(png)
-    assert (rows is not None) is (mode == "RGB")
-    if rows is not None:  # passed through: the PDF holds the PNG's own compressed rows
-        assert rows in (tmp_path / "r.pdf").read_bytes()

@@ -1,9 +1,9 @@
 """The Met's PDF keeps its shape: page count within one page and every chart where it was.
 
-Speed work on the PDF (the print annex, chart resolution) must not change what a reader sees. The
-golden file ``tests/golden/met_pdf_layout.json`` holds the page count and, for each chart image in
-reading order, its page and its position on the page (millimetres from the top, width and height),
-as printed before that work. ``pytest tests/test_pdf_layout.py --update-golden`` rewrites it after a
+Work on the print edition (the Typst template, chart resolution) must not move what a reader sees by
+accident. The golden file ``tests/golden/met_pdf_layout.json`` holds the page count and, for each chart
+image in reading order, its page and its position on the page (millimetres from the top, width and
+height), as Typst typesets it. ``pytest tests/test_pdf_layout.py --update-golden`` rewrites it after a
 change to the report that is meant to move figures (say which in the commit).
 """
 
@@ -34,7 +34,7 @@ def chart_positions(pdf: Path) -> dict:
                   height_mm: float = height_mm) -> None:
             if op == b"Do":
                 w, h = cm[0] * PT_TO_MM, cm[3] * PT_TO_MM
-                # Images are drawn upside down in WeasyPrint's unit square: the top is cm's y or y + h.
+                # An image fills the unit square under cm, which may flip it: the top is cm's y or y + h.
                 y0 = cm[5] * PT_TO_MM
                 top = height_mm - max(y0, y0 + h)
                 if abs(w) > 20:  # charts, not rules or tiny marks
@@ -63,9 +63,9 @@ def test_charts_print_sharp_at_their_printed_size(built_reports):
     pdf = built_reports / "metropolitan" / "report.pdf"
     placed = chart_positions(pdf)["figures"]
     reader = PdfReader(pdf)
-    # WeasyPrint shares one resource dictionary between pages, so a page lists every image. Charts of
-    # one kind share a shape (the all-forces bar charts, the smaller trend charts): match each printed
-    # chart with the images of its shape and check the least of their pixels against its size.
+    # A page's resources may list more images than it draws. Charts of one kind share a shape (the
+    # all-forces bar charts, the smaller trend charts): match each printed chart with the images of
+    # its shape and check the least of their pixels against its size.
     pixels = {image.image.size for number in sorted({f["page"] for f in placed})
               for image in reader.pages[number - 1].images}
     assert placed and pixels

@@ -167,6 +167,22 @@ def test_notice_names_sources_attribution_and_illustrative_findings():
     assert demo is not None and demo.label == "Demonstration data" and "synthetic" in demo.text
 
 
+def test_about_the_data_lists_sources_without_a_stop_before_the_colon(ds):
+    """The real catalogue's sources end "... Open Government Licence v3.0."; listed before a colon in About
+    the data, they read "Licence v3.0: stop and searches ...", not "v3.0.: ..."."""
+    from peel.analysis.about import source_items
+    from peel.analysis.templating import render
+
+    pairs = [(m.source, m.title) for m in ds.catalogue.values()]
+    assert any(str(s).rstrip().endswith("v3.0.") for s, _t in pairs)
+    html = render("about_the_data.html.j2", title="About the data", banner="", sources=source_items(pairs),
+                  published=[], published_intro="", attributions=[], not_available=[], exclusions=[], missing=[],
+                  notice=None, demonstration_inputs=True)
+    items = re.findall(r"<li>(.*?)</li>", html.split('<ul class="sources">', 1)[1].split("</ul>", 1)[0])
+    assert len(items) == len({str(s).rstrip().removesuffix(".") for s, _t in pairs})
+    assert all(".:" not in item for item in items) and any("Licence v3.0: " in item for item in items)
+
+
 @pytest.mark.slow
 def test_built_report_says_what_is_real(tmp_path):
     out = tmp_path / "out"

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from peel.demo.inspection import grade_sources, published_grades
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
@@ -100,16 +102,46 @@ def test_index_gives_each_force_its_grades_and_says_which_areas_were_not_inspect
     soup = BeautifulSoup((built_reports / "index.html").read_text(encoding="utf-8"), "html.parser")
     table = soup.find("table", class_="grades-by-force")
     columns = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
-    published = yaml.safe_load((REPO / "src/peel/demo/published_grades.yaml").read_text(encoding="utf-8"))
+    published = published_grades("metropolitan")
     row = next(tr for tr in table.find("tbody").find_all("tr")
                if tr.find("th").get_text(strip=True) == "Metropolitan Police Service")
     cells = dict(zip(columns[1:], (td.get_text(" ", strip=True) for td in row.find_all("td")), strict=False))
     assert cells["Recording data about crime"] == "not inspected"
+    # each of the Met's grades is the published one, and says so in words
     assert cells["Police powers and treating the public fairly and respectfully"] == \
-        published["metropolitan"]["grades"]["police_powers"]
-    assert cells["Investigating crime"] == published["metropolitan"]["grades"]["investigating_crime"]
+        f"{published['police_powers']} (published)"
+    assert cells["Investigating crime"] == f"{published['investigating_crime']} (published)"
     links = [a["href"] for a in row.find_all("a")]
     assert links == ["metropolitan/report.html", "metropolitan/report.pdf"]
+
+
+def test_report_says_where_its_grades_and_population_come_from(built_reports):
+    """The Met's grades are published: the judgments table marks each, lists the source, and each area names
+    it; the notice does not call them written for the demonstration. About the data discloses the change of
+    population method, and statements.csv gives each grade's source."""
+    from peel.analysis.provenance import POPULATION_BREAK_NOTE
+
+    page = (built_reports / "metropolitan" / "report.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    sources = grade_sources("metropolitan")
+    url = next(iter(sources.values()))["url"]
+    judgments = [td.get_text(" ", strip=True) for td in soup.select("table.judgments tbody td")]
+    graded = [t for t in judgments if t != "Not graded"]
+    assert graded and all(t.endswith(" (published)") for t in graded)
+    assert [a["href"] for a in soup.select(".grade-sources a")] == [url]
+    bases = soup.select("p.grade-basis")
+    assert len(bases) == len(sources) and all(b.a["href"] == url for b in bases)
+    text = " ".join(soup.get_text(" ").split())
+    assert "findings and grades in this report were written for the demonstration" not in text
+    assert "Its grades are those published for the force" in text
+    assert " ".join(POPULATION_BREAK_NOTE.split()) in " ".join(
+        soup.find(id="about_the_data").get_text(" ").split())
+    import csv
+
+    with (built_reports / "statements.csv").open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["kind"] == "grade"]
+    assert {r["source"] for r in rows if r["force_id"] == "metropolitan"} == {f"published: {url}"}
+    assert len([r for r in rows if r["force_id"] == "metropolitan"]) == len(sources)
 
 
 def test_notebook_introductions_stay_in_the_notebooks(built_reports):

@@ -177,8 +177,12 @@ def test_published_grades_and_count_of_graded_areas():
     words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
     assert f"graded judgments in {words[n]}" in text
     rows = re.findall(r"<tr>(.*?)</tr>", overview.split('<table class="judgments">', 1)[1], flags=re.DOTALL)
-    table = {re.sub(r"<[^>]+>", "", r.split("</th>")[0]).strip(): re.sub(r"<[^>]+>", "", r.split("</th>")[1]).strip()
+    # the grade is the cell's grade panel; the demonstration's published grades say so beside it
+    table = {re.sub(r"<[^>]+>", "", r.split("</th>")[0]).strip():
+             re.sub(r"<[^>]+>", "", r.split("</th>")[1].split('<span class="grade-basis">')[0]).strip()
              for r in rows if "</th>" in r and 'scope="row"' in r}
+    assert all('<span class="grade-basis">(published)</span>' in r for r in rows if "grade grade-" in r
+               and "not-graded" not in r)
     for area, grade in SEED_DOC["grades"].items():
         assert table.get(html.escape(TITLE_OF[area], quote=True)) == grade or table.get(TITLE_OF[area]) == grade, area
         page = executed(FORCE)[NOTEBOOK_OF[area]].html()

@@ -141,3 +141,39 @@ def test_template_prose_is_not_copied_from_the_published_report():
                 text = text.replace(name, " / ")
             copied += [" ".join(run) for run in runs(text) if fingerprint(run) in seed_runs]
     assert not copied, "\n".join(sorted(set(copied)))
+
+
+def test_judgments_table_says_in_words_which_grades_are_published_and_which_illustrative():
+    from bs4 import BeautifulSoup
+
+    rows = [{"area_id": "police_powers", "title": "Police powers", "grade": "Good", "grade_slug": "good",
+             "basis": "published"},
+            {"area_id": "workforce", "title": "Workforce", "grade": "Adequate", "grade_slug": "adequate",
+             "basis": "illustrative"},
+            {"area_id": "victim_service_assessment", "title": "Victims", "grade": "Not graded",
+             "grade_slug": "not-graded", "basis": ""}]
+    sources = [{"title": HOSTILE, "url": "https://example.org/a?b=1&c=2", "date": "29 January 2025",
+                "areas": "Police powers"}]
+    html = part("judgments_table", force="Kent Police", rows=rows, sources=sources, illustrative=["Workforce"])
+    assert "<script" not in html and "&amp;c=2" in html
+    soup = BeautifulSoup(html, "html.parser")
+    cells = [td.get_text(" ", strip=True) for td in soup.select("table.judgments td")]
+    assert cells == ["Good (published)", "Adequate (illustrative)", "Not graded"]
+    notes = " ".join(soup.select_one(".grade-sources").get_text(" ").split())
+    assert "The published grade comes from:" in notes and "29 January 2025 (Police powers)" in notes
+    assert "The grade marked illustrative (Workforce) is not stated for its area by any published source" in notes
+    # an inspection's own grades: no marks and no notes
+    own = part("judgments_table", force="Kent Police", rows=[{**rows[0], "basis": ""}])
+    assert "grade-basis" not in own and "grade-sources" not in own
+
+
+def test_the_notice_counts_published_and_illustrative_grades():
+    from peel.inputs.provenance import demonstration_findings
+
+    assert "findings and grades in this report were written" in demonstration_findings(0, 3)
+    assert "findings and grades" in demonstration_findings(0, 0)
+    only = demonstration_findings(8, 0)
+    assert "Its grades are those published for the force" in only and "grades in this report were" not in only
+    both = demonstration_findings(5, 4)
+    assert "Of its grades, five are published for the force" in both and "four are illustrative" in both
+    assert "one is published" in demonstration_findings(1, 1) and "its source" in demonstration_findings(1, 1)

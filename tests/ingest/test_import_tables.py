@@ -180,9 +180,11 @@ def test_the_published_copies_build_a_dataset_that_validates(dataset: Path) -> N
     import_table("stop-search", PUBLISHED / "ppap-totals.csv", dataset)
     got = rows(dataset)
     assert float(got[("metropolitan", "2024-04-01/2025-03-31")]["numerator"]) > 0
-    # Officer FTE sums equal the published 135,301 for 31 March 2021.
+    # Officer FTE sums equal the published 135,301 for 31 March 2021 and 140,228 for 31 March 2022 (the
+    # FTE the 31 March 2022 release states).
     officers = figures(dataset, "officer_fte_per_1000")
     assert round(sum(v for (f, p), v in officers.items() if p.startswith("2021"))) == 135301
+    assert round(sum(v for (f, p), v in officers.items() if p.startswith("2022"))) == 140228
     # Stop and search year ending March 2025: 43 forces = 528,582 less BTP's 15,108.
     searches = figures(dataset, "stop_search_rate")
     assert sum(v for v in searches.values() if v is not None) == 528582 - 15108

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from peel.analysis.provenance import cited_not_available, published_sources, published_sources_intro
+from peel.analysis.provenance import (
+    POPULATION_BREAK_NOTE,
+    cited_not_available,
+    dataset_population_break,
+    published_sources,
+    published_sources_intro,
+)
 from peel.analysis.templating import render
 from peel.analysis.wording import in_sentence, join_names
 from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
@@ -21,6 +27,18 @@ from peel.inputs.provenance import Notice, attributions
 
 if TYPE_CHECKING:
     from peel.analysis.present import ReportContext
+
+
+def source_items(measures: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The "Sources" list: ``(source, what it is used for)`` per source, from ``(source, measure title)`` pairs.
+
+    The source is written before a colon, so a source ending with a full stop ("... Open Government
+    Licence v3.0.") loses it there ("Licence v3.0: stop and searches ...", not "v3.0.: ...").
+    """
+    by_source: dict[str, list[str]] = {}
+    for source, title in measures:
+        by_source.setdefault(str(source).rstrip().removesuffix("."), []).append(title)
+    return [(src, "; ".join(in_sentence(t) for t in titles)) for src, titles in by_source.items()]
 
 
 def _names(ids: Iterable[str]) -> list[str]:
@@ -65,10 +83,6 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         area's last section, or ``None``.
     """
     measures = [ctx.comparison(mid) for mid in ctx.measures_in_report()]
-    # Sources: every measure shown, grouped by source.
-    by_source: dict[str, list[str]] = {}
-    for c in measures:
-        by_source.setdefault(c.measure.source, []).append(c.measure.title)
     excluded: dict[str, list[tuple[str, str]]] = {}
     for c in measures:
         for fid, reason in c.excluded.items():
@@ -87,7 +101,8 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         "about_the_data.html.j2",
         title=ctx.report.area("about_the_data").title,
         banner=banner,
-        sources=[(src, "; ".join(in_sentence(t) for t in titles)) for src, titles in by_source.items()],
+        # every measure shown, grouped by source
+        sources=source_items((c.measure.source, c.measure.title) for c in measures),
         exclusions=exclusions,
         missing=[(c.measure.title, join_names(_names([f for f in c.missing if f in c.not_supplied])))
                  for c in measures if any(f in c.not_supplied for f in c.missing)],
@@ -105,6 +120,7 @@ def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) 
         vsa=ctx.area_inputs("victim_service_assessment") is not None,
         vsa_files=f"{vsa_files:,}" if vsa_files is not None else None,
         groups=_groups(measures),
+        population_break=POPULATION_BREAK_NOTE if dataset_population_break(ctx.dataset) else "",
     )
 
 

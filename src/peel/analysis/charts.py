@@ -330,8 +330,7 @@ def figure_png(fig: Figure, dpi: int = CHART_DPI) -> bytes:
     """The figure as an opaque (RGB) PNG at ``dpi`` (default :data:`CHART_DPI`), without a timestamp.
 
     The chart's background is white, so an alpha channel would hold nothing; without it the PNG is
-    smaller and WeasyPrint prints it without splitting off and compressing a soft mask (about a
-    fifth of the cost of each image in the PDF). The figure is drawn by
+    smaller and the PDF holds no soft mask for it. The figure is drawn by
     :class:`peel.analysis.chart_render.CachingCanvas` (matplotlib's Agg pixels, with glyphs rasterised
     once per process) and written by :func:`peel.analysis.chart_render.encode_png`.
     """

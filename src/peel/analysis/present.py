@@ -23,7 +23,9 @@ macros in ``templates/macros.html.j2`` (see :mod:`peel.analysis.templating`), wh
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable
+from typing import Any
 
 from markupsafe import Markup
 
@@ -39,8 +41,8 @@ from peel.analysis.statements import Part, figure_records, grade_record, measure
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
 from peel.analysis.wording import in_sentence, number_words, sentence_case
-from peel.inputs.inspection import Finding
-from peel.inputs.provenance import DEMONSTRATION_FINDINGS, Notice, report_notice
+from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED, AreaInputs, Finding, GradeSource
+from peel.inputs.provenance import Notice, demonstration_findings, report_notice
 
 
 def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:
@@ -65,7 +67,8 @@ def demo_banner_html(ctx: ReportContext) -> str:
         return ""
     extra = ""
     if ctx.dataset.info.demonstration and ctx.inputs.demonstration:
-        extra = " " + DEMONSTRATION_FINDINGS
+        bases = [a.grade_basis for a in ctx.inputs.areas.values()]
+        extra = " " + demonstration_findings(bases.count(PUBLISHED), bases.count(ILLUSTRATIVE))
     return part("demo_banner", label=notice.label, notice=notice.text, extra=extra)
 
 
@@ -113,14 +116,16 @@ def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
     inputs = ctx.area_inputs(area_id)
     if inputs is None and not spec.always:
         return _not_inspected(ctx, area_id)
-    values: dict[str, str | None] = {"status": None}
+    values: dict[str, Any] = {"status": None}
     if spec.graded and inputs is not None:
         if inputs.grade:
             record = grade_record(ctx.force.id, ctx.force.name, area_id, inputs.grade,
-                                  spec.judgment or spec.title.lower(), ctx.dataset.info.name)
+                                  spec.judgment or spec.title.lower(), ctx.dataset.info.name,
+                                  grade_source_text(inputs))
             ctx._records.append(record)
             values = {"status": "graded", "grade": inputs.grade, "grade_slug": slug(inputs.grade),
-                      "sentence": record["sentence"]}
+                      "sentence": record["sentence"], "basis": inputs.grade_basis,
+                      "source": source_values(inputs.grade_source)}
         else:
             values = {"status": "not-yet-graded"}
     elif inputs is not None and not spec.graded and not spec.always:
@@ -243,16 +248,67 @@ def area(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
 # The overview
 # ---------------------------------------------------------------------------------------------
 
-def judgments_table_html(ctx: ReportContext) -> str:
-    """``<table class="judgments">``: every area the force was inspected on, with its grade."""
+def source_date_words(published: str) -> str:
+    """A source's date in words: ``"29 January 2025"``, ``"February 2025"``, ``"2025"`` or ``"2024/25"``."""
+    parts = published.split("-")
+    if len(parts) == 3:
+        day = _dt.date.fromisoformat(published)
+        return f"{day.day} {day:%B %Y}"
+    if len(parts) == 2:
+        return f"{_dt.date(int(parts[0]), int(parts[1]), 1):%B %Y}"
+    return published
+
+
+def source_values(source: GradeSource | None) -> dict[str, str] | None:
+    """A published grade's source as the templates show it: title, url and date in words."""
+    if source is None:
+        return None
+    return {"title": source.title, "url": source.url, "date": source_date_words(source.published)}
+
+
+def grade_source_text(inputs: AreaInputs) -> str:
+    """The ``source`` of a grade's row in statements.csv: ``published: URL``, ``illustrative`` or ``inspection``
+    (the inspection's own grade)."""
+    if inputs.grade_basis == PUBLISHED and inputs.grade_source is not None:
+        return f"published: {inputs.grade_source.url}"
+    return ILLUSTRATIVE if inputs.grade_basis == ILLUSTRATIVE else "inspection"
+
+
+def judgments(ctx: ReportContext) -> dict[str, Any]:
+    """The judgments table as plain values, for any rendering of it.
+
+    Returns
+    -------
+    dict
+        ``rows`` (area_id, title, grade, grade_slug, basis: "published", "illustrative" or ""), ``sources``
+        (each published grade's source once: title, url, date in words, areas: the titles of its areas) and
+        ``illustrative`` (the titles of the areas whose grades are illustrative).
+    """
     rows = []
+    sources: dict[str, dict[str, Any]] = {}
+    illustrative = []
     for spec in ctx.report.areas:
         inputs = ctx.area_inputs(spec.id)
         if inputs is None or spec.always:
             continue
         grade = (inputs.grade or "Not yet graded") if spec.graded else "Not graded"
-        rows.append({"area_id": spec.id, "title": spec.title, "grade": grade, "grade_slug": slug(grade)})
-    return part("judgments_table", force=ctx.force_text, rows=rows)
+        basis = inputs.grade_basis if spec.graded else ""
+        rows.append({"area_id": spec.id, "title": spec.title, "grade": grade, "grade_slug": slug(grade),
+                     "basis": basis})
+        if basis == PUBLISHED and inputs.grade_source is not None:
+            s = sources.setdefault(inputs.grade_source.url, {**(source_values(inputs.grade_source) or {}),
+                                                             "titles": []})
+            s["titles"].append(spec.title)
+        elif basis == ILLUSTRATIVE:
+            illustrative.append(spec.title)
+    listed = [{**s, "areas": "; ".join(s["titles"])} for s in sources.values()]
+    return {"rows": rows, "sources": listed, "illustrative": illustrative}
+
+
+def judgments_table_html(ctx: ReportContext) -> str:
+    """``<table class="judgments">``: every area the force was inspected on, with its grade and, for a
+    demonstration grade, whether it is published (with its sources under the table) or illustrative."""
+    return part("judgments_table", force=ctx.force_text, **judgments(ctx))
 
 
 def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:

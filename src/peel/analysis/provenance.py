@@ -12,7 +12,7 @@ from typing import Any
 
 from peel.analysis.method import is_missing
 from peel.analysis.phrases import force_in_text
-from peel.inputs.catalogue import load_not_available
+from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
 from peel.inputs.provenance import source_entries
 
@@ -23,6 +23,37 @@ def not_available_measures(dataset: Dataset) -> dict[str, tuple[str, str]]:
     if key not in dataset._cache:
         dataset._cache[key] = load_not_available(dataset.root / CATALOGUE_FILE)
     return dataset._cache[key]
+
+
+#: The last mid-year of ONS's population estimates rolled forward from the 2011 Census, as this project's
+#: population files hold them (not rebased); estimates from the next mid-year on are based on Census 2021.
+LAST_2011_BASED_YEAR = 2020
+
+#: Said wherever rates per 1,000 population run across that change of method.
+POPULATION_BREAK_NOTE = (
+    "The population estimates change method between mid-2020 and mid-2021: those for mid-2021 onwards are "
+    "based on Census 2021, while those for mid-2020 and earlier were rolled forward from the 2011 Census and "
+    "have not been rebased to Census 2021. A rate per 1,000 population that changes between a period using "
+    "the mid-2020 estimate and one using the mid-2021 estimate changes partly because of the new method."
+)
+
+
+def spans_population_break(years: Iterable[int]) -> bool:
+    """Whether population estimates of these mid-years lie on both sides of the change of method."""
+    ys = set(years)
+    return any(y <= LAST_2011_BASED_YEAR for y in ys) and any(y > LAST_2011_BASED_YEAR for y in ys)
+
+
+def dataset_population_break(dataset: Dataset) -> bool:
+    """Whether the dataset's population estimates (``population.csv``) run across the change of method."""
+    return spans_population_break(int(y) for y in dataset.population["year"].dropna())
+
+
+def trend_population_break(comparison: Any) -> bool:
+    """Whether a measure's trend is a rate per 1,000 population using estimates on both sides of the change."""
+    if comparison.measure.unit not in POPULATION_UNITS:
+        return False
+    return spans_population_break(p.midpoint_year for p in comparison.history_periods)
 
 
 def published_sources(dataset: Dataset) -> list[dict[str, str]]:

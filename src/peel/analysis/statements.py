@@ -125,11 +125,12 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
 
 
 def grade_record(force_id: str, force_name: str, area: str, grade: str, judgment: str,
-                 dataset_name: str) -> dict[str, Any]:
-    """The record of an area's grade and its judgment sentence."""
+                 dataset_name: str, source: str = "inspection") -> dict[str, Any]:
+    """The record of an area's grade and its judgment sentence; ``source`` is ``"inspection"`` (the inspection's
+    own grade), ``"published: URL"`` (a demonstration grade reproducing a published one) or ``"illustrative"``."""
     return _empty(force_id=force_id, force=force_name, area=area, kind="grade", statement_id=f"grade:{area}",
                   sentence_kind="grade", grade=grade, sentence=grade_sentence(force_name, grade, judgment),
-                  source="inspection", dataset=dataset_name)
+                  source=source, dataset=dataset_name)
 
 
 def figure_records(force_id: str, force_name: str, area: str, finding: int, figures: Iterable[Any],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import calendar
 import math
+import pickle
 from typing import Any
 
 import matplotlib
@@ -37,8 +38,18 @@ def _label(period: Any, measure: Any) -> str:
     return sentence_case(period.label(getattr(measure, "period_style", None)))
 
 
+#: The least space between two tick labels of the x axis, in points.
+TICK_GAP_PT = 4.0
+#: Up to this many periods every label fits the chart's width (tests/test_charts.py measures it), so the
+#: labels are measured, at the cost of laying out a copy of the chart, only for longer series.
+ALWAYS_FIT = 6
+
+
 def _tick(period: Any) -> str:
-    """A short label for the axis: the period's last month ("Mar 2023"); the axis title says what it ends."""
+    """A short label for the axis: the period's last month ("Mar 2023"), the axis title saying what it ends; the
+    year alone for a count taken on one day ("2022"), the axis title naming the day ("At 31 March")."""
+    if period.start == period.end:
+        return str(period.end.year)
     return f"{calendar.month_abbr[period.end.month]} {period.end.year}"
 
 
@@ -68,8 +79,12 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
 
 
 def _axis(comparison: Any) -> str:
-    months = comparison.period.months
-    return "Month" if months == 1 else f"{months} months ending"
+    """The x axis title: "Month", "12 months ending", or for a count taken on one day of each year (officers
+    at 31 March) "At 31 March"."""
+    p = comparison.period
+    if p.start == p.end:
+        return f"At {p.end.day} {calendar.month_name[p.end.month]}"
+    return "Month" if p.months == 1 else f"{p.months} months ending"
 
 
 def _span(rows: list[dict[str, Any]]) -> str:
@@ -141,7 +156,30 @@ def trend_figure(record: dict[str, Any]) -> Figure:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.legend(fontsize=FONT_PT, frameon=False, loc="lower left")
+        _label_every_kth_tick(fig, ax)
     return fig
+
+
+def _label_every_kth_tick(fig: Figure, ax: Any) -> None:
+    """Label every k-th period, counting back from the latest, with k the least that keeps the labels apart.
+
+    Every period keeps its tick mark; 12 or 16 periods in the chart's width would otherwise print their
+    labels over each other. The labels are measured as laid out (the data table gives every period).
+    """
+    texts = ax.get_xticklabels()
+    if len(texts) <= ALWAYS_FIT:
+        return
+    # Measured on a copy: laying the chart itself out here would change the pixels of the PNG drawn later.
+    copy = pickle.loads(pickle.dumps(fig))
+    copy.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in copy.axes[0].get_xticklabels()]
+    gap = TICK_GAP_PT * fig.dpi / 72
+    pitch = (boxes[-1].x0 + boxes[-1].x1 - boxes[0].x0 - boxes[0].x1) / 2 / (len(texts) - 1)
+    widest = max(b.width for b in boxes)
+    step = max(1, math.ceil((widest + gap) / pitch)) if pitch > 0 else len(texts)
+    last = len(texts) - 1
+    for i, t in enumerate(texts):
+        t.set_visible((last - i) % step == 0)
 
 
 def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:

@@ -175,8 +175,10 @@ def _unchanged(plan: ForcePlan) -> ForceRecord:
     areas = {a.area_id: AreaRecord(REUSED, a.executed.relative_to(plan.out.parent).as_posix(), "unchanged", 0.0,
                                    left_out=[dict(i) for i in a.left_out])
              for a in plan.areas}
+    # the kept report's grades and what they rest on (a record from before grades said so has none)
+    basis = kept.get("grade_basis", {} if "grades" in kept else plan.grade_basis)
     return ForceRecord(plan.force_id, REUSED, dict(kept.get("grades", plan.grades)), plan.params_sha256, areas,
-                       dict(kept.get("files", {})), 0.0, "reused")
+                       dict(kept.get("files", {})), 0.0, "reused", grade_basis=dict(basis or {}))
 
 
 __all__ = ["build", "BuildOptions", "BuildResult", "make_options", "parse_formats", "resolve_forces",

@@ -80,7 +80,8 @@ def params_fingerprint(inputs: ForceInputs, area_id: str, always: bool) -> str:
               "inspection": plain(inputs.inspection)}
     if area_id == "overview":
         scope: Any = {"summary": inputs.summary,
-                      "grades": {a: (i.grade, i.graded) for a, i in inputs.areas.items()}}
+                      "grades": {a: (i.grade, i.graded, i.grade_basis, plain(i.grade_source))
+                                 for a, i in inputs.areas.items()}}
     elif area_id == "about_the_data":
         scope = {"inspected": sorted(inputs.areas)}
     elif always:

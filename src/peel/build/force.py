@@ -53,7 +53,8 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
     started = time.monotonic()
     root = plan.out.parent
-    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256)
+    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
+                         grade_basis=dict(plan.grade_basis))
     failure: Failure | None = None
     notebooks: list[Any] = []
     for area in plan.areas:
@@ -99,7 +100,8 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
         try:
             files = _render_and_write(plan, notebooks, on_written)
             _write_json(plan.out / REPORT_RECORD,
-                        {"components": plan.render_components, "files": files, "grades": plan.grades})
+                        {"components": plan.render_components, "files": files, "grades": plan.grades,
+                         "grade_basis": plan.grade_basis})
             record.files, record.rendered = files, plan.render_reason
         except Exception as e:  # a render failure fails this force only
             tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
@@ -115,7 +117,8 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
     """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
-    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure)
+    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure,
+                         grade_basis=dict(plan.grade_basis))
     record.keep_previous(plan.kept_report())
     return record
 

@@ -44,7 +44,7 @@ PRELOAD_WAIT = 30.0
 
 
 def preload(formats: tuple[str, ...]) -> None:
-    """Import the modules that render a report (and build WeasyPrint's fonts when a PDF is asked).
+    """Import the modules that render a report (and load the PDF's fonts when a PDF is asked).
 
     Only an optimisation: any failure is left for the stage that needs the module to report.
     """
@@ -55,9 +55,9 @@ def preload(formats: tuple[str, ...]) -> None:
         import peel.render.page  # noqa: F401  (nbconvert, Jinja templates)
 
         if "pdf" in formats:
-            from peel.render.pdf import font_configuration
+            from peel.render.pdf import compiler_fonts
 
-            font_configuration()  # imports WeasyPrint; fontconfig's scan is cached for the process
+            compiler_fonts()  # imports Typst and reads the package's fonts once for the process
     except Exception:  # the real import, later, says what is wrong
         pass
 
@@ -73,7 +73,7 @@ class InlineBuilder:
     ----------
     opts
         The build's options (the notebooks folder is the kernel's working directory; the formats say
-        whether WeasyPrint is preloaded).
+        whether Typst and the PDF's fonts are preloaded).
     temp_dir
         Where the kernel's sockets and connection file go.
     """

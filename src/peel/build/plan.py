@@ -79,6 +79,8 @@ class ForcePlan:
     grades: dict[str, str | None]
     params_sha256: str
     timeout: float | None = None
+    #: ``{area_id: "published" | "illustrative"}`` for the demonstration grades that say which they are.
+    grade_basis: dict[str, str] = field(default_factory=dict)
 
     @property
     def needs_kernel(self) -> bool:
@@ -187,6 +189,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     notice = report_notice(dataset, bool(inputs.demonstration))
     # Only the areas the force was inspected on: the index says "not inspected" for the others.
     grades = {a.id: inputs.areas[a.id].grade for a in report.areas if a.graded and a.id in inputs.areas}
+    grade_basis = {a: inputs.areas[a].grade_basis for a in grades if inputs.areas[a].grade_basis}
     context = {
         "force_id": force.id,
         "force_name": force.name,
@@ -222,7 +225,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         render, render_reason = reuse_decision(render_components, record, produced, RENDER_WORDS,
                                                "not built before")
     return ForcePlan(force.id, force.name, force_out, areas, context, opts.formats, render_components,
-                     render, render_reason, grades, params_sha, opts.timeout)
+                     render, render_reason, grades, params_sha, opts.timeout, grade_basis)
 
 
 def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:

@@ -155,6 +155,8 @@ class ForceRecord:
     error: Failure | None = None
     #: This build failed and the report of an earlier good build is still on disk.
     previous_report_kept: bool = False
+    #: ``{area_id: "published" | "illustrative"}``: what the demonstration grades of the report on disk rest on.
+    grade_basis: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -171,11 +173,12 @@ class ForceRecord:
         self.files = dict(kept.get("files") or {})
         if "grades" in kept:
             self.grades = dict(kept["grades"] or {})
+            self.grade_basis = dict(kept.get("grade_basis") or {})
         self.previous_report_kept = bool(self.files)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
-            "status": self.status, "duration": self.duration, "grades": self.grades,
+            "status": self.status, "duration": self.duration, "grades": self.grades, "grade_basis": self.grade_basis,
             "params_sha256": self.params_sha256, "areas": {k: a.to_json() for k, a in self.areas.items()},
             "files": self.files, "reports": self.reports,
         }
@@ -195,7 +198,9 @@ class ForceRecord:
                    {k: AreaRecord.from_json(v) for k, v in areas.items()}, dict(doc.get("files") or {}),
                    float(doc.get("duration") or 0.0), doc.get("rendered"),
                    Failure.from_json(doc["error"]) if doc.get("error") else None,
-                   bool(doc.get("previous_report_kept")))
+                   bool(doc.get("previous_report_kept")),
+                   {str(k): str(v) for k, v in (doc.get("grade_basis") or {}).items()}
+                   if isinstance(doc.get("grade_basis"), dict) else {})
 
     def count(self, status: str) -> int:
         return sum(1 for a in self.areas.values() if a.status == status)

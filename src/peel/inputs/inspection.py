@@ -69,6 +69,21 @@ class Finding:
     measures: list[str] = field(default_factory=list)
 
 
+#: What a demonstration grade rests on, as reports say it after the grade.
+PUBLISHED = "published"
+ILLUSTRATIVE = "illustrative"
+
+
+@dataclass(frozen=True)
+class GradeSource:
+    """Where a published grade was published."""
+
+    title: str
+    url: str
+    #: As written in the inputs: ``2025-01-29``, ``2025-02``, ``2024`` or ``2024/25``.
+    published: str
+
+
 @dataclass(frozen=True)
 class AreaInputs:
     """What the inspection found in one area for one force."""
@@ -81,6 +96,20 @@ class AreaInputs:
     graded: bool = False
     #: Catalogue measures of the area the force's report does not show.
     measures_not_shown: list[str] = field(default_factory=list)
+    #: Where the grade was published, for a demonstration grade reproducing a published one.
+    grade_source: GradeSource | None = None
+    #: The grade was made up for the demonstration.
+    grade_illustrative: bool = False
+
+    @property
+    def grade_basis(self) -> str:
+        """:data:`PUBLISHED`, :data:`ILLUSTRATIVE`, or "" for a grade the inputs give as the inspection's own
+        (or no grade)."""
+        if not self.grade:
+            return ""
+        if self.grade_source is not None:
+            return PUBLISHED
+        return ILLUSTRATIVE if self.grade_illustrative else ""
 
     @property
     def grade_label(self) -> str:
@@ -267,9 +296,14 @@ def _inputs(model: ForceInputsModel, path: Path, report: ReportSpec) -> ForceInp
                  for key in ("causes_of_concern", "areas_for_improvement")]
         findings = [Finding(f.heading, f.text, [x.figure() for x in f.figures or []], list(f.measures or []))
                     for f in (a.findings if a is not None else None) or []]
+        source = a.grade_source if a is not None else None
         areas[area_id] = AreaInputs(area_id, a.grade if a else None, notes[0], notes[1], findings,
                                     report.area(area_id).graded,
-                                    list((a.measures_not_shown if a is not None else None) or []))
+                                    list((a.measures_not_shown if a is not None else None) or []),
+                                    GradeSource(source.title, source.url, source.published) if source else None,
+                                    # a demonstration grade with no source is illustrative, said or not
+                                    bool(a is not None and a.grade is not None and source is None
+                                         and (a.grade_illustrative or model.demonstration)))
     draft = model.draft or not any(a.findings for a in areas.values())
     i = model.inspection
     info = InspectionInfo(i.name, i.published, i.inspector, i.inspector_title)

@@ -34,9 +34,25 @@ ILLUSTRATIVE_FINDINGS = (
     "except grades and figures that HMICFRS published for the force's inspection."
 )
 
-#: Said when the data are demonstration data and the inspection inputs are too.
-DEMONSTRATION_FINDINGS = ("The inspection findings and grades in this report were written for the demonstration "
-                          "and are not an inspection of the force.")
+def demonstration_findings(published: int, illustrative: int) -> str:
+    """Said when the data are demonstration data and the inspection inputs are too: the findings were written
+    for the demonstration, and how many of the report's grades are published and how many illustrative."""
+    if not published:
+        return ("The inspection findings and grades in this report were written for the demonstration and are not "
+                "an inspection of the force.")
+    findings = ("The inspection findings in this report were written for the demonstration and are not an "
+                "inspection of the force.")
+    if not illustrative:
+        return (f"{findings} {'Its grade is the one' if published == 1 else 'Its grades are those'} published for "
+                f"the force, marked “published” with {'its source' if published == 1 else 'their sources'}.")
+    return (f"{findings} Of its grades, {_count(published)} published for the force (marked “published”, with "
+            f"{'its source' if published == 1 else 'their sources'}) and {_count(illustrative)} illustrative "
+            f"(marked “illustrative”).")
+
+
+def _count(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return f"{words[n] if n < len(words) else n} {'is' if n == 1 else 'are'}"
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ table.grades-by-force td.reports { min-width: 8rem; }
 }
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
+table.grades-by-force span.grade-basis { display: block; font-weight: normal; font-size: 0.8125rem; }
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
 table.grades-by-force td.reports a { display: block; padding: 0.25rem 0; }
 table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
@@ -139,17 +140,19 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         # A failed rebuild keeps the previous report; its record then holds that report's grades.
         no_report = rec is None or (rec.failed and not rec.files)
         grades = rec.grades if rec is not None else {}
+        basis = rec.grade_basis if rec is not None else {}
         cells = []
         for area in graded:
             grade = grades.get(area.id) if grades else None
             if no_report:
-                cells.append({"class": "no-grade", "text": "no report"})
+                cells.append({"class": "no-grade", "text": "no report", "basis": ""})
             elif grade in GRADES:
-                cells.append({"class": f"grade-{slug(grade)}", "text": grade})
+                # "published" or "illustrative", said in words beside the grade (demonstration grades only)
+                cells.append({"class": f"grade-{slug(grade)}", "text": grade, "basis": basis.get(area.id, "")})
             elif area.id in grades:
-                cells.append({"class": "no-grade", "text": NOT_YET_GRADED})
+                cells.append({"class": "no-grade", "text": NOT_YET_GRADED, "basis": ""})
             else:
-                cells.append({"class": "no-grade", "text": "not inspected"})
+                cells.append({"class": "no-grade", "text": "not inspected", "basis": ""})
         files = rec.files if rec is not None else {}
         links = [
             {"href": f"{force.id}/{name}", "text": f"{force.name} report ({label})"}
@@ -183,6 +186,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         failures=failures,
         graded=graded,
         rows=rows,
+        grade_bases=any(c.get("basis") for r in rows for c in r["cells"]),
         figures=table,
     )
     return html if html.endswith("\n") else html + "\n"

@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
 from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
-from peel.analysis.provenance import figure_source
+from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend_population_break
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
@@ -44,6 +44,7 @@ from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
+from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED
 from peel.inputs.provenance import Notice
 from peel.render.index import INDEX_CSS, _report_css
 from peel.render.policies import content_security_policy, style_hash
@@ -105,21 +106,43 @@ def forces_with_reports(records: Mapping[str, ForceRecord]) -> dict[str, ForceRe
 
 
 def grade_counts(report: ReportSpec, records: Mapping[str, ForceRecord]) -> list[dict[str, Any]]:
-    """Per graded area, how many forces with a report have each of :data:`GRADE_COLUMNS`."""
+    """Per graded area, how many forces with a report have each of :data:`GRADE_COLUMNS`, and how many of
+    the grades are published and how many illustrative (demonstration grades that say which they are)."""
     have = forces_with_reports(records)
     rows = []
     for area in (a for a in report.areas if a.graded):
         tally = dict.fromkeys(GRADE_COLUMNS, 0)
+        bases = {PUBLISHED: 0, ILLUSTRATIVE: 0}
         for rec in have.values():
             grade = (rec.grades or {}).get(area.id)
             if grade in GRADES:
                 tally[grade] += 1
+                basis = (rec.grade_basis or {}).get(area.id)
+                if basis in bases:
+                    bases[basis] += 1
             elif area.id in (rec.grades or {}):
                 tally[GRADE_COLUMNS[-2]] += 1
             else:
                 tally[NOT_INSPECTED] += 1
-        rows.append({"area_id": area.id, "title": area.title, "counts": [tally[c] for c in GRADE_COLUMNS]})
+        rows.append({"area_id": area.id, "title": area.title, "counts": [tally[c] for c in GRADE_COLUMNS],
+                     "graded": sum(tally[g] for g in GRADES), "published": bases[PUBLISHED],
+                     "illustrative": bases[ILLUSTRATIVE]})
     return rows
+
+
+def grade_bases_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
+    """How many of the grades counted are published and how many illustrative ("" when no grade says)."""
+    graded = sum(r["graded"] for r in rows)
+    published, illustrative = (sum(r[k] for r in rows) for k in (PUBLISHED, ILLUSTRATIVE))
+    if not published and not illustrative:
+        return ""
+    text = (f"Of the {graded:,} grades counted, {published:,} {'is' if published == 1 else 'are'} published for "
+            f"the force (each report names the source) and {illustrative:,} {'is' if illustrative == 1 else 'are'} "
+            "illustrative, chosen for the demonstration")
+    other = graded - published - illustrative
+    if other:
+        text += f"; {other:,} {'is' if other == 1 else 'are'} the inspection's own"
+    return text + ". The table below gives these numbers for each area."
 
 
 def grades_chart_png(rows: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
@@ -231,6 +254,7 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
                "The data table below the chart gives every period.")
         part["trend"] = {"number": number, "src": _data_uri(trend_png(trend)), "alt": alt, "width": TREND_WIDTH,
                          "height": TREND_HEIGHT, "span": trend["span"],
+                         "note": POPULATION_BREAK_NOTE if trend_population_break(comparison) else "",
                          "source": figure_source(comparison, "", comparison.history_periods, see=SEE_PAGE_NOTICE),
                          "rows": [{"period": r["period"], "value": r["force"]} for r in trend["rows"]]}
         number += 1
@@ -261,7 +285,8 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
     rows = grade_counts(report, records)
     with_reports = len(forces_with_reports(records))
     number = 1
-    grades: dict[str, Any] = {"columns": GRADE_COLUMNS, "rows": rows if with_reports else [], "chart": None}
+    grades: dict[str, Any] = {"columns": GRADE_COLUMNS, "rows": rows if with_reports else [], "chart": None,
+                              "bases": grade_bases_sentence(rows) if with_reports else ""}
     if with_reports:
         png, height = grades_chart_png(rows)
         grades["chart"] = {"number": number, "src": _data_uri(png), "alt": grades_alt(rows, with_reports),
@@ -296,7 +321,8 @@ def _read_record(out_dir: Path) -> dict[str, Any] | None:
 def overview_components(data: Mapping[str, str], records: Mapping[str, ForceRecord], package: str,
                         notice: Notice | None) -> dict[str, str]:
     """The hashes the overview is made from: data files, grades of the reports on disk, package, notice."""
-    grades = {fid: dict(rec.grades or {}) for fid, rec in forces_with_reports(records).items()}
+    grades = {fid: [dict(rec.grades or {}), dict(rec.grade_basis or {})]
+              for fid, rec in forces_with_reports(records).items()}
     return {"data": content_id(dict(data)), "grades": content_id(grades), "package": package,
             "notice": content_id([notice.label, notice.text, notice.page] if notice else None)}
 

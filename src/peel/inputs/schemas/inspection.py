@@ -47,6 +47,9 @@ FORCE_ID = re.compile(r"^[a-z][a-z-]*[a-z]$")
 VALUE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Dates of publication: a year, a month or a day in ISO 8601.
 PUBLISHED_PATTERN = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-\d{2})?)?$")
+#: A source's date may also be two years, ``2024/25``, when the source gives no more.
+TWO_YEARS_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
+URL_PATTERN = re.compile(r"^https?://\S+$")
 # Placeholders that exist only when an optional key is given: placeholder -> the key it needs.
 _NEEDS = {
     "period": "period", "what": "what", "held": "held",
@@ -89,6 +92,24 @@ def _check_name(pattern: re.Pattern[str], example: str) -> Checked:
 Published = Annotated[str, PlainValidator(_check_published), WithJsonSchema({"anyOf": [
     {"type": "integer", "minimum": 1900, "maximum": 2100},
     {"type": "string", "pattern": PUBLISHED_PATTERN.pattern}]})]
+
+
+def _check_source_date(value: Any) -> str:
+    two = TWO_YEARS_PATTERN.fullmatch(value) if isinstance(value, str) else None
+    if two is None:
+        return _check_published(value)
+    if (int(two.group(1)) + 1) % 100 != int(two.group(2)):
+        raise fail(f"expected two consecutive years such as 2024/25, found {describe(value)}")
+    return value
+
+
+SourceDate = Annotated[str, PlainValidator(_check_source_date), WithJsonSchema({"anyOf": [
+    {"type": "integer", "minimum": 1900, "maximum": 2100},
+    {"type": "string", "pattern": PUBLISHED_PATTERN.pattern},
+    {"type": "string", "pattern": TWO_YEARS_PATTERN.pattern}]})]
+Url = Annotated[str, _check_name(URL_PATTERN, "a web address starting https:// or http://, without spaces")]
+
+
 def _check_force(value: Any) -> str:
     if not isinstance(value, str) or not FORCE_ID.fullmatch(value):
         raise fail(f"expected a force id such as 'metropolitan', found {describe(value)}")
@@ -345,12 +366,27 @@ class Finding(StrictModel):
         return self
 
 
+class GradeSource(StrictModel):
+    """Where a published grade was published: the publication's title, its address and its date."""
+
+    what: ClassVar[str] = "the grade's source (title, url, published)"
+
+    title: Heading
+    url: Url
+    published: SourceDate
+
+
 class Area(StrictModel):
     """What the inspection found in one area."""
 
     what: ClassVar[str] = "an area's inputs"
 
     grade: Grade | None = None
+    #: The grade was published for the force: where (demonstration inputs reproducing a published grade).
+    grade_source: GradeSource | None = None
+    #: The grade was made up for the demonstration, not published for the force. (In demonstration inputs a
+    #: grade without ``grade_source`` is illustrative whether or not this says so.)
+    grade_illustrative: Flag | None = None
     causes_of_concern: Annotated[list[Note], items_of("causes of concern (heading, text)")] | None = None
     areas_for_improvement: Annotated[list[Note], items_of("areas for improvement (heading, text)")] | None = None
     findings: Annotated[list[Finding], items_of("findings (heading, text, measures, figures)")] | None = None
@@ -361,6 +397,16 @@ class Area(StrictModel):
     @model_validator(mode="after")
     def _each_left_out_once(self) -> Area:
         _each_once("measures_not_shown", self.measures_not_shown)
+        return self
+
+    @model_validator(mode="after")
+    def _grade_is_published_or_illustrative(self) -> Area:
+        if self.grade_source is not None and self.grade_illustrative:
+            raise fail("a grade is either published (grade_source) or illustrative (grade_illustrative: true): "
+                       "expected one of them, not both", "grade_illustrative")
+        if self.grade is None and (self.grade_source is not None or self.grade_illustrative):
+            key = "grade_source" if self.grade_source is not None else "grade_illustrative"
+            raise fail(f"{key} describes a grade, but the area has none: expected a grade", "grade")
         return self
 
 
