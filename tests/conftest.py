@@ -1,4 +1,8 @@
-"""Shared fixtures, and the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``).
+"""Shared fixtures, the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``) and the fast tier.
+
+A test that reads ``built_reports`` is marked ``slow``; every test not marked ``slow``, ``browser`` or
+``subprocess`` is given the marker ``fast``:
+``pytest -m fast`` runs those alone (no kernel, no browser, no child process; see the README).
 
 ``built_reports`` builds real reports once per test session, with the same command a user types,
 for the tests that read finished reports (the browser accessibility test, the PDF tag checks and
@@ -28,6 +32,20 @@ REPO = Path(__file__).resolve().parents[1]
 #: The forces whose reports are built once per session: the Met (the report we reproduce) and a
 #: Welsh force with a measure that is not available, so both kinds of page are checked.
 BUILT_FORCES = ("metropolitan", "gwent")
+
+
+#: Markers that keep a test out of the fast tier.
+NOT_FAST = ("slow", "browser", "subprocess")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that reads :func:`built_reports` (it builds reports), then ``fast`` every
+    test without one of :data:`NOT_FAST`."""
+    for item in items:
+        if "built_reports" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(name) for name in NOT_FAST):
+            item.add_marker(pytest.mark.fast)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

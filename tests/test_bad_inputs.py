@@ -10,13 +10,16 @@ Every corpus case must
 Cases of kind ``import`` (``peel import`` on a published table that cannot be imported) must end with exit
 status 1, name the file, the sheet, the row and the column, and leave the data folder byte-identical.
 
-The command runs as ``python -m peel.cli`` in a subprocess, from a temporary folder, so that paths in the
-messages are shown as the user typed them (``data/national.csv``).
+The command runs in this process through :func:`peel.cli.main` (its exit status, stdout and stderr
+captured), from a temporary folder, so that paths in the messages are shown as the user typed them
+(``data/national.csv``). A few cases also run as ``python -m peel.cli`` in a child process, where the
+process itself matters: the exit status of the real entry point and the interpreter's traceback.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
 import hashlib
 import io
@@ -26,12 +29,15 @@ import re
 import shutil
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from peel import cli
 from peel.analysis.comparison import compare
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import check_dataset, load_dataset
@@ -54,15 +60,58 @@ REQUIRED_KINDS = {"national data", "population", "catalogue", "inspection inputs
 # Running the command
 
 
-def peel(args: list[str], cwd: Path, debug: bool = False) -> subprocess.CompletedProcess[str]:
-    """``peel ARGS`` in a subprocess (``python -m peel.cli``: portable, unlike the installed script)."""
+@dataclass(frozen=True)
+class Result:
+    """What a run of the command gave: its exit status and everything it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def _columns(width: str) -> Any:
+    """``COLUMNS`` set for the block: argparse wraps its usage line to the terminal width."""
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = width
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = before
+
+
+def peel(args: list[str], cwd: Path, debug: bool = False) -> Result:
+    """``peel ARGS`` in this process, from ``cwd``, through :func:`peel.cli.main`.
+
+    As the interpreter would: argparse's exit becomes the status, and an exception that escapes
+    ``main`` (only with ``--debug``) is printed as a traceback with status 1.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    argv = [*(["--debug"] if debug else []), *args]
+    with contextlib.chdir(cwd), _columns("200"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(argv)
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except Exception:
+            traceback.print_exc()
+            status = 1
+    return Result(status, out.getvalue(), err.getvalue())
+
+
+def peel_in_child(args: list[str], cwd: Path, debug: bool = False) -> Result:
+    """``peel ARGS`` in a child process (``python -m peel.cli``: portable, unlike the installed script)."""
     cmd = [sys.executable, "-m", "peel.cli", *(["--debug"] if debug else []), *args]
-    env = dict(os.environ, COLUMNS="200")  # argparse wraps its usage line to the terminal width
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace",
+    env = dict(os.environ, COLUMNS="200")
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace",
                           timeout=600, env=env)
+    return Result(done.returncode, done.stdout, done.stderr)
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], expect: list[str]) -> None:
+def assert_refused(result: Result, expect: list[str]) -> None:
     """Non-zero exit; stderr names the file, the row or key and what was expected; no traceback."""
     shown = f"\n--- exit {result.returncode}; stderr:\n{result.stderr}\n--- stdout:\n{result.stdout}"
     assert result.returncode != 0, "the command succeeded on bad input" + shown
@@ -215,7 +264,7 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     """``peel build metropolitan --to html`` on the shipped data, and the hashes of what it wrote."""
     work = tmp_path_factory.mktemp("good-build")
     out = work / "out"
-    result = peel(["build", GOOD_FORCE, "--to", "html", "--out", str(out)], cwd=work)
+    result = peel_in_child(["build", GOOD_FORCE, "--to", "html", "--out", str(out)], cwd=work)
     assert result.returncode == 0, f"the good build failed:\n{result.stderr}\n{result.stdout}"
     files = snapshot(out)
     assert any(name.endswith(".html") and name.startswith(GOOD_FORCE) for name in files), sorted(files)
@@ -308,12 +357,35 @@ def test_import_refuses_and_leaves_the_data_unchanged(case: dict[str, Any], tmp_
     assert_unchanged(data, before)
 
 
+#: Cases run again as the real command in a child process, one of each sort: file, command line, import.
+IN_CHILD = ("national-numerator-above-denominator", "cli-unknown-option", "import-wrong-sheet")
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("case_id", IN_CHILD)
+def test_the_real_command_refuses_as_main_does(case_id: str, tmp_path: Path, import_fixtures: Path) -> None:
+    """``python -m peel.cli`` gives the exit status and the messages that ``main`` gives in process."""
+    case = next(c for c in CASES if c["id"] == case_id)
+    data, params = copy_inputs(tmp_path)
+    if "target" in case:
+        values = apply_change(tmp_path, case)
+        argv = ["validate", "--data", "data", "--params", "params"]
+    else:
+        values = {}
+        argv = fill_argv(case["argv"], out=tmp_path / "out", data=data, params=params, tmp=tmp_path,
+                         fixtures=import_fixtures, published=REPO / "data" / "published")
+    child = peel_in_child(argv, cwd=tmp_path)
+    assert_refused(child, expected_substrings(case, values))
+    assert child == peel(argv, cwd=tmp_path)
+
+
+@pytest.mark.subprocess
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    """--debug is for developers: the same refusal, with the traceback and the exception's type."""
+    """--debug is for developers: the same refusal, with the interpreter's traceback and the exception's type."""
     case = next(c for c in FILE_CASES if c["id"] == "national-numerator-above-denominator")
     copy_inputs(tmp_path)
     apply_change(tmp_path, case)
-    result = peel(["validate", "--data", "data", "--params", "params"], cwd=tmp_path, debug=True)
+    result = peel_in_child(["validate", "--data", "data", "--params", "params"], cwd=tmp_path, debug=True)
     assert result.returncode != 0
     assert "Traceback" in result.stderr
     assert "InputError" in result.stderr

@@ -102,6 +102,7 @@ def test_bars_of_one_look_are_drawn_as_one_shape_and_stay_as_records(dataset):
     assert hatched == {charts.HATCH_ABOVE, charts.HATCH_BELOW}
 
 
+@pytest.mark.subprocess
 def test_bytes_do_not_depend_on_the_order_or_the_process(dataset):
     measures = ",".join(MEASURES)
     runs = []

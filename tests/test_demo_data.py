@@ -205,6 +205,7 @@ def _run_demo_data(data: Path, params: Path, *extra: str) -> subprocess.Complete
                            str(params), *extra], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.subprocess
 def test_demo_data_refuses_to_overwrite_edits_and_names_the_files(tmp_path):
     data, params = _demo_copy(tmp_path)
     # An analyst adds a measure's rows and rewords a finding.
@@ -220,6 +221,7 @@ def test_demo_data_refuses_to_overwrite_edits_and_names_the_files(tmp_path):
     assert _tree(tmp_path) == before, "nothing may change when the command refuses"
 
 
+@pytest.mark.subprocess
 def test_demo_data_with_force_replaces_edits(tmp_path):
     data, params = _demo_copy(tmp_path)
     pristine = _tree(tmp_path)

@@ -282,6 +282,7 @@ def test_the_temporary_folders_of_dead_builds_are_removed(project, monkeypatch):
 
 # ---------------------------------------------------------------- one build per output folder
 
+@pytest.mark.subprocess
 def test_a_second_build_on_the_same_folder_is_refused_naming_the_holder(project):
     out = project / "out"
     with OutputLock(out, io.StringIO()):
@@ -306,6 +307,7 @@ def test_a_lock_left_by_a_killed_build_is_taken_over_with_a_message(tmp_path):
     assert (out / LOCK_NAME).read_text(encoding="utf-8") == ""  # released cleanly
 
 
+@pytest.mark.subprocess
 def test_an_output_folder_that_cannot_be_written_is_a_clear_error(project):
     blocker = project / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -11,6 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: Both start a linter in a child process: not in the fast tier.
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: A cold mypy run takes about 40 s on a busy machine; a warm one (cache in .mypy_cache) a few seconds.

@@ -364,6 +364,7 @@ def _validate_in_child(data: Path) -> subprocess.CompletedProcess:
                            str(REPO / "params")], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.subprocess
 def test_a_fifo_input_is_refused_without_waiting(data):
     (data / "national.csv").unlink()
     os.mkfifo(data / "national.csv")  # nothing ever writes to it: reading it would block for ever
@@ -371,6 +372,7 @@ def test_a_fifo_input_is_refused_without_waiting(data):
     assert done.returncode == 2 and "national.csv: is a named pipe (FIFO), not a regular file" in done.stderr
 
 
+@pytest.mark.subprocess
 def test_a_symlink_to_an_endless_device_is_refused(data):
     (data / "dataset.yaml").unlink()
     (data / "dataset.yaml").symlink_to("/dev/zero")

@@ -28,17 +28,29 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: The template of the report's parts.
 MACROS = "macros.html.j2"
 
+#: The areas with an introduction of their own, ``templates/areas/<area id>.html.j2``, shown under the
+#: area's heading. The list is explicit so that a missing file is an error (``TemplateNotFound``), not
+#: an introduction silently left out; tests/test_packaging.py checks it against the folder.
+AREA_INTRODUCTIONS = frozenset({"victim_service_assessment"})
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The process's environment: autoescape on; a block tag alone on its line leaves no blank line."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """An environment on ``templates_dir``: autoescape on; a block tag alone on its line leaves no blank line."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["area_introductions"] = AREA_INTRODUCTIONS
+    return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The process's environment, on :data:`TEMPLATES_DIR` (see :func:`make_environment`)."""
+    return make_environment(TEMPLATES_DIR)
 
 
 def part(name: str, **values: Any) -> Markup:

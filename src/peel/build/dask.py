@@ -46,6 +46,7 @@ from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
 from peel.errors import BuildError, InputError, problem
+from peel.portable import STOP_SIGNALS
 
 #: Seconds to reach the scheduler, and for a first worker to join it.
 CONNECT_TIMEOUT = 30.0
@@ -319,7 +320,7 @@ def _ignore_signals() -> None:
     import signal
 
     if threading.current_thread() is threading.main_thread():
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for s in (signal.SIGINT, *STOP_SIGNALS):
             signal.signal(s, signal.SIG_IGN)
 
 

@@ -37,6 +37,7 @@ from peel.build.plan import ForcePlan
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
 from peel.errors import KernelStartError
+from peel.portable import STOP_SIGNALS
 
 #: Seconds the build waits for the preloading thread before going on without it (it only imports).
 PRELOAD_WAIT = 30.0
@@ -158,7 +159,7 @@ def run_inline(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream
 def ignore_stop_signals() -> None:
     """Ignore Ctrl-C, SIGTERM and SIGHUP from now on (during a clean-up; the caller restores the handlers)."""
     if threading.current_thread() is threading.main_thread():
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for s in (signal.SIGINT, *STOP_SIGNALS):
             signal.signal(s, signal.SIG_IGN)
 
 

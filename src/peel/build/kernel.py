@@ -26,7 +26,6 @@ import ctypes
 import os
 import queue
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from peel.errors import BuildError, KernelStartError
+from peel.portable import KILL_SIGNAL
 
 #: Seconds a kernel gets to start and answer its first request.
 KERNEL_START_TIMEOUT = 60.0
@@ -62,7 +62,7 @@ STRAY_WAIT = 5.0
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> None:
+def die_with_parent(sig: int = KILL_SIGNAL) -> None:
     """Ask Linux to send ``sig`` to this process when its parent dies (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return
@@ -110,7 +110,7 @@ def stop_strays(token: str, pids: list[int] | tuple[int, ...] = ()) -> list[int]
     return sorted(found)
 
 
-def kill_quietly(pid: int, sig: int = signal.SIGKILL, group: bool = False) -> None:
+def kill_quietly(pid: int, sig: int = KILL_SIGNAL, group: bool = False) -> None:
     """Send ``sig`` to a process (or its process group), ignoring one that is already gone."""
     try:
         if group:

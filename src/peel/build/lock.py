@@ -1,6 +1,7 @@
 """What one build owns: its output folder (a lock) and its temporary folder.
 
-One build at a time writes to an output folder. The lock is ``fcntl.flock`` on ``OUT/.build.lock``,
+One build at a time writes to an output folder. The lock is on ``OUT/.build.lock`` (``flock``, or
+:func:`msvcrt.locking` on Windows; :func:`peel.portable.lock_exclusive`),
 which the operating system releases when its holder dies however it dies; the file also names the
 holder (process id, its start time and host) so that a second build can say who holds the folder,
 and a build that takes over after a killed one can say so. The file is emptied when the build ends.
@@ -11,7 +12,6 @@ ends; folders left by builds that were killed are removed by the next build.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.errors import OutputFolderError, WriteFailed, display_path
+from peel.portable import lock_exclusive
 
 LOCK_NAME = ".build.lock"
 
@@ -92,28 +93,26 @@ class OutputLock:
         shown = display_path(self.out_dir)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as e:
             raise OutputFolderError(f"{shown}: cannot write to the {self.what} ({e.strerror or e}); "
                                     f"choose another with {self.option}") from None
         deadline = time.monotonic() + self.wait
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if lock_exclusive(fd):
                 if self._same_file(fd):
                     break
                 # The holder removed the file as it let go (remove=True): lock the one now at the path.
                 os.close(fd)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
                 continue
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                holder = _describe(_read(fd))
-                os.close(fd)
-                waited = f" (waited {self.wait:g} s)" if self.wait else ""
-                raise OutputFolderBusy(f"{shown}: {self.busy} ({holder}){waited}; {self.advice}") from None
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            holder = _describe(_read(fd))
+            os.close(fd)
+            waited = f" (waited {self.wait:g} s)" if self.wait else ""
+            raise OutputFolderBusy(f"{shown}: {self.busy} ({holder}){waited}; {self.advice}") from None
         previous = _read(fd)
         if previous.get("pid"):
             gone = "is no longer running" if process_start(int(previous["pid"])) is None else \
@@ -125,7 +124,8 @@ class OutputLock:
                 "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"))
         except OSError as e:  # a full disk
             os.close(fd)
             raise WriteFailed(self.path, e) from None
@@ -155,7 +155,8 @@ class OutputLock:
 
 def _read(fd: int) -> dict:
     try:
-        doc = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+        os.lseek(fd, 0, os.SEEK_SET)
+        doc = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}

@@ -35,6 +35,7 @@ from peel.build.plan import ForcePlan
 from peel.build.progress import Progress
 from peel.build.records import Failure, ForceRecord
 from peel.errors import BuildStopped, KernelStartError
+from peel.portable import KILL_SIGNAL, STOP_SIGNALS
 
 #: Seconds the build waits for workers to stop on Ctrl-C before killing them.
 STOP_GRACE = 10.0
@@ -121,7 +122,7 @@ def signals_stop_the_build(sigint: bool = False) -> Iterator[None]:
         STOPS.append(signum)
         raise BuildStopped(signum)
 
-    mine = (signal.SIGTERM, signal.SIGHUP) + ((signal.SIGINT,) if sigint else ())
+    mine = STOP_SIGNALS + ((signal.SIGINT,) if sigint else ())
     saved = {s: signal.signal(s, stop) for s in mine}
     saved.setdefault(signal.SIGINT, signal.getsignal(signal.SIGINT))
     try:
@@ -262,7 +263,7 @@ def _drain(results: Any, handle: Any) -> None:
 def _stop_everything(workers: list[_Worker], results: Any, handle: Any) -> None:
     """Ask workers to stop (they shut their kernels down), then kill whatever is left."""
     if threading.current_thread() is threading.main_thread():
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second Ctrl-C must not cut the clean-up short
+        for s in (signal.SIGINT, *STOP_SIGNALS):  # a second Ctrl-C must not cut the clean-up short
             signal.signal(s, signal.SIG_IGN)
     for w in workers:
         if w.process.is_alive() and w.process.pid:
@@ -314,7 +315,7 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
 
     from peel import files
 
-    die_with_parent(signal.SIGKILL)
+    die_with_parent(KILL_SIGNAL)
     if os.getppid() != parent:  # the build died before the line above took effect
         os._exit(1)
 
