@@ -4,8 +4,9 @@ The stages are those of ``peel build`` in a worker, timed one by one in this pro
 
 * **kernel start**: one warm Jupyter kernel (imports done), as each worker starts one;
 * **notebook <area>**: each area notebook executed by papermill in that kernel (includes its charts);
-* **chart <measure>** (``draw`` and ``png``): each all-forces chart of the force's areas drawn and
-  encoded again here, in this process, to show what the charts cost inside the notebooks;
+* **chart <measure>** (``draw``, ``png`` and ``narrow``): each all-forces chart of the force's areas
+  drawn and encoded again here, in this process, with its narrow picture for phones, to show what the
+  charts cost inside the notebooks;
 * **stitching**: the executed notebooks merged into the report's HTML;
 * **PDF markup**: the report's HTML turned into Typst markup (``peel.render.typst_markup``);
 * **PDF typeset**: Typst typesetting that markup and writing the tagged PDF (``peel.render.pdf``), the
@@ -106,6 +107,9 @@ def main() -> int:
 
     from peel.analysis.charts import all_forces_chart, figure_png
     from peel.analysis.comparison import area_comparisons
+    from peel.analysis.figures import table_record
+    from peel.analysis.narrow_chart import narrow_chart
+    from peel.analysis.wording import seen_by
     from peel.build import BuildOptions, plan_force
     from peel.build.cache import fingerprints
     from peel.build.execute import execute_area
@@ -151,6 +155,10 @@ def main() -> int:
                     for comp in area_comparisons(dataset, area.area_id):
                         fig = stages.time(f"  chart {comp.measure.id}: draw", all_forces_chart, comp, fid)
                         stages.time(f"  chart {comp.measure.id}: png", figure_png, fig)
+                        seen = seen_by(comp, fid)
+                        head = table_record(seen, fid, fig.peel_bars)["unit_head"]
+                        stages.time(f"  chart {comp.measure.id}: narrow",
+                                    lambda s=seen, h=head, b=fig.peel_bars: narrow_chart(s, b, h).data_uri())
             ctx_args = dict(plan.context)
             ctx_args["areas"] = tuple(AreaEntry(*t) for t in ctx_args["areas"])
             context = ReportContext(**ctx_args)

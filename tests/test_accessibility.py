@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import BUILT_FORCES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -402,9 +403,12 @@ def test_axe_run_reports_violations_it_is_shown(browser, tmp_path):
 #: Pages for axe, with the window width. The index's wide table scrolls sideways in a laptop's
 #: window, and axe cannot judge the contrast of cells scrolled out of view, so it is also checked
 #: in a window wide enough to show every column, and in a 320 px one (its tables then scroll inside
-#: their own regions, which must take keyboard focus).
+#: their own regions, which must take keyboard focus); at 768 px (the force column is sticky), and a
+#: report at 390 px (its charts are the narrow variants).
 AXE_PAGES = [(name, rel, 1280) for name, rel in PAGES] + [("index-wide", "index.html", 2400),
-                                                           ("index-narrow", "index.html", 320)]
+                                                           ("index-narrow", "index.html", 320),
+                                                           ("index-tablet", "index.html", 768),
+                                                           ("metropolitan-phone", "metropolitan/report.html", 390)]
 
 
 @pytest.mark.parametrize("name,rel,width", AXE_PAGES, ids=[p[0] for p in AXE_PAGES])
@@ -427,7 +431,7 @@ INDEX_REGIONS = (".grades-region", ".figures-region")
 
 #: For each region at 320 px: its role, tab stop and label; whether it scrolls and a key press scrolls it;
 #: and the cells (grades table; in the Reports column each link, one a line) or links (figures table)
-#: whose text wraps onto more than one line.
+#: a part of whose text (a text or an element in it) wraps onto more than one line.
 REGION_JS = """(selector) => {
   const region = document.querySelector(selector);
   const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
@@ -440,7 +444,9 @@ REGION_JS = """(selector) => {
   return {role: region.getAttribute('role'), tabindex: region.getAttribute('tabindex'),
           label: region.getAttribute('aria-label') || '', focused: document.activeElement === region,
           scroll_width: region.scrollWidth, client_width: region.clientWidth, items: items.length,
-          wrapped: items.filter(el => el.textContent.trim() && lines(el) > 1).map(el => el.textContent.trim())};
+          // A cell may set a part on a line of its own (a grade's "(published)"): each part is one line.
+          wrapped: items.filter(el => [...el.childNodes].some(n => n.textContent.trim() && lines(n) > 1))
+                        .map(el => el.textContent.trim())};
 }"""
 
 
@@ -493,7 +499,11 @@ def test_diff_page_has_no_axe_violation_and_reflows(browser, tmp_path, width):
                       "value", "comparison changed", "in line", "higher than expected",
                       "During 2023/24, 6.6 percent of the Metropolitan Police Service's officers left the service.",
                       "During 2023/24, 10.0 percent of the Metropolitan Police Service's officers left the service."),
-               Change("kent", "Kent Police", "", "", "", "force added")]
+               Change("kent", "Kent Police", "", "", "", "force added"),
+               # A reworded finding: removed words in <del>, added words in <ins>.
+               Change("metropolitan", "Metropolitan Police Service", "victim_service_assessment", "", "finding",
+                      "text reworded", old_sentence="The force did not always record why.",
+                      new_sentence="The force rarely recorded why.")]
     page = tmp_path / "diff.html"
     page.write_text(render_diff(changes, "outputs-before", "outputs"), encoding="utf-8")
     results = run_axe(browser, page, width)
@@ -517,31 +527,125 @@ def test_every_page_reflows_at_320_px_with_its_data_tables_open(browser, built_r
     assert width <= 320, f"{rel} is {width} CSS px wide at 320 ({opened} data tables open)"
 
 
-def test_index_reports_column_is_in_view_at_1280_px(browser, built_reports):
-    """The Reports column, header and links, is on screen in a 1,280 px window without scrolling sideways."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+#: Window widths the index and the charts are checked at: a small phone, a phone, a tablet, a laptop, a desktop.
+WIDTHS = (320, 390, 768, 1280, 1920)
+
+#: For a region of the index: every header and data cell in reading order, scrolled into view inside its
+#: region (and the region in the window) the least distance, as the keyboard's focus scrolls, with the
+#: element at the cell's centre when it is not the cell or inside it (another element covers it), and
+#: the region's height against the window's (its sideways scrollbar is at its foot, so the region must
+#: fit in the window for the scrollbar to be in view).
+COVERED_JS = """(selector) => {
+  const region = document.querySelector(selector);
+  const name = (el) => el ? `${el.tagName.toLowerCase()}.${el.className || ''} "${
+    (el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 40)}"` : 'nothing';
+  const cells = [...region.querySelectorAll('th, td')];
+  const covered = [];
+  let checked = 0;
+  for (const cell of cells) {
+    cell.scrollIntoView({block: 'nearest', inline: 'nearest', behavior: 'instant'});
+    const r = cell.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    checked += 1;
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!(hit === cell || cell.contains(hit))) covered.push(`${name(cell)} under ${name(hit)}`);
+  }
+  return {cells: cells.length, checked, covered, region_height: region.getBoundingClientRect().height,
+          window_height: window.innerHeight, page_width: document.documentElement.scrollWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("selector", INDEX_REGIONS)
+def test_no_index_cell_is_covered_at_any_width(browser, built_reports, selector, width):
+    """Every heading and cell of the index's tables can be seen: scrolled into view inside its region,
+    the element at its centre is the cell itself (no sticky column or header sits over it), and the
+    region, with its sideways scrollbar, fits in the window."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
     try:
         page = context.new_page()
         page.goto((built_reports / "index.html").as_uri(), wait_until="load")
-        found = page.evaluate("""() => {
-          const shown = (el) => { el.scrollIntoView({block: 'center', inline: 'nearest'});
-            const r = el.getBoundingClientRect();
-            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-            return {left: r.left, right: r.right, on_top: hit === el || el.contains(hit)}; };
-          window.scrollTo(0, 0);
-          const wrap = document.querySelector('.grades-region');
-          const head = [...document.querySelectorAll('table.grades-by-force thead th')].pop();
-          const link = document.querySelector('table.grades-by-force td.reports a');
-          return {text: head.textContent, scroll_left: wrap.scrollLeft, head: shown(head), link: shown(link),
-                  after_scroll_left: wrap.scrollLeft, page_width: document.documentElement.scrollWidth};
-        }""")
+        found = page.evaluate(COVERED_JS, selector)
     finally:
         context.close()
-    assert found["text"] == "Reports"
-    assert found["page_width"] <= 1280
-    for name in ("head", "link"):
-        box = found[name]
-        assert box["left"] >= 0 and box["right"] <= 1280, f"the Reports {name} is at {box} in a 1,280 px window"
-        assert box["on_top"], f"the Reports {name} is covered by another element"
-    # scrollIntoView would have scrolled the table sideways if the column were out of view.
-    assert found["scroll_left"] == found["after_scroll_left"] == 0
+    assert found["checked"] == found["cells"] > 40, found
+    assert found["covered"] == [], (
+        f"{len(found['covered'])} cell(s) of {selector} are covered at {width} px: {found['covered'][:5]}")
+    assert found["region_height"] <= found["window_height"], found
+    assert found["page_width"] <= width
+
+
+#: For each chart of a report: the picture's sources, and the image the browser chose to show.
+CHART_SOURCES_JS = """() => [...document.querySelectorAll('figure.chart img')].map(img => {
+  const picture = img.parentElement.tagName === 'PICTURE' ? img.parentElement : null;
+  const source = picture ? picture.querySelector('source') : null;
+  return {id: img.closest('figure').id, current: img.currentSrc.slice(0, 64),
+          narrow: source ? source.getAttribute('srcset').slice(0, 64) : null,
+          wide: img.getAttribute('src').slice(0, 64), media: source ? source.getAttribute('media') : null,
+          alt: img.getAttribute('alt')};
+})"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_all_forces_charts_show_the_narrow_variant_below_the_breakpoint(browser, built_reports, width):
+    """Each all-forces chart is a picture with a narrow variant (force names in full, bars across) that the
+    browser shows, without script, in a window narrower than :data:`peel.analysis.figures.NARROW_MEDIA`'s
+    breakpoint, and the wide chart otherwise; both share the image's alt text."""
+    from peel.analysis.figures import NARROW_BELOW_PX, NARROW_MEDIA
+
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto((built_reports / "metropolitan" / "report.html").as_uri(), wait_until="load")
+        charts = [c for c in page.evaluate(CHART_SOURCES_JS) if not c["id"].startswith("trend-")]
+    finally:
+        context.close()
+    assert len(charts) >= 10, "the Met's report has its ten all-forces charts"
+    for chart in charts:
+        assert chart["media"] == NARROW_MEDIA, chart
+        assert chart["narrow"] and chart["narrow"] != chart["wide"], chart
+        assert chart["alt"], chart
+        expected = chart["narrow"] if width < NARROW_BELOW_PX else chart["wide"]
+        assert chart["current"] == expected, f"at {width} px the browser shows the wrong variant: {chart}"
+
+
+#: In a narrow picture opened as a document: each force's row (the gap between the end of its name and the
+#: start of its value), and the right edge of every text against the picture's width.
+NARROW_TEXT_JS = """() => {
+  const svg = document.querySelector('svg').getBoundingClientRect();
+  const rows = [...document.querySelectorAll('text')].filter(t => t.querySelector('tspan')).map(t => {
+    const range = document.createRange();
+    range.selectNodeContents(t.firstChild);
+    const value = t.querySelector('tspan').getBoundingClientRect();
+    return {name: t.firstChild.textContent, gap: value.left - range.getBoundingClientRect().right};
+  });
+  const overflow = [...document.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+    .filter(b => b.left < svg.left - 0.5 || b.right > svg.right + 0.5).length;
+  return {rows, overflow};
+}"""
+
+
+@pytest.mark.parametrize("force", BUILT_FORCES)
+def test_narrow_charts_text_fits_and_names_never_run_into_values(browser, built_reports, force):
+    """Drawn in the browser's own fonts, every force name ends before its value begins and no text of a
+    narrow picture (legend included) runs past its width."""
+    import base64
+    import re
+
+    html = (built_reports / force / "report.html").read_text(encoding="utf-8")
+    svgs = [base64.b64decode(m).decode("utf-8")
+            for m in re.findall(r'srcset="data:image/svg\+xml;base64,([^"]+)"', html)]
+    assert svgs
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        found = []
+        for svg in svgs:
+            page.set_content(svg)
+            found.append(page.evaluate(NARROW_TEXT_JS))
+    finally:
+        context.close()
+    assert all(f["rows"] for f in found)
+    close = [r for f in found for r in f["rows"] if r["gap"] < 4]
+    assert close == [], f"names that run into their values: {close[:5]}"
+    assert [f["overflow"] for f in found] == [0] * len(found)

@@ -295,6 +295,10 @@ def import_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_import_refuses_and_leaves_the_data_unchanged(case: dict[str, Any], tmp_path: Path,
                                                       import_fixtures: Path) -> None:
     data, _ = copy_inputs(tmp_path)
+    if case.get("demonstration") is not True:  # an import needs a dataset of published figures
+        info = data / "dataset.yaml"
+        info.write_text(info.read_text(encoding="utf-8").replace("\ndemonstration: true\n", "\ndemonstration: false\n"),
+                        encoding="utf-8")
     before = snapshot(data)
     argv = fill_argv(case["argv"], data=data, tmp=tmp_path, fixtures=import_fixtures,
                      published=REPO / "data" / "published")

@@ -237,7 +237,10 @@ def test_a_failing_notebook_fails_only_its_force_and_keeps_its_previous_report(p
         assert _statuses(result, force)["alpha"] == _statuses(result, force)["about_the_data"] == "executed"
     # The summary names the force, area, cell, error and the executed notebook.
     summary = log[log.index("force(s) failed"):]
-    assert "kent, area alpha, cell" in summary and "ValueError: broken on purpose for kent" in summary
+    assert "kent, area alpha, " in summary and "ValueError: broken on purpose for kent" in summary
+    # The cell as counted in the source notebook the analyst edits (not the executed copy), with its first line.
+    assert "01_alpha.ipynb, cell 2 (the 2nd cell), which begins `from pathlib import Path as _Path`" in summary
+    assert err.cell == 2 and err.notebook is not None and err.notebook.endswith("01_alpha.ipynb")
     assert "01_alpha.ipynb" in summary
     # The executed notebook with the error is kept for reading; the record of a good run is not.
     assert (out / "kent" / "notebooks" / "01_alpha.ipynb").is_file()

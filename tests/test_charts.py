@@ -8,12 +8,15 @@ import math
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 
 from peel.analysis import charts
 from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.figures import alt_text, figure_html
 from peel.analysis.method import band, band_lines
+from peel.analysis.numbers import UNITS
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
 from peel.inputs.periods import parse_period
@@ -279,6 +282,31 @@ def test_chart_text_is_at_least_12_css_px_at_100_percent_zoom(band_chart):
         small = {text: round(px, 1) for text, px in sizes.items() if px < 12 - 1e-6}
         assert not small, f"{name}: text under 12 CSS px at 100% zoom: {small}"
         assert len(sizes) > 5, f"{name}: only {len(sizes)} texts found"
+
+
+# Each chart's y ticks over many scales: data from a thousandth up to millions, in every unit the project has.
+@settings(max_examples=40)
+@given(unit=st.sampled_from(UNITS), exponent=st.floats(min_value=-3.0, max_value=6.0),
+       shape=st.lists(st.floats(min_value=0.05, max_value=1.0), min_size=6, max_size=6))
+def test_every_y_tick_label_reads_back_as_its_tick_value(unit, exponent, shape):
+    scale = 10.0 ** exponent
+    values = {fid: scale * s for fid, s in zip(VALUES, shape, strict=True)}
+    c = made_up_comparison(made_up_measure(unit=unit), values=values, ew=scale * sum(shape) / len(shape))
+    fig = charts.all_forces_chart(c, "metropolitan")
+    fig.draw_without_rendering()  # the ticks of the laid-out chart, as the PNG has them
+    ax = fig.axes[0]
+    ticks = [(t, label.get_text()) for t, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+             if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert len(ticks) >= 2
+    for tick, label in ticks:
+        # Exactly the tick's decimal value (the float noise of 0.1 + 0.2 aside), with its unit's sign.
+        assert float(label.removeprefix("£").replace(",", "")) == round(tick, charts.TICK_MAX_DECIMALS), (label, tick)
+
+
+@pytest.mark.parametrize("tick, label", [(12.5, "12.5"), (15.0, "15"), (0.25, "0.25"), (0.1 + 0.2, "0.3"),
+                                         (1_250_000.0, "1,250,000"), (0.0005, "0.0005")])
+def test_a_tick_label_prints_its_value_at_the_precision_it_needs(tick, label):
+    assert charts.tick_label(tick, "percent") == label
 
 
 def _trend_of(n: int, tick=lambda y: f"Mar {y}") -> dict:

@@ -120,10 +120,15 @@ def test_a_cell_error_names_area_cell_error_and_executed_notebook(kernel, tmp_pa
     assert err.area_id == "alpha" and err.ename == "ValueError" and "broken on purpose" in err.evalue
     assert err.executed == out and out.is_file()
     nb = nbformat.read(out, as_version=4)
-    failing = nb.cells[err.cell]
-    assert any(o.get("output_type") == "error" for o in failing.outputs)
-    assert "raise ValueError" in failing.source
-    assert f"cell {err.cell}" in str(err)
+    # The cell is named as the analyst sees it in the source notebook: the cells papermill adds to the executed
+    # copy (the injected parameters, the red error banners) are not counted; the message quotes the first line.
+    [failing] = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert nb.cells.index(failing) > err.cell - 1  # the executed copy counts the added cells
+    source = nbformat.read(NOTEBOOKS / "01_alpha.ipynb", as_version=4).cells[err.cell - 1]
+    assert "raise ValueError" in source.source and source.source == failing.source
+    assert err.cell == 2 and err.cell_begins == "from pathlib import Path as _Path"
+    assert "01_alpha.ipynb, cell 2 (the 2nd cell), which begins `from pathlib import Path as _Path` raised " \
+        "ValueError" in str(err), str(err)
     # An error in the notebook's code is not retried: the kernel was not replaced.
     starts = kernel.starts
     assert kernel.is_alive() and kernel.starts == starts

@@ -7,8 +7,8 @@ change is intended, regenerate the snapshots and commit them with the change::
 
 The HTML is the report's body (cover, contents, every area, the print annex, the colophon), one file
 per part so that a diff shows where the change is. It is normalised so that only the report's
-content counts: each chart image is replaced by the SHA-256 of its PNG bytes (a changed chart still
-fails, with a readable diff), and the build identity in the colophon (version and commit) by a
+content counts: each chart image (and narrow picture) is replaced by the SHA-256 of its bytes (a
+changed chart still fails, with a readable diff), and the build identity in the colophon (version and commit) by a
 placeholder. ``statements.txt`` lists every sentence the report states, one a line, in reading
 order: headings, paragraphs, list items, captions, the rows of the judgments table and the charts'
 alt text.
@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow  # reads the session's real build
 GOLDEN = Path(__file__).resolve().parent / "golden" / "metropolitan"
 FORCE = "metropolitan"
 
-_IMAGE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+#: A chart's image, or its narrow picture for phones (an SVG in a ``<source srcset>``).
+_IMAGE = re.compile(r'(src|srcset)="data:image/(?:png|svg\+xml);base64,([A-Za-z0-9+/=]+)"')
 _BUILD_IDENTITY = re.compile(r'(<p class="build-identity">Report built with peel )[^<]*(</p>)')
 #: Where the body is cut into files: each area's section, the annex and the colophon.
 _PART = re.compile(r'^(?:<section class="area" id="(?P<area>[^"]+)"|<section class="annex|<footer class="colophon")',
@@ -41,8 +42,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘(])")
 
 
 def _image_digest(match: re.Match[str]) -> str:
-    digest = hashlib.sha256(base64.b64decode(match.group(1))).hexdigest()
-    return f'src="sha256:{digest}"'
+    digest = hashlib.sha256(base64.b64decode(match.group(2))).hexdigest()
+    return f'{match.group(1)}="sha256:{digest}"'
 
 
 def normalised_body(html: str) -> str:

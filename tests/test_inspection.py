@@ -33,6 +33,8 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 SEED_FIGURES = REFERENCE / "seed-figures.yaml"
 PUBLISHED = REFERENCE / "published-grades.yaml"
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def report():
@@ -793,3 +795,23 @@ def test_params_readme_example_is_valid(tmp_path, report, catalogue):
     fig = inputs.areas["police_powers"].findings[0].figures[0]
     stated = re.search(r'This states: "(.*?)"', readme, re.S)[1]
     assert fig.sentence() == " ".join(stated.split())
+
+
+@pytest.mark.parametrize("edit, words", [
+    # The typed mistakes PyYAML describes by its parser's state; the message says what the analyst did.
+    (lambda lines: lines.insert(8, "     inspector_title: HM Inspector"),
+     "line 9: not valid YAML: this line is indented more than the one before it, so it cannot start a new key"),
+    (lambda lines: lines.insert(8, "\tinspector_title: HM Inspector"),
+     "line 9: not valid YAML: a tab character in the indentation"),
+    (lambda lines: lines.insert(8, "  inspector_title: HM Inspector: acting"),
+     "line 9: not valid YAML: a ': ' inside an unquoted value"),
+    (lambda lines: lines.insert(8, " inspector_title: HM Inspector"),
+     "line 9: not valid YAML: this line is indented less than the one before it"),
+])
+def test_a_yaml_mistake_is_named_by_its_line_in_plain_words_then_the_parser_text(tmp_path, report, edit, words):
+    lines = (REPO / "params" / "metropolitan.yaml").read_text(encoding="utf-8").splitlines()
+    assert lines[7].startswith("  inspector:")  # the edits go under the inspection's keys
+    edit(lines)
+    p = only(problems_for(tmp_path, "\n".join(lines) + "\n", report, name="metropolitan"))
+    assert str(p).endswith(str(p.message)) and f"{p.where}: {p.message}".startswith(words), str(p)
+    assert "the YAML reader said: " in p.message  # PyYAML's own text follows

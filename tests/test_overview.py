@@ -140,7 +140,7 @@ def test_made_again_only_when_data_grades_or_package_change(report, tmp_path, mo
 
     # What is made is checked above; here only when. The page stands in for itself, by its grades.
     monkeypatch.setattr(overview, "render_overview",
-                        lambda dataset, report, records, notice: f"{sorted(records)} {records}\n")
+                        lambda dataset, report, records, notice, older=(): f"{sorted(records)} {records}\n")
     records = made_up_records(report, 3)
     notice = report_notice(read_info(DATA), True)
 
@@ -251,7 +251,7 @@ def test_overview_made_again_when_only_what_the_grades_rest_on_changes(report, t
     import peel.render.overview as overview
 
     monkeypatch.setattr(overview, "render_overview",
-                        lambda dataset, report, records, notice: f"{sorted(records)} {records}\n")
+                        lambda dataset, report, records, notice, older=(): f"{sorted(records)} {records}\n")
     records = made_up_records(report, 3)
     notice = report_notice(read_info(DATA), True)
 

@@ -7,8 +7,9 @@ with what the dataset gives at each measure's published precision.
 
 from __future__ import annotations
 
-import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -20,6 +21,7 @@ import yaml
 
 from peel.analysis.comparison import compare
 from peel.analysis.numbers import round_half_up
+from peel.cli import main
 from peel.demo.sources import SOURCES_FILE, ons_population
 from peel.inputs.dataset import load_dataset, read_info
 from peel.inputs.forces import force_ids
@@ -129,14 +131,54 @@ def test_real_dataset_validates_with_the_inspection_inputs():
     assert "no problems found" in summary and "demonstration data" not in summary
 
 
-def test_rebuild_reproduces_the_dataset_byte_for_byte(tmp_path):
-    bindir = Path(sys.executable).parent
-    env = {**os.environ, "PEEL": str(bindir / "peel"), "PYTHON": sys.executable}
-    run = subprocess.run(["sh", str(REAL / "rebuild.sh"), str(tmp_path)], env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    for name in ("dataset.yaml", "population.csv", "national.csv"):
-        assert (tmp_path / name).read_bytes() == (REAL / name).read_bytes(), name
+#: The README's block of import commands that builds data/real (its one source of truth).
+IMPORT_BLOCK = re.compile(r"<!-- real-dataset-import: begin[^\n]*-->\n```sh\n(.*?)```\n"
+                          r"<!-- real-dataset-import: end -->", re.DOTALL)
+
+
+def readme_import_commands() -> list[list[str]]:
+    """The README's import block as argument lists after ``peel``, read as ``sh`` would: comments and
+    blank lines skipped, lines continued by a backslash joined, ``NAME=value`` lines setting the
+    ``$NAME`` used by the lines after them."""
+    found = IMPORT_BLOCK.findall((REPO / "README.md").read_text(encoding="utf-8"))
+    assert len(found) == 1, "the README has one real-dataset-import block"
+    names: dict[str, str] = {}
+    commands = []
+    for line in found[0].replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True)
+        if not words:
+            continue
+        if len(words) == 1 and re.fullmatch(r"[A-Z]+=\S+", words[0]):
+            name, value = words[0].split("=", 1)
+            names[name] = value
+            continue
+        words = [re.sub(r"\$([A-Z]+)", lambda m: names[m.group(1)], w) for w in words]
+        assert words[0] == "peel", line
+        commands.append(words[1:])
+    return commands
+
+
+def test_the_readme_import_block_rebuilds_the_real_dataset_byte_for_byte(tmp_path, monkeypatch, capsys):
+    """The README's commands, run from a folder holding only data/real's hand-written parts (the head of
+    dataset.yaml, measures.yaml) and the published files, give data/real byte for byte; run again over
+    their result, they change nothing."""
+    commands = readme_import_commands()
+    assert [c[:2] for c in commands[:1]] == [["import", "population"]] and commands[-1][0] == "validate"
+    assert all("--data" in c and c[c.index("--data") + 1] == "data/real" for c in commands)
+    real = tmp_path / "data" / "real"
+    real.mkdir(parents=True)
+    (tmp_path / "data" / "published").symlink_to(PUBLISHED)
+    shutil.copyfile(REAL / "measures.yaml", real / "measures.yaml")
+    head = (REAL / "dataset.yaml").read_text(encoding="utf-8").split("\nsources:\n")[0] + "\n"
+    (real / "dataset.yaml").write_text(head, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for run in ("fresh", "again"):
+        for argv in commands:
+            assert main(argv) == 0, (run, argv, capsys.readouterr().err)
+        for name in ("dataset.yaml", "population.csv", "national.csv"):
+            assert (real / name).read_bytes() == (REAL / name).read_bytes(), (run, name)
+    assert sorted(p.name for p in real.iterdir()) == ["dataset.yaml", "measures.yaml", "national.csv",
+                                                      "population.csv"]
 
 
 def test_demonstration_population_is_the_real_one():

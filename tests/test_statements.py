@@ -177,6 +177,7 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
     import pandas as pd
 
     from peel.analysis.numbers import format_value
+    from peel.build.workbook import ALL_FIGURES, CONTENTS, FLAG_HEAD
     from peel.inputs.dataset import load_dataset
 
     catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue
@@ -184,10 +185,12 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
         sheets = pd.read_excel(built_reports / force / "figures.xlsx", sheet_name=None, engine="openpyxl")
         soup = BeautifulSoup((built_reports / force / "report.html").read_text(encoding="utf-8"), "html.parser")
         charts = soup.select("main figure.chart") or soup.select("figure.chart")
-        contents = sheets.pop("Contents")
+        contents = sheets.pop(CONTENTS)
+        sheets.pop(ALL_FIGURES)
         assert list(contents["Sheet"]) == list(sheets) == [f"Figure {n}" for n in range(1, len(charts) + 1)]
-        for (name, sheet), chart in zip(sheets.items(), charts, strict=True):
-            about = dict(zip(sheet.iloc[:, 5].dropna(), sheet.iloc[:, 6].dropna(), strict=False))
+        for (name, sheet), chart, (_, about) in zip(sheets.items(), charts, contents.iterrows(), strict=True):
+            # Each sheet is its table alone: no column without a head, no row outside the table.
+            assert not [c for c in sheet.columns if str(c).startswith("Unnamed")], (force, name, list(sheet.columns))
             measure = catalogue[about["Measure"]]
             assert chart.select_one("p.source").get_text() == f"Source: {about['Source']}"
             table = chart.select_one("table.figure-table")
@@ -197,32 +200,59 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
                 return format_value(None if pd.isna(x) else float(x), measure.unit, measure.decimals)
 
             if "trend-chart" in chart.get("class", []):
-                assert list(sheet.columns[:3]) == ["Period", measure_force_name(force), "England and Wales"]
-                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), fmt(r.iloc[2])] for _, r in sheet.iloc[:, :3].iterrows()]
+                assert list(sheet.columns) == ["Period", measure_force_name(force), "England and Wales"]
+                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), fmt(r.iloc[2])] for _, r in sheet.iterrows()]
+                assert xl_rows == html_rows, f"{force}: {name} differs from the report's table"
+                continue
+            # England and Wales is a column of its own, not a row among the forces.
+            if html_rows[-1][0].startswith("England and Wales ("):
+                ew_head, ew_value, _ = html_rows.pop()
+                assert sheet.columns[-1] == ew_head and {fmt(v) for v in sheet.iloc[:, -1]} == {ew_value}
             else:
-                xl_rows = [[str(r.iloc[0]), fmt(r.iloc[1]), "" if pd.isna(r.iloc[2]) else str(r.iloc[2])]
-                           for _, r in sheet.iloc[:, :3].iterrows()]
+                assert list(sheet.columns) == ["Force", *sheet.columns[1:3], FLAG_HEAD]
+            xl_rows = [[str(r.iloc[0]) + (" (this report)" if r[FLAG_HEAD] else ""), fmt(r.iloc[1]),
+                        "" if pd.isna(r.iloc[2]) else str(r.iloc[2])] for _, r in sheet.iterrows()]
             assert xl_rows == html_rows, f"{force}: {name} differs from the report's table"
-            if "Force" in sheet.columns:
-                flagged = [str(f) for f, flag in zip(sheet["Force"], sheet["This report"], strict=True)
-                           if flag == "yes"]
-                assert len(flagged) == 1 and flagged[0].endswith("(this report)")
+            # The report's force under its plain name, found by it.
+            assert list(sheet.loc[sheet[FLAG_HEAD], "Force"]) == [measure_force_name(force)]
+
+
+@pytest.mark.slow
+def test_tidy_sheet_holds_every_measure_figure_the_statements_state(built_reports: Path):
+    """Every figure of a national measure that statements.csv holds is a row of the long sheet: found by
+    force id, measure and period, with the value as published and the England and Wales figure."""
+    import pandas as pd
+
+    from peel.build.workbook import ALL_FIGURES, ALL_FIGURES_COLUMNS
+    from peel.inputs.forces import force_ids
+
+    statements = pd.read_csv(built_reports / "statements.csv", dtype=str, keep_default_na=False)
+    for force in ("metropolitan", "gwent"):
+        tidy = pd.read_excel(built_reports / force / "figures.xlsx", sheet_name=ALL_FIGURES, engine="openpyxl")
+        assert tuple(tidy.columns) == ALL_FIGURES_COLUMNS
+        assert set(tidy["Force id"]) <= set(force_ids()), "a row that is not a force (England and Wales?)"
+        charts = tidy[tidy["Chart"] == "all forces"]
+        mine = statements[(statements["kind"] == "measure") & (statements["force_id"] == force)]
+        assert len(mine) > 5
+        for _, st in mine.drop_duplicates(["measure", "period"]).iterrows():
+            found = charts[(charts["Force id"] == force) & (charts["Measure"] == st["measure"])
+                           & (charts["Period (ISO 8601)"] == st["period"])]
+            assert len(found) == 1, f"{force}: {st['measure']} {st['period']} is in the long sheet {len(found)} times"
+            row = found.iloc[0]
+            assert bool(row["This report"]) and row["Force"] == measure_force_name(force)
+            assert row["Value as printed"] == st["value_text"]
+            d = int(st["decimals"])
+            if st["value"]:
+                assert row["Value"] == round(float(st["value"]), d) and row["Decimals"] == d
+            if st["england_and_wales"]:
+                assert row["England and Wales"] == round(float(st["england_and_wales"]), d)
+            assert row["Unit"] == st["unit"]
 
 
 def measure_force_name(force_id: str) -> str:
     from peel.inputs.forces import get_force
 
     return get_force(force_id).name
-
-
-def test_workbook_bytes_are_the_same_for_the_same_figures():
-    from peel.build.workbook import workbook_bytes
-
-    fig = {"measure_id": "m", "title": "T", "figure_title": "T", "period": "2023", "unit": "percent", "decimals": 1,
-           "unit_head": "Percent", "compare_head": "Compared with other forces", "reading": None,
-           "rows": [{"name": "Kent Police", "this_force": True, "value": "5.0", "number": 5.0, "compared": "in line"}],
-           "england_and_wales": None, "lines": None, "standard": None, "source": "S", "notes": ["A note."]}
-    assert workbook_bytes([fig], "Kent Police") == workbook_bytes([fig], "Kent Police")
 
 
 def test_a_trend_measure_gets_a_line_chart_with_alt_text_and_a_data_table():

@@ -95,12 +95,14 @@ def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
     records = {
         "gwent": ForceRecord.from_json("gwent", {
             "status": "failed", "grades": {"police_powers": "Good"}, "files": {"report.html": "x", "report.pdf": "y"},
-            "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE}}),
+            "error": {"area": "police_powers", "cell": 3, "error": "ValueError", "message": HOSTILE,
+                      "notebook": "notebooks/03_police_powers.ipynb", "cell_begins": HOSTILE}}),
     }
     html = render_index(report, records, tmp_path, demonstration=True, notice=HOSTILE)
     assert "<script" not in html and "<img" not in html
-    assert ("<li><strong>Gwent Police</strong> (area police_powers, cell 3): ValueError: &lt;script&gt;"
-            in html)
+    assert ("<li><strong>Gwent Police</strong> (area police_powers, notebooks/03_police_powers.ipynb, cell 3 (the 3rd "
+            "cell), which begins `&lt;script&gt;" in html)
+    assert "): ValueError: &lt;script&gt;" in html
     assert "The previous report was kept.</li>" in html
     assert '<a href="gwent/report.html">Gwent Police report (HTML)</a>' in html
     assert "gwent/report.pdf" not in html  # in the record but not on disk

@@ -385,3 +385,11 @@ def test_an_input_larger_than_the_limit_is_refused(data):
         f.truncate(INPUT_LIMIT + 1)  # sparse: costs no disk
     problems = check_dataset(data)
     assert any(p.file.endswith("population.csv") and "is larger than 64 MiB" in p.message for p in problems)
+
+
+def test_a_fifo_catalogue_is_refused_without_waiting(data):
+    """The catalogue is read twice (checked, then its measure ids for the inspection inputs): both bounded."""
+    (data / "measures.yaml").unlink()
+    os.mkfifo(data / "measures.yaml")
+    done = _validate_in_child(data)
+    assert done.returncode == 2 and "measures.yaml: is a named pipe (FIFO), not a regular file" in done.stderr

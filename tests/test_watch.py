@@ -226,9 +226,12 @@ def test_a_broken_yaml_or_a_failing_notebook_is_reported_the_old_report_kept_and
         html = (project / "out" / "kent" / "report.html").read_bytes()
         (project / "params" / "kent.alpha.fault").write_text("error", encoding="utf-8")
         params.write_text(good.replace("Some text.", "Some other text."), encoding="utf-8")
-        failed = watch.wait_for("failed (above), the previous report was kept", rebuilt)
+        failed = watch.wait_for("the error is above, and the previous report was kept", rebuilt)
         said = "\n".join(watch.lines[rebuilt:failed])
         assert "1 force(s) failed" in said and "ValueError: broken on purpose for kent" in said, said
+        # The cell as counted in the source notebook, with its first line; the notebook that ran is named.
+        assert "01_alpha.ipynb, cell 2 (the 2nd cell), which begins `from pathlib import Path as _Path`" in said, said
+        assert "executed alpha, which failed" in watch.lines[failed] and "no notebook" not in watch.lines[failed]
         assert (project / "out" / "kent" / "report.html").read_bytes() == html
         (project / "params" / "kent.alpha.fault").unlink()
         params.write_text(good.replace("Some text.", "Some last text."), encoding="utf-8")

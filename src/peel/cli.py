@@ -52,6 +52,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return build(opts).exit_status
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from peel.build.status import folder_status
+
+    status = folder_status(args.out, data_dir=args.data, params_dir=args.params, notebooks_dir=args.notebooks)
+    print("\n".join(status.lines()))
+    return 1 if args.strict and not status.all_current else 0
+
+
 def _cmd_watch(args: argparse.Namespace) -> int:
     from peel.build import make_options
     from peel.build.watch import watch
@@ -66,24 +74,26 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from peel.ingest import import_table
 
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
-                         expect_total=args.expect_total, strict=args.strict, force=args.force, dry_run=args.dry_run)
+                         expect_total=args.expect_total, strict=not args.warn_totals, force=args.force,
+                         dry_run=args.dry_run, exclude=args.exclude, only_with_population=args.only_with_population)
     print("\n".join(lines))
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from peel.diff import diff_csv, diff_statements, diff_text, read_statements
-    from peel.files import atomic_write
+    from peel.diff import diff_builds, diff_csv, diff_markdown, diff_text, write_outputs
     from peel.render.diff_page import render_diff
 
-    old, new = read_statements(args.old), read_statements(args.new)
-    changes = diff_statements(old, new)
-    sys.stdout.write(diff_text(changes, str(args.old), str(args.new)))
+    changes = diff_builds(args.old, args.new)
     out = args.out or (args.new if args.new.is_dir() else Path.cwd())
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "diff.csv", diff_csv(changes))
-    atomic_write(out / "diff.html", render_diff(changes, str(args.old), str(args.new)))
-    print(f"wrote {out / 'diff.html'} and {out / 'diff.csv'}")
+    old, new = str(args.old), str(args.new)
+    written = write_outputs(out, {"diff.csv": diff_csv(changes), "diff.html": render_diff(changes, old, new)},
+                            force=args.force)
+    shown = {"text": lambda: diff_text(changes, old, new), "markdown": lambda: diff_markdown(changes, old, new),
+             "csv": lambda: diff_csv(changes)}[args.format]()
+    sys.stdout.write(shown)
+    # The Markdown and CSV on standard output are records to keep as they are: the note goes to standard error.
+    print(f"wrote {' and '.join(str(p) for p in written)}", file=sys.stdout if args.format == "text" else sys.stderr)
     return 1 if changes else 0
 
 
@@ -142,6 +152,22 @@ def make_parser() -> argparse.ArgumentParser:
                    "for a local cluster of N workers (needs the dask extra; default: the local worker pool)")
     p.set_defaults(func=_cmd_build)
 
+    p = sub.add_parser("status", help="list every report in an output folder: current, stale and why, failed",
+                       description="One line per force with a report in the output folder: current; stale and why "
+                       "(its data, inspection inputs, notebooks, package or template changed since it was built); "
+                       "failed; or a format missing. Judged against the folders the last build used (recorded in "
+                       "build.json) unless --data, --params or --notebooks say otherwise. Ends with the command "
+                       "that refreshes the stale reports.")
+    p.add_argument("out", type=Path, nargs="?", default=outputs_dir(), metavar="OUT",
+                   help="the output folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="national data folder (default: the build's)")
+    p.add_argument("--params", type=Path, default=None, metavar="DIR",
+                   help="per-force inspection inputs folder (default: the build's)")
+    p.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                   help="area notebooks and report.yaml (default: the build's)")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when any report is not current")
+    p.set_defaults(func=_cmd_status)
+
     p = sub.add_parser("watch", help="build force reports, then rebuild them each time their inputs are saved",
                        description="Build the reports of the forces named, as 'peel build' does, then watch their "
                        "inspection inputs, the data, the notebooks and report.yaml, and rebuild on every save with "
@@ -151,27 +177,45 @@ def make_parser() -> argparse.ArgumentParser:
     add_build(p)
     p.set_defaults(func=_cmd_watch)
 
-    p = sub.add_parser("diff", help="what changed between two builds, statement by statement",
-                       description="Compare the statements of two builds (output folders or statements.csv "
-                                   "files). Exit status 0 when nothing changed, 1 when something did.")
+    p = sub.add_parser("diff", help="what changed between two builds, statement by statement and word by word",
+                       description="Compare two builds (output folders, or statements.csv files): their "
+                                   "statements, and between folders every word of each force's report. Exit "
+                                   "status 0 when nothing changed, 1 when something did.")
     p.add_argument("old", type=Path, metavar="OLD", help="the earlier output folder or statements.csv")
     p.add_argument("new", type=Path, metavar="NEW", help="the later output folder or statements.csv")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="where to write diff.html and diff.csv (default: NEW when it is a folder, else here)")
+    p.add_argument("--format", choices=("text", "markdown", "csv"), default="text",
+                   help="what to print: text (default), markdown (changed words ~~struck~~ and **bold**, "
+                        "for a sign-off record) or csv (one row per change, as diff.csv)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a diff.html or diff.csv in the --out folder that peel diff did not write")
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("import", help="import an official Home Office or ONS table into the dataset",
-                       description="Import a published table into a dataset folder (see README, 'Importing the "
-                                   "official tables'). Files over 256 MiB are refused.")
+    p = sub.add_parser("import", help="import an official Home Office or ONS table into a dataset of published figures",
+                       description="Import a published table into a dataset folder whose dataset.yaml declares "
+                                   "demonstration: false (see README, 'Importing the official tables'). Nothing is "
+                                   "written unless every cell, row and total passes. Files over 256 MiB (or "
+                                   "spreadsheets expanding to over 2 GiB) are refused.")
     p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search"),
                    metavar="TABLE", help="population, recorded-crime, outcomes, workforce or stop-search")
     p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")
-    p.add_argument("--data", type=Path, default=data_dir(), metavar="DIR", help="dataset folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR",
+                   help="the dataset folder to write (required; such as data/real: never the demonstration data)")
     p.add_argument("--measure", action="append", metavar="[KIND=]ID", help="measure id to write (default: the table's)")
     p.add_argument("--lookup", type=Path, metavar="CSV", help="population: the ONS LAD to police force area lookup")
     p.add_argument("--year", type=int, metavar="YEAR", help="population: the mid-year, if the file does not say")
     p.add_argument("--expect-total", type=float, metavar="N", help="the publication's headline total (latest period)")
-    p.add_argument("--strict", action="store_true", help="a difference from a published total is an error")
+    p.add_argument("--strict", action="store_true",
+                   help="a difference from a published total is an error (the default; kept for scripts)")
+    p.add_argument("--warn-totals", action="store_true",
+                   help="a difference from a published total is a warning, not an error")
+    p.add_argument("--exclude", action="append", metavar="FORCE:PERIOD=REASON",
+                   help="write that force's figure for that period (2019/20, or an ISO interval) as not available, "
+                        "with REASON as its note; recorded in the source entry")
+    p.add_argument("--only-with-population", action="store_true",
+                   help="leave out rows whose period has no ONS population estimate in the dataset; recorded in the "
+                        "source entry")
     p.add_argument("--force", action="store_true", help="replace rows that came from another source")
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     p.set_defaults(func=_cmd_import)

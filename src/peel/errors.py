@@ -58,6 +58,21 @@ def problem(file: str | Path, where: str, message: str) -> Problem:
     return Problem(display_path(file), where, message)
 
 
+def ordinal(n: int) -> str:
+    """``"1st"``, ``"2nd"``, ``"12th"``, ``"23rd"``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def cell_place(notebook: Path | str | None, cell: int | None, begins: str | None) -> str:
+    """Where a cell is, for the analyst: ``notebooks/police_powers.ipynb, cell 12 (the 12th cell), which
+    begins `x = 1/0```; ``cell`` counts the source notebook's cells from 1."""
+    parts = [display_path(notebook)] if notebook else []
+    if cell is not None:
+        parts.append(f"cell {cell} (the {ordinal(cell)} cell)" + (f", which begins `{begins}`" if begins else ""))
+    return ", ".join(parts) or "a cell"
+
+
 def display_path(file: str | Path) -> str:
     """A path as a user would type it: relative to the current directory when inside it."""
     p = Path(file)
@@ -91,14 +106,19 @@ class ExecutionFailure(BuildError):
     executed
         The executed notebook kept for inspection (``None`` when nothing could be kept).
     cell, ename, evalue
-        The failing cell's index in the executed notebook and the error's name and value, when known.
+        The failing cell's position in the source notebook (1 for its first cell, whatever papermill
+        injected into the executed copy) and the error's name and value, when known.
+    cell_begins
+        The first line of that cell's source, so that the analyst finds it in the notebook they edit.
     """
 
     kind = "failure"
 
     def __init__(self, message: str, *, area_id: str, notebook: Path, executed: Path | None = None,
-                 cell: int | None = None, ename: str | None = None, evalue: str | None = None):
+                 cell: int | None = None, ename: str | None = None, evalue: str | None = None,
+                 cell_begins: str | None = None):
         self.area_id = area_id
+        self.cell_begins = cell_begins
         self.notebook = Path(notebook)
         self.executed = executed
         self.cell = cell

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,9 @@ def read_input(path: Path, limit: int = INPUT_LIMIT) -> bytes:
             kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode)
                     else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
             raise InputFileError(f"is {kind}, not a regular file")
-        too_big = f"is larger than {limit // (1024 * 1024)} MiB, the limit for an input file"
+        mib = 1024 * 1024
+        too_big = (f"is larger than {limit // mib} MiB" if limit % mib == 0 else f"is larger than {limit:,} bytes") + \
+            ", the limit for an input file"
         if st.st_size > limit:
             raise InputFileError(too_big)
         with os.fdopen(os.dup(fd), "rb") as f:
@@ -55,6 +58,52 @@ def read_input(path: Path, limit: int = INPUT_LIMIT) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+#: What a compressed spreadsheet (XLSX and ODS are zip archives) may expand to: all members together, one
+#: member, and the ratio of a large member's expanded to compressed size. A stop and search open data table
+#: of half a million rows (benchmarks/bench_import.py: 9.8 MiB of ODS) has a content.xml of 629 MB, 64 times
+#: its compressed size; the ONS workbooks' members are under 30 times theirs. A "zip bomb" (a 3.5 MB
+#: workbook whose shared strings expand to 1.5 GB, 430 times) is refused from the archive's directory,
+#: before anything is expanded.
+ZIP_EXPANDED_LIMIT = 2 * 1024 * 1024 * 1024
+ZIP_MEMBER_LIMIT = 1024 * 1024 * 1024
+ZIP_RATIO_LIMIT = 200
+#: Members smaller than this are not held to the ratio (a small, very regular XML part may compress 1000:1).
+ZIP_RATIO_FROM = 1024 * 1024
+
+
+def check_zip_expansion(archive: zipfile.ZipFile, *, total: int = ZIP_EXPANDED_LIMIT, member: int = ZIP_MEMBER_LIMIT,
+                        ratio: int = ZIP_RATIO_LIMIT) -> None:
+    """Refuse a zip archive that would expand beyond the limits, from its directory (nothing is expanded).
+
+    Parameters
+    ----------
+    archive
+        The open archive (an XLSX or ODS spreadsheet).
+    total, member, ratio
+        The limits on the sum of the members' expanded sizes, on one member's, and on the ratio of a member's
+        expanded to compressed size (members of at least :data:`ZIP_RATIO_FROM` bytes).
+
+    Raises
+    ------
+    InputFileError
+        Naming the member and the limit it is over.
+    """
+    mib = 1024 * 1024
+    expanded = 0
+    for info in archive.infolist():
+        expanded += info.file_size
+        if info.file_size > member:
+            raise InputFileError(f"member {info.filename} expands to {info.file_size:,} bytes, over the limit of "
+                                 f"{member // mib} MiB for one member of a compressed spreadsheet")
+        if info.file_size >= ZIP_RATIO_FROM and info.file_size > ratio * max(info.compress_size, 1):
+            raise InputFileError(f"member {info.filename} expands {info.file_size / max(info.compress_size, 1):,.0f} "
+                                 f"times ({info.compress_size:,} to {info.file_size:,} bytes), over the limit of "
+                                 f"{ratio} times for a compressed spreadsheet")
+    if expanded > total:
+        raise InputFileError(f"expands to {expanded:,} bytes in all, over the limit of {total // mib} MiB for a "
+                             "compressed spreadsheet")
 
 
 def read_input_or_problem(path: Path, problems: list[Problem], expected: str) -> bytes | None:
@@ -72,6 +121,20 @@ def read_input_or_problem(path: Path, problems: list[Problem], expected: str) ->
     except OSError as e:
         problems.append(problem(path, "", f"could not be read ({e.strerror or e}): expected {expected}"))
     return None
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe,
+    as OWASP's guidance on CSV injection says: a sentence typed as ``=HYPERLINK(...)`` opens as those
+    words, not as a link. Other text is returned as it is.
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 #: Called right before every rename into place; a build's worker process sets it to refuse writing

@@ -45,10 +45,14 @@ def expected() -> dict[str, Any]:
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
-    """A dataset folder with the shipped dataset.yaml, measures.yaml and groups.csv and empty CSV files."""
+    """A dataset folder with the shipped dataset.yaml (declared ``demonstration: false``, as an import
+    requires), measures.yaml and groups.csv, and empty CSV files."""
     d = tmp_path / "data"
     d.mkdir()
-    shutil.copyfile(REPO / "data" / "dataset.yaml", d / "dataset.yaml")
+    text = (REPO / "data" / "dataset.yaml").read_text(encoding="utf-8")
+    assert "\ndemonstration: true\n" in text
+    (d / "dataset.yaml").write_text(text.replace("\ndemonstration: true\n", "\ndemonstration: false\n"),
+                                    encoding="utf-8")
     shutil.copyfile(REPO / "data" / "measures.yaml", d / "measures.yaml")
     shutil.copyfile(REPO / "data" / "groups.csv", d / "groups.csv")  # dataset.yaml declares it
     (d / "national.csv").write_text("force_id,measure,period,value,numerator,denominator\n", encoding="utf-8")

@@ -283,7 +283,23 @@ def write_bad(out: Path) -> dict[str, Path]:
         "stop-search-unknown-code.ods": {"open_data": pd.DataFrame(_edit(stop_search_rows((2024,)), 0,
                                                                          police_force_area="E23000099"))},
     }
+    # Kent's rows given twice (summed, they would double its searches).
+    searches = stop_search_rows((2024,))
+    kent = [r for r in searches if r["police_force_area"] == "Kent"]
+    assert kent, "the stop and search fixture names Kent"
+    frames["stop-search-kent-twice.ods"] = {"open_data": pd.DataFrame(searches + kent)}
+    # A true/false cell in a count column (a spreadsheet's boolean; pandas would read TRUE as 1).
+    frames["prc-true-count.xlsx"] = {"2023_24": pd.DataFrame(_edit(prc, 6, **{"Number of Offences": True}))}
     files = {name: _write(f, bad / name) for name, f in frames.items()}
+    # A copy of yearly totals with every kind of bad number, and a force and year given twice.
+    files["denominators-bad-numbers.csv"] = bad / "denominators-bad-numbers.csv"
+    files["denominators-bad-numbers.csv"].write_text(
+        "force,fy,recorded_crime\nKent,2023/24,1592\nEssex,2023/24,inf\nSurrey,2023/24,Infinity\n"
+        "Sussex,2023/24,1e400\nDorset,2023/24,-5\nKent,2023/24,1592\n", encoding="utf-8")
+    # A district given twice in a population file (its population would count twice towards its force).
+    files["lad-twice.csv"] = bad / "lad-twice.csv"
+    files["lad-twice.csv"].write_text("lad23cd,population_mid2023\nE06000047,532182\nE06000005,108000\n"
+                                      "E06000047,532182\n", encoding="utf-8")
     files["not-a-spreadsheet.ods"] = bad / "not-a-spreadsheet.ods"
     files["not-a-spreadsheet.ods"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     files["damaged.xlsx"] = bad / "damaged.xlsx"

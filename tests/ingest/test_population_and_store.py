@@ -109,12 +109,17 @@ def test_dry_run_writes_nothing(fixture_files: dict[str, Path], dataset: Path) -
 
 
 def test_rows_from_another_source_need_force(fixture_files: dict[str, Path], tmp_path: Path) -> None:
-    """The shipped (demonstration) rows of stop_search_rate are not overwritten without --force.
+    """Rows of stop_search_rate from other sources are not overwritten without --force.
 
-    (The 2022/23 recorded crime fixture written as that measure: the shipped data has 2022/23 rows of it.)
+    (The shipped rows, in a copy of the shipped data declared a dataset of published figures, as an
+    import requires; the 2022/23 recorded crime fixture written as that measure: the shipped data has
+    2022/23 rows of it.)
     """
     data = tmp_path / "data"
-    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("published"))
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("published", "real"))
+    info = data / "dataset.yaml"
+    info.write_text(info.read_text(encoding="utf-8").replace("\ndemonstration: true\n", "\ndemonstration: false\n"),
+                    encoding="utf-8")
     before = snapshot(data)
     args = ("recorded-crime", fixture_files["prc-underscored.csv"], data)
     with pytest.raises(IngestError, match=r"43 rows would be overwritten that came from another source "
@@ -141,7 +146,7 @@ def test_errors_leave_the_dataset_byte_identical(fixture_files: dict[str, Path],
         with pytest.raises(IngestError):
             import_table(table, fixture_files[name], dataset)
         assert snapshot(dataset) == before, name
-    assert not [p for p in dataset.iterdir() if p.name.startswith(".")]  # no temporary file left
+    assert not [p for p in dataset.iterdir() if p.name.startswith(".")]  # no temporary or lock file left
 
 
 def test_command_line_exit_status_and_no_traceback(fixture_files: dict[str, Path], dataset: Path,
@@ -158,7 +163,7 @@ def test_command_line_exit_status_and_no_traceback(fixture_files: dict[str, Path
 
 @pytest.mark.parametrize("file, content, message", [
     ("national.csv", "force_id,measure\xe9\n".encode("latin-1"), "national.csv: cannot be read"),
-    ("dataset.yaml", b"name: x\nsources: [a, b]\n", "sources: expected a mapping of source id"),
+    ("dataset.yaml", b"name: x\ndemonstration: false\nsources: [a, b]\n", "sources: expected a mapping of source id"),
     ("dataset.yaml", b"name: [unclosed\n", "dataset.yaml: cannot be read"),
 ])
 def test_a_broken_dataset_folder_is_refused_untouched(fixture_files: dict[str, Path], dataset: Path, file: str,

@@ -174,16 +174,34 @@ def _axis_label(measure: Any) -> str:
     }.get(unit, getattr(measure, "title", ""))
 
 
+#: The most decimals a tick label is given: far finer than any axis the project draws (data from 0.001 up).
+TICK_MAX_DECIMALS = 10
+
+
+def tick_decimals(x: float) -> int:
+    """The fewest decimals that print the tick ``x`` as its value: 2 for 12.25, 0 for 15, 1 for 0.30000000000000004.
+
+    The locator's ticks are multiples of 1, 2, 2.5 or 5 times a power of ten, so their decimals are few and
+    exact; the tolerance only absorbs the float noise of adding steps (``0.1 + 0.2``).
+    """
+    for decimals in range(TICK_MAX_DECIMALS + 1):
+        if abs(x - round(x, decimals)) <= 1e-9 * max(1.0, abs(x)):
+            return decimals
+    return TICK_MAX_DECIMALS
+
+
+def tick_label(x: float, unit: str) -> str:
+    """An axis tick as printed: its value with the decimals it needs and thousands separators (£ for money).
+
+    Every label reads back as its tick's value: a tick at 12.5 prints "12.5", never "13".
+    """
+    text = format_number(x, tick_decimals(x))
+    return f"£{text}" if unit == "gbp_per_1000_population" else text
+
+
 def _tick_formatter(measure: Any) -> FuncFormatter:
     unit = getattr(measure, "unit", "")
-
-    def fmt(x: float, _pos: int) -> str:
-        # Axis ticks need no more precision than the tick step gives; large values get separators.
-        decimals = 0 if abs(x) >= 10 or float(x).is_integer() else 1
-        text = format_number(x, decimals)
-        return f"£{text}" if unit == "gbp_per_1000_population" else text
-
-    return FuncFormatter(fmt)
+    return FuncFormatter(lambda x, _pos: tick_label(x, unit))
 
 
 def all_forces_chart(comparison: Any, force_id: str) -> Figure:

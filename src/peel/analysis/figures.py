@@ -17,6 +17,7 @@ from typing import Any
 
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
 from peel.analysis.method import Band, Standard, is_missing
+from peel.analysis.narrow_chart import narrow_chart
 from peel.analysis.numbers import format_value
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
@@ -32,6 +33,12 @@ from peel.analysis.wording import (
 
 #: Displayed size of the chart in CSS pixels (16 cm x 12.5 cm at 96 pixels per inch).
 IMG_WIDTH, IMG_HEIGHT = 605, 472
+
+#: Below this window width the browser shows the chart's narrow picture (:mod:`peel.analysis.narrow_chart`):
+#: a little more than the wide chart's 605 px and the page's margins, where the wide one starts to shrink.
+NARROW_BELOW_PX = 640
+#: The ``<source media>`` query that picks the narrow picture (the print edition never matches it).
+NARROW_MEDIA = f"screen and (max-width: {NARROW_BELOW_PX - 0.02}px)"
 
 
 def _period(comparison: Any) -> str:
@@ -181,7 +188,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     """The data behind the chart as plain values: what the data table prints and the workbook holds.
 
     One row per force, in chart order, then the forces not compared and those not available (each
-    with ``name``, ``this_force``, ``value`` as printed, ``number`` unrounded and ``compared``), the
+    with ``force_id``, ``name``, ``this_force``, ``value`` as printed, ``number`` unrounded and ``compared``), the
     England and Wales row, the column heads, the lines and the sentence that explains them.
     """
     comparison = seen_by(comparison, force_id)
@@ -194,7 +201,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     unit_head = {"percent": "Percent", "per_1000_population": "Per 1,000 population",
                  "gbp_per_1000_population": "£ per 1,000 population"}.get(m.unit, "Value")
     rows = [
-        {"name": by_id[fid].force_name, "this_force": fid == force_id,
+        {"force_id": fid, "name": by_id[fid].force_name, "this_force": fid == force_id,
          "value": format_value(by_id[fid].value, m.unit, m.decimals),
          "number": None if is_missing(by_id[fid].value) else float(by_id[fid].value),
          "compared": _band_words(comparison, by_id[fid])}
@@ -208,6 +215,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     ln = comparison.lines
     return {
         "measure_id": m.id, "title": m.title, "figure_title": m.figure_title, "period": _period(comparison),
+        "period_id": comparison.period.iso,
         "unit": m.unit, "decimals": m.decimals, "unit_head": unit_head,
         "compare_head": ("Against the standard" if m.compare == "standard" else "Compared with its most similar group"
                          if getattr(comparison, "group", None) is not None else "Compared with other forces"),
@@ -266,10 +274,12 @@ def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple
     # faster in the PDF than the same chart as SVG with its text drawn as paths (4 s against 13 s).
     png = figure_png(fig)
     record = table_record(comparison, force_id, bars)
+    narrow = narrow_chart(comparison, bars, record["unit_head"])
     html = part(
         "figure", measure_id=m.id, number=number, title=m.figure_title, period=record["period"],
         src="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
         alt=alt_text(comparison, force_id, bars), width=IMG_WIDTH, height=IMG_HEIGHT, source=record["source"],
         notes=record["notes"], table_html=data_table(comparison, force_id, number, bars, record),
+        narrow={"media": NARROW_MEDIA, "src": narrow.data_uri(), "width": narrow.width, "height": narrow.height},
     )
     return html, record

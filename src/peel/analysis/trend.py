@@ -65,14 +65,15 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
     ews = comparison.history_england_and_wales or (None,) * len(values)
     rows: list[dict[str, Any]] = []
     for period, v, ew in zip(comparison.history_periods, values, ews, strict=False):
-        rows.append({"period": _label(period, m), "tick": _tick(period), "force": format_value(v, m.unit, m.decimals),
-                     "ew": format_value(ew, m.unit, m.decimals),
+        rows.append({"period": _label(period, m), "period_id": period.iso, "tick": _tick(period),
+                     "force": format_value(v, m.unit, m.decimals), "ew": format_value(ew, m.unit, m.decimals),
                      "force_number": None if is_missing(v) else float(v),
                      "ew_number": None if ew is None or is_missing(ew) else float(ew)})
     if sum(r["force_number"] is not None for r in rows) < 2:
         return None
     row = comparison.row(force_id)
     return {"kind": "trend", "measure_id": m.id, "axis": _axis(comparison), "title": m.title, "force": row.force_name,
+            "force_id": force_id,
             "span": _span(rows), "unit": m.unit, "decimals": m.decimals,
             "source": figure_source(comparison, force_id, comparison.history_periods), "rows": rows,
             "marker": table_marker(comparison, force_id, comparison.history_periods)}

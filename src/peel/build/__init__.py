@@ -34,16 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from peel.build.cache import BUILD_SIDE, fingerprints
+from peel.build.cache import BUILD_SIDE, fingerprints, read_json
 from peel.build.executor import Executor, executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
-from peel.build.plan import ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
+from peel.build.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
 from peel.build.pool import signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
-from peel.build.records import REUSED, AreaRecord, ForceRecord
-from peel.build.statements import content_id, write_statements
+from peel.build.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
+from peel.build.seal import read_seals, seal, write_seals
+from peel.build.statements import STATEMENTS_JSON, content_id, write_statements
+from peel.build.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
+from peel.build.workbook import FIGURES_XLSX
 from peel.inputs.areas import load_report
 from peel.inputs.provenance import report_notice
 
@@ -57,6 +60,9 @@ class BuildResult:
     index: Path | None = None
     statements: Path | None = None
     overview: Path | None = None
+    #: ``{force_id: why}`` for every stale report in the folder, and the command that refreshes them.
+    stale: dict[str, list[str]] = field(default_factory=dict)
+    refresh: str = ""
 
     @property
     def failed(self) -> list[str]:
@@ -129,6 +135,17 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
         result = BuildResult({p.force_id: records[p.force_id] for p in plans})
+        _seal_records(opts.out_dir, plans, result.records)
+        # Every report in the folder (this build's and the others') against the current inputs.
+        shared = shared_vintage(fp)
+        everything = {**read_records(opts.out_dir), **result.records}
+        stale = assess(everything, shared, opts.params_dir)
+        total = len(resolve_forces((), True))
+        result.refresh = refresh_command(sorted(stale), stale_formats(everything, stale, opts.formats), opts.out_dir,
+                                         total=total, data_dir=opts.data_dir, params_dir=opts.params_dir,
+                                         notebooks_dir=opts.notebooks_dir) if stale else ""
+        result.stale = stale
+        older = older_dataset(everything, shared)
         inputs = {
             "data": fp.data,
             "notebooks": fp.notebooks,
@@ -136,11 +153,16 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
             "package": fp.package_render,
             "template": fp.template,
         }
-        options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout}
+        options = {"formats": list(opts.formats), "jobs": opts.jobs, "timeout": opts.timeout,
+                   # What peel status judges the reports against (the same folders as this build).
+                   "folders": {"data": str(opts.data_dir.resolve()), "params": str(opts.params_dir.resolve()),
+                               "notebooks": str(opts.notebooks_dir.resolve())}}
         if opts.scheduler:
             options["scheduler"] = opts.scheduler
         result.manifest = write_manifest(opts.out_dir, commit=commit, options=options, inputs=inputs,
-                                         forces=list(result.records.values()))
+                                         forces=list(result.records.values()),
+                                         vintage={"current": shared, "stale": stale, "refresh": result.refresh,
+                                                  "older_dataset": older})
         result.statements = write_statements(opts.out_dir, build_id=content_id({"commit": commit, "inputs": inputs}),
                                              dataset_version=content_id(fp.data))
         # The index speaks for every report: it says what the reports built from demonstration inputs say.
@@ -148,7 +170,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
         on_disk = read_records(opts.out_dir)
         result.overview, why = write_overview(opts.out_dir, opts.data_dir, report, on_disk, formats=opts.formats,
                                               notice=notice, data=fp.data,
-                                              package=content_id([fp.package_render, fp.template]))
+                                              package=content_id([fp.package_render, fp.template]), older=older)
         if not quiet or why != "unchanged":
             print(f"National overview: {'kept (unchanged)' if why == 'unchanged' else f'written ({why})'}",
                   file=stream)
@@ -156,22 +178,51 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
                                    demonstration=notice is not None, notice=notice.text if notice else "",
                                    notice_label=notice.label if notice else "",
                                    figures=read_figures(opts.out_dir),
-                                   catalogue=dict(load_catalogue(opts.data_dir / CATALOGUE_FILE)), info=dataset)
+                                   catalogue=dict(load_catalogue(opts.data_dir / CATALOGUE_FILE)), info=dataset,
+                                   stale=stale, older=older)
     print_summary(list(result.records.values()), opts.out_dir, result.index, result.manifest, stream,
                   counts=not quiet)
+    for r in result.records.values():
+        for line in r.notices:
+            again = refresh_command([r.force_id], ("html", "pdf"), opts.out_dir, total=total, data_dir=opts.data_dir,
+                                    params_dir=opts.params_dir, notebooks_dir=opts.notebooks_dir)
+            print(f"{line}; to make it again: {again}", file=stream)
+    print(stale_line(stale, opts.out_dir, result.refresh), file=stream)
     return result
+
+
+def _seal_records(out_dir: Path, plans: list[ForcePlan], records: dict[str, ForceRecord]) -> None:
+    """Seal the records this build wrote (:mod:`peel.build.seal`); keep the seals of those the plan
+    reused (checked when planned, reused or not run after a failure) and drop the others'."""
+    seals = read_seals(out_dir)
+    for plan in plans:
+        record = records[plan.force_id]
+        for area in plan.areas:
+            name = relative(area.key_file, out_dir)
+            status = record.areas[area.area_id].status if area.area_id in record.areas else None
+            if status == EXECUTED and (doc := read_json(area.key_file)) is not None:
+                seals[name] = seal(name, doc)
+            elif area.execute:  # its record was not checked when planned, and this build did not write it
+                seals.pop(name, None)
+        name = relative(plan.out / REPORT_RECORD, out_dir)
+        if record.status == BUILT and record.rendered != "reused" and (doc := read_json(plan.out / REPORT_RECORD)):
+            seals[name] = seal(name, doc)
+    write_seals(out_dir, seals)
 
 
 def _unchanged(plan: ForcePlan) -> ForceRecord:
     """The record of a force with nothing to do: its report on disk is current."""
     kept = plan.kept_report()
+    files = dict(kept.get("files", {}))
+    # Nothing it depends on changed: every file of it is as current as a new one would be.
+    built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
     areas = {a.area_id: AreaRecord(REUSED, a.executed.relative_to(plan.out.parent).as_posix(), "unchanged", 0.0,
                                    left_out=[dict(i) for i in a.left_out])
              for a in plan.areas}
     # the kept report's grades and what they rest on (a record from before grades said so has none)
     basis = kept.get("grade_basis", {} if "grades" in kept else plan.grade_basis)
     return ForceRecord(plan.force_id, REUSED, dict(kept.get("grades", plan.grades)), plan.params_sha256, areas,
-                       dict(kept.get("files", {})), 0.0, "reused", grade_basis=dict(basis or {}))
+                       files, 0.0, "reused", built_from=built_from, grade_basis=dict(basis or {}))
 
 
 __all__ = ["build", "BuildOptions", "BuildResult", "make_options", "parse_formats", "resolve_forces",

@@ -163,10 +163,59 @@ def dataset_files(data_dir: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() != ".md")
 
 
+def notebook_content(path: Path) -> dict[str, Any]:
+    """What of a notebook can change its result: each cell's type, source, tags and attachments, the
+    notebook's kernel and language, and its ``peel`` metadata.
+
+    Outputs, execution counts, cell ids and editor metadata (``language_info.version``, ``widgets``,
+    ``collapsed``, ``scrolled``, ``execution`` timings, ...) are left out: running a notebook in
+    JupyterLab and saving it changes none of this.
+
+    Raises
+    ------
+    InputFileError
+        When the file is not a regular file or not a notebook (JSON with ``cells``).
+    """
+    if not Path(path).is_file():
+        raise InputFileError(f"{path} is not a regular file")
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputFileError(f"{path}: not a readable notebook ({e})") from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise InputFileError(f"{path}: not a notebook (expected a JSON object with a list of 'cells')")
+    def mapping(value: Any) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    meta = mapping(doc.get("metadata"))
+    kernel, language = mapping(meta.get("kernelspec")), mapping(meta.get("language_info"))
+
+    def text(source: Any) -> str:  # nbformat allows a string or a list of lines
+        return "".join(source) if isinstance(source, list) else str(source or "")
+
+    cells = []
+    for cell in doc["cells"]:
+        cell = mapping(cell)
+        cmeta = mapping(cell.get("metadata"))
+        entry: dict[str, Any] = {"type": cell.get("cell_type"), "source": text(cell.get("source")),
+                                 "tags": sorted(str(t) for t in cmeta.get("tags") or [])}
+        if cell.get("attachments"):
+            entry["attachments"] = cell["attachments"]
+        cells.append(entry)
+    return {"nbformat": doc.get("nbformat"), "kernel": kernel.get("name"),
+            "language": kernel.get("language") or language.get("name"), "peel": meta.get("peel"), "cells": cells}
+
+
+def notebook_fingerprint(path: Path) -> str:
+    """SHA-256 of :func:`notebook_content`: the same for a notebook before and after Run All and Save."""
+    return sha256_text(json.dumps(notebook_content(path), sort_keys=True, ensure_ascii=False))
+
+
 def fingerprints(data_dir: Path, notebooks_dir: Path, notebook_names: Sequence[str]) -> Fingerprints:
-    """Hash the dataset's files (:func:`dataset_files`), notebooks, package, template and environment."""
+    """Hash the dataset's files (:func:`dataset_files`), notebooks (:func:`notebook_fingerprint`), package,
+    template and environment."""
     data = hash_files(dataset_files(data_dir), data_dir)
-    notebooks = {name: sha256_file(notebooks_dir / name) for name in notebook_names}
+    notebooks = {name: notebook_fingerprint(notebooks_dir / name) for name in notebook_names}
     notebooks["report.yaml"] = sha256_file(notebooks_dir / "report.yaml")
     exec_hash, all_hash, template_hash = package_hashes()
     return Fingerprints(data, dict(sorted(notebooks.items())), exec_hash, all_hash, template_hash,

@@ -33,6 +33,7 @@ from peel.errors import (
     KernelDiedError,
     NotebookError,
     NotebookTimeoutError,
+    cell_place,
     display_path,
     problem,
 )
@@ -288,18 +289,33 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
             f"{area_id}: {notebook.name} ran longer than the timeout of {timeout:g} seconds and was "
             f"stopped (raise it with --timeout)",
             area_id=area_id, notebook=notebook, executed=kept,
-            cell=_error_cell(nb, None) if nb is not None else None,
             ename="Timeout", evalue=f"longer than {timeout:g} s",
+            **_source_cell(nb, _error_cell(nb, None) if nb is not None else None),
         )
     if error is not None:
-        cell = _error_cell(nb, error)
+        where = _source_cell(nb, _error_cell(nb, error))
         raise NotebookError(
-            f"{area_id}: cell {cell} raised {error.ename}: {error.evalue} "
-            f"(see the executed notebook {display_path(executed)})",
-            area_id=area_id, notebook=notebook, executed=kept, cell=cell,
-            ename=error.ename, evalue=error.evalue,
+            f"{area_id}: {cell_place(notebook, where['cell'], where['cell_begins'])} raised {error.ename}: "
+            f"{error.evalue} (see the executed notebook {display_path(executed)})",
+            area_id=area_id, notebook=notebook, executed=kept, ename=error.ename, evalue=error.evalue, **where,
         )
     return nb
+
+
+#: Tags of the cells papermill adds to the executed copy (the parameters it injected, and the red banners
+#: above a failing cell and at the top); the source notebook has none of them.
+_INJECTED_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag"})
+
+
+def _source_cell(nb: Any, index: int | None) -> dict[str, Any]:
+    """The cell at ``index`` of the executed notebook as the analyst knows it: ``cell``, its position in the
+    source notebook (1 for the first; the cells papermill added are not counted), and
+    ``cell_begins``, the first line of its source."""
+    if nb is None or index is None or not 0 <= index < len(nb.cells):
+        return {"cell": None, "cell_begins": None}
+    injected = sum(1 for c in nb.cells[:index] if _INJECTED_TAGS & set(c.get("metadata", {}).get("tags", [])))
+    lines = [line.strip() for line in str(nb.cells[index].get("source", "")).splitlines() if line.strip()]
+    return {"cell": index - injected + 1, "cell_begins": lines[0] if lines else None}
 
 
 def _error_cell(nb: Any, error: PapermillExecutionError | None) -> int | None:

@@ -98,11 +98,14 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
     if failure is None and plan.render:
         try:
+            previous = plan.kept_report()
             files = _render_and_write(plan, notebooks, on_written)
-            _write_json(plan.out / REPORT_RECORD,
-                        {"components": plan.render_components, "files": files, "grades": plan.grades,
-                         "grade_basis": plan.grade_basis})
-            record.files, record.rendered = files, plan.render_reason
+            built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
+            _write_json(plan.out / REPORT_RECORD, {"components": plan.render_components, "files": files,
+                                                   "grades": plan.grades, "grade_basis": plan.grade_basis,
+                                                   "built_from": built_from})
+            record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
+            record.notices = _no_older_pdf(plan, previous)
         except Exception as e:  # a render failure fails this force only
             tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
             failure = Failure.of_exception(e, traceback=tb)
@@ -113,6 +116,23 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
         record.keep_previous(plan.kept_report())  # the previous good report stays, and so do its grades
     record.duration = round(time.monotonic() - started, 3)
     return record
+
+
+def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
+    """Remove the build's own PDF of an older report when the HTML was rendered again without a PDF.
+
+    A PDF that disagrees with its HTML must not be left beside it silently: the PDF this build made
+    before (its bytes are those its record names) is removed; one edited since is left in place and
+    named. Returns the lines the build prints about it.
+    """
+    pdf = plan.out / "report.pdf"
+    if "pdf" in plan.formats or "html" not in plan.formats or not pdf.is_file():
+        return []
+    if (previous.get("files") or {}).get("report.pdf") == sha256_file(pdf):
+        pdf.unlink()
+        return [f"removed {plan.force_id}/report.pdf: it was built from older inputs than the new report.html"]
+    return [f"left {plan.force_id}/report.pdf in place (the last build did not make it, or it was edited "
+            "since): it may not match the new report.html"]
 
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -48,18 +49,43 @@ def holder_alive(pid: int, start: str | None) -> bool:
 
 
 class OutputLock:
-    """Hold ``OUT/.build.lock`` for the life of a build (a context manager).
+    """Hold ``DIR/.build.lock`` for the life of a build (a context manager).
+
+    The same lock guards a dataset folder during ``peel import`` (``name=".import.lock"``, with its own
+    words for messages and a bounded ``wait`` for the holder to finish).
+
+    Parameters
+    ----------
+    out_dir
+        The folder to hold.
+    stream
+        Where to say that a lock left by a stopped process is taken over.
+    name
+        The lock file's name in ``out_dir``.
+    busy, advice
+        What a refusal says: "DIR: {busy} ({holder}); {advice}".
+    what, option
+        What the folder is, and the option that chooses another (for the other messages).
+    remove
+        Remove the lock file when done (a dataset folder is left as it was), instead of emptying it.
+    wait
+        Seconds to wait for the holder to let go before refusing (0: refuse at once).
 
     Raises
     ------
     OutputFolderError
-        When the folder cannot be created or written, or another build holds it (naming that build).
+        When the folder cannot be created or written, or another process holds it (naming that process).
     """
 
-    def __init__(self, out_dir: Path, stream: TextIO):
+    def __init__(self, out_dir: Path, stream: TextIO, *, name: str = LOCK_NAME,
+                 busy: str = "another peel build is writing to this folder",
+                 advice: str = "wait for it to finish, or build into another folder with --out",
+                 wait: float = 0.0, what: str = "output folder", option: str = "--out", remove: bool = False):
         self.out_dir = Path(out_dir)
-        self.path = self.out_dir / LOCK_NAME
+        self.path = self.out_dir / name
         self.stream = stream
+        self.busy, self.advice, self.wait, self.what, self.option = busy, advice, wait, what, option
+        self.remove = remove
         self._fd: int | None = None
 
     def __enter__(self) -> OutputLock:
@@ -68,21 +94,32 @@ class OutputLock:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as e:
-            raise OutputFolderError(f"{shown}: cannot write to the output folder ({e.strerror or e}); "
-                                    "choose another with --out") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _describe(_read(fd))
-            os.close(fd)
-            raise OutputFolderBusy(f"{shown}: another peel build is writing to this folder ({holder}); "
-                                    "wait for it to finish, or build into another folder with --out") from None
+            raise OutputFolderError(f"{shown}: cannot write to the {self.what} ({e.strerror or e}); "
+                                    f"choose another with {self.option}") from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if self._same_file(fd):
+                    break
+                # The holder removed the file as it let go (remove=True): lock the one now at the path.
+                os.close(fd)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                continue
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = _describe(_read(fd))
+                os.close(fd)
+                waited = f" (waited {self.wait:g} s)" if self.wait else ""
+                raise OutputFolderBusy(f"{shown}: {self.busy} ({holder}){waited}; {self.advice}") from None
         previous = _read(fd)
         if previous.get("pid"):
             gone = "is no longer running" if process_start(int(previous["pid"])) is None else \
                 "now belongs to another process" if not holder_alive(int(previous["pid"]), previous.get("start")) \
                 else "ended without releasing it"
-            print(f"taking over the output folder from a build that stopped ({_describe(previous)}; "
+            print(f"taking over the {self.what} from a process that stopped ({_describe(previous)}; "
                   f"that process {gone})", file=self.stream)
         info = {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
                 "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
@@ -91,12 +128,23 @@ class OutputLock:
         self._fd = fd
         return self
 
+    def _same_file(self, fd: int) -> bool:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return (st.st_dev, st.st_ino) == (os.fstat(fd).st_dev, os.fstat(fd).st_ino)
+
     def __exit__(self, *exc: object) -> None:
         fd, self._fd = self._fd, None
         if fd is None:
             return
         try:
-            os.ftruncate(fd, 0)  # an empty lock file: the last build ended normally
+            if self.remove:
+                # Removed while still held: a process waiting on this file finds it gone and locks anew.
+                self.path.unlink(missing_ok=True)
+            else:
+                os.ftruncate(fd, 0)  # an empty lock file: the last build ended normally
         finally:
             os.close(fd)  # releases the lock
 

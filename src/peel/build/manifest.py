@@ -90,6 +90,7 @@ def write_manifest(
     inputs: Mapping[str, Any],
     forces: Sequence[ForceRecord],
     built_at: datetime | None = None,
+    vintage: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``OUT/build.json`` atomically and return its path.
 
@@ -108,6 +109,9 @@ def write_manifest(
         manifest. Every force's ``figures`` are read again from the reports on disk.
     built_at
         The build time (now, in UTC, when not given).
+    vintage
+        ``{"current": vintage, "stale": {force_id: reasons}, "refresh": command, "older_dataset": [ids]}``
+        (:mod:`peel.build.vintage`): written as ``vintage``, and each stale force's reasons as its ``stale``.
     """
     out_dir = Path(out_dir)
     previous = read_manifest(out_dir).get("forces", {})
@@ -118,9 +122,12 @@ def write_manifest(
     merged.update(this)
     with_report = [fid for fid in sorted(merged) if isinstance(merged[fid], dict) and merged[fid].get("files")]
     figures = force_figures(out_dir, with_report)
+    stale = dict((vintage or {}).get("stale") or {})
     for fid, doc in merged.items():
         if isinstance(doc, dict):
-            merged[fid] = {**doc, "figures": figures.get(fid, [])}
+            merged[fid] = {k: v for k, v in doc.items() if k != "stale"} | {"figures": figures.get(fid, [])}
+            if fid in stale:
+                merged[fid]["stale"] = list(stale[fid])
     when = (built_at or datetime.now(UTC)).astimezone(UTC)
     counts: dict[str, int] = {}
     for record in forces:
@@ -134,6 +141,8 @@ def write_manifest(
         "this_build": {"forces": sorted(this), "counts": counts},
         "forces": merged,
     }
+    if vintage is not None:
+        doc["vintage"] = dict(vintage)
     path = out_dir / MANIFEST_NAME
     write_json_atomic(path, doc)
     return path

@@ -11,7 +11,7 @@ record (``report.key``) is not even re-rendered.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ from peel.build.cache import (
 )
 from peel.build.depends import params_fingerprint
 from peel.build.options import BuildOptions
+from peel.build.records import relative
+from peel.build.seal import read_seals, sealed
+from peel.build.vintage import force_vintage, shared_vintage
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
 from peel.inputs.areas import ReportSpec
@@ -39,6 +42,9 @@ from peel.inputs.provenance import report_notice
 
 #: The record kept beside a force's report: what it was rendered from, its files and its grades.
 REPORT_RECORD = "report.key"
+
+#: Why a kept output whose record's seal does not match is made again.
+UNSEALED = "its record was not sealed by your builds (edited outside the build, or built by another user)"
 
 #: The record of the last successful validation, in the output folder.
 VALIDATION_RECORD = ".validated.json"
@@ -79,6 +85,8 @@ class ForcePlan:
     grades: dict[str, str | None]
     params_sha256: str
     timeout: float | None = None
+    #: What the report will be built from (:func:`peel.build.vintage.force_vintage`).
+    vintage: dict[str, str] = field(default_factory=dict)
     #: ``{area_id: "published" | "illustrative"}`` for the demonstration grades that say which they are.
     grade_basis: dict[str, str] = field(default_factory=dict)
 
@@ -138,9 +146,10 @@ def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, datase
     """
     plans: list[ForcePlan] = []
     problems: list[Problem] = []
+    seals = read_seals(opts.out_dir)
     for force in opts.forces:
         try:
-            plans.append(plan_force(force, opts, report, fp, dataset, commit))
+            plans.append(plan_force(force, opts, report, fp, dataset, commit, seals))
         except InputError as e:
             problems.extend(e.problems)
     if problems:
@@ -150,9 +159,17 @@ def plan_forces(opts: BuildOptions, report: ReportSpec, fp: Fingerprints, datase
 
 
 def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerprints,
-               dataset: DatasetInfo, commit: str | None) -> ForcePlan:
-    """Decide, for one force, which areas to execute and whether to render its report."""
+               dataset: DatasetInfo, commit: str | None, seals: Mapping[str, str] | None = None) -> ForcePlan:
+    """Decide, for one force, which areas to execute and whether to render its report.
+
+    A kept record is trusted only when its seal in ``seals`` (:mod:`peel.build.seal`; read from the
+    output folder when not given) matches: an executed notebook edited with its record's hash
+    recomputed is executed again.
+    """
     from peel.inputs.inspection import load_force_inputs
+
+    if seals is None:
+        seals = read_seals(opts.out_dir)
 
     inputs = load_force_inputs(opts.params_dir, force.id, report)
     params_sha = sha256_file(opts.params_dir / f"{force.id}.yaml")
@@ -180,6 +197,8 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
         run, reason = reuse_decision(
             components, record, [("executed notebook", executed, (record or {}).get("executed_sha256"))],
             AREA_WORDS, "not built before" if not executed.exists() else "no record of the last run")
+        if not run and not sealed(seals, relative(key_file, opts.out_dir), record):
+            run, reason = True, UNSEALED
         kept_left_out = (record or {}).get("left_out") if not run else None
         areas.append(AreaPlan(spec.id, spec.title, spec.graded, opts.notebooks_dir / spec.notebook, executed,
                               key_file, parameters, components, run, reason,
@@ -224,8 +243,11 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
                     for fmt in opts.formats]
         render, render_reason = reuse_decision(render_components, record, produced, RENDER_WORDS,
                                                "not built before")
+        if not render and not sealed(seals, relative(force_out / REPORT_RECORD, opts.out_dir), record):
+            render, render_reason = True, UNSEALED
     return ForcePlan(force.id, force.name, force_out, areas, context, opts.formats, render_components,
-                     render, render_reason, grades, params_sha, opts.timeout, grade_basis)
+                     render, render_reason, grades, params_sha, opts.timeout,
+                     force_vintage(shared_vintage(fp), params_sha), grade_basis)
 
 
 def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peel.errors import ExecutionFailure, display_path, one_line
+from peel.errors import ExecutionFailure, cell_place, display_path, one_line
 
 #: Area and force statuses.
 EXECUTED, REUSED, FAILED, NOT_RUN, BUILT = "executed", "reused", "failed", "not_run", "built"
@@ -32,17 +32,22 @@ class Failure:
     error: str | None
     message: str
     area: str | None = None
+    #: The failing cell's position in the source notebook (1 for its first cell).
     cell: int | None = None
     #: The executed notebook kept for reading, relative to the output folder.
     executed_notebook: str | None = None
     kind: str | None = None
     traceback: str | None = None
+    #: The source notebook (as the user would type its path) and the first line of the failing cell.
+    notebook: str | None = None
+    cell_begins: str | None = None
 
     @classmethod
     def of_execution(cls, e: ExecutionFailure, out_dir: Path) -> Failure:
         """From a notebook that did not run to the end."""
         return cls(e.ename, e.evalue if e.evalue is not None else str(e), area=e.area_id, cell=e.cell,
-                   executed_notebook=relative(e.executed, out_dir) if e.executed else None, kind=e.kind)
+                   executed_notebook=relative(e.executed, out_dir) if e.executed else None, kind=e.kind,
+                   notebook=display_path(e.notebook), cell_begins=e.cell_begins)
 
     @classmethod
     def of_exception(cls, e: BaseException, *, area: str | None = None, message: str | None = None,
@@ -57,6 +62,10 @@ class Failure:
             doc["kind"] = self.kind
         if self.traceback:
             doc["traceback"] = self.traceback
+        if self.notebook:
+            doc["notebook"] = self.notebook
+        if self.cell_begins:
+            doc["cell_begins"] = self.cell_begins
         return doc
 
     @classmethod
@@ -64,13 +73,14 @@ class Failure:
         doc = doc if isinstance(doc, dict) else {}
         return cls(doc.get("error"), str(doc.get("message") or ""), area=doc.get("area"), cell=doc.get("cell"),
                    executed_notebook=doc.get("executed_notebook"), kind=doc.get("kind"),
-                   traceback=doc.get("traceback"))
+                   traceback=doc.get("traceback"), notebook=doc.get("notebook"), cell_begins=doc.get("cell_begins"))
 
     def where(self) -> list[str]:
-        """``["area alpha", "cell 3"]``, as far as known."""
+        """``["area alpha", "notebooks/alpha.ipynb, cell 3 (the 3rd cell), which begins `x = 1/0`"]``, as far
+        as known; the cell is counted in the source notebook the analyst edits."""
         parts = [f"area {self.area}"] if self.area else []
         if self.cell is not None:
-            parts.append(f"cell {self.cell}")
+            parts.append(cell_place(self.notebook, self.cell, self.cell_begins))
         return parts
 
     def what(self) -> str:
@@ -155,6 +165,11 @@ class ForceRecord:
     error: Failure | None = None
     #: This build failed and the report of an earlier good build is still on disk.
     previous_report_kept: bool = False
+    #: ``{"report.html": vintage, ...}``: what each file of the report on disk was built from
+    #: (:mod:`peel.build.vintage`).
+    built_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: What this build did to the force's other files, one line each to print (an older PDF it removed).
+    notices: list[str] = field(default_factory=list)
     #: ``{area_id: "published" | "illustrative"}``: what the demonstration grades of the report on disk rest on.
     grade_basis: dict[str, str] = field(default_factory=dict)
 
@@ -174,6 +189,7 @@ class ForceRecord:
         if "grades" in kept:
             self.grades = dict(kept["grades"] or {})
             self.grade_basis = dict(kept.get("grade_basis") or {})
+        self.built_from = {k: dict(v) for k, v in (kept.get("built_from") or {}).items() if isinstance(v, dict)}
         self.previous_report_kept = bool(self.files)
 
     def to_json(self) -> dict[str, Any]:
@@ -188,17 +204,25 @@ class ForceRecord:
             doc["error"] = self.error.to_json()
         if self.previous_report_kept:
             doc["previous_report_kept"] = True
+        if self.built_from:
+            doc["built_from"] = {k: dict(v) for k, v in sorted(self.built_from.items())}
+        if self.notices:
+            doc["notices"] = list(self.notices)
         return doc
 
     @classmethod
     def from_json(cls, force_id: str, doc: Any) -> ForceRecord:
         doc = doc if isinstance(doc, dict) else {}
         areas = doc.get("areas") if isinstance(doc.get("areas"), dict) else {}
+        built_from = doc.get("built_from") if isinstance(doc.get("built_from"), dict) else {}
+        notices = doc.get("notices") if isinstance(doc.get("notices"), list) else []
         return cls(force_id, str(doc.get("status", "")), dict(doc.get("grades") or {}), doc.get("params_sha256"),
                    {k: AreaRecord.from_json(v) for k, v in areas.items()}, dict(doc.get("files") or {}),
                    float(doc.get("duration") or 0.0), doc.get("rendered"),
                    Failure.from_json(doc["error"]) if doc.get("error") else None,
                    bool(doc.get("previous_report_kept")),
+                   {k: {str(a): str(b) for a, b in v.items()} for k, v in built_from.items() if isinstance(v, dict)},
+                   [str(r) for r in notices],
                    {str(k): str(v) for k, v in (doc.get("grade_basis") or {}).items()}
                    if isinstance(doc.get("grade_basis"), dict) else {})
 

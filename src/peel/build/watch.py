@@ -48,7 +48,7 @@ from peel.build.lock import OutputFolderBusy, make_build_temp
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
 from peel.build.pool import STOPS, signals_stop_the_build
-from peel.build.records import EXECUTED, ForceRecord
+from peel.build.records import EXECUTED, FAILED, ForceRecord
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
 from peel.paths import PACKAGE_DIR
 
@@ -268,9 +268,13 @@ class Watch:
         """``metropolitan: executed police_powers (its inspection inputs changed); HTML written after 1.9 s, …``."""
         assert self.executor is not None
         ran = [f"{area} ({a.reason})" for area, a in record.areas.items() if a.status == EXECUTED]
-        what = f"executed {', '.join(ran)}" if ran else "no notebook executed"
         if record.failed:
-            return f"{force_id}: {what}; failed (above), the previous report was kept"
+            # A notebook that ran and failed did execute: say which, never "no notebook executed".
+            failed = [area for area, a in record.areas.items() if a.status == FAILED]
+            ran += [f"{area}, which failed" for area in failed]
+            what = f"executed {', '.join(ran)}" if ran else "failed before any notebook executed"
+            return f"{force_id}: {what}; the error is above, and the previous report was kept"
+        what = f"executed {', '.join(ran)}" if ran else "no notebook executed"
         times = [f"{name.split('.')[-1].upper()} written after {at - seen_at:.1f} s"
                  for (fid, name), at in sorted(self.executor.written.items(), key=lambda kv: kv[1]) if fid == force_id]
         if not times:

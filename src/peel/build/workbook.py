@@ -1,13 +1,25 @@
-"""``OUT/<force>/figures.xlsx``: the data behind every chart of a force's report, one sheet a figure.
+"""``OUT/<force>/figures.xlsx``: the data behind every chart of a force's report, tidy and printable.
 
 The workbook is written with openpyxl from the figure records the notebooks made the report's data
-tables from (:func:`peel.analysis.figures.table_record`), so each sheet holds what the report's table
-for that figure prints. A contents sheet comes first. On each figure's sheet the table starts at A1
-(force, value, comparison), with the report's force flagged "(this report)" as in the report and a
-``This report`` column for filtering; the figure's title, period, source, lines and notes are beside it
-in columns F and G.
+tables from (:func:`peel.analysis.figures.table_record`, :func:`peel.analysis.trend.trend_record`).
+Every sheet is one table whose header row is row 1 and holds nothing else, so
+``pandas.read_excel(path, sheet_name=...)`` reads any of them without skipping rows or dropping columns:
 
-The same figures give the same bytes: the document's dates and the zip entries' times are fixed.
+* **Contents**: one row per figure (numbered as in the report, linked to its sheet) with what describes
+  it: title, period, measure, unit, published decimals, the England and Wales figure, the lines
+  (average, standard deviation, lower, upper, forces compared) or the standard, how to read them, the
+  source and the notes;
+* **All figures** (:data:`ALL_FIGURES`): every figure of every chart in long format, one row per force
+  (or, for a trend, per period): figure, measure, period (as printed and as an ISO 8601 interval),
+  force id and name, a ``This report`` flag, the value at its published precision and as printed, unit,
+  decimals, the comparison words, and the England and Wales figure in columns of its own;
+* **Figure N**: the report's data table for figure N (force, value, comparison), with the report's force
+  under its plain name and flagged in a ``This report`` column, and England and Wales in a column of
+  its own, not a row among the forces; a trend's sheet has the period, the force and England and Wales.
+
+Every sheet prints fitted to the page's width, with its header row repeated on each page, landscape
+when it is wide, and the figure's title in the page header. The same figures give the same bytes: the
+document's dates and the zip entries' times are fixed.
 """
 
 from __future__ import annotations
@@ -21,22 +33,38 @@ from typing import Any
 #: Each force's workbook, beside its report.
 FIGURES_XLSX = "figures.xlsx"
 
-#: The sheet with the list of figures.
+#: The sheet with the list of figures and what describes each.
 CONTENTS = "Contents"
 
-#: Columns of the table on each figure's sheet, after the value and comparison heads.
+#: The long-format sheet of every figure.
+ALL_FIGURES = "All figures"
+
+#: The column that flags the report's own force.
 FLAG_HEAD = "This report"
+
+#: The long-format sheet's columns, in order.
+ALL_FIGURES_COLUMNS = (
+    "Figure", "Sheet", "Chart", "Measure", "Title", "Period", "Period (ISO 8601)", "Force id", "Force",
+    FLAG_HEAD, "Value", "Value as printed", "Unit", "Decimals", "Comparison", "England and Wales",
+    "England and Wales as printed", "England and Wales figure", "Source",
+)
+
+#: The contents sheet's columns, in order.
+CONTENTS_COLUMNS = (
+    "Figure", "Sheet", "Chart", "Title", "Period", "Measure", "Unit", "Decimals", "England and Wales",
+    "England and Wales figure", "Average of the forces compared", "Standard deviation", "Lower line",
+    "Upper line", "Forces compared", "Expected standard", "How to read the lines", "Source", "Notes",
+)
 
 _FIXED = datetime.datetime(2000, 1, 1)
 
 
-def force_label(row: dict[str, Any]) -> str:
-    """The force's name as the report's table prints it ("... (this report)" for the report's force)."""
-    return f"{row['name']} (this report)" if row.get("this_force") else str(row["name"])
-
-
 def _number_format(decimals: int) -> str:
     return "0" if decimals <= 0 else "0." + "0" * decimals
+
+
+def _rounded(number: float | None, decimals: int) -> float | None:
+    return None if number is None else round(number, decimals)
 
 
 def _fixed_zip(data: bytes) -> bytes:
@@ -51,86 +79,139 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _trend_sheet(ws: Any, fig: dict[str, Any], number: int, bold: Any) -> None:
-    """A trend chart's sheet: period, the force and England and Wales, from A1; what it is beside it."""
-    ws.append(["Period", fig["force"], "England and Wales"])
+def _table(ws: Any, heads: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
+           formats: dict[int, Sequence[str | None]] | None = None) -> None:
+    """``rows`` under a bold header row from A1, with column widths and per-row number formats by column."""
+    from openpyxl.styles import Alignment, Font
+
+    ws.append(list(heads))
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="bottom")
     for cell in ws[1]:
-        cell.font = bold
+        cell.font, cell.alignment = bold, wrap
+    for i, row in enumerate(rows, start=2):
+        ws.append(list(row))
+        for col, fmts in (formats or {}).items():
+            if fmts[i - 2] is not None:
+                ws.cell(row=i, column=col).number_format = fmts[i - 2]
+    for letter_index, width in enumerate(widths, start=1):
+        ws.column_dimensions[_letter(letter_index)].width = width
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def _print_setup(ws: Any, title: str, *, wide: bool) -> None:
+    """Fit to the page's width (as many pages down as needed), header row on every page, title above."""
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"
+    # "&" starts a code in a page header: a literal one is doubled.
+    ws.oddHeader.left.text = title.replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _force_sheet(ws: Any, fig: dict[str, Any], title: str) -> None:
+    """A chart's data table: force, value, comparison, the flag, and England and Wales in its own column."""
     d = int(fig["decimals"])
-    for row in fig["rows"]:
-        ws.append([row["period"], None if row["force_number"] is None else round(row["force_number"], d),
-                   None if row["ew_number"] is None else round(row["ew_number"], d)])
-        for col in (2, 3):
-            ws.cell(row=ws.max_row, column=col).number_format = _number_format(d)
-    about = [("Figure", f"Figure {number}: {fig['title']}, {fig['force']} and England and Wales, {fig['span']}"),
-             ("Measure", fig["measure_id"]), ("Source", fig["source"])]
-    for i, (label, value) in enumerate(about, start=1):
-        ws.cell(row=i, column=6, value=label).font = bold
-        ws.cell(row=i, column=7, value=value)
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 32
+    ew = fig.get("england_and_wales")
+    heads = ["Force", fig["unit_head"], fig["compare_head"], FLAG_HEAD]
+    if ew:
+        heads.append(f"England and Wales ({ew['kind']})")
+    rows = [[row["name"], _rounded(row["number"], d), row["compared"], bool(row["this_force"])]
+            + ([_rounded(ew["number"], d)] if ew else []) for row in fig["rows"]]
+    fmt = [_number_format(d)] * len(rows)
+    _table(ws, heads, rows, [36, 16, 34, 12, 20], {2: fmt, 5: fmt} if ew else {2: fmt})
+    _print_setup(ws, title, wide=False)
+
+
+def _trend_sheet(ws: Any, fig: dict[str, Any], title: str) -> None:
+    """A trend chart's data table: period, the force and England and Wales."""
+    d = int(fig["decimals"])
+    rows = [[row["period"], _rounded(row["force_number"], d), _rounded(row["ew_number"], d)] for row in fig["rows"]]
+    fmt = [_number_format(d)] * len(rows)
+    _table(ws, ["Period", fig["force"], "England and Wales"], rows, [34, 30, 20], {2: fmt, 3: fmt})
+    _print_setup(ws, title, wide=False)
+
+
+def _contents_row(number: int, fig: dict[str, Any]) -> list[Any]:
+    """The figure's row of the contents sheet (:data:`CONTENTS_COLUMNS`)."""
+    d = int(fig["decimals"])
+    if fig.get("kind") == "trend":
+        return [number, f"Figure {number}", "trend", f"{fig['title']}, {fig['force']} and England and Wales",
+                fig["span"], fig["measure_id"], fig["unit"], d, None, None, None, None, None, None, None, None,
+                None, fig["source"], None]
+    ew = fig.get("england_and_wales") or {}
+    ln = fig.get("lines") or {}
+    return [number, f"Figure {number}", "all forces", fig["figure_title"], fig["period"], fig["measure_id"],
+            fig["unit"], d, _rounded(ew.get("number"), d), ew.get("kind"), ln.get("mean"), ln.get("sd"),
+            ln.get("lower"), ln.get("upper"), ln.get("n"), fig.get("standard"), fig.get("reading"), fig["source"],
+            "\n".join(fig.get("notes") or []) or None]
+
+
+def _long_rows(number: int, fig: dict[str, Any]) -> list[list[Any]]:
+    """The figure's rows of the long-format sheet (:data:`ALL_FIGURES_COLUMNS`)."""
+    d = int(fig["decimals"])
+    sheet = f"Figure {number}"
+    if fig.get("kind") == "trend":
+        return [[number, sheet, "trend", fig["measure_id"], fig["title"], row["period"], row["period_id"],
+                 fig["force_id"], fig["force"], True, _rounded(row["force_number"], d), row["force"], fig["unit"], d,
+                 None, _rounded(row["ew_number"], d), row["ew"] if row["ew_number"] is not None else None, None,
+                 fig["source"]] for row in fig["rows"]]
+    ew = fig.get("england_and_wales") or {}
+    return [[number, sheet, "all forces", fig["measure_id"], fig["figure_title"], fig["period"], fig["period_id"],
+             row["force_id"], row["name"], bool(row["this_force"]), _rounded(row["number"], d), row["value"],
+             fig["unit"], d, row["compared"], _rounded(ew.get("number"), d), ew.get("value"), ew.get("kind"),
+             fig["source"]] for row in fig["rows"]]
 
 
 def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     """The workbook of a report's figures (in report order, numbered from 1) as XLSX bytes."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet
     from openpyxl.writer.excel import ExcelWriter
 
-    bold = Font(bold=True)
     wb = Workbook()
     contents = wb.active
     assert isinstance(contents, Worksheet)  # a new workbook opens on one empty worksheet
     contents.title = CONTENTS
-    contents.append(["Figure", "Sheet", "Title", "Period", "Source"])
-    for cell in contents[1]:
-        cell.font = bold
-    contents["G1"] = f"The data behind each chart in the report on {force_name}, one sheet a figure."
+    everything = wb.create_sheet(ALL_FIGURES)
+    contents_rows: list[list[Any]] = []
+    long_rows: list[list[Any]] = []
     for number, fig in enumerate(figures, start=1):
-        sheet = f"Figure {number}"
+        contents_rows.append(_contents_row(number, fig))
+        long_rows += _long_rows(number, fig)
+        row = contents_rows[-1]
+        title = f"Figure {number}: {row[3]}, {row[4]}"
         if fig.get("kind") == "trend":
-            title = f"{fig['title']}, {fig['force']} and England and Wales"
-            contents.append([number, sheet, title, fig["span"], fig["source"]])
-            contents.cell(row=contents.max_row, column=2).hyperlink = f"#'{sheet}'!A1"
-            _trend_sheet(wb.create_sheet(sheet), fig, number, bold)
-            continue
-        contents.append([number, sheet, fig["figure_title"], fig["period"], fig["source"]])
-        contents.cell(row=contents.max_row, column=2).hyperlink = f"#'{sheet}'!A1"
-        ws = wb.create_sheet(sheet)
-        ws.append(["Force", fig["unit_head"], fig["compare_head"], FLAG_HEAD])
-        for cell in ws[1]:
-            cell.font = bold
-        fmt = _number_format(int(fig["decimals"]))
-        for row in fig["rows"]:
-            ws.append([force_label(row), row["number"] if row["number"] is None else round(row["number"],
-                       int(fig["decimals"])), row["compared"], "yes" if row["this_force"] else ""])
-            ws.cell(row=ws.max_row, column=2).number_format = fmt
-            if row["this_force"]:
-                for cell in ws[ws.max_row]:
-                    cell.font = bold
-        ew = fig.get("england_and_wales")
-        if ew:
-            ws.append([f"England and Wales ({ew['kind']})", round(ew["number"], int(fig["decimals"])), "", ""])
-            ws.cell(row=ws.max_row, column=2).number_format = fmt
-        about: list[tuple[str, Any]] = [("Figure", f"Figure {number}: {fig['figure_title']}, {fig['period']}"),
-                                        ("Measure", fig["measure_id"]), ("Source", fig["source"])]
-        if fig.get("lines"):
-            ln = fig["lines"]
-            about += [("Average of the forces compared", ln["mean"]), ("Standard deviation", ln["sd"]),
-                      ("Lower line", ln["lower"]), ("Upper line", ln["upper"]), ("Forces compared", ln["n"])]
-        if fig.get("standard") is not None:
-            about.append(("Expected standard", fig["standard"]))
-        if fig.get("reading"):
-            about.append(("How to read the lines", fig["reading"]))
-        about += [(f"Note {i}", note) for i, note in enumerate(fig.get("notes") or [], start=1)]
-        for i, (label, value) in enumerate(about, start=1):
-            ws.cell(row=i, column=6, value=label).font = bold
-            ws.cell(row=i, column=7, value=value)
-        ws.column_dimensions["A"].width = 48
-        ws.column_dimensions["C"].width = 32
-        ws.column_dimensions["F"].width = 30
-    contents.column_dimensions["C"].width = 60
+            _trend_sheet(wb.create_sheet(f"Figure {number}"), fig, title)
+        else:
+            _force_sheet(wb.create_sheet(f"Figure {number}"), fig, title)
+
+    _table(contents, CONTENTS_COLUMNS, contents_rows, [8, 11, 11, 48, 30, 24, 22, 9, 12, 18, 12, 12, 12, 12, 10,
+                                                       10, 48, 48, 60])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i in range(2, contents.max_row + 1):
+        contents.cell(row=i, column=2).hyperlink = f"#'{contents.cell(row=i, column=2).value}'!A1"
+        for col in (4, 17, 18, 19):
+            contents.cell(row=i, column=col).alignment = wrap
+    _print_setup(contents, f"The data behind each chart in the report on {force_name}", wide=True)
+
+    decimals = [_number_format(int(r[13])) for r in long_rows]
+    _table(everything, ALL_FIGURES_COLUMNS, long_rows, [8, 11, 11, 24, 40, 30, 24, 16, 32, 11, 10, 16, 22, 9, 28,
+                                                        12, 16, 18, 48],
+           {11: decimals, 16: decimals})
+    everything.auto_filter.ref = everything.dimensions
+    _print_setup(everything, f"Every figure in the report on {force_name}", wide=True)
+
+    wb.properties.title = f"The data behind each chart in the report on {force_name}"
     wb.properties.creator = "peel-reports"
     wb.properties.created = _FIXED
     buf = io.BytesIO()

@@ -8,12 +8,15 @@ contract; :mod:`.store` writes them with their source. :func:`import_table` is t
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from peel.ingest.reading import IngestError, fail
+from peel.errors import problem
+from peel.ingest.common import Parsed, fy_period
+from peel.ingest.reading import MAX_BYTES, IngestError, collecting, fail, raise_collected, report
 
 TABLES = ("population", "recorded-crime", "outcomes", "workforce", "stop-search")
 LICENCE = "Open Government Licence v3.0"
@@ -59,20 +62,108 @@ def source_id(table: str, path: Path) -> str:
     return f"{table}/{re.sub(r'[^a-z0-9]+', '-', stem).strip('-') or 'file'}"
 
 
+#: How long an import waits for another import into the same dataset folder to finish (seconds).
+LOCK_WAIT = 60.0
+LOCK_NAME = ".import.lock"
+
+
+def parse_exclusions(given: list[str] | None) -> dict[tuple[str, str], str]:
+    """``--exclude FORCE:PERIOD=REASON`` values as (force id, ISO period) -> reason.
+
+    PERIOD is a financial year (``2019/20``) or an ISO 8601 interval (``2019-04-01/2020-03-31``).
+    """
+    from peel.inputs.forces import force_ids
+    from peel.inputs.periods import parse_period
+
+    out: dict[tuple[str, str], str] = {}
+    for item in given or []:
+        where, sep, reason = item.partition("=")
+        force, colon, period = where.partition(":")
+        force, period, reason = force.strip(), period.strip(), " ".join(reason.split())
+        if not (sep and colon and reason):
+            raise fail("--exclude", f"{item!r}: expected FORCE:PERIOD=REASON, such as "
+                                    "'greater-manchester:2019/20=no data supplied from July 2019 to March 2020'")
+        if force not in force_ids():
+            raise fail("--exclude", f"{force!r} is not a force id: expected one of 'peel forces'")
+        fy = re.fullmatch(r"(\d{4})/(\d{2})", period)
+        try:
+            iso = fy_period(int(fy.group(1))) if fy else parse_period(period).iso
+        except (ValueError, KeyError):
+            iso = ""
+        if not iso or (fy and (int(fy.group(1)) + 1) % 100 != int(fy.group(2))):
+            raise fail("--exclude", f"{period!r} is not a period: expected a financial year such as 2019/20 or "
+                                    "an ISO 8601 interval such as 2019-04-01/2020-03-31")
+        out[(force, iso)] = reason
+    return out
+
+
+def _dataset_kind(data_dir: Path) -> None:
+    """Refuse a dataset that declares itself demonstration data (``demonstration: true`` in dataset.yaml):
+    published figures and synthetic ones are never mixed in one dataset."""
+    import yaml
+
+    from peel.ingest.store import read_dataset_file
+
+    path = data_dir / "dataset.yaml"
+    text = read_dataset_file(path)
+    if text is None:
+        raise fail("--data", f"{data_dir}: no dataset.yaml: expected a dataset folder (see data/README.md)")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): fix it first ('peel validate')") from None
+    demo = doc.get("demonstration") if isinstance(doc, dict) else None
+    if demo is not False:
+        said = "true: a demonstration dataset (synthetic figures)" if demo is True else \
+            f"{'not given' if demo is None else repr(demo)}"
+        raise IngestError(problem(path, "demonstration", f"{said}: expected false, a dataset of published figures "
+                                  "only, so that published and synthetic figures are never mixed; import into "
+                                  "data/real or a new dataset folder (see data/README.md)"))
+
+
+def _only_with_population(data_dir: Path, rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], str | None]:
+    """The rows whose period's midpoint year has an ONS population estimate in the dataset, and what was
+    left out (``None`` when nothing was)."""
+    import csv
+    import io
+
+    from peel.ingest.store import read_dataset_file
+    from peel.inputs.periods import parse_period
+
+    text = read_dataset_file(data_dir / "population.csv") or ""
+    years = {r.get("year", "").strip() for r in csv.DictReader(io.StringIO(text, newline=""))}
+    kept: list[dict[str, str]] = []
+    left: list[dict[str, str]] = []
+    for r in rows:
+        (kept if str(parse_period(r["period"]).midpoint_year) in years else left).append(r)
+    if not left:
+        return kept, None
+    periods = sorted({r["period"] for r in left})
+    return kept, (f"{len(left)} rows whose period has no ONS mid-year population estimate in the dataset "
+                  f"(--only-with-population): {', '.join(periods)}")
+
+
 def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures: list[str] | None = None,
                  lookup: str | Path | None = None, year: int | None = None, expect_total: float | None = None,
-                 strict: bool = False, force: bool = False, dry_run: bool = False,
-                 publication: str | None = None) -> list[str]:
+                 strict: bool = True, force: bool = False, dry_run: bool = False,
+                 publication: str | None = None, exclude: list[str] | None = None,
+                 only_with_population: bool = False, lock_wait: float = LOCK_WAIT) -> list[str]:
     """Import one published table into a dataset folder.
+
+    Nothing is written unless every check passes: each bad cell (text, true/false, not finite, out of
+    range, negative in a table of yearly totals), each row given twice and each total that does not
+    add up is listed, with file, sheet, row and column, in one error.
 
     Parameters
     ----------
     table
         One of :data:`TABLES`.
     file
-        The published file (ODS, XLSX, XLS, CSV or CSV.GZ), official or a declared secondary copy.
+        The published file (ODS, XLSX, XLS, CSV or CSV.GZ, told apart by content), official or a
+        declared secondary copy.
     data_dir
-        The dataset folder (dataset.yaml, national.csv, population.csv).
+        The dataset folder (dataset.yaml, national.csv, population.csv); its dataset.yaml must declare
+        ``demonstration: false``.
     measures
         ``--measure`` values: an id, or ``KIND=ID`` for tables that write several measures.
     lookup
@@ -82,13 +173,21 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     expect_total
         A headline total from the publication to check the 43 forces' sum against (latest period).
     strict
-        Differences from published totals are errors, not warnings.
+        Differences from published totals are errors (the default); ``False`` makes them warnings.
     force
         Replace rows of the same measure and period that came from another source.
     dry_run
         Say what would change; write nothing.
     publication
         Override the publication's name recorded in the source entry.
+    exclude
+        ``--exclude FORCE:PERIOD=REASON`` values: that force's figure for that period is written as not
+        available, with the reason in its note (and in the source entry's ``excluded``).
+    only_with_population
+        Leave out rows whose period's midpoint year has no population estimate in the dataset (said in
+        the source entry's ``left_out``).
+    lock_wait
+        Seconds to wait for another import into the same folder to finish before refusing.
 
     Returns
     -------
@@ -99,19 +198,59 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     ------
     IngestError
         Naming file, sheet, row and column; the dataset folder is then left untouched.
+    OutputFolderError
+        Another import holds the dataset folder (naming it) for longer than ``lock_wait``.
     """
+    import sys
+
+    from peel.build.lock import OutputLock
     from peel.ingest.store import write_import
 
     path, data_dir = Path(file), Path(data_dir)
     mod = table_module(table)
     chosen = parse_measures(table, measures)
-    if not (data_dir / "dataset.yaml").is_file():
-        raise fail("--data", f"{data_dir}: no dataset.yaml: expected a dataset folder (see data/README.md)")
-    parsed = mod.parse(path, measures=chosen, lookup=None if lookup is None else Path(lookup), year=year,
-                       expect_total=expect_total, strict=strict, data_dir=data_dir)
-    if not parsed.rows:
-        raise fail(path, f"no figures for the 43 forces: expected at least one complete period of the {table} table")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    excluded = parse_exclusions(exclude)
+    if only_with_population and table == "population":
+        raise fail("--only-with-population", "given with the population table: expected it with a table of figures "
+                                             "whose rates need the population")
+    _dataset_kind(data_dir)
+    with OutputLock(data_dir, sys.stderr, name=LOCK_NAME, what="dataset folder", option="--data",
+                    busy="another peel import is writing to this dataset", wait=lock_wait,
+                    advice="wait for it to finish and run this import again", remove=True):
+        with collecting():
+            parsed = mod.parse(path, measures=chosen, lookup=None if lookup is None else Path(lookup), year=year,
+                               expect_total=expect_total, strict=strict, data_dir=data_dir)
+            check_rows(path, parsed)
+            raise_collected()
+        if not parsed.rows:
+            raise fail(path, f"no figures for the 43 forces: expected at least one complete period of the {table} "
+                             "table")
+        record = _record(table, path, mod, parsed, publication)
+        if excluded:
+            parsed.rows = _exclude(path, parsed.rows, excluded)
+            record["excluded"] = {f"{f} {p}": reason for (f, p), reason in sorted(excluded.items())}
+        if only_with_population:
+            parsed.rows, left = _only_with_population(data_dir, parsed.rows)
+            if left:
+                record["left_out"] = left
+        sid = source_id(table, path)
+        lines = write_import(data_dir, parsed, sid, record, force=force, dry_run=dry_run)
+    kinds = ", ".join(chosen.values()) if table != "population" else "population"
+    head = [f"{table}: {path.name} ({parsed.layout.label}) -> {kinds}: {len(parsed.rows)} rows, source {sid}"]
+    aside = [f"set aside: {label}: {n} rows" for label, n in sorted(parsed.set_aside.items())]
+    notes = sum(1 for r in parsed.rows if r.get("note"))
+    na = [f"not available: {notes} rows (a missing quarter or N/A in the table, or --exclude; the reason is in "
+          "the note column)"] if notes else []
+    left_out = [f"left out: {record['left_out']}"] if "left_out" in record else []
+    warn = [f"warning: {w}" for w in parsed.warnings]
+    return head + aside + parsed.info + na + left_out + warn + lines
+
+
+def _record(table: str, path: Path, mod: ModuleType, parsed: Parsed, publication: str | None) -> dict[str, Any]:
+    """The source entry of ``dataset.yaml`` (its ``rows`` is added when written)."""
+    from peel.files import read_input
+
+    digest = hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest()
     record: dict[str, Any] = {
         "table": table, "publisher": mod.PUBLISHER, "publication": publication or mod.PUBLICATION,
         "file": path.name, "sha256": digest, "sheet": ", ".join(s for s in parsed.sheets if s) or None,
@@ -121,16 +260,46 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
         record["via"] = parsed.layout.label.removeprefix("secondary: ")
     if record["sheet"] is None:
         del record["sheet"]
-    sid = source_id(table, path)
-    lines = write_import(data_dir, parsed, sid, record, force=force, dry_run=dry_run)
-    kinds = ", ".join(chosen.values()) if table != "population" else "population"
-    head = [f"{table}: {path.name} ({parsed.layout.label}) -> {kinds}: {len(parsed.rows)} rows, source {sid}"]
-    aside = [f"set aside: {label}: {n} rows" for label, n in sorted(parsed.set_aside.items())]
-    notes = sum(1 for r in parsed.rows if r.get("note"))
-    na = [f"not available: {notes} rows (a missing quarter or N/A in the table; the reason is in the note "
-          "column)"] if notes else []
-    warn = [f"warning: {w}" for w in parsed.warnings]
-    return head + aside + parsed.info + na + warn + lines
+    return record
+
+
+def _exclude(path: Path, rows: list[dict[str, str]], excluded: dict[tuple[str, str], str]) -> list[dict[str, str]]:
+    """The rows with each excluded force and period emptied and given its reason as the note."""
+    out, found = [], set()
+    for r in rows:
+        key = (r.get("force_id", ""), r.get("period", ""))
+        if key in excluded:
+            found.add(key)
+            r = dict(r, value="", numerator="", denominator="", note=excluded[key])
+        out.append(r)
+    missing = [f"{f} {p}" for f, p in excluded if (f, p) not in found]
+    if missing:
+        raise fail("--exclude", f"no figure for {', '.join(missing)} in {path.name}: expected a force and period "
+                                "the table gives")
+    return out
+
+
+def check_rows(path: Path, parsed: Parsed) -> None:
+    """The rows to be written, checked once more: one per force and period (or year), and every figure a
+    finite number of 0 or more (reported, see :func:`peel.ingest.reading.report`)."""
+    keys = ("force_id", "year") if parsed.table == "population" else ("force_id", "measure", "period")
+    seen: set[tuple[str, ...]] = set()
+    for r in parsed.rows:
+        key = tuple(r.get(k, "") for k in keys)
+        if key in seen:
+            report(fail(path, f"two figures for {' '.join(key)}: expected one per force and "
+                              f"{'year' if parsed.table == 'population' else 'measure and period'}"))
+        seen.add(key)
+        for col in ("population", "value", "numerator", "denominator"):
+            text = r.get(col, "")
+            if not text:
+                continue
+            try:
+                x = float(text)
+            except ValueError:
+                x = float("nan")
+            if not math.isfinite(x) or x < 0:
+                report(fail(path, f"{' '.join(key)}: {col} {text!r}: expected a finite number of 0 or more"))
 
 
 __all__ = ["IngestError", "TABLES", "import_table"]

@@ -3,17 +3,19 @@ sums that refuse incomplete years, rows in the ``national.csv`` contract and the
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from peel.ingest.forces import resolve
 from peel.ingest.layout import Layout, cell_text, parse_count, whole
-from peel.ingest.reading import Sheet, fail, read_sheets
+from peel.ingest.reading import Sheet, fail, raise_collected, read_sheets, report
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import financial_year
 
@@ -77,31 +79,91 @@ def forces_column(path: Path, sheet: Sheet, key: str, set_aside: Counter[str]) -
     return col.map(ids)
 
 
-def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True) -> pd.Series:
+#: The largest count accepted (the population of England and Wales is about 61 million; no force
+#: records a billion of anything): a larger cell is a wrong column or a damaged file.
+MAX_COUNT = 1e9
+
+#: How many bad cells of one column a message lists (then how many more).
+SHOWN = 10
+
+
+def counts_column(path: Path, sheet: Sheet, key: str, integer: bool = True, negative: bool | None = None) -> pd.Series:
     """A count column as floats (NaN for an empty or "N/A" cell: missing, not zero).
 
-    Raises
-    ------
-    IngestError
-        On the first cell that is text (or, with ``integer``, a fraction), naming its row and column.
+    Every bad cell is reported (:func:`peel.ingest.reading.report`), up to :data:`SHOWN` of them per
+    column, naming its row and column; a bad cell reads as NaN. Bad means: text, a true/false cell, a
+    number that is not finite (``inf``, ``Infinity``, ``1e400``) or over :data:`MAX_COUNT`, a fraction
+    (with ``integer``), or a negative number unless ``negative`` (default: in the detailed tables,
+    whose correction rows are real and are summed; never in a copy of yearly totals).
     """
+    if negative is None:
+        negative = not sheet.layout.totals
     col = sheet.frame[key]
-    fast = pd.to_numeric(col, errors="coerce")
+    # A true/false cell (a spreadsheet's boolean) is not a count, though pandas would read TRUE as 1.
+    booleans = col.map(lambda v: isinstance(v, bool))
+    fast = pd.to_numeric(col.where(~booleans), errors="coerce")
     out = fast.astype(float)
+    bad: list[tuple[Hashable, str]] = []
     for i in col.index[fast.isna()]:
         value, ok = parse_count(col[i])
         if not ok:
-            raise fail(path, f"{cell_text(col[i])!r} is not a number: expected a count (a whole number; "
-                             "empty or N/A when not supplied)", sheet.name or None, sheet.row_at(i),
-                       sheet.headers[key])
+            what = "a true/false cell" if booleans[i] else "not a number"
+            bad.append((i, f"{cell_text(col[i])!r} is {what}: expected a count (a whole number; empty or N/A "
+                           "when not supplied)"))
+            value = None
         out[i] = float("nan") if value is None else value
-    if integer:
-        frac = out.notna() & (out != out.round())
-        if frac.any():
-            i = frac.idxmax()
-            raise fail(path, f"{cell_text(col.at[i])} is not a whole number: expected a count", sheet.name or None,
-                       sheet.row_at(i), sheet.headers[key])
+    # Checked as whole columns (the largest table has half a million rows); only bad cells are looped over.
+    values = out.to_numpy()
+    with np.errstate(invalid="ignore"):
+        suspect = (np.isinf(values) | (np.abs(values) > MAX_COUNT) | ((values < 0) & (not negative))
+                   | (integer & (values != np.round(values)) & ~np.isnan(values)))
+    for i in out.index[suspect]:
+        x = float(out[i])
+        if not math.isfinite(x) or abs(x) > MAX_COUNT:
+            kind = "not a finite number" if not math.isfinite(x) else "out of range"
+            bad.append((i, f"{cell_text(col[i])!r} is {kind}: expected a count of at most {MAX_COUNT:,.0f}"))
+        elif x < 0 and not negative:
+            bad.append((i, f"{cell_text(col[i])} is negative: expected a count of 0 or more (a table of "
+                           "yearly totals has no correction rows)"))
+        else:
+            bad.append((i, f"{cell_text(col[i])} is not a whole number: expected a count"))
+        out[i] = float("nan")
+    bad.sort(key=lambda b: sheet.row_at(b[0]))
+    for i, message in bad[:SHOWN]:
+        report(fail(path, message, sheet.name or None, sheet.row_at(i), sheet.headers[key]))
+    if len(bad) > SHOWN:
+        report(fail(path, f"and {len(bad) - SHOWN} more cells like these", sheet.name or None, None,
+                    sheet.headers[key]))
     return out
+
+
+def duplicate_rows(path: Path, sheets: Sequence[Sheet], frame: pd.DataFrame, key: Sequence[str],
+                   what: str) -> None:
+    """Report every row whose ``key`` columns repeat an earlier row's (summed, it would count twice).
+
+    ``frame`` is the sheets' rows concatenated, in order, with the ``key`` columns; rows whose
+    ``force_id`` starts with ``~`` (set aside) are not checked.
+    """
+    rows = frame
+    if "force_id" in rows:
+        rows = rows[~rows["force_id"].astype(str).str.startswith("~")]
+    dup = rows.duplicated(subset=list(key), keep=False)
+    if not dup.any():
+        return
+    where = [(s, n) for s in sheets for n in s.frame["_row"]]
+    found = []
+    for _, g in rows[dup].groupby(list(key), sort=False):
+        first, *again = [where[i] for i in g.index]
+        shown = ", ".join(str(g.iloc[0][k]) for k in key if k != "_whole") or str(g.iloc[0].get("force_id", ""))
+        for sh, n in again:
+            of = f" of sheet {first[0].name!r}" if first[0] is not sh else ""
+            found.append(fail(path, f"repeats row {first[1]}{of} ({shown}): expected each {what} once (a row given "
+                                    "twice would be counted twice)", sh.name or None, int(n),
+                              sh.headers.get("force", sh.headers.get("code"))))
+    for e in found[:SHOWN]:
+        report(e)
+    if len(found) > SHOWN:
+        report(fail(path, f"and {len(found) - SHOWN} more repeated rows"))
 
 
 _FY = re.compile(r"^(\d{4})\s*[/_-]\s*(\d{2}|\d{4})$")
@@ -177,6 +239,14 @@ def yearly(frame: pd.DataFrame, annual: bool) -> tuple[dict[tuple[str, int], flo
     return totals, notes
 
 
+def negative_totals(path: Path, label: str, totals: dict[tuple[str, int], float | None]) -> None:
+    """Report each force and year whose correction rows outweigh its counts (a negative yearly total)."""
+    for (fid, year), v in sorted(totals.items()):
+        if v is not None and v < 0:
+            report(fail(path, f"{label}: {fid} {year}/{(year + 1) % 100:02d} adds up to {num(v)}: expected a total "
+                              "of 0 or more"))
+
+
 def complete_years(totals: dict[tuple[str, int], float | None], info: list[str]) -> list[int]:
     """Years with at least one force's full total; a year no force completed is skipped (and said)."""
     years = sorted({y for _, y in totals})
@@ -222,8 +292,9 @@ def check_totals(label: str, computed: dict[str, float], published: dict[str, fl
         msg = (f"{label} for {period}: the 43 forces add up to {num(got)}, the publication's total is "
                f"{num(total)} (difference {num(got - total)})")
         if strict:
-            raise fail(path, msg + ": expected them to agree (--strict)")
-        warnings.append(msg)
+            report(fail(path, msg + ": expected them to agree (--warn-totals makes this a warning)"))
+        else:
+            warnings.append(msg)
 
 
 def check_total_rows(frame: pd.DataFrame, periods: Figures,
@@ -266,6 +337,13 @@ def read_table(path: Path, layouts: Sequence[Layout], table: str,
     set_aside: Counter[str] = Counter()
     frame = pd.concat([columns(sh, forces_column(path, sh, "force", set_aside)) for sh in sheets],
                       ignore_index=True)
+    if sheets[0].layout.totals:  # one row per force and year
+        duplicate_rows(path, sheets, frame, ["force_id", "year"], "force and year")
+    else:  # many rows per force and period (by offence, outcome type...): a row repeated whole
+        whole_rows = pd.DataFrame({"force_id": frame["force_id"],
+                                   "_whole": pd.concat([s.frame["_whole"] for s in sheets], ignore_index=True)})
+        duplicate_rows(path, sheets, whole_rows, ["_whole"], "row")
+    raise_collected()
     return frame, Parsed(table, [], sheets[0].layout, [s.name for s in sheets], set_aside)
 
 
@@ -292,6 +370,7 @@ def yearly_counts(path: Path, layouts: Sequence[Layout], table: str,
 
     frame, parsed = read_table(path, layouts, table, with_quarter)
     totals, notes = yearly(forces_only(frame), parsed.layout.annual)
+    negative_totals(path, label, totals)
     years = complete_years(totals, parsed.info)
     periods: Figures = {
         fy_period(y): {f: (v, None, notes.get((f, y), "")) for (f, yy), v in totals.items() if yy == y}

@@ -79,6 +79,11 @@ class Layout:
         spreadsheet; ``None``: either.
     sheet_label
         How a message names the expected sheet(s), when ``sheets`` is a pattern a reader would not parse.
+    totals
+        True when the table has one row per force and year (a copy of yearly totals): a force and year
+        given twice, or a negative count, is then an error. Other tables have many rows per force and
+        period (by offence, outcome type, ethnicity...) and correction rows; only a whole row given
+        twice is an error there.
     """
 
     id: str
@@ -89,6 +94,7 @@ class Layout:
     header_scan: int = 30
     csv: bool | None = None
     sheet_label: str = ""
+    totals: bool = False
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -168,6 +174,8 @@ def cell_text(cell: object) -> str:
     """A cell as a user sees it in a spreadsheet: ``5`` not ``5.0``, ``12.5`` not ``np.float64(12.5)``."""
     if hasattr(cell, "item"):
         cell = cell.item()  # a numpy scalar
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()

@@ -19,6 +19,7 @@ correction rows are summed; a force with a missing quarter gets no value for tha
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -64,23 +65,29 @@ LAYOUTS = (
     Layout("force-year", "secondary: SGilr/oocd-dashboard data/processed/force_year.csv (outcome counts by type, "
            "force and financial year)", None, (
         Column("force", ("force",)), Column("year", ("fy",)), Column("t1", ("recorded_all_t1",)),
-    ), annual=True, csv=True),
+    ), annual=True, csv=True, totals=True),
 )
 
 
 def _recorded_crime(data_dir: Path | None) -> dict[tuple[str, str], float]:
-    """(force, period) -> recorded offences, from the dataset's recorded_crime_per_1000 numerators."""
+    """(force, period) -> recorded offences, from the dataset's recorded_crime_per_1000 numerators.
+
+    The dataset's ``national.csv`` is read through the bounded reader: a FIFO or a link to a device in
+    its place is refused, not waited on or read without end.
+    """
     path = None if data_dir is None else Path(data_dir) / "national.csv"
-    if path is None or not path.is_file():
+    if path is None:
         return {}
+    from peel.ingest.store import read_dataset_file
+
+    text = read_dataset_file(path) or ""
     out = {}
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for r in csv.DictReader(f):
-            if r.get("measure") == RECORDED_CRIME and (r.get("numerator") or "").strip():
-                try:
-                    out[(r["force_id"], r["period"])] = float(r["numerator"])
-                except ValueError:
-                    continue
+    for r in csv.DictReader(io.StringIO(text, newline="")):
+        if r.get("measure") == RECORDED_CRIME and (r.get("numerator") or "").strip():
+            try:
+                out[(r["force_id"], r["period"])] = float(r["numerator"])
+            except ValueError:
+                continue
     return out
 
 

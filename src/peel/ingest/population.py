@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from peel.ingest.common import Parsed, counts_column
+from peel.ingest.common import Parsed, counts_column, duplicate_rows
 from peel.ingest.forces import resolve
 from peel.ingest.layout import Column, Layout, cell_text
-from peel.ingest.reading import Sheet, fail, read_sheets
+from peel.ingest.reading import Sheet, fail, raise_collected, read_sheets, report
 
 TABLE = "population"
 PUBLISHER = "Office for National Statistics"
@@ -80,7 +80,7 @@ def read_lookup(path: Path | None) -> dict[str, str]:
     return out
 
 
-def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, strict: bool = False,
+def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, strict: bool = True,
           **_: object) -> Parsed:
     """Sum LAD populations to the 43 force areas; one ``population.csv`` row per force and year."""
     sheets = read_sheets(path, LAYOUTS, TABLE)
@@ -90,7 +90,7 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
     frame = sh.frame
     # Two codes in one copy carry a trailing non-breaking space.
     codes = frame["code"].astype(str).str.replace("\u00a0", " ").str.strip()
-    pops = counts_column(path, sh, "population")
+    pops = counts_column(path, sh, "population", negative=False)
     if "year" in frame:
         years = pd.to_numeric(frame["year"], errors="coerce")
         if years.isna().any():
@@ -104,6 +104,10 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
         years = pd.Series(y, index=frame.index)
     parsed = Parsed(TABLE, [], layout, [sh.name] if sh.name else [], Counter())
     lad = codes.str.match(LAD_CODE)
+    # A district given twice would add its population to its force area twice.
+    duplicate_rows(path, [sh], pd.DataFrame({"code": codes, "year": years})[lad], ["code", "year"],
+                   "district and year")
+    raise_collected()
     sums: dict[tuple[str, int], float] = {}
     for code, y, pop, row in zip(codes[lad], years[lad], pops[lad], frame["_row"][lad], strict=True):
         fid = lad_to_force.get(code)
@@ -137,8 +141,10 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
                 msg = (f"mid-{y}: the 43 force areas add up to {got:,.0f}, the table's England and Wales total "
                        f"({EW_TOTAL}) is {published:,.0f} (difference {got - published:+,.0f})")
                 if strict:
-                    raise fail(path, msg + ": expected them to agree (--strict)", sh.name or None)
-                parsed.warnings.append(msg)
+                    report(fail(path, msg + ": expected them to agree (--warn-totals makes this a warning)",
+                                sh.name or None))
+                else:
+                    parsed.warnings.append(msg)
             else:
                 parsed.info.append(f"mid-{y}: the 43 force areas add up to the England and Wales total, {got:,.0f}")
         else:

@@ -9,16 +9,20 @@ result is one :class:`Sheet` per matching sheet: a frame whose columns are the l
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
-import stat
 import zipfile
 from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from peel.errors import InputError, problem
+from peel.errors import InputError, Problem, problem
+from peel.files import InputFileError, check_zip_expansion, read_input
 from peel.ingest.layout import Layout, whole
 
 #: Largest file read (bytes). The biggest official table (stop and search open data) is about 30 MB.
@@ -39,6 +43,36 @@ def fail(path: Path | str, message: str, sheet: str | None = None, row: int | No
     return IngestError(problem(path, where, message))
 
 
+_collected: ContextVar[list[Problem] | None] = ContextVar("peel_ingest_problems", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Problem]]:
+    """Collect the problems :func:`report` is given instead of raising the first, so that an import lists
+    every bad cell, duplicate row and total at once; :func:`raise_collected` ends a stage that had any."""
+    problems: list[Problem] = []
+    token = _collected.set(problems)
+    try:
+        yield problems
+    finally:
+        _collected.reset(token)
+
+
+def report(error: IngestError) -> None:
+    """Note ``error``'s problems (inside :func:`collecting`), or raise it (outside)."""
+    problems = _collected.get()
+    if problems is None:
+        raise error
+    problems.extend(error.problems)
+
+
+def raise_collected() -> None:
+    """Raise every problem collected so far (a stage whose result the next stage cannot use)."""
+    problems = _collected.get()
+    if problems:
+        raise IngestError(list(problems))
+
+
 @dataclass(frozen=True)
 class Sheet:
     """The rows of one sheet under a layout's header.
@@ -50,7 +84,8 @@ class Sheet:
     layout
         The layout its header matched.
     frame
-        Columns = the layout keys found, as read (text or numbers), plus ``_row``.
+        Columns = the layout keys found, as read (text or numbers), plus ``_row`` and ``_whole`` (a
+        fingerprint of all the row's cells, to find a row given twice).
     headers
         Layout key -> the header as spelt in the file (for messages).
     title
@@ -73,62 +108,68 @@ class Sheet:
         return self.row_at(where.idxmax())
 
 
-def sniff(path: Path) -> str:
-    """``ods``, ``xlsx``, ``xls``, ``csv`` or ``csv.gz`` from the file's first bytes (not its name).
+def load(path: Path) -> tuple[str, bytes]:
+    """The file's kind (``ods``, ``xlsx``, ``xls``, ``csv`` or ``csv.gz``, from its content, not its name)
+    and its bytes, read once through the bounded reader (:func:`peel.files.read_input`).
+
+    A zip archive (XLSX, ODS) is checked from its directory before anything expands it: the sum of its
+    members' sizes, each member's size and their compression ratio (:func:`peel.files.check_zip_expansion`).
 
     Raises
     ------
     IngestError
-        Missing file, not a regular file (a FIFO, a folder), too large, or neither spreadsheet nor text.
+        Missing file, not a regular file (a FIFO, a folder, a device), too large (compressed or
+        expanded), or neither spreadsheet nor text.
     """
     try:
-        st = path.stat()
+        data = read_input(path, MAX_BYTES)
     except FileNotFoundError:
         raise fail(path, "file not found: expected a published table (ODS, XLSX, XLS or CSV)") from None
+    except InputFileError as e:
+        raise fail(path, f"{e}: expected a published table file (the largest, stop and search open data, is "
+                         "about 30 MB)") from None
     except OSError as e:
-        raise fail(path, f"cannot be read ({e.strerror}): expected a published table") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise fail(path, "not a regular file (a folder, pipe or device): expected a published table file")
-    if st.st_size == 0:
+        raise fail(path, f"cannot be read ({e.strerror or e}): expected a published table you may read") from None
+    if not data:
         raise fail(path, "empty file (0 bytes): expected a published table")
-    if st.st_size > MAX_BYTES:
-        raise fail(path, f"{st.st_size:,} bytes is over the limit of {MAX_BYTES:,} bytes: expected a published "
-                         "table (the largest, stop and search open data, is about 30 MB)")
-    try:
-        with path.open("rb") as f:
-            head = f.read(4096)
-    except OSError as e:
-        raise fail(path, f"cannot be read ({e.strerror}): expected a published table you may read") from None
+    head = data[:4096]
     if head.startswith(b"PK\x03\x04"):
         try:
-            with zipfile.ZipFile(path) as z:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                check_zip_expansion(z)
                 names = set(z.namelist())
-                if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype"):
-                    return "ods"
+                if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:200]:
+                    return "ods", data
                 if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-                    return "xlsx"
+                    return "xlsx", data
+        except InputFileError as e:
+            raise fail(path, f"{e}: expected a published spreadsheet") from None
         except (zipfile.BadZipFile, OSError, KeyError):
             raise fail(path, "a damaged zip archive: expected an ODS or XLSX spreadsheet") from None
         raise fail(path, "a zip archive but not a spreadsheet: expected ODS, XLSX, XLS or CSV")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
+        return "xls", data
     if head.startswith(b"\x1f\x8b"):
-        return "csv.gz"
+        return "csv.gz", data
     if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8")):
         raise fail(path, "not a spreadsheet or CSV file (binary content): expected ODS, XLSX, XLS or CSV")
-    return "csv"
+    return "csv", data
 
 
-def _text(path: Path, kind: str) -> str:
-    try:
-        if kind == "csv.gz":
-            with gzip.open(path) as f:
+def sniff(path: Path) -> str:
+    """The kind of file ``path`` holds, from its content (see :func:`load`)."""
+    return load(path)[0]
+
+
+def _text(path: Path, kind: str, data: bytes) -> str:
+    raw = data
+    if kind == "csv.gz":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
                 raw = f.read(MAX_BYTES + 1)
-        else:
-            raw = path.read_bytes()
-    except (OSError, EOFError) as e:
-        raise fail(path, f"cannot be read ({' '.join(str(e).split())}): expected an undamaged CSV or CSV.GZ "
-                         "file") from None
+        except (OSError, EOFError) as e:
+            raise fail(path, f"cannot be read ({' '.join(str(e).split())}): expected an undamaged CSV or CSV.GZ "
+                             "file") from None
     if len(raw) > MAX_BYTES:
         raise fail(path, f"decompresses to over {MAX_BYTES:,} bytes: expected a published table")
     try:
@@ -141,14 +182,23 @@ def _text(path: Path, kind: str) -> str:
             raise fail(path, f"not text (byte {e.start}): expected a CSV file in UTF-8 or Windows-1252") from None
 
 
+def _workbook(path: Path, kind: str, data: bytes) -> Any:
+    """A spreadsheet opened from its bytes: calamine tells the format from the content, not the name."""
+    from python_calamine import CalamineWorkbook
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as e:  # calamine's errors are plain exceptions of several types
+        raise fail(path, f"cannot be read as {kind.upper()} ({' '.join(str(e).split())[:200]}): expected an "
+                         "undamaged spreadsheet") from None
+
+
 def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, float) and cell != cell) or (isinstance(cell, str) and not cell.strip())
 
 
-def _csv_grid(path: Path, kind: str) -> pd.DataFrame:
+def _csv_grid(path: Path, kind: str, data: bytes) -> pd.DataFrame:
     """A CSV file as text cells, no header; index 0 is row 1."""
-    import io
-    text = _text(path, kind)
+    text = _text(path, kind, data)
     try:
         return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                            skip_blank_lines=False, engine="python" if len(text) < 1_000_000 else "c")
@@ -161,34 +211,22 @@ def _csv_grid(path: Path, kind: str) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _rows(path: Path, kind: str, sheet: str) -> tuple[int, Iterator[Sequence[object]]]:
-    """The rows of a sheet (or CSV file) as lists of cells, and the row number before the first one.
+def _rows(path: Path, kind: str, book: Any, sheet: str) -> tuple[int, Iterator[Sequence[object]]]:
+    """The rows of a sheet (or CSV file: ``book`` is then its bytes) as lists of cells, and the row number
+    before the first one.
 
     Spreadsheets are read with python-calamine row by row, so that only the columns a layout needs are
     ever held as Python objects.
     """
     if kind.startswith("csv"):
-        return 0, iter(_csv_grid(path, kind).to_numpy().tolist())
-    from python_calamine import CalamineWorkbook
+        return 0, iter(_csv_grid(path, kind, book).to_numpy().tolist())
     try:
-        sh = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
+        sh = book.get_sheet_by_name(sheet)
         # iter_rows starts at row 1 even when the used area starts lower (empty rows come as empty cells).
         return 0, iter(sh.iter_rows())
     except Exception as e:  # calamine's errors are plain exceptions of several types
         raise fail(path, f"cannot be read as {kind.upper()} ({' '.join(str(e).split())[:200]}): expected an "
                          "undamaged spreadsheet", sheet=sheet) from None
-
-
-def sheet_names(path: Path, kind: str) -> list[str]:
-    """The sheets of a spreadsheet (``[""]`` for CSV)."""
-    if kind.startswith("csv"):
-        return [""]
-    from python_calamine import CalamineWorkbook
-    try:
-        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception as e:
-        raise fail(path, f"cannot be read as {kind.upper()} ({' '.join(str(e).split())[:200]}): expected an "
-                         "undamaged spreadsheet") from None
 
 
 def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list[Sheet]:
@@ -203,9 +241,10 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
         columns (listing the accepted spellings, the columns found and the closest), or no data rows.
     """
     path = Path(path)
-    kind = sniff(path)
-    names = sheet_names(path, kind)
+    kind, data = load(path)
     is_csv = kind.startswith("csv")
+    book: Any = data if is_csv else _workbook(path, kind, data)
+    names = [""] if is_csv else list(book.sheet_names)
     layouts = [lo for lo in layouts if lo.csv is None or lo.csv == is_csv]
     candidates = [(n, [lo for lo in layouts if is_csv or lo.sheet_matches(n)]) for n in names]
     candidates = [(n, los) for n, los in candidates if los]
@@ -216,7 +255,7 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     out: list[Sheet] = []
     best: tuple[int, str, Layout, Sequence[object], int] | None = None
     for name, los in candidates:
-        offset, rows = _rows(path, kind, name)
+        offset, rows = _rows(path, kind, book, name)
         top = list(itertools.islice(rows, max(lo.header_scan for lo in los)))
         got = None
         for lo in los:
@@ -239,6 +278,7 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
         keys, idx = list(pos), list(pos.values())
         cols: list[list[object]] = [[] for _ in keys]
         numbers: list[int] = []
+        wholes: list[int] = []
         for n, row in enumerate(itertools.chain(top[r + 1:], rows), start=offset + r + 2):
             vals = [row[i] if i < len(row) else None for i in idx]
             if all(_blank(v) for v in vals):
@@ -246,7 +286,9 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
             for c, v in zip(cols, vals, strict=True):
                 c.append(v)
             numbers.append(n)
-        body = pd.DataFrame({**dict(zip(keys, cols, strict=True)), "_row": numbers})
+            # The whole row's fingerprint (all its cells, not only the layout's): a row given twice is an error.
+            wholes.append(hash(tuple(str(c) for c in row)))
+        body = pd.DataFrame({**dict(zip(keys, cols, strict=True)), "_row": numbers, "_whole": wholes})
         title = " ".join(str(c) for row in top[:r] for c in row if not _blank(c))
         out.append(Sheet(name, lo, body, {k: str(cells[i]).strip() for k, i in pos.items()}, title))
     if out:

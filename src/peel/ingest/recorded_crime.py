@@ -49,11 +49,11 @@ LAYOUTS = (
     Layout("denominators", "secondary: SGilr/oocd-dashboard data/processed/denominators.csv (recorded crime by "
            "force and financial year)", None,
            (Column("force", ("force",)), Column("year", ("fy",)), Column("count", ("recorded_crime",))),
-           annual=True, csv=True),
+           annual=True, csv=True, totals=True),
 )
 
 
-def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
+def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = True,
           **_: object) -> Parsed:
     """Read the table and return one row per force and complete financial year.
 
@@ -66,7 +66,7 @@ def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = 
     expect_total
         The publication's headline total for the latest year, checked against the 43 forces' sum.
     strict
-        Make a difference from a published total an error instead of a warning.
+        A difference from a published total is an error (the default), or with False a warning.
     """
     def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:
         return pd.DataFrame({

@@ -41,11 +41,11 @@ LAYOUTS = (
     Layout("ss20-copy", "secondary: BlackThrive/searchlight inst/extdata/ppap-totals.csv (summary table SS_20, all "
            "searches by force)", None, (
         Column("force", ("force_id",)), Column("year_end", ("year_end",)), Column("count", ("published_total",)),
-    ), annual=True, csv=True),
+    ), annual=True, csv=True, totals=True),
 )
 
 
-def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = False,
+def parse(path: Path, *, measures: dict[str, str], expect_total: float | None = None, strict: bool = True,
           **_: object) -> Parsed:
     """Read the table; one row per force and complete financial year."""
     def columns(sh: Sheet, force_ids: pd.Series) -> pd.DataFrame:

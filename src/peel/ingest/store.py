@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from peel.files import InputFileError, read_input
 from peel.ingest.common import Parsed
 from peel.ingest.reading import IngestError, fail
 from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
@@ -36,13 +37,27 @@ NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
 
 
+def read_dataset_file(path: Path) -> str | None:
+    """A file of the dataset folder as text (``None`` when there is none), through the bounded reader:
+    a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
+    if not os.path.lexists(path):
+        return None
+    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
+    try:
+        return read_input(path).decode("utf-8-sig")
+    except InputFileError as e:
+        raise fail(path, f"{e}: {expected}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None
+
+
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
-    if not path.exists():
+    text = read_dataset_file(path)
+    if text is None:
         return list(header), []
     try:
-        text = path.read_text(encoding="utf-8-sig")
         rows = list(csv.reader(io.StringIO(text, newline="")))
-    except (UnicodeDecodeError, csv.Error) as e:
+    except csv.Error as e:
         raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): expected the data contract's UTF-8 "
                          "CSV file (run 'peel validate')") from None
     if not rows:
@@ -125,10 +140,10 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     yaml_path = data_dir / DATASET_FILE
     if not yaml_path.is_file():
         raise fail("--data", f"{yaml_path}: dataset.yaml not found: expected a dataset folder (see data/README.md)")
+    yaml_text = read_dataset_file(yaml_path) or ""
     try:
-        yaml_text = yaml_path.read_text(encoding="utf-8")
         doc = yaml.safe_load(yaml_text) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as e:
+    except yaml.YAMLError as e:
         raise fail(yaml_path, f"cannot be read ({' '.join(str(e).split())[:200]}): fix it first "
                               "('peel validate')") from None
     found = doc.get("sources") if isinstance(doc, dict) else None
@@ -140,20 +155,28 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
     new = [dict(r, source=source_id) for r in parsed.rows]
     new_keys = {_key(r, target): r for r in new}
-    kept, replaced, conflicts = [], [], []
+    # The new rows take the place of the first row they replace (at the end when they replace none), so
+    # that importing the same files again gives the same bytes, whatever was imported in between.
+    kept: list[dict[str, str]] = []
+    replaced: list[dict[str, str]] = []
+    conflicts: list[tuple[int, dict[str, str]]] = []
+    merged: list[dict[str, str]] = []
     for n, r in enumerate(old, start=2):
         sid = r.get("source", "")
         same_table = sid == source_id or (sid in sources and isinstance(sources[sid], dict)
                                           and sources[sid].get("table") == parsed.table)
-        if same_table and (sid == source_id or _key(r, target) in new_keys):
+        if (same_table and (sid == source_id or _key(r, target) in new_keys)) or \
+                (_key(r, target) in new_keys and force):
+            if not replaced:
+                merged.extend(new)
             replaced.append(r)
         elif _key(r, target) in new_keys:
-            if force:
-                replaced.append(r)
-            else:
-                conflicts.append((n, r))
+            conflicts.append((n, r))
         else:
             kept.append(r)
+            merged.append(r)
+    if not replaced:
+        merged.extend(new)
     if conflicts:
         n, r = conflicts[0]
         by = Counter(r.get("source") or "(no source: typed in or demonstration data)" for _, r in conflicts)
@@ -184,7 +207,7 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     for sid in list(sources):
         entry = sources[sid]
         if sid == source_id:
-            del sources[sid]
+            continue  # replaced in its place below
         elif isinstance(entry, dict) and entry.get("table") == parsed.table and _target_of(entry) == target:
             if remaining[sid] == 0:
                 del sources[sid]
@@ -193,7 +216,7 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     sources[source_id] = dict(record, rows=len(new))
     if dry_run:
         return ["dry run: nothing written", *lines]
-    text = _csv(header, kept + new)
+    text = _csv(header, merged)
     _atomic_pair({path: text, yaml_path: _yaml_with_sources(yaml_text, sources)})
     return lines
 

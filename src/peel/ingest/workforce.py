@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from peel.ingest.common import Parsed, counts_column, forces_column, national_rows
+from peel.ingest.common import Parsed, counts_column, duplicate_rows, forces_column, national_rows
 from peel.ingest.layout import Column, Layout, cell_text
-from peel.ingest.reading import Sheet, fail, read_sheets
+from peel.ingest.reading import Sheet, fail, raise_collected, read_sheets
 
 TABLE = "workforce"
 PUBLISHER = "Home Office"
@@ -84,9 +84,12 @@ def parse(path: Path, *, measures: dict[str, str], **_: object) -> Parsed:
             "force_id": forces_column(path, sh, key, set_aside),
             "year": _years(path, sh),
             "worker": sh.frame["worker"].astype(str).str.strip().str.casefold(),
-            "fte": counts_column(path, sh, "fte", integer=False),
+            "fte": counts_column(path, sh, "fte", integer=False, negative=False),
+            "_whole": sh.frame["_whole"],
         }))
     frame = pd.concat(parts, ignore_index=True)
+    duplicate_rows(path, sheets, frame, ["_whole"], "row")
+    raise_collected()
     frame = frame[~frame["force_id"].str.startswith("~")]
     parsed = Parsed(TABLE, [], layout, [s.name for s in sheets], set_aside)
     for kind, worker in WORKER_TYPES.items():

@@ -61,13 +61,67 @@ def read_yaml(path: Path, problems: list[Problem], expected: str,
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        what = getattr(e, "problem", None) or str(e)
-        problems.append(problem(path, where, f"not valid YAML ({what})"))
+        said = " ".join(f"{getattr(e, 'context', None) or ''} {getattr(e, 'problem', None) or ''}".split())
+        plain = explain_yaml_error(text, e)
+        problems.append(problem(path, where, f"not valid YAML: {plain + '; ' if plain else ''}"
+                                             f"the YAML reader said: {said or e}"))
         return None
     except RecursionError:
         problems.append(problem(path, "", "not valid YAML: nested too deeply; expected plain keys, "
                                           "values and lists"))
         return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _line_before(lines: list[str], n: int) -> str | None:
+    """The nearest line above line ``n`` (0-based) with content (not blank, not only a comment)."""
+    for line in reversed(lines[:n]):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line
+    return None
+
+
+def explain_yaml_error(text: str, error: yaml.YAMLError) -> str:
+    """What is wrong on the line PyYAML stopped at, in the words of someone who edits the file.
+
+    PyYAML reports its parser's state ("mapping values are not allowed here", "expected <block end>,
+    but found '?'"); the usual causes in a hand-typed file are a tab, a line indented more (or less) than
+    the key it belongs to, a ': ' inside an unquoted value, and a quote or bracket never closed. Returns
+    ``""`` when none of these is what happened.
+    """
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    what = f"{getattr(error, 'context', None) or ''} {getattr(error, 'problem', None) or ''}"
+    opened = getattr(error, "context_mark", None)
+    if "\t" in line[:len(line) - len(line.lstrip())] or "'\\t'" in what:
+        return "a tab character in the indentation; indent with spaces only"
+    if "quoted scalar" in what and opened is not None:
+        return f"a quote opened on line {opened.line + 1} is never closed"
+    if "flow sequence" in what or "flow mapping" in what:
+        bracket = "[" if "sequence" in what else "{"
+        at = f" on line {opened.line + 1}" if opened is not None else ""
+        return f"a '{bracket}'{at} is never closed"
+    before = _line_before(lines, mark.line)
+    if "mapping values are not allowed" in what:
+        if before is not None and _indent(line) > _indent(before) and not before.rstrip().endswith(":"):
+            return "this line is indented more than the one before it, so it cannot start a new key"
+        return ("a ': ' inside an unquoted value (a colon followed by a space starts a key); put the value in "
+                "quotes")
+    if "expected <block end>" in what and before is not None:
+        if _indent(line) > _indent(before):
+            return "this line is indented more than the one before it, so it cannot start a new key"
+        if _indent(line) < _indent(before):
+            return ("this line is indented less than the one before it, but not as far back as any key above it, "
+                    "so it belongs to none of them")
+        if line.lstrip().startswith("-"):
+            return "a list item ('- ') among keys at the same indentation; a list goes under its key, indented"
+    return ""
 
 
 class _ReadableDumper(yaml.SafeDumper):

@@ -16,6 +16,8 @@ from peel.render.policies import content_security_policy, style_hash
 DIFF_CSS = """
 table.diff { font-size: 0.875rem; }
 table.diff td, table.diff th { vertical-align: top; }
+table.diff del { text-decoration: line-through; }
+table.diff ins { text-decoration: underline; font-weight: bold; }
 """
 
 

@@ -37,17 +37,27 @@ INDEX_CSS = """
 .table-wrap { overflow-x: auto; }
 table.grades-by-force { font-size: 0.875rem; }
 table.grades-by-force th[scope="col"] { vertical-align: bottom; }
-/* The Reports column is in view in a 1,280 px window without scrolling. Nine graded areas do not fit
-   beside it at a readable size ("Requires improvement" cannot wrap narrower than "improvement"), so on
-   a screen wider than a phone the column stays at the right edge of the scrolling table while the
-   area columns scroll under it; its report links wrap inside it. */
-table.grades-by-force thead th[scope="col"]:last-child { width: 10rem; }
 table.grades-by-force td.reports { min-width: 8rem; }
+/* Each table scrolls inside its own region, no taller than the window, so its sideways scrollbar is
+   in view whenever the region is; the header row stays at the region's top and, on a screen wider
+   than a phone, the force column at its left, so a cell always reads with its force and its area.
+   Nothing is sticky over the cells: every column, the report links included, scrolls into view. */
+.figures-region, .grades-region { max-height: calc(100vh - 2rem); overflow: auto; }
+table.grades-by-force, table.figures-by-force { border-collapse: separate; border-spacing: 0; }
+table.grades-by-force thead th, table.figures-by-force thead th {
+  position: sticky; top: 0; z-index: 2; background: #ffffff;
+}
+/* The force column has a fixed width, and the region's scroll padding keeps a cell brought into view
+   (by the keyboard's focus, or a find in the page) out from under it. */
 @media screen and (min-width: 48em) {
-  table.grades-by-force thead th[scope="col"]:last-child, table.grades-by-force td.reports {
-    position: sticky; right: 0; z-index: 1; background: #ffffff; border-left: 2px solid #0b0c0c;
-    padding-left: 0.5rem;
+  .figures-region, .grades-region { scroll-padding-left: 11rem; }
+  table.grades-by-force tbody th, table.figures-by-force tbody th {
+    position: sticky; left: 0; z-index: 1; background: #ffffff; box-shadow: inset -2px 0 0 #0b0c0c;
   }
+  table.grades-by-force tr > :first-child, table.figures-by-force tr > :first-child {
+    box-sizing: border-box; width: 11rem; min-width: 11rem;
+  }
+  table.grades-by-force thead th:first-child, table.figures-by-force thead th:first-child { left: 0; z-index: 3; }
 }
 table.grades-by-force td[class*="grade-"] { border-left: 5px solid currentColor; padding-left: 0.4rem; }
 table.grades-by-force td.no-grade { color: #484949; }
@@ -55,6 +65,7 @@ table.grades-by-force span.grade-basis { display: block; font-weight: normal; fo
 /* Padding gives each link a 24 px target (WCAG 2.2, 2.5.8). */
 table.grades-by-force td.reports a { display: block; padding: 0.25rem 0; }
 table.grades-by-force td.reports .kept { display: block; font-size: 0.8125rem; color: #484949; }
+table.grades-by-force td.reports .stale { display: block; font-size: 0.8125rem; font-weight: bold; }
 /* The report stylesheet narrows the body to a reading measure; the index is a wide table. */
 @media screen { body.index { max-width: none; } }
 .failures li { margin-bottom: 0.6rem; }
@@ -83,6 +94,8 @@ table.figures-by-force td { text-align: right; }
 table.figures-by-force td a { display: block; padding: 0.25rem 0; white-space: nowrap; }
 table.figures-by-force td .comparison { display: block; font-size: 0.8125rem; color: #484949; }
 .figures-notice { margin: 0 0 1rem; }
+/* Reports built from inputs that changed since (peel.build.vintage): said in words, not colour alone. */
+.vintage-notice { border-left: 5px solid #0b0c0c; background: #f3f2f1; padding: 0.5rem 1rem; margin: 0 0 1rem; }
 """
 
 def _report_css() -> str:
@@ -109,7 +122,8 @@ def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]
 def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
                  *, demonstration: bool, notice: str, notice_label: str = "",
                  figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-                 catalogue: Mapping[str, Any] | None = None, info: Any = None) -> str:
+                 catalogue: Mapping[str, Any] | None = None, info: Any = None,
+                 stale: Mapping[str, Sequence[str]] | None = None, older: Sequence[str] = ()) -> str:
     """The index page as HTML text.
 
     Parameters
@@ -128,6 +142,10 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         ``{force_id: headline figures}`` as ``build.json`` records them, the dataset's measure
         catalogue and its ``dataset.yaml`` (:class:`peel.inputs.dataset.DatasetInfo`): the "Figures"
         table (:func:`peel.render.figures_table.figures_table`), left out when any is missing.
+    stale, older
+        ``{force_id: reasons}`` of the stale reports, each marked in words in its row, and the forces
+        whose report was built from an older dataset version, named in a note above the tables
+        (:mod:`peel.build.vintage`).
     """
     from peel.render.page import page_environment
 
@@ -160,7 +178,9 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
             if name in files and (Path(out_dir) / force.id / name).is_file()
         ]
         kept = bool(links) and rec is not None and rec.failed
-        rows.append({"name": force.name, "cells": cells, "links": links, "kept": kept})
+        why = (stale or {}).get(force.id) if links else None
+        rows.append({"name": force.name, "cells": cells, "links": links, "kept": kept,
+                     "stale": f"out of date: {'; '.join(why)}" if why else ""})
         if rec is not None and rec.failed:
             failures.append(_failure(force.name, rec, kept=bool(links)))
 
@@ -188,6 +208,8 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         rows=rows,
         grade_bases=any(c.get("basis") for r in rows for c in r["cells"]),
         figures=table,
+        stale_count=sum(1 for r in rows if r["stale"]),
+        older=[f.name for f in all_forces() if f.id in set(older)],
     )
     return html if html.endswith("\n") else html + "\n"
 
@@ -195,11 +217,13 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
 def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
                 demonstration: bool, notice: str, notice_label: str = "",
                 figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-                catalogue: Mapping[str, Any] | None = None, info: Any = None) -> Path:
+                catalogue: Mapping[str, Any] | None = None, info: Any = None,
+                stale: Mapping[str, Sequence[str]] | None = None, older: Sequence[str] = ()) -> Path:
     """Write ``OUT/index.html`` atomically and return its path (see :func:`render_index`)."""
     out_dir = Path(out_dir)
     html = render_index(report, records, out_dir, demonstration=demonstration, notice=notice,
-                        notice_label=notice_label, figures=figures, catalogue=catalogue, info=info)
+                        notice_label=notice_label, figures=figures, catalogue=catalogue, info=info,
+                        stale=stale, older=older)
     path = out_dir / INDEX_NAME
     atomic_write(path, html)
     return path

@@ -63,6 +63,7 @@ OVERVIEW_WORDS = {
     "grades": "grades changed",
     "package": "package changed",
     "notice": "notice changed",
+    "older": "the reports built from an older dataset version changed",
 }
 
 #: The grades table's columns after the five grades.
@@ -266,7 +267,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, ForceRecord],
-                    notice: Notice | None) -> str:
+                    notice: Notice | None, older: Sequence[str] = ()) -> str:
     """The overview page as HTML text (the same dataset, grades and notice always give the same bytes).
 
     Parameters
@@ -279,6 +280,9 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
         ``{force_id: record}`` as read from ``build.json``: the grades of the reports on disk.
     notice
         The notice the reports carry (``peel.inputs.provenance.report_notice``), or ``None``.
+    older
+        The forces whose report was built from an older dataset version (:func:`peel.build.vintage.older_dataset`):
+        named in a note at the top, since their figures may differ from the overview's.
     """
     from peel.render.page import page_environment
 
@@ -306,6 +310,7 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
         notice=notice.text if notice else "", notice_label=notice.label if notice else "",
         page_notice=notice.page if notice else "", with_reports=number_words(with_reports),
         total=number_words(len(all_forces())), grades=grades, measures=measures,
+        older=[f.name for f in all_forces() if f.id in set(older)], older_count=number_words(len(set(older))),
     )
     return html if html.endswith("\n") else html + "\n"
 
@@ -319,17 +324,19 @@ def _read_record(out_dir: Path) -> dict[str, Any] | None:
 
 
 def overview_components(data: Mapping[str, str], records: Mapping[str, ForceRecord], package: str,
-                        notice: Notice | None) -> dict[str, str]:
-    """The hashes the overview is made from: data files, grades of the reports on disk, package, notice."""
+                        notice: Notice | None, older: Sequence[str] = ()) -> dict[str, str]:
+    """The hashes the overview is made from: data files, grades of the reports on disk, package, notice,
+    and the reports built from an older dataset version."""
     grades = {fid: [dict(rec.grades or {}), dict(rec.grade_basis or {})]
               for fid, rec in forces_with_reports(records).items()}
     return {"data": content_id(dict(data)), "grades": content_id(grades), "package": package,
-            "notice": content_id([notice.label, notice.text, notice.page] if notice else None)}
+            "notice": content_id([notice.label, notice.text, notice.page] if notice else None),
+            "older": content_id(sorted(older))}
 
 
 def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
                    formats: Sequence[str], notice: Notice | None, data: Mapping[str, str],
-                   package: str) -> tuple[Path, str]:
+                   package: str, older: Sequence[str] = ()) -> tuple[Path, str]:
     """Write ``OUT/overview.html`` (and ``overview.pdf`` when ``"pdf"`` is in ``formats``) if anything changed.
 
     Parameters
@@ -342,6 +349,8 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
         The build's formats; the PDF is printed only when it asks for one.
     data, package
         Hashes of the data files and of the package (build side included), from the build's fingerprints.
+    older
+        As for :func:`render_overview`.
 
     Returns
     -------
@@ -352,7 +361,7 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
 
     out_dir = Path(out_dir)
     html_path, pdf_path = out_dir / OVERVIEW_NAME, out_dir / OVERVIEW_PDF
-    components = overview_components(data, records, package, notice)
+    components = overview_components(data, records, package, notice, older)
     previous = _read_record(out_dir)
     files = (previous or {}).get("files", {})
     produced = [(OVERVIEW_NAME, html_path, files.get(OVERVIEW_NAME))]
@@ -361,7 +370,7 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
     write, reason = reuse_decision(components, previous, produced, OVERVIEW_WORDS, "not built before")
     if not write:
         return html_path, reason
-    html = render_overview(load_dataset(data_dir), report, records, notice)
+    html = render_overview(load_dataset(data_dir), report, records, notice, older)
     written: dict[str, str] = {}
     if "pdf" in formats:
         from peel.render.pdf import write_pdf

@@ -24,8 +24,8 @@ import nh3
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "aside", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
     "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark", "ol", "p", "q", "s", "section",
-    "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "mark", "ol", "p", "picture", "q", "s", "section",
+    "small", "source", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
     "thead", "time", "tr", "u", "ul",
 })
 
@@ -35,6 +35,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
           "aria-describedby", "aria-hidden"},
     "a": {"href"},
     "img": {"src", "alt", "width", "height"},
+    # A chart's narrow picture (peel.analysis.narrow_chart), chosen by the window's width.
+    "source": {"srcset", "media", "type", "width", "height"},
     "td": {"colspan", "rowspan", "headers"},
     "th": {"colspan", "rowspan", "headers", "scope", "abbr"},
     "col": {"span"},
@@ -52,9 +54,12 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "data"})
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "img" and attribute == "src":
-        # Images are embedded; anything that would be fetched is dropped.
-        return value if value.startswith("data:image/") else None
+    if (tag, attribute) in (("img", "src"), ("source", "srcset")):
+        # Images are embedded; anything that would be fetched is dropped. A srcset holding more than
+        # one data image could hide another address after a comma, so it must be one base64 image.
+        ok = value.startswith("data:image/") and (tag == "img" or (";base64," in value and value.count(",") == 1
+                                                                    and not any(c.isspace() for c in value)))
+        return value if ok else None
     if tag == "a" and attribute == "href":
         return value if value.startswith(LINK_PREFIXES) else None
     return value

@@ -48,6 +48,9 @@ class Source(StrictModel):
     layout: Line | None = None
     via: Line | None = None
     rows: Annotated[int, number(whole=True)] | None = None
+    # What 'peel import' was told to leave out (--exclude, --only-with-population), kept with the source.
+    excluded: dict[str, Line] | None = None
+    left_out: Line | None = None
 
     @model_validator(mode="after")
     def _licence_for_published(self) -> Source:
