@@ -120,7 +120,7 @@ def apply_change(root: Path, case: dict[str, Any]) -> dict[str, str]:
     extra: dict[str, str] = {}
     if op == "replace":
         assert arg["old"] in text, f"case {case['id']}: {arg['old']!r} is not in {case['target']}"
-        text = text.replace(arg["old"], arg["new"], 1)
+        text = text.replace(arg["old"], str(_yaml_value(arg["new"])), 1)
     elif op == "delete_line":
         lines = text.splitlines(keepends=True)
         kept = [ln for ln in lines if ln.rstrip("\r\n") != arg]

@@ -7,6 +7,7 @@ then reported), and Ctrl-C leaving no kernel or worker process behind.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -57,6 +58,76 @@ def test_the_local_pool_is_the_default_and_imports_no_dask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+class _FakeServer:
+    """A TCP server on 127.0.0.1 that is not a Dask scheduler: it sends ``answer`` to every connection
+    (nothing when empty) and keeps it open until stopped."""
+
+    def __init__(self, answer: bytes):
+        import threading
+
+        self.answer = answer
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.conns: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.answer:
+                conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+#: An SSH server's greeting: read as a Dask message length it is about 3 EiB.
+SSH_GREETING = b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"
+
+
+@pytest.mark.parametrize("answer, words", [
+    (SSH_GREETING, "is not a Dask scheduler"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"junk, not frames", "is not a Dask scheduler"),  # a sane length
+    (b"", "no Dask scheduler answered within"),  # accepts, and says nothing
+])
+def test_a_server_that_is_not_a_dask_scheduler_is_a_clear_error_in_bounded_time(answer, words, project):  # noqa: F811
+    from peel.build import BuildOptions, build
+    from peel.build.dask import PROBE_TIMEOUT
+    from peel.errors import BuildError
+    from peel.inputs.forces import get_force
+
+    server = _FakeServer(answer)
+    try:
+        opts = BuildOptions((get_force("kent"),), ("html",), project / "data", project / "params", project / "out",
+                            project / "notebooks", 1, 60, validate=False, scheduler=server.address)
+        t0 = time.monotonic()
+        with pytest.raises(BuildError) as info:
+            build(opts, stream=io.StringIO())
+        took = time.monotonic() - t0
+    finally:
+        server.close()
+    assert f"--scheduler {server.address}" in str(info.value) and words in str(info.value)
+    assert took < PROBE_TIMEOUT + 30  # the probe's deadline, and the build's planning on a loaded machine
+    assert not (project / "out" / "kent" / "report.html").exists()
+
+
+def test_a_dask_scheduler_passes_the_probe():
+    from distributed import LocalCluster
+
+    from peel.build.dask import probe_scheduler
+
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None,
+                      silence_logs=50) as cluster:
+        probe_scheduler(cluster.scheduler_address, timeout=10)  # raises when it is not recognised
 
 
 def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_path):

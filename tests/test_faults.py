@@ -344,3 +344,29 @@ def test_a_failed_rebuild_shows_the_kept_reports_grades(project):
     row = row[:row.index("</tr>")]
     assert "Adequate" in row and "Outstanding" not in row
     assert "previous report kept" in row and 'href="kent/report.html"' in row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("forces, jobs", [(["kent"], 1), (["kent", "essex"], 2)], ids=["in the build", "in workers"])
+def test_a_process_a_notebook_starts_in_a_session_of_its_own_does_not_outlive_the_build(project, forces, jobs):
+    """``setsid -f`` forks and leaves at once: its child is in no process group or session of the kernel's and
+    its parent is init, yet it is stopped with the kernel (it carries the kernel's token in its environment)."""
+    import nbformat
+
+    path = project / "notebooks" / "01_alpha.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('import subprocess\n'
+                                              'subprocess.run(["setsid", "-f", "sleep", "600"], check=True)'))
+    nbformat.write(nb, path)
+    marker = uuid.uuid4().hex
+    proc = _start(project, forces, jobs, marker)
+    try:
+        out, err = proc.communicate(timeout=DEADLINE * 2)
+    finally:
+        _reap(proc)
+    try:
+        assert proc.returncode == 0, err
+        _assert_nothing_left(project, marker)
+    finally:
+        for p in _marked(marker):
+            p.kill()

@@ -53,6 +53,45 @@ def test_csv_writes_numbers_in_full_and_missing_as_empty():
     assert rows[0]["sentence"] == 'He said "x", y.'
 
 
+def test_text_a_spreadsheet_would_run_is_neutralised_and_numbers_stay_numbers():
+    import io
+
+    import pandas as pd
+
+    records = [{"force_id": "kent", "kind": "inspection_text", "sentence": "=SUM(A1)", "value": -2.5},
+               {"force_id": "kent", "kind": "inspection_text", "sentence": "-1 officers were on duty.", "value": 3.0},
+               {"force_id": "kent", "kind": "inspection_text", "sentence": "@cmd|' /C calc'!A0", "value_text": "-4",
+                "grade": "+x", "source": "\tinspection", "value": None}]
+    table = pd.read_csv(io.StringIO(statements_csv(records)))
+    assert list(table["sentence"]) == ["'=SUM(A1)", "'-1 officers were on duty.", "'@cmd|' /C calc'!A0"]
+    assert table.loc[2, "grade"] == "'+x" and table.loc[2, "source"] == "'\tinspection"
+    assert str(table["value"].dtype) == "float64" and table.loc[0, "value"] == -2.5  # a negative number stays one
+    assert table.loc[2, "value_text"] == "'-4"  # text, even a number's, is text
+    # The Parquet file is not a spreadsheet format: it keeps the text as stated.
+    assert list(pd.read_parquet(io.BytesIO(statements_parquet(records)))["sentence"]) == \
+        [r["sentence"] for r in records]
+
+
+def test_the_workbook_holds_formula_like_text_as_text_and_numbers_as_numbers():
+    import io
+
+    from openpyxl import load_workbook
+
+    from peel.build.workbook import workbook_bytes
+
+    trend = {"kind": "trend", "measure_id": "m", "title": "=SUM(A1)", "force": "Kent Police", "force_id": "kent",
+             "span": "2022 to 2023", "unit": "count", "decimals": 1, "source": "-1 officers counted",
+             "rows": [{"period": "2022", "period_id": "2021-04-01/2022-03-31", "force": "-5.0", "ew": "8.0",
+                       "force_number": -5.0, "ew_number": 8.0}]}
+    wb = load_workbook(io.BytesIO(workbook_bytes([trend], "Kent Police")))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not [t for t in texts if t.startswith(("=", "+", "@", "-"))]
+    assert any(t.startswith("'=SUM(A1)") for t in texts) and "'-1 officers counted" in texts
+    assert -5.0 in [c.value for c in cells if c.data_type == "n"]  # a negative number stays a number
+
+
 def test_parquet_holds_the_csv_rows_typed_and_its_bytes_are_stable():
     import io
 
@@ -267,3 +306,33 @@ def test_a_trend_measure_gets_a_line_chart_with_alt_text_and_a_data_table():
     # The trend comes right after the sentences, before the all-forces chart.
     assert soup.select("figure")[0] is trend and "trend-chart" not in soup.select("figure")[1]["class"]
     assert ctx._figures[0]["kind"] == "trend" and ctx._figures[1]["measure_id"] == "stop_search_rate"
+
+
+@pytest.mark.slow
+def test_a_built_statements_csv_neutralises_formulas_in_the_inspectors_text(tmp_path: Path):
+    """An inspector's finding beginning with ``=SUM(A1)`` and one with ``-1 officers``, through a real build."""
+    import shutil
+
+    import pandas as pd
+    import yaml
+
+    from peel import cli
+    from peel.inputs.yamlfile import dump_yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    params = tmp_path / "params"
+    shutil.copytree(repo / "params", params)
+    doc = yaml.safe_load((params / "metropolitan.yaml").read_text(encoding="utf-8"))
+    findings = doc["areas"]["police_powers"]["findings"]
+    findings[0]["text"] = "=SUM(A1) is what an analyst typed into 2 cells.\n"
+    findings[1]["text"] = "-1 officers were on duty at 3 stations.\n"
+    (params / "metropolitan.yaml").write_text(dump_yaml(doc), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["build", "metropolitan", "--to", "html", "--params", str(params), "--out", str(out)]) == 0
+    table = pd.read_csv(out / "statements.csv")
+    sentences = [s for s in table["sentence"].dropna() if "SUM(A1)" in s or "officers were on duty" in s]
+    assert sorted(sentences) == ["'-1 officers were on duty at 3 stations.",
+                                 "'=SUM(A1) is what an analyst typed into 2 cells."]
+    assert str(table["value"].dtype) == "float64"  # numbers are still numbers
+    assert not any(str(s).startswith(("=", "+", "@")) for col in table.columns if table[col].dtype == object
+                   for s in table[col].dropna())

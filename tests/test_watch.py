@@ -126,9 +126,9 @@ def test_the_watched_files_are_the_forces_inputs_the_data_the_notebooks_and_the_
 def test_watch_takes_the_options_of_build_that_apply_to_it():
     parser = make_parser()
     args = parser.parse_args(["watch", "metropolitan", "--to", "html", "--out", "o", "--param", "x=1",
-                              "--timeout", "30"])
+                              "--timeout", "30.5"])
     assert (args.forces, args.to, args.out, args.param, args.timeout) == (["metropolitan"], "html", Path("o"),
-                                                                           ["x=1"], 30.0)
+                                                                           ["x=1"], 30.5)
     with pytest.raises(SystemExit):
         parser.parse_args(["watch"])  # a watch names its forces
 

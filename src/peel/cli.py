@@ -48,7 +48,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
                         timeout=args.timeout, data=args.data, params=args.params, out=args.out,
-                        notebooks=args.notebooks, param=args.param, scheduler=args.scheduler)
+                        notebooks=args.notebooks, param=args.param, scheduler=args.scheduler, force=args.force)
     return build(opts).exit_status
 
 
@@ -65,7 +65,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from peel.build.watch import watch
 
     opts = make_options(forces=args.forces, to=args.to, timeout=args.timeout, data=args.data, params=args.params,
-                        out=args.out, notebooks=args.notebooks, param=args.param)
+                        out=args.out, notebooks=args.notebooks, param=args.param, force=args.force)
     watch(opts, debug=args.debug)  # returns only by an exception: a signal, or a kernel that cannot start
     return 0
 
@@ -139,8 +139,12 @@ def make_parser() -> argparse.ArgumentParser:
                        help="area notebooks and report.yaml (default: %(default)s)")
         p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="pass a parameter to every notebook; refused unless each notebook declares it")
+        p.add_argument("--force", action="store_true",
+                       help="write into an output folder that holds files no peel build wrote (they are kept; "
+                       "files with the names of the build's, such as index.html, are replaced)")
         p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                       help="stop a notebook that runs longer than this (default: %(default)s)")
+                       help="stop a notebook that runs longer than this many seconds: any number above 0, such as "
+                       "30.5 (the per-cell limit behind it, a whole number, is rounded up; default: %(default)s)")
 
     p = sub.add_parser("build", help="build force reports (HTML and PDF)")
     p.add_argument("forces", nargs="*", metavar="FORCE_ID", help="force ids (see 'peel forces')")

@@ -7,6 +7,7 @@ traceback (unless ``--debug``); anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +152,26 @@ class KernelStartError(BuildError):
 
 class OutputFolderError(BuildError):
     """The output folder cannot be used: it cannot be written, or another build holds it."""
+
+
+class WriteFailed(OutputFolderError, OSError):
+    """An output file could not be written (a full disk, a read-only folder); the previous file is as it was.
+
+    It is an :class:`OSError` too (``errno`` is the cause's), so code that handles failed writes keeps doing so.
+    """
+
+    def __init__(self, path: str | Path, cause: OSError):
+        why = cause.strerror or str(cause)
+        full = cause.errno in (errno.ENOSPC, errno.EDQUOT)
+        hint = ": the disk is full; free some space and build again" if full else ""
+        self.message = (f"{display_path(path)}: could not be written ({why}){hint}; "
+                        "the previous file, if there was one, is as it was")
+        OSError.__init__(self, self.message)
+        self.errno, self.strerror = cause.errno, why
+        self.path = Path(path)
+
+    def __str__(self) -> str:  # OSError's would be "[Errno 28] ..." once errno is set
+        return self.message
 
 
 class BuildStopped(KeyboardInterrupt):

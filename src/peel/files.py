@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from peel.errors import InputError, Problem, problem
+from peel.errors import InputError, Problem, WriteFailed, problem
 
 #: The largest input file (YAML, CSV) read: far above any real one (the national file of 43 forces over
 #: twenty years is under 1 MiB), low enough that a wrong path cannot exhaust memory.
@@ -160,11 +160,19 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
     A reader (or a build stopped half-way) never sees a partly written file, and a failed write leaves
     the previous file as it was.
+
+    Raises
+    ------
+    WriteFailed
+        When the file cannot be written (a full disk, a read-only folder), naming it; nothing is left behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise WriteFailed(path, e) from None
     try:
         mask = os.umask(0)
         os.umask(mask)
@@ -172,8 +180,10 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
         replace_into_place(Path(tmp), path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, WriteFailed):  # a full disk: one message naming the file
+            raise WriteFailed(path, e) from None
         raise
 
 
@@ -218,3 +228,4 @@ def write_files(contents: Mapping[Path, str | bytes], *, force: bool = False, wh
             atomic_write(path, payload)
             written.append(path)
     return Written(tuple(written), tuple(unchanged))
+

@@ -149,6 +149,9 @@ class Comparison:
     #: Force id -> (the amount as published, its note), from the catalogue's ``published_numerator``:
     #: the statement gives the published amount and then the note.
     published: dict[str, tuple[float, str]] = field(default_factory=dict)
+    #: Force id -> the share of its count the force's figure covers (national.csv's ``coverage``), for the
+    #: forces whose row states one; a force not here is taken as complete.
+    coverage: dict[str, float] = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     measure_id: str = ""
     #: ``compare: group`` only: the dataset's groups and each group's lines (None: fewer than two compared).
@@ -157,6 +160,26 @@ class Comparison:
     #: In a view for one force (:meth:`seen_by`): its group's name and members; ``lines`` are then the group's.
     group: str | None = None
     group_members: tuple[str, ...] = ()
+
+    def left_out_of_history(self) -> dict[Period, tuple[str, ...]]:
+        """Each earlier period (of :attr:`history_periods`) whose England and Wales figure leaves out a force
+        without a value there, with those forces' names (the quoted period's are named under its chart)."""
+        names = {r.force_id: r.force_name for r in self.rows}
+        out: dict[Period, tuple[str, ...]] = {}
+        for i, p in enumerate(self.history_periods):
+            if p == self.period:
+                continue
+            gone = tuple(names[f] for f in names
+                         if i >= len(self._history.get(f, ())) or is_missing(self._history[f][i]))
+            if gone:
+                out[p] = gone
+        return out
+
+    def partial(self, force_id: str) -> float | None:
+        """The force's coverage when it is under the measure's completeness rule, else None."""
+        rule = getattr(self.measure, "completeness", None)
+        share = self.coverage.get(force_id)
+        return share if rule is not None and share is not None and share < rule[0] else None
 
     def seen_by(self, force_id: str) -> Comparison:
         """The comparison as ``force_id``'s report shows it.
@@ -325,13 +348,15 @@ def _compute(dataset: Dataset, measure_id: str) -> Comparison:
     notes = {str(f): " ".join(str(n or "").split())
              for f, n in zip(explicit["force_id"], explicit["note"], strict=True)}
     not_supplied = {f: notes[f] for f in missing if f in notes}
+    coverage = {str(f): float(c) for f, c in zip(explicit["force_id"], explicit["coverage"], strict=True)
+                if not is_missing(c) and f not in missing}
     # A published amount stands in for a numerator the force has; a force without one states none.
     numerators = {r.force_id: r.numerator for r in out}
     published = {f: v for f, v in getattr(m, "published_numerator", {}).items()
                  if f in numerators and not is_missing(numerators[f])}
     return Comparison(m, m.period, tuple(out), lines, ew, missing, dict(m.exclude), hist_periods, history, latest,
                       history_england_and_wales=tuple(history_ew), not_supplied=not_supplied,
-                      published=published,
+                      published=published, coverage=coverage,
                       dataset=dataset, measure_id=measure_id, groups=groups, group_lines=group_lines)
 
 

@@ -30,6 +30,16 @@ def round_half_up(x: float, decimals: int) -> Decimal:
     return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=Context(prec=400))
 
 
+def share_percent(share: float, other: float | None = None) -> str:
+    """A share (0 to 1) as a percentage, whole ("85%") unless that would print it equal to ``other``
+    while it differs: then with as many decimals as tell them apart ("94.98%" beside "95%")."""
+    for decimals in range(0, 7):
+        text = round_half_up(share * 100, decimals)
+        if other is None or share == other or text != round_half_up(other * 100, decimals):
+            return f"{text:.{decimals}f}%"
+    return f"{share * 100:.6f}%"
+
+
 def format_number(x: float | None, decimals: int = 0) -> str:
     """``x`` with thousands separators at ``decimals`` places: ``format_number(175073, 0) == "175,073"``."""
     if x is None or _unavailable(x):

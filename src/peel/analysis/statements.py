@@ -37,10 +37,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(£])")
 #: The columns of a statement record, in the order of ``statements.csv``. The build adds
 #: ``dataset_version`` and ``build_id``. ``compared_with`` is the comparison base: "all forces" (the band),
 #: "most similar group: NAME" (``compare: group``; mean, sd, lower and upper are then the group's), or "standard".
+#: ``coverage`` is the share of its count the force's figure covers (empty: complete, or not stated).
 COLUMNS = (
     "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
-    "decimals", "value_text", "england_and_wales", "mean", "sd", "lower", "upper", "comparison", "compared_with",
-    "trend", "grade", "figures", "sentence", "source", "dataset",
+    "decimals", "value_text", "coverage", "england_and_wales", "mean", "sd", "lower", "upper", "comparison",
+    "compared_with", "trend", "grade", "figures", "sentence", "source", "dataset",
 )
 
 
@@ -112,6 +113,7 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
         "statement_id": f"measure:{m.id}", "measure": m.id, "period": comparison.period.iso,
         "value": _number(row.value), "unit": m.unit, "decimals": m.decimals,
         "value_text": value_text(row.value, m),
+        "coverage": _number(getattr(comparison, "coverage", {}).get(force_id)),
         "england_and_wales": _number(comparison.england_and_wales),
         "mean": _number(lines.mean) if lines else None, "sd": _number(lines.sd) if lines else None,
         "lower": _number(lines.lower) if lines else None, "upper": _number(lines.upper) if lines else None,

@@ -15,7 +15,7 @@ import string
 from typing import Any
 
 from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
-from peel.analysis.numbers import format_gbp, format_number, format_value
+from peel.analysis.numbers import format_gbp, format_number, format_value, share_percent
 from peel.analysis.phrases import force_in_text as force_in_text  # re-exported, as the names below
 from peel.analysis.phrases import in_sentence as in_sentence
 from peel.analysis.phrases import join_names as join_names
@@ -314,12 +314,25 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
     return text + "."
 
 
+def completeness_sentence(comparison: Any, force_id: str) -> str | None:
+    """"This figure is incomplete: ..." for a force whose figure is under the measure's completeness rule and
+    still compared (``below: note``); None otherwise (a force left out says why in its comparison sentence)."""
+    partial = getattr(comparison, "partial", None)
+    share = partial(force_id) if partial is not None else None
+    if share is None or not comparison.row(force_id).included:
+        return None
+    need = comparison.measure.completeness[0]
+    return (f"This figure is incomplete: it covers {share_percent(share, need)} of the count, less than the "
+            f"{share_percent(need)} this measure asks for, and may rise as the count is completed.")
+
+
 def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, str]]:
     """Every sentence the report prints about the force on one measure, with its kind, in reading order.
 
-    The kinds are ``value``, ``comparison``, ``latest_month``, ``trend``, ``note`` (why a published
-    amount the statement gives differs from the one behind the rate), ``not_available`` and
-    ``england_and_wales``; :mod:`peel.analysis.statements` makes one record of each.
+    The kinds are ``value``, ``completeness`` (the force's figure covers less of its count than the
+    measure's completeness rule asks, and is shown with a note), ``comparison``, ``latest_month``, ``trend``,
+    ``note`` (why a published amount the statement gives differs from the one behind the rate),
+    ``not_available`` and ``england_and_wales``; :mod:`peel.analysis.statements` makes one record of each.
     """
     row = comparison.row(force_id)
     if is_missing(row.value):
@@ -331,7 +344,8 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
             out.append(("england_and_wales", text))
         return out
     out = [("value", statement(comparison, force_id))]
-    for kind, s in (("comparison", comparison_sentence(comparison, force_id)),
+    for kind, s in (("completeness", completeness_sentence(comparison, force_id)),
+                    ("comparison", comparison_sentence(comparison, force_id)),
                     ("latest_month", latest_month_sentence(comparison, force_id)),
                     ("trend", trend_sentence(comparison, force_id))):
         if s:

@@ -4,7 +4,8 @@
 The build reads like its pipeline (:func:`build`), one module a step:
 
 1. **Check the request** (:mod:`~peel.build.options`): force ids, formats, folders, timeout, parameters.
-2. **Own the output folder** (:mod:`~peel.build.lock`): one build at a time; a second one is refused.
+2. **Own the output folder** (:mod:`~peel.build.ownership`, :mod:`~peel.build.lock`): a folder holding
+   files no build wrote, or a symbolic link where the build writes, is refused; one build at a time.
 3. **Check the inputs** and **plan** (:mod:`~peel.build.plan`, :mod:`~peel.build.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
    reuse what is unchanged and say why the rest runs.
@@ -39,6 +40,7 @@ from peel.build.executor import Executor, executor_for
 from peel.build.lock import OutputLock, make_build_temp
 from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
+from peel.build.ownership import check_output_folder
 from peel.build.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
 from peel.build.pool import signals_stop_the_build
 from peel.build.progress import print_plan, print_summary
@@ -48,6 +50,7 @@ from peel.build.statements import STATEMENTS_JSON, content_id, write_statements
 from peel.build.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.build.workbook import FIGURES_XLSX
 from peel.inputs.areas import load_report
+from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
 
 
@@ -96,7 +99,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
         When the report structure, a notebook's parameters or the inputs have problems (nothing
         has run and no report was written).
     OutputFolderError
-        When the output folder cannot be written or another build is writing to it.
+        When the output folder cannot be written, holds files no build wrote (without ``opts.force``) or
+        a symbolic link where the build writes, or another build is writing to it.
     KernelStartError
         When no Jupyter kernel could start.
     KeyboardInterrupt
@@ -109,9 +113,12 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
     from peel.render.overview import write_overview
 
     stream = stream or sys.stderr
+    # First, and before the lock file is made: a folder of the user's is refused with nothing written into it.
+    check_output_folder(opts.out_dir, force_ids(), force=opts.force)
     report = load_report(opts.notebooks_dir)  # checks that every notebook exists
     fp = fingerprints(opts.data_dir, opts.notebooks_dir, [a.notebook for a in report.areas])
     with OutputLock(opts.out_dir, stream), signals_stop_the_build():
+        check_output_folder(opts.out_dir, force_ids(), force=opts.force)  # as it is now that no build writes
         if opts.validate:
             for warning in validate_inputs(opts, fp):
                 print(f"warning: {warning}", file=stream)

@@ -49,6 +49,10 @@ from peel.errors import BuildError, InputError, problem
 
 #: Seconds to reach the scheduler, and for a first worker to join it.
 CONNECT_TIMEOUT = 30.0
+#: Seconds a ``tcp://`` scheduler gets to send its handshake to :func:`probe_scheduler`, and the largest
+#: handshake accepted (a scheduler's is under 100 bytes).
+PROBE_TIMEOUT = 10.0
+HANDSHAKE_LIMIT = 64 * 1024
 WORKER_WAIT = 60.0
 #: Seconds every worker gets to hash the inputs it sees (the data folder, the package) before the build starts.
 CHECK_TIMEOUT = 120.0
@@ -86,6 +90,7 @@ class DaskExecutor:
             except BaseException:
                 cluster.close(timeout=STOP_GRACE)
                 raise
+        probe_scheduler(self.scheduler)
         try:
             return Client(self.scheduler, timeout=CONNECT_TIMEOUT), None
         except (OSError, TimeoutError) as e:
@@ -229,6 +234,80 @@ class DaskExecutor:
             client.cancel(futures, force=True)
         with contextlib.suppress(Exception):
             client.run(_stop_task, token, wait=True, callback_timeout=STOP_GRACE)
+
+
+def probe_scheduler(address: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Check that a Dask scheduler answers at a ``tcp://`` address, within ``timeout`` seconds in all.
+
+    A Dask scheduler sends its handshake as soon as a connection is made: an 8-byte length, then a few
+    dozen bytes of frames holding a small mapping (``python``, ``pickle-protocol``, ...). Dask's client
+    reads the length and allocates that much before looking further, so a server of another kind
+    answering (a web server, an SSH daemon) would make it try to allocate exabytes; and one that accepts
+    and never answers would keep it waiting. Read here with a deadline and a bound on the length, the
+    handshake is checked before the client connects. Other protocols (``tls://``, ``ucx://``) are left
+    to the client's own timeout.
+
+    Raises
+    ------
+    BuildError
+        When nothing accepts the connection, nothing is sent in time, or what is sent is not a
+        Dask scheduler's handshake.
+    """
+    import socket
+    import struct
+
+    from distributed.protocol.core import loads
+    from distributed.protocol.utils import unpack_frames
+
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if not host:
+        host, port = port, "8786"  # the scheduler's default port, as Dask assumes
+    deadline = time.monotonic() + timeout
+    where = f"--scheduler {address}"
+
+    def receive(sock: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            sock.settimeout(left)
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            data += chunk
+        return data
+
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as sock:
+            head = receive(sock, 8)
+            (size,) = struct.unpack("<Q", head)
+            if not 0 < size <= HANDSHAKE_LIMIT:
+                raise _NotDask(f"it sent {head!r}, which is not the start of a Dask handshake")
+            body = receive(sock, size)
+    except TimeoutError:
+        raise BuildError(f"{where}: no Dask scheduler answered within {timeout:g} s (a server accepted the "
+                         "connection but sent nothing, or nothing answered); check the address and port, "
+                         "or start one with 'dask scheduler'") from None
+    except _NotDask as e:
+        raise BuildError(f"{where}: the server at this address is not a Dask scheduler ({e}); "
+                         "check the address and port (a scheduler listens on 8786 by default)") from None
+    except (OSError, ValueError) as e:
+        raise BuildError(f"{where}: no Dask scheduler could be reached ({getattr(e, 'strerror', None) or e}); "
+                         "check the address, or start one with 'dask scheduler'") from None
+    try:
+        info = loads(unpack_frames(body))
+    except Exception:
+        info = None
+    if not (isinstance(info, dict) and "python" in info and "pickle-protocol" in info):
+        raise BuildError(f"{where}: the server at this address is not a Dask scheduler (what it sent is not a "
+                         "Dask handshake); check the address and port (a scheduler listens on 8786 by default)")
+
+
+class _NotDask(Exception):
+    """What a server sent is not a Dask scheduler's handshake (the reason is the message)."""
 
 
 def _short(value: str) -> str:

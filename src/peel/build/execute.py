@@ -13,6 +13,7 @@ Faults are told apart because they call for different responses:
 from __future__ import annotations
 
 import copy
+import math
 import signal
 import threading
 import time
@@ -255,8 +256,9 @@ def _run_once(kernel: WarmKernel, notebook: Path, executed: Path, parameters: Ma
                 km=kernel.km, kernel_name=kernel.kernel_name,
                 progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False,
-                # nbclient's own per-cell limit is a backstop behind the watchdog's per-notebook one.
-                execution_timeout=(timeout + 2 * INTERRUPT_GRACE) if timeout else None,
+                # nbclient's own per-cell limit is a backstop behind the watchdog's per-notebook one (which
+                # keeps a fraction of a second); nbclient takes whole seconds, so it is rounded up.
+                execution_timeout=math.ceil(timeout + 2 * INTERRUPT_GRACE) if timeout else None,
                 record_timing=False,
                 # After a cell's reply, nbclient waits this long for the cell's remaining output (a print,
                 # a display) and by default drops it silently when the wait runs out: on a loaded machine

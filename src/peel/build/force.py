@@ -21,7 +21,7 @@ from peel.build.plan import REPORT_RECORD, ForcePlan
 from peel.build.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
 from peel.build.statements import STATEMENTS_JSON, statements_json
 from peel.build.workbook import FIGURES_XLSX, workbook_bytes
-from peel.errors import BuildError, ExecutionFailure, InputError
+from peel.errors import BuildError, ExecutionFailure, InputError, WriteFailed
 from peel.files import atomic_write, replace_into_place
 
 
@@ -147,6 +147,17 @@ def _atomic_target(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def _write_temporary(tmp: Path, final: Path, data: str | bytes) -> None:
+    """Write the temporary file of ``final``; a failure (a full disk) names ``final``, not the temporary."""
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+    except OSError as e:
+        raise WriteFailed(final, e) from None
+
+
 def _render_and_write(plan: ForcePlan, notebooks: list[Any],
                       on_written: Callable[[str], None] | None = None) -> dict[str, str]:
     """Stitch, make the PDF, then rename the files into place (only after all succeeded).
@@ -177,18 +188,18 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
     try:
         if "html" in plan.formats:
             tmp = _atomic_target(plan.out / "report.html")
-            tmp.write_text(html, encoding="utf-8")
             temps["report.html"] = tmp
+            _write_temporary(tmp, plan.out / "report.html", html)
             files["report.html"] = sha256_file(tmp)
         # The statements of the same executed notebooks the report was stitched from, renamed into
         # place with it (OUT/statements.csv gathers them; see peel.build.statements).
         tmp = _atomic_target(plan.out / STATEMENTS_JSON)
-        tmp.write_text(statements_json(notebooks), encoding="utf-8")
         temps[STATEMENTS_JSON] = tmp
+        _write_temporary(tmp, plan.out / STATEMENTS_JSON, statements_json(notebooks))
         tmp = _atomic_target(plan.out / FIGURES_XLSX)
-        figures = [f for nb in notebooks for f in notebook_statements(nb, "figures")]
-        tmp.write_bytes(workbook_bytes(figures, context.force_name))
         temps[FIGURES_XLSX] = tmp
+        figures = [f for nb in notebooks for f in notebook_statements(nb, "figures")]
+        _write_temporary(tmp, plan.out / FIGURES_XLSX, workbook_bytes(figures, context.force_name))
         if on_written is not None:  # the page first, while the PDF is laid out
             into_place()
         if "pdf" in plan.formats:
@@ -196,7 +207,10 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
 
             tmp = _atomic_target(plan.out / "report.pdf")
             temps["report.pdf"] = tmp
-            write_pdf(html, tmp, title=context.document_title)
+            try:
+                write_pdf(html, tmp, title=context.document_title)
+            except WriteFailed as e:  # named by the file it would have become
+                raise WriteFailed(plan.out / "report.pdf", e) from None
             files["report.pdf"] = sha256_file(tmp)
         into_place()
         return {name: files[name] for name in ("report.html", "report.pdf") if name in files}

@@ -14,7 +14,9 @@ process has ended has failed (what it wrote to stderr is in the message), and on
 answered by :data:`KERNEL_START_TIMEOUT` is killed. A start is tried twice, then
 :class:`~peel.errors.KernelStartError` names the kernel spec. On Linux a kernel is killed by the
 operating system when the process that started it dies, and its connection file (which holds the
-key that signs its messages) is deleted as soon as the kernel has read it.
+key that signs its messages) is deleted as soon as the kernel has read it. When a kernel stops, so does
+every process its notebooks started and left running, even one in a session of its own
+(:func:`stop_strays`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ KERNEL_START_ATTEMPTS = 2
 #: The folder kernels keep their sockets and connection files in (a per-build folder in a build).
 KERNEL_DIR_ENV = "PEEL_KERNEL_DIR"
 
+#: Set in a kernel's environment to its own folder: every process the kernel starts inherits it, so the
+#: processes a notebook left running are found when the kernel stops, even those that left its process
+#: tree (``setsid -f``, a daemon's double fork, which makes init their parent at once).
+KERNEL_TOKEN_ENV = "PEEL_KERNEL_TOKEN"
+
+#: Seconds the processes a kernel left get to die after SIGKILL.
+STRAY_WAIT = 5.0
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -61,6 +71,43 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except (OSError, AttributeError):  # no prctl: the parent watch of the worker still applies
         pass
+
+
+def descendants(pid: int | None) -> list[int]:
+    """The process ids of every process below ``pid`` (its children, theirs, ...), while it runs."""
+    import psutil
+
+    if not pid:
+        return []
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def stop_strays(token: str, pids: list[int] | tuple[int, ...] = ()) -> list[int]:
+    """Kill what a kernel started that still runs: ``pids`` (its descendants, listed before it stopped)
+    and every process whose environment carries the kernel's ``token`` (:data:`KERNEL_TOKEN_ENV`), such
+    as one a notebook started with ``setsid -f``; wait for them (at most :data:`STRAY_WAIT` s).
+    Returns the ids of the processes killed."""
+    import psutil
+
+    me = os.getpid()
+    found: dict[int, psutil.Process] = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            found[pid] = psutil.Process(pid)
+    for p in psutil.process_iter():
+        try:
+            if p.pid != me and p.pid not in found and p.environ().get(KERNEL_TOKEN_ENV) == token:
+                found[p.pid] = p
+        except psutil.Error:  # gone, a zombie, or another user's
+            continue
+    for p in found.values():
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(list(found.values()), timeout=STRAY_WAIT)
+    return sorted(found)
 
 
 def kill_quietly(pid: int, sig: int = signal.SIGKILL, group: bool = False) -> None:
@@ -238,7 +285,8 @@ class WarmKernel:
         # No command history: notebooks never use it, and a history database would see the execution
         # counter go back to 1 at each reset and print an error into the next notebook's output.
         kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"],
-                                  "preexec_fn": die_with_parent}
+                                  "preexec_fn": die_with_parent,
+                                  "env": {**os.environ, KERNEL_TOKEN_ENV: str(self._socket_dir)}}
         if self.cwd:
             kwargs["cwd"] = str(self.cwd)
         self.km = km
@@ -312,11 +360,15 @@ class WarmKernel:
             return False
 
     def kill(self) -> None:
-        """Kill the kernel's whole process group now and remove its files (for a worker that must go)."""
+        """Kill the kernel's whole process group now, and every process it started (:func:`stop_strays`),
+        and remove its files (for a worker that must go)."""
         pid = self.pid
+        below = descendants(pid)
         if pid:
             kill_quietly(pid, group=True)
             kill_quietly(pid)
+        if self._socket_dir is not None:
+            stop_strays(str(self._socket_dir), below)
         self._remove_socket_dir()
 
     def shutdown(self) -> None:
@@ -329,6 +381,7 @@ class WarmKernel:
         if km is None:
             self._remove_socket_dir()
             return
+        below = descendants(getattr(getattr(km.provisioner, "process", None), "pid", None))
         km.close_clients()
         try:
             run_sync(km.shutdown_kernel)(now=True)
@@ -341,6 +394,9 @@ class WarmKernel:
                 run_sync(km.cleanup_resources)()
         with contextlib.suppress(Exception):
             km.context.destroy(linger=0)
+        if self._socket_dir is not None:
+            # What a notebook left running (a server, a `setsid` child) does not outlive its kernel.
+            stop_strays(str(self._socket_dir), below)
         self._remove_socket_dir()
 
     def _remove_socket_dir(self) -> None:
@@ -396,4 +452,4 @@ def _tail(path: Path, limit: int = 500) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-__all__ = ["WarmKernel", "KERNEL_START_TIMEOUT", "die_with_parent", "kill_quietly"]
+__all__ = ["WarmKernel", "KERNEL_START_TIMEOUT", "die_with_parent", "kill_quietly", "stop_strays", "descendants"]

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from peel.errors import OutputFolderError, display_path
+from peel.errors import OutputFolderError, WriteFailed, display_path
 
 LOCK_NAME = ".build.lock"
 
@@ -123,8 +123,12 @@ class OutputLock:
                   f"that process {gone})", file=self.stream)
         info = {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
                 "since": datetime.now(UTC).replace(microsecond=0).isoformat()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+        except OSError as e:  # a full disk
+            os.close(fd)
+            raise WriteFailed(self.path, e) from None
         self._fd = fd
         return self
 

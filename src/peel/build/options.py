@@ -42,6 +42,8 @@ class BuildOptions:
     extra_parameters: tuple[tuple[str, str], ...] = ()
     #: ``--scheduler``: a Dask scheduler's address, or ``local:N`` for a LocalCluster; ``None`` for the local pool.
     scheduler: str | None = None
+    #: ``--force``: write into an output folder that holds files no build wrote (:mod:`peel.build.ownership`).
+    force: bool = False
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -94,7 +96,7 @@ def resolve_forces(ids: Sequence[str], all_forces: bool) -> tuple[Force, ...]:
 def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: str = "html,pdf",
                  jobs: int | None = None, timeout: float | None = 600.0, data: Path | None = None,
                  params: Path | None = None, out: Path | None = None, notebooks: Path | None = None,
-                 param: Sequence[str] = (), scheduler: str | None = None) -> BuildOptions:
+                 param: Sequence[str] = (), scheduler: str | None = None, force: bool = False) -> BuildOptions:
     """Check a build request given as plain values (as typed on the command line).
 
     Raises
@@ -148,7 +150,7 @@ def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: st
         raise InputError(problems)
     return BuildOptions(chosen, formats, data_dir.resolve(), params_dir.resolve(), out_dir.resolve(),
                         notebooks_dir.resolve(), int(jobs), float(timeout) if timeout else None,
-                        extra_parameters=tuple(extra), scheduler=scheduler)
+                        extra_parameters=tuple(extra), scheduler=scheduler, force=bool(force))
 
 
 def check_scheduler(scheduler: str) -> list[Problem]:

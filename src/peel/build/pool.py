@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from peel.build.force import build_force, failed_record
-from peel.build.kernel import KERNEL_DIR_ENV, WarmKernel, die_with_parent, kill_quietly
+from peel.build.kernel import KERNEL_DIR_ENV, WarmKernel, descendants, die_with_parent, kill_quietly, stop_strays
 from peel.build.options import BuildOptions
 from peel.build.plan import ForcePlan
 from peel.build.progress import Progress
@@ -286,18 +286,24 @@ def _stop_everything(workers: list[_Worker], results: Any, handle: Any) -> None:
 def _kill_kernel(kernel: KernelStarted) -> None:
     import shutil
 
+    below = descendants(kernel.pid)
     kill_quietly(kernel.pid, group=True)  # the kernel leads its own process group
     kill_quietly(kernel.pid)
+    stop_strays(kernel.folder, below)  # and what its notebooks started outside it (the folder is its token)
     shutil.rmtree(kernel.folder, ignore_errors=True)
 
 
 def remove_temporaries(folders: Iterable[Path]) -> None:
-    """Remove temporary files a stopped worker may have left (their names start with a dot)."""
+    """Remove temporary files a stopped worker may have left in forces' folders: only the build's own
+    (``.report.html.1234.tmp``; :func:`~peel.build.ownership.is_build_temporary`), never a file of the user's."""
+    from peel.build.ownership import is_build_temporary
+
     for folder in folders:
-        for sub in (folder, folder / "notebooks"):
-            if sub.is_dir():
+        for sub, where in ((folder, "force"), (folder / "notebooks", "notebooks")):
+            if sub.is_dir() and not sub.is_symlink():
                 for p in sub.glob(".*.tmp"):
-                    p.unlink(missing_ok=True)
+                    if is_build_temporary(p.name, where) and not p.is_symlink():
+                        p.unlink(missing_ok=True)
 
 
 # -- the worker side ----------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ the reference order of the forces, and adds the dataset's version and the build 
 ``OUT/statements.parquet`` holds the same rows with typed columns (numbers as float64, decimals as
 int64, the rest as text written as in the CSV), for pandas, R's arrow and DuckDB.
 
+Text a spreadsheet would run as a formula (``=SUM(A1)``, ``-1 officers``) is written to the CSV with a
+leading apostrophe (:func:`~peel.files.spreadsheet_safe`); the Parquet file keeps the text as the
+notebooks stated it, since no spreadsheet opens Parquet and its readers take cells as data.
+
 Both ids are content hashes, not clocks, so the same inputs give a byte-identical table.
 """
 
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.analysis.statements import COLUMNS, notebook_statements
-from peel.files import atomic_write
+from peel.files import atomic_write, spreadsheet_safe
 from peel.inputs.forces import all_forces
 
 #: Each force's statements, beside its report.
@@ -38,7 +42,7 @@ STATEMENTS_PARQUET = "statements.parquet"
 CSV_COLUMNS = (*COLUMNS, "dataset_version", "build_id")
 
 #: Columns of numbers in the Parquet file (float64); ``decimals`` is a whole number (int64).
-NUMBER_COLUMNS = ("value", "england_and_wales", "mean", "sd", "lower", "upper")
+NUMBER_COLUMNS = ("value", "coverage", "england_and_wales", "mean", "sd", "lower", "upper")
 WHOLE_COLUMNS = ("decimals",)
 
 
@@ -76,13 +80,19 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def csv_cell(value: Any) -> str:
+    """A value as ``statements.csv`` writes it: :func:`cell`, with text a spreadsheet would run as a
+    formula neutralised (:func:`~peel.files.spreadsheet_safe`); numbers stay numbers."""
+    return spreadsheet_safe(value) if isinstance(value, str) else cell(value)
+
+
 def statements_csv(records: Iterable[Mapping[str, Any]]) -> str:
     """The CSV text of statement records (header first, ``\\n`` line ends)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([cell(r.get(c)) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(r.get(c)) for c in CSV_COLUMNS])
     return buf.getvalue()
 
 
@@ -118,7 +128,8 @@ def write_statements(out_dir: Path, *, build_id: str, dataset_version: str,
 def statements_parquet(records: Iterable[Mapping[str, Any]]) -> bytes:
     """The Parquet bytes of statement records: the CSV's columns, typed (see :data:`NUMBER_COLUMNS`).
 
-    Text columns hold exactly what the CSV cell holds; a missing value is null. No clock and no path goes
+    Text columns hold what the CSV cell holds, without the apostrophe the CSV puts before text a
+    spreadsheet would run as a formula; a missing value is null. No clock and no path goes
     into the file, so the same records give the same bytes.
     """
     import pyarrow as pa

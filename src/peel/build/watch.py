@@ -289,9 +289,16 @@ def watch(opts: BuildOptions, stream: TextIO | None = None, debug: bool = False)
     ------
     KernelStartError, PackageChanged
         See :meth:`Watch.run`.
+    OutputFolderError
+        When the output folder holds files no build wrote (without ``opts.force``) or a symbolic link
+        where the build writes (:mod:`peel.build.ownership`): the watch does not start.
     KeyboardInterrupt
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after everything stopped.
     """
+    from peel.build.ownership import check_output_folder
+    from peel.inputs.forces import force_ids
+
+    check_output_folder(opts.out_dir, force_ids(), force=opts.force)  # a save would not change the answer
     Watch(opts, stream or sys.stderr, debug).run()
 
 

@@ -30,6 +30,8 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
+from peel.files import spreadsheet_safe
+
 #: Each force's workbook, beside its report.
 FIGURES_XLSX = "figures.xlsx"
 
@@ -212,6 +214,13 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     _print_setup(everything, f"Every figure in the report on {force_name}", wide=True)
 
     wb.properties.title = f"The data behind each chart in the report on {force_name}"
+    # Every cell is data: text a spreadsheet would run as a formula (an inspector's "=..." or "-1 ...",
+    # which openpyxl would even store as a formula) gets a leading apostrophe; numbers stay numbers.
+    for each in wb.worksheets:
+        for cells in each.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    cell.value = spreadsheet_safe(cell.value)
     wb.properties.creator = "peel-reports"
     wb.properties.created = _FIXED
     buf = io.BytesIO()

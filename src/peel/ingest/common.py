@@ -269,16 +269,23 @@ Figures = dict[str, dict[str, tuple[float | None, float | None, str]]]
 """Period -> force -> (numerator, denominator, note)."""
 
 
-def national_rows(measure: str, periods: Figures) -> list[dict[str, str]]:
+def national_rows(measure: str, periods: Figures,
+                  coverage: dict[tuple[str, str], float] | None = None) -> list[dict[str, str]]:
     """Rows for every one of the 43 forces and each period: a force without a figure gets an explicit
-    "not available" row (value, numerator and denominator empty) with the reason in ``note``."""
+    "not available" row (value, numerator and denominator empty) with the reason in ``note``.
+
+    ``coverage`` maps (period, force id) to the share of the count the figure covers, written to four
+    decimal places in the ``coverage`` column (absent: the column is left empty, which reads as complete).
+    """
     rows = []
     for period in sorted(periods):
         got = periods[period]
         for fid in force_ids():
             n, d, note = got.get(fid, (None, None, "not available: no rows for this force in the table"))
+            share = (coverage or {}).get((period, fid)) if n is not None else None
             rows.append({"force_id": fid, "measure": measure, "period": period, "value": "",
-                         "numerator": num(n), "denominator": num(d), "note": note if n is None else ""})
+                         "numerator": num(n), "denominator": num(d), "note": note if n is None else "",
+                         "coverage": "" if share is None else f"{share:.4f}"})
     return rows
 
 

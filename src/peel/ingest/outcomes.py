@@ -14,6 +14,10 @@ Denominator (offences recorded in the year), decided as follows and said in the 
 
 Outcome type 0 is excluded from every outcome total; "N/A" in any spelling is missing, not zero; negative
 correction rows are summed; a force with a missing quarter gets no value for that year.
+
+Completeness: each row's ``coverage`` is the share of the offences recorded (the denominator) that have an
+outcome assigned: all outcome types but 0 in the official layout, ``recorded_all_assigned`` in the secondary
+copy (left empty when the copy has no such column, or the share cannot be had).
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ LAYOUTS = (
     Layout("force-year", "secondary: SGilr/oocd-dashboard data/processed/force_year.csv (outcome counts by type, "
            "force and financial year)", None, (
         Column("force", ("force",)), Column("year", ("fy",)), Column("t1", ("recorded_all_t1",)),
+        Column("assigned", ("recorded_all_assigned",), required=False),
     ), annual=True, csv=True, totals=True),
 )
 
@@ -97,6 +102,8 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
         f = pd.DataFrame({"force_id": force_ids, "year": year_column(path, sh, "year")})
         if sh.layout.annual:
             f["t1"] = counts_column(path, sh, "t1")
+            if "assigned" in sh.headers:
+                f["assigned"] = counts_column(path, sh, "assigned")
         else:
             f["quarter"] = quarter_column(path, sh, "quarter")
             f["type"] = sh.frame["type"].astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
@@ -115,8 +122,12 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
     if layout.annual:
         t1, t1_notes = yearly(frame.rename(columns={"t1": "count"}), True)
         own: dict[tuple[str, int], float | None] = {}
+        assigned: dict[tuple[str, int], float | None] = {}
+        if "assigned" in frame.columns:
+            assigned = dict(yearly(frame[["force_id", "year", "assigned"]].rename(columns={"assigned": "count"}),
+                                   True)[0])
     else:
-        t1, t1_notes, own = {}, {}, {}
+        t1, t1_notes, own, assigned = {}, {}, {}, {}
         for (fid, y), g in frame.groupby(["force_id", "year"], sort=True):
             key, label = (str(fid), whole(y)), f"{whole(y)}/{(whole(y) + 1) % 100:02d}"
             missing = sorted({1, 2, 3, 4} - set(int(q) for q in g["quarter"].unique()))
@@ -130,10 +141,13 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
                 t1[key] = float(ones.sum())
                 # Each offence recorded in the year has exactly one outcome state (type 0 = not yet assigned).
                 own[key] = None if g["recorded"].isna().any() else float(g["recorded"].sum())
+                outcome = g.loc[g["type"] != "0", "recorded"]
+                assigned[key] = None if outcome.isna().any() else float(outcome.sum())
     years = complete_years(t1, parsed.info)
     recorded = _recorded_crime(data_dir)
     used: Counter[str] = Counter()
     periods: dict[str, dict[str, tuple[float | None, float | None, str]]] = {}
+    shares: dict[tuple[str, str], float] = {}
     for y in years:
         period = fy_period(y)
         got: dict[str, tuple[float | None, float | None, str]] = {}
@@ -157,8 +171,14 @@ def parse(path: Path, *, measures: dict[str, str], data_dir: Path | None = None,
             if n > den:
                 parsed.warnings.append(f"{fid} {period}: {n:.0f} charges/summonses exceed {den:.0f} offences recorded")
             got[fid] = (n, den, "")
+            done = assigned.get((fid, yy))
+            if done is not None and den > 0:
+                if done > den:
+                    parsed.warnings.append(f"{fid} {period}: {done:.0f} offences with an outcome assigned exceed "
+                                           f"{den:.0f} offences recorded")
+                shares[(period, fid)] = min(done / den, 1.0)
         periods[period] = got
-    parsed.rows = national_rows(measures["charge"], periods)
+    parsed.rows = national_rows(measures["charge"], periods, shares)
     for what, n in sorted(used.items()):
         parsed.info.append(f"denominator from {what}: {n} rows")
     return parsed

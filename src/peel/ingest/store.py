@@ -33,7 +33,7 @@ from peel.ingest.common import Parsed
 from peel.ingest.reading import IngestError, fail
 from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
 
-NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source")
+NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source", "coverage")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
 
 
@@ -63,7 +63,7 @@ def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dic
     if not rows:
         return list(header), []
     head = [h.strip() for h in rows[0]]
-    missing = [c for c in header if c not in head and c not in ("note", "source")]
+    missing = [c for c in header if c not in head and c not in ("note", "source", "coverage")]
     if missing:
         raise fail(path, f"missing column {', '.join(missing)}: expected the data contract's columns "
                          f"{', '.join(header)} (run 'peel validate')", row=1)
@@ -154,6 +154,8 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
     new = [dict(r, source=source_id) for r in parsed.rows]
+    if "coverage" in header and not any(r.get("coverage") for r in (*old, *new)):
+        header.remove("coverage")  # no figure states one: the column is not written (empty reads as complete)
     new_keys = {_key(r, target): r for r in new}
     # The new rows take the place of the first row they replace (at the end when they replace none), so
     # that importing the same files again gives the same bytes, whatever was imported in between.

@@ -15,6 +15,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from peel.errors import InputError, Problem, problem
+from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import key_path, problems_from
 from peel.inputs.schemas.report import AREA_ID_PATTERN, GradeName, ReportModel, duplicate_ids
 from peel.inputs.yamlfile import read_yaml
@@ -67,6 +68,8 @@ class ReportSpec:
     subtitle: str
     inspectorate: str
     areas: list[AreaSpec]
+    #: The span the report's figures should fall in (``reference_period`` in report.yaml), or None.
+    reference_period: Period | None = None
 
     def area(self, area_id: str) -> AreaSpec:
         """The area with this id (``KeyError`` when there is none)."""
@@ -151,4 +154,5 @@ def _parse_report(folder: Path, check_notebooks: bool, problems: list[Problem]) 
     if problems or model is None:
         return None
     areas = [AreaSpec(a.id, a.title, a.judgment, a.notebook, a.graded, a.always) for a in model.areas]
-    return ReportSpec(model.title, model.subtitle, model.inspectorate, areas)
+    reference = parse_period(model.reference_period) if model.reference_period is not None else None
+    return ReportSpec(model.title, model.subtitle, model.inspectorate, areas, reference)

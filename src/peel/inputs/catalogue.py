@@ -64,6 +64,12 @@ class Measure:
     #: the quoted period, followed by the note saying why it differs from the numerator behind the value.
     published_numerator: dict[str, tuple[float, str]] = field(default_factory=dict)
     note: str | None = None
+    #: The completeness rule ``(min_share, below)``: a force-period whose ``coverage`` in national.csv is
+    #: under ``min_share`` is shown with a note (``below == "note"``) or left out of the comparison ("exclude").
+    completeness: tuple[float, str] | None = None
+    #: The period measures.yaml declares, when the completeness rule moved the quoted period to an earlier,
+    #: complete one (``period`` is then that one; see :func:`peel.inputs.dataset.apply_completeness`).
+    declared_period: Period | None = None
 
     @property
     def uses_population(self) -> bool:
@@ -179,6 +185,7 @@ def _measure(mid: str, e: MeasureEntry) -> Measure:
         published_numerator={k: (float(v.amount), " ".join(v.note.split()))
                              for k, v in (e.published_numerator or {}).items()},
         note=" ".join(e.note.split()) if e.note is not None else None,
+        completeness=(float(e.completeness.min_share), e.completeness.below) if e.completeness is not None else None,
     )
 
 

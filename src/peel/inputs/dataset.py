@@ -17,16 +17,17 @@ Rows for British Transport Police are accepted, checked for form and then ignore
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
 
+from peel.analysis.numbers import share_percent
 from peel.errors import InputError, Problem, problem
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
-from peel.inputs.forces import force_ids
+from peel.inputs.forces import all_forces, force_ids
 from peel.inputs.groups import Groups, check_group_measures, check_groups_source, read_groups
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import problems_from
@@ -226,7 +227,81 @@ def _check_and_read(data_dir: Path, area_ids: Iterable[str] | None) -> tuple[lis
     if problems:
         return problems, None
     assert info is not None and catalogue is not None and national is not None and population is not None
+    catalogue = {mid: apply_completeness(m, national) for mid, m in catalogue.items()}
     return [], Dataset(data_dir, info, catalogue, national, population, ignored, groups)
+
+
+def partial_figures(national: pd.DataFrame, measure: str, period: str, min_share: float) -> dict[str, float]:
+    """Force id -> coverage, for the forces whose figure for ``measure`` and ``period`` covers less than
+    ``min_share`` of its count (the ``coverage`` column of national.csv; empty counts as complete)."""
+    rows = national[(national["measure"] == measure) & (national["period"] == period)
+                    & (national["coverage"] < min_share) & national["value"].notna()]
+    return {str(f): float(c) for f, c in zip(rows["force_id"], rows["coverage"], strict=True)}
+
+
+def pooled_coverage(national: pd.DataFrame, measure: str, period: str) -> float | None:
+    """The share of the whole count the figures of ``period`` cover, over the forces with a figure: each
+    force's coverage weighted by its denominator (by its numerator when it has none); None when no row
+    states a coverage (the figures are then taken as complete)."""
+    rows = national[(national["measure"] == measure) & (national["period"] == period) & national["value"].notna()]
+    if rows.empty or rows["coverage"].isna().all():
+        return None
+    share = rows["coverage"].fillna(1.0)
+    weight = rows["denominator"].where(rows["denominator"].notna(), rows["numerator"]).fillna(1.0)
+    total = float(weight.sum())
+    return float((share * weight).sum() / total) if total > 0 else None
+
+
+def _complete_period(m: Measure, national: pd.DataFrame, min_share: float) -> Measure:
+    """The measure quoting the latest period, of the same length as the declared one and no later, whose
+    pooled coverage meets ``min_share``; unchanged when the declared period meets it (or none does)."""
+    declared = pooled_coverage(national, m.id, m.period.iso)
+    if declared is None or declared >= min_share:
+        return m
+    isos = set(national.loc[national["measure"] == m.id, "period"])
+    earlier = sorted((p for p in map(parse_period, isos)
+                      if p.months == m.period.months and p.end < m.period.end), reverse=True)
+    for p in earlier:
+        got = pooled_coverage(national, m.id, p.iso)
+        if got is None or got >= min_share:
+            label = replace(m, period=p).period_label
+            note = (f"Figures for {label}: those for {m.period_label} are incomplete (they cover "
+                    f"{share_percent(declared, min_share)} of the count across forces, less than "
+                    f"{share_percent(min_share)}), so this "
+                    f"report quotes the latest period that is complete.")
+            return replace(m, period=p, declared_period=m.period, note=f"{note} {m.note}" if m.note else note)
+    return m
+
+
+def apply_completeness(m: Measure, national: pd.DataFrame) -> Measure:
+    """The measure with its completeness rule applied to its quoted period.
+
+    First the quoted period: when the figures of the declared period cover less than ``min_share`` of the
+    whole count (:func:`pooled_coverage`), the measure quotes the latest earlier period that meets it, and its
+    note says so. Then each force: ``below: exclude`` leaves each partial force of that period out of the
+    comparison, with a reason naming it; ``below: note`` adds a note naming them (printed under the chart and
+    in the data table).
+    """
+    if m.completeness is None:
+        return m
+    min_share, below = m.completeness
+    m = _complete_period(m, national, min_share)
+    partial = partial_figures(national, m.id, m.period.iso, min_share)
+    if not partial:
+        return m
+    names = {f.id: f.name for f in all_forces()}
+    if below == "exclude":
+        exclude = dict(m.exclude)
+        for fid, share in partial.items():
+            exclude.setdefault(fid, f"{names[fid]}'s figure for {m.period_label} is incomplete: it covers "
+                                    f"{share_percent(share, min_share)} of its count, less than the "
+                                    f"{share_percent(min_share)} needed to compare it with other forces.")
+        return replace(m, exclude=exclude)
+    listed = ", ".join(f"{names[f]} ({share_percent(s, min_share)})" for f, s in partial.items())
+    note = (f"Incomplete figures: for {m.period_label}, the figure{'s' if len(partial) > 1 else ''} of {listed} "
+            f"cover{'' if len(partial) > 1 else 's'} less than {share_percent(min_share)} of the count; "
+            f"{'they' if len(partial) > 1 else 'it'} may rise as the count is completed.")
+    return replace(m, note=f"{m.note} {note}" if m.note else note)
 
 
 def check_dataset(data_dir: str | Path, area_ids: Iterable[str] | None = None) -> list[Problem]:

@@ -42,7 +42,7 @@ from peel.inputs.schemas.inspection import (  # noqa: F401 - limits re-exported 
     MAX_TEXT_CHARS,
     ForceInputsModel,
 )
-from peel.inputs.yamlfile import SafeLoader
+from peel.inputs.yamlfile import SafeLoader, oversized
 from peel.inputs.yamlfile import read_yaml as _read_yaml
 from peel.paths import notebooks_dir
 
@@ -187,6 +187,9 @@ class _Loader(SafeLoader):
 
 
 def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
+    too_long = oversized(node)
+    if too_long is not None:
+        return too_long
     value = loader.construct_yaml_float(node)
     if math.isfinite(value):
         return TypedFloat(value, decimals_of(str(node.value).replace("_", "")))

@@ -32,8 +32,9 @@ POPULATION_FILE = "population.csv"
 NATIONAL_COLUMNS = ("force_id", "measure", "period", "value", "numerator", "denominator")
 POPULATION_COLUMNS = ("force_id", "year", "population")
 #: Optional columns written by ``peel import``: why a figure is not available, and the id of the source
-#: (an entry of ``sources`` in dataset.yaml; empty or absent = the dataset's own figures).
-NATIONAL_OPTIONAL = ("note", "source")
+#: (an entry of ``sources`` in dataset.yaml; empty or absent = the dataset's own figures), and the share of
+#: the force-period's count the figure covers (``coverage``, from 0 to 1; empty or absent = complete).
+NATIONAL_OPTIONAL = ("note", "source", "coverage")
 POPULATION_OPTIONAL = ("source",)
 
 # Plain decimal numbers only: "1,234", "12%", "nan" or "inf" in a cell is a data-entry problem, not a number.
@@ -178,6 +179,12 @@ def read_population(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
                 problems.append(problem(path, where, f"column population: {r['population']} is not positive: "
                                                      "expected the number of residents"))
                 ok = False
+            elif pop < 1 or pop != int(pop):
+                # A rate per 1,000 of a population such as 1e-300 would overflow every figure made from it.
+                problems.append(problem(path, where, f"column population: {r['population']} is not a whole "
+                                                     "number of people: expected the number of residents, "
+                                                     "a whole number of at least 1"))
+                ok = False
         except ValueError as e:
             problems.append(problem(path, where, f"column population: {_not_a_number(r['population'], e)}"))
             ok = False
@@ -249,6 +256,14 @@ def read_national(path: Path, catalogue: dict[str, Measure] | None, population: 
                 problems.append(problem(path, where, f"column {col}: {r[col]} is negative: expected a {what} of "
                                                      "zero or more"))
         value, num, den = nums["value"], nums["numerator"], nums["denominator"]
+        share: float | None = None
+        try:
+            share = _number(r["coverage"])
+        except ValueError as e:
+            problems.append(problem(path, where, f"column coverage: {_not_a_number(r['coverage'], e)}"))
+        if share is not None and not 0 <= share <= 1:
+            problems.append(problem(path, where, f"column coverage: {r['coverage']} is not a share: expected a "
+                                                 "number from 0 to 1 (0.85 = 85% of the count covered), or empty"))
         computed: float | None = None
         pop: float | None = None
         if m is not None and len(problems) == before:
@@ -325,10 +340,11 @@ def read_national(path: Path, catalogue: dict[str, Measure] | None, population: 
             "denominator": math.nan if den is None else den,
             "population": math.nan if pop is None else pop,
             "row": n, "note": r["note"], "source": r["source"],
+            "coverage": math.nan if share is None else share,
         })
     cols = ["force_id", "measure", "period", "start", "end", "value", "numerator", "denominator", "population", "row",
-            "note", "source"]
+            "note", "source", "coverage"]
     frame = pd.DataFrame.from_records(records, columns=cols)
-    for c in ("value", "numerator", "denominator", "population"):
+    for c in ("value", "numerator", "denominator", "population", "coverage"):
         frame[c] = frame[c].astype(float)
     return frame, ignored

@@ -44,7 +44,8 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
         Folder holding report.yaml (default: the project's notebooks folder).
     warnings
         When given, the warnings are appended to it too (a force with no row for a measure and
-        period that other forces have, :func:`peel.inputs.coverage.coverage`); they are also in the summary.
+        period that other forces have, :func:`peel.inputs.coverage.coverage`; every partial force-period,
+        :func:`peel.inputs.coverage.partial_warnings`); they are also in the summary.
 
     Returns
     -------
@@ -67,9 +68,12 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     problems.extend(found)
     warned: list[str] = []
     if dataset is not None:
-        from peel.inputs.coverage import coverage
+        from peel.inputs.coverage import coverage, partial_warnings, period_warnings
 
         gaps, warned = coverage(dataset)
+        warned += partial_warnings(dataset)
+        if report is not None and report.reference_period is not None:
+            warned += period_warnings(dataset, report.reference_period)
         problems.extend(gaps)
         if warnings is not None:
             warnings.extend(warned)

@@ -32,6 +32,46 @@ def _construct_timestamp(loader: SafeLoader, node: yaml.ScalarNode) -> Any:
 
 SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
+#: Digits beyond which a YAML number is not read as one: far above any count, amount, year or typed
+#: precision, and far below Python's limit on converting text to an int (4,300 digits), past which PyYAML
+#: raises a bare error (and a float typed with thousands of decimals breaks rounding later).
+MAX_NUMBER_DIGITS = 40
+
+
+class OversizedNumber(float):
+    """A YAML number with too many digits to be a number any input holds: read as infinity, so every
+    check of a number refuses it, and shown as ``a number 5,000 digits long`` in the message naming its key."""
+
+    digits: int
+
+    def __new__(cls, digits: int) -> OversizedNumber:
+        value = super().__new__(cls, "inf")
+        value.digits = digits
+        return value
+
+    def __repr__(self) -> str:
+        return f"a number {self.digits:,} digits long"
+
+    __str__ = __repr__
+
+
+def oversized(node: yaml.ScalarNode) -> OversizedNumber | None:
+    """The marker for a number scalar with more than :data:`MAX_NUMBER_DIGITS` digits, else ``None``."""
+    digits = sum(c.isdigit() for c in str(node.value))
+    return OversizedNumber(digits) if digits > MAX_NUMBER_DIGITS else None
+
+
+def _construct_int(loader: SafeLoader, node: yaml.ScalarNode) -> Any:
+    return oversized(node) or yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _construct_float(loader: SafeLoader, node: yaml.ScalarNode) -> Any:
+    return oversized(node) or yaml.SafeLoader.construct_yaml_float(loader, node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+SafeLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
 
 def read_yaml(path: Path, problems: list[Problem], expected: str,
               loader: type[yaml.SafeLoader] = SafeLoader) -> Any:

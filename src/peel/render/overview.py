@@ -36,7 +36,7 @@ from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
-from peel.analysis.wording import in_sentence, number_words, value_with_unit
+from peel.analysis.wording import in_sentence, join_names, number_words, value_with_unit
 from peel.build.cache import reuse_decision, sha256_file
 from peel.build.records import ForceRecord
 from peel.build.statements import content_id
@@ -255,11 +255,22 @@ def measure_part(comparison: Any, number: int) -> tuple[dict[str, Any], int]:
                "The data table below the chart gives every period.")
         part["trend"] = {"number": number, "src": _data_uri(trend_png(trend)), "alt": alt, "width": TREND_WIDTH,
                          "height": TREND_HEIGHT, "span": trend["span"],
-                         "note": POPULATION_BREAK_NOTE if trend_population_break(comparison) else "",
+                         "note": " ".join(n for n in (POPULATION_BREAK_NOTE if trend_population_break(comparison)
+                                                      else "", _left_out_note(comparison)) if n),
                          "source": figure_source(comparison, "", comparison.history_periods, see=SEE_PAGE_NOTICE),
                          "rows": [{"period": r["period"], "value": r["force"]} for r in trend["rows"]]}
         number += 1
     return part, number
+
+
+def _left_out_note(comparison: Any) -> str:
+    """"The England and Wales figure for 2019/20 leaves out Greater Manchester Police, which has no figure for
+    it." for each earlier period of the trend whose national figure leaves out forces; "" when none does."""
+    m = comparison.measure
+    return " ".join(
+        f"The England and Wales figure for {p.label(m.period_style)} leaves out {join_names(list(names))}, which "
+        f"{'have' if len(names) > 1 else 'has'} no figure for it."
+        for p, names in comparison.left_out_of_history().items())
 
 
 def _data_uri(png: bytes) -> str:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, Wit
 from pydantic_core import PydanticCustomError
 
 from peel.errors import Problem, problem
+from peel.inputs.yamlfile import OversizedNumber
 
 #: Largest magnitude any number in an input may have: far above any real count or amount (a force's
 #: budget is about 10^10 pounds), far below where float arithmetic loses whole units (2^53).
@@ -175,6 +176,8 @@ def number(whole: bool = False, positive: bool = False, maximum: float = MAX_NUM
     def check(value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail(f"expected {kind}, found {describe(value)}")
+        if isinstance(value, OversizedNumber):
+            raise fail(f"expected {kind} of at most {maximum:g}, found {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise fail(f"expected {kind}, found {value!r} (a number too large to hold, or not a number)")
         if whole and not isinstance(value, int):

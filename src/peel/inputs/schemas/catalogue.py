@@ -25,6 +25,7 @@ from peel.inputs.schemas.base import (
 UnitName = Literal["per_1000_population", "gbp_per_1000_population", "percent", "count"]
 NumeratorUnit = Literal["count", "gbp"]
 CompareName = Literal["band", "standard", "group", "none"]
+BelowName = Literal["note", "exclude"]
 EnglandAndWales = Literal["pooled", "mean", "none"]
 PeriodStyle = Literal["year_ending", "financial_year", "month", "day", "range"]
 
@@ -120,6 +121,16 @@ class PublishedNumerator(StrictModel):
     note: Sentence
 
 
+class Completeness(StrictModel):
+    """The share of a force-period's count a figure must cover to be compared as it stands."""
+
+    what: ClassVar[str] = "a measure's completeness rule"
+    key_word: ClassVar[str] = "field"
+
+    min_share: Annotated[float, number(positive=True, maximum=1)]
+    below: Annotated[BelowName, choice(BelowName, "unknown completeness action {found}")]
+
+
 class MeasureEntry(StrictModel):
     """One catalogue entry."""
 
@@ -148,6 +159,7 @@ class MeasureEntry(StrictModel):
     exclude: dict[ForceId, Sentence] | None = None
     published_numerator: dict[ForceId, PublishedNumerator] | None = None
     note: Annotated[str, text(2000)] | None = None
+    completeness: Completeness | None = None
 
     @model_validator(mode="after")
     def _standard_for_compare(self) -> MeasureEntry:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator, model_validator
 
+from peel.inputs.periods import parse_period
 from peel.inputs.schemas.base import Flag, StrictModel, fail, text
 
 #: The five-point scale of graded judgments, best first.
@@ -15,6 +16,19 @@ GradeName = Literal["Outstanding", "Good", "Adequate", "Requires improvement", "
 
 #: Area ids are also keys in the inspection inputs and parts of file names: keep them plain.
 AREA_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+_INTERVAL = r"^\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}$"
+
+
+def _check_reference_period(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(f"expected an ISO 8601 interval such as '2022-04-01/2023-03-31', found {value!r}")
+    try:
+        parse_period(value)
+    except ValueError as e:
+        raise fail(str(e)) from None
+    return value
 
 
 def _check_area_id(value: Any) -> str:
@@ -80,6 +94,10 @@ class ReportModel(StrictModel):
     subtitle: Title
     inspectorate: Title
     areas: Annotated[list[AreaEntry], Field(min_length=1), WrapValidator(_check_areas)]
+    #: The span the report's figures should fall in (ISO 8601 interval); ``peel validate`` warns about every
+    #: measure whose quoted period does not.
+    reference_period: Annotated[str, PlainValidator(_check_reference_period),
+                                WithJsonSchema({"type": "string", "pattern": _INTERVAL})] | None = None
 
 
 def duplicate_ids(doc: Any) -> list[tuple[tuple[str | int, ...], str]]:
