@@ -348,17 +348,18 @@ def figure_png(fig: Figure, dpi: int = CHART_DPI) -> bytes:
     """The figure as an opaque (RGB) PNG at ``dpi`` (default :data:`CHART_DPI`), without a timestamp.
 
     The chart's background is white, so an alpha channel would hold nothing; without it the PNG is
-    smaller and the PDF holds no soft mask for it. The figure is drawn by
-    :class:`peel.analysis.chart_render.CachingCanvas` (matplotlib's Agg pixels, with glyphs rasterised
-    once per process) and written by :func:`peel.analysis.chart_render.encode_png`.
+    smaller and the PDF holds no soft mask for it. The figure is drawn by matplotlib's Agg canvas and
+    written by :func:`peel.analysis.chart_render.encode_png`.
     """
-    from peel.analysis.chart_render import CachingCanvas, encode_png
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from peel.analysis.chart_render import encode_png
 
     with collector_paused(), matplotlib.rc_context(CHART_RC):
         original_dpi = fig.dpi
         fig.set_dpi(dpi)
         try:
-            canvas = CachingCanvas(fig)
+            canvas = FigureCanvasAgg(fig)
             canvas.draw()
             return encode_png(canvas.buffer_rgba(), PNG_COMPRESS_LEVEL)
         finally:

@@ -29,15 +29,8 @@ with status 130, 143 or 129; if the build is killed outright, its workers and ke
 
 from __future__ import annotations
 
-import sys
-
-# jsonschema (used by nbformat to validate notebooks) imports the optional package rfc3987_syntax when
-# it is installed, which compiles a grammar for one to four seconds, to check IRI formats that no
-# notebook schema uses. Marking it absent here, before anything of the build imports nbformat, keeps
-# that cost out of the build process and out of every worker (a worker imports this package first).
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO

@@ -186,13 +186,12 @@ class _WarmClient(AsyncKernelClient):
             super().start_channels(*args, **kwargs)
             self._started = True
 
-    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
-        if self._was_ready and await self._async_is_alive():
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        # The public coroutine nbclient awaits (``kc.wait_for_ready``), not the private one behind it.
+        if self._was_ready and await self.is_alive():
             return
-        await super()._async_wait_for_ready(timeout=timeout)
+        await super().wait_for_ready(timeout=timeout)
         self._was_ready = True
-
-    wait_for_ready = _async_wait_for_ready
 
 
 class _WarmKernelManager(AsyncKernelManager):

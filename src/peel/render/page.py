@@ -198,8 +198,10 @@ class ReportExporter(HTMLExporter):
         yield from super().default_filters()
         yield ("filter_data_type", _html_only)
 
-    def _create_environment(self) -> jinja2.Environment:
-        environment = super()._create_environment()
+    @property
+    def environment(self) -> jinja2.Environment:
+        # The public property every template is loaded through; set before any template is compiled.
+        environment: jinja2.Environment = super().environment
         environment.autoescape = True
         return environment
 
