@@ -253,3 +253,31 @@ def test_a_full_disk_is_one_message_and_keeps_the_earlier_outputs(where, project
                                                 else "failed")
     assert after == before
     assert not [p for p in out.rglob("*.tmp")]  # no temporary file left behind
+
+
+def test_records_in_an_output_folder_that_would_block_are_read_as_missing(tmp_path):
+    """A FIFO (or a device) where a build keeps its records (build.json, a notebook's key, the seals, the
+    overview's record, a force's statements) is not waited on: it reads as no record, at once."""
+    from peel.build.cache import read_json
+    from peel.build.manifest import read_manifest
+    from peel.build.seal import SEALS_NAME, read_seals
+    from peel.build.statements import STATEMENTS_JSON, read_force_statements
+
+    (tmp_path / "kent").mkdir()
+    for rel in ("build.json", SEALS_NAME, f"kent/{STATEMENTS_JSON}", "kent/report.key"):
+        os.mkfifo(tmp_path / rel)
+    results: dict[str, object] = {}
+
+    def read_all() -> None:
+        results["manifest"] = read_manifest(tmp_path)
+        results["seals"] = read_seals(tmp_path)
+        results["statements"] = read_force_statements(tmp_path, "kent")
+        results["key"] = read_json(tmp_path / "kent" / "report.key")
+
+    import threading
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(timeout=REFUSAL_DEADLINE)
+    assert not reader.is_alive(), "a record that is a FIFO was waited on"
+    assert results == {"manifest": {}, "seals": {}, "statements": [], "key": None}

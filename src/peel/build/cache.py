@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.build.depends import DataFingerprints, data_fingerprints
-from peel.files import InputFileError
+from peel.files import InputFileError, read_input
 from peel.paths import PACKAGE_DIR
 
 #: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
@@ -87,7 +87,7 @@ def area_key(components: Mapping[str, str]) -> str:
 def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from a file, or ``None`` when it is missing, unreadable or not an object."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_input(Path(path)).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
@@ -179,7 +179,7 @@ def notebook_content(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise InputFileError(f"{path} is not a regular file")
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_input(Path(path)).decode("utf-8"))
     except (OSError, ValueError) as e:
         raise InputFileError(f"{path}: not a readable notebook ({e})") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):

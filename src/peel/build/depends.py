@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from peel.files import read_input
 from peel.inputs.inspection import ForceInputs
 
 #: The files the data loader reads; other files in a data folder never reach a report.
@@ -48,7 +49,7 @@ def _hash(value: Any) -> str:
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_input(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -21,7 +21,7 @@ from typing import Any
 from peel import __version__
 from peel.build.figures import force_figures
 from peel.build.records import ForceRecord
-from peel.files import atomic_write
+from peel.files import atomic_write, read_input
 from peel.paths import project_root
 
 MANIFEST_NAME = "build.json"
@@ -50,7 +50,7 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     """The previous manifest in ``out_dir``, or an empty one when there is none or it cannot be read."""
     path = Path(out_dir) / MANIFEST_NAME
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_input(path).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc, dict) else {}

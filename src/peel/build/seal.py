@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.errors import BuildError
-from peel.files import atomic_write
+from peel.files import atomic_write, read_input
 
 #: The seals of an output folder's records, ``{record path relative to the folder: seal}``.
 SEALS_NAME = ".seals.json"
@@ -88,7 +88,7 @@ def sealed(seals: Mapping[str, str], name: str, record: Mapping[str, Any] | None
 def read_seals(out_dir: Path) -> dict[str, str]:
     """The seals of the records in ``out_dir`` (empty when there are none or they cannot be read)."""
     try:
-        doc = json.loads((Path(out_dir) / SEALS_NAME).read_text(encoding="utf-8"))
+        doc = json.loads(read_input(Path(out_dir) / SEALS_NAME).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in doc.items()} if isinstance(doc, dict) else {}

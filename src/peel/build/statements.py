@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.analysis.statements import COLUMNS, notebook_statements
-from peel.files import atomic_write, spreadsheet_safe
+from peel.files import atomic_write, read_input, spreadsheet_safe
 from peel.inputs.forces import all_forces
 
 #: Each force's statements, beside its report.
@@ -62,7 +62,7 @@ def read_force_statements(out_dir: Path, force_id: str) -> list[dict[str, Any]]:
     """A force's statement records (empty when it has no report, or one made before statements)."""
     path = Path(out_dir) / force_id / STATEMENTS_JSON
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_input(path).decode("utf-8"))
     except (OSError, ValueError):
         return []
     records = doc.get("statements", []) if isinstance(doc, dict) else []

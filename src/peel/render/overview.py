@@ -40,7 +40,7 @@ from peel.analysis.wording import in_sentence, join_names, number_words, value_w
 from peel.build.cache import reuse_decision, sha256_file
 from peel.build.records import ForceRecord
 from peel.build.statements import content_id
-from peel.files import atomic_write
+from peel.files import atomic_write, read_input
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
@@ -328,7 +328,7 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
 
 def _read_record(out_dir: Path) -> dict[str, Any] | None:
     try:
-        doc = json.loads((out_dir / OVERVIEW_RECORD).read_text(encoding="utf-8"))
+        doc = json.loads(read_input(out_dir / OVERVIEW_RECORD).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
