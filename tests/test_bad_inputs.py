@@ -132,6 +132,16 @@ def copy_inputs(dest: Path) -> tuple[Path, Path]:
     return data, params
 
 
+def as_import_target(case: dict[str, Any], data: Path) -> None:
+    """Mark the copied dataset as one of published figures, as ``peel import`` needs, unless the case is
+    about importing into the demonstration data."""
+    if case["kind"] != "import" or case.get("demonstration") is True:
+        return
+    info = data / "dataset.yaml"
+    info.write_text(info.read_text(encoding="utf-8").replace("\ndemonstration: true\n", "\ndemonstration: false\n"),
+                    encoding="utf-8")
+
+
 _KEY_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -344,10 +354,7 @@ def import_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_import_refuses_and_leaves_the_data_unchanged(case: dict[str, Any], tmp_path: Path,
                                                       import_fixtures: Path) -> None:
     data, _ = copy_inputs(tmp_path)
-    if case.get("demonstration") is not True:  # an import needs a dataset of published figures
-        info = data / "dataset.yaml"
-        info.write_text(info.read_text(encoding="utf-8").replace("\ndemonstration: true\n", "\ndemonstration: false\n"),
-                        encoding="utf-8")
+    as_import_target(case, data)
     before = snapshot(data)
     argv = fill_argv(case["argv"], data=data, tmp=tmp_path, fixtures=import_fixtures,
                      published=REPO / "data" / "published")
@@ -372,6 +379,7 @@ def test_the_real_command_refuses_as_main_does(case_id: str, tmp_path: Path, imp
         argv = ["validate", "--data", "data", "--params", "params"]
     else:
         values = {}
+        as_import_target(case, data)
         argv = fill_argv(case["argv"], out=tmp_path / "out", data=data, params=params, tmp=tmp_path,
                          fixtures=import_fixtures, published=REPO / "data" / "published")
     child = peel_in_child(argv, cwd=tmp_path)
