@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
@@ -48,7 +49,12 @@ class ChartLayout(PlaceHolderLayoutEngine):
         super().__init__(adjust_compatible=False, colorbar_gridspec=False)
 
     def execute(self, fig: Any) -> None:
-        renderer = fig.canvas.get_renderer()
+        canvas = fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            # A Figure made outside pyplot has the base canvas, which cannot measure text (as when
+            # ``fig.draw_without_rendering()`` lays it out): give it the Agg canvas it is drawn by.
+            canvas = FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
         (ax,) = fig.axes
         width, height = fig.bbox.width, fig.bbox.height
         pad = PAD_PT / 72 * fig.dpi
