@@ -110,14 +110,14 @@ def main() -> int:
     from peel.analysis.figures import table_record
     from peel.analysis.narrow_chart import narrow_chart
     from peel.analysis.wording import seen_by
-    from peel.build import BuildOptions, plan_force
-    from peel.build.cache import fingerprints
-    from peel.build.execute import execute_area
-    from peel.build.kernel import WarmKernel
-    from peel.build.plan import dataset_info
     from peel.inputs.areas import load_report
     from peel.inputs.dataset import load_dataset
     from peel.inputs.forces import force_ids, get_force
+    from peel.pipeline import BuildOptions, plan_force
+    from peel.pipeline.cache import fingerprints
+    from peel.pipeline.execute import execute_area
+    from peel.pipeline.kernel import WarmKernel
+    from peel.pipeline.plan import dataset_info
     from peel.render import pdf as pdfmod
     from peel.render.page import AreaEntry, ReportContext, render_report
     from peel.render.typst_markup import page_to_typst

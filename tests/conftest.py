@@ -59,7 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def seal_key_of_the_test_run(tmp_path_factory):
-    """The builds of the test run seal their records (peel.build.seal) with a key of their own, kept in
+    """The builds of the test run seal their records (peel.pipeline.seal) with a key of their own, kept in
     a temporary state folder, not in the state folder of the user running the tests."""
     before = os.environ.get("XDG_STATE_HOME")
     os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DRIVER = '''
 import sys
 from pathlib import Path
-from peel.build import BuildOptions, build
+from peel.pipeline import BuildOptions, build
 from peel.inputs.forces import get_force
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ import nbformat
 import pytest
 
 from peel import cli
-from peel.build import BuildOptions, build, parse_formats, resolve_forces
 from peel.errors import InputError
 from peel.inputs.forces import get_force
+from peel.pipeline import BuildOptions, build, parse_formats, resolve_forces
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FORCES = ("metropolitan", "kent", "surrey")
@@ -280,7 +280,7 @@ def test_same_inputs_give_byte_identical_outputs(project):
 
 @pytest.mark.slow
 def test_a_force_built_in_the_build_process_is_byte_identical_to_one_built_by_a_worker(project):
-    """One force with work is built without a worker process (peel.build.inline); its files must be
+    """One force with work is built without a worker process (peel.pipeline.inline); its files must be
     the same bytes as the pool's, the PDF included."""
     pooled, _ = _build(project, out="out-pool", forces=("kent", "surrey"), formats=("html", "pdf"), jobs=2)
     alone, _ = _build(project, out="out-alone", forces=("kent",), formats=("html", "pdf"), jobs=2)

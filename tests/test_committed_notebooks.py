@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from peel.build.cache import notebook_fingerprint
+from peel.pipeline.cache import notebook_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -36,9 +36,9 @@ from test_faults import (  # noqa: F401
     project,
 )
 
-from peel.build import make_options
-from peel.build.executor import LocalPool, executor_for
 from peel.errors import InputError
+from peel.pipeline import make_options
+from peel.pipeline.executor import LocalPool, executor_for
 
 # ---------------------------------------------------------------- the request and the seam (fast)
 
@@ -51,9 +51,9 @@ def test_a_malformed_scheduler_is_refused_before_anything_runs(bad):
 
 def test_the_local_pool_is_the_default_and_imports_no_dask():
     assert isinstance(executor_for(make_options(forces=["metropolitan"])), LocalPool)
-    code = ("import sys, peel.build, peel.build.pool, peel.cli\n"
-            "from peel.build.executor import executor_for\n"
-            "executor_for(peel.build.make_options(forces=['metropolitan']))\n"
+    code = ("import sys, peel.pipeline, peel.pipeline.pool, peel.cli\n"
+            "from peel.pipeline.executor import executor_for\n"
+            "executor_for(peel.pipeline.make_options(forces=['metropolitan']))\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
@@ -100,10 +100,10 @@ SSH_GREETING = b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"
     (b"", "no Dask scheduler answered within"),  # accepts, and says nothing
 ])
 def test_a_server_that_is_not_a_dask_scheduler_is_a_clear_error_in_bounded_time(answer, words, project):  # noqa: F811
-    from peel.build import BuildOptions, build
-    from peel.build.dask import PROBE_TIMEOUT
     from peel.errors import BuildError
     from peel.inputs.forces import get_force
+    from peel.pipeline import BuildOptions, build
+    from peel.pipeline.dask import PROBE_TIMEOUT
 
     server = _FakeServer(answer)
     try:
@@ -123,7 +123,7 @@ def test_a_server_that_is_not_a_dask_scheduler_is_a_clear_error_in_bounded_time(
 def test_a_dask_scheduler_passes_the_probe():
     from distributed import LocalCluster
 
-    from peel.build.dask import probe_scheduler
+    from peel.pipeline.dask import probe_scheduler
 
     with LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None,
                       silence_logs=50) as cluster:
@@ -131,7 +131,7 @@ def test_a_dask_scheduler_passes_the_probe():
 
 
 def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_path):
-    from peel.build.dask import DaskExecutor, build_inputs
+    from peel.pipeline.dask import DaskExecutor, build_inputs
 
     opts = make_options(forces=["metropolitan"], out=tmp_path, scheduler="tcp://127.0.0.1:8786")
     args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), ["metropolitan"])
@@ -156,8 +156,8 @@ def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_pa
 def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_this_version():
     import pickle
 
-    from peel.build.dask import PLUGIN_NAME, DaskExecutor, WarmKernelPlugin
-    from peel.build.dask_worker import _installed_version
+    from peel.pipeline.dask import PLUGIN_NAME, DaskExecutor, WarmKernelPlugin
+    from peel.pipeline.dask_worker import _installed_version
 
     class Client:
         def __init__(self, seen):
@@ -192,7 +192,7 @@ def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_th
 
 def test_the_plugin_version_follows_the_code_a_kernel_imports_not_the_data(tmp_path):
     from peel import __version__
-    from peel.build.dask import build_inputs, plugin_version
+    from peel.pipeline.dask import build_inputs, plugin_version
 
     opts = make_options(forces=["metropolitan"], out=tmp_path)
     here = build_inputs(str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir),

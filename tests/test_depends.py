@@ -1,4 +1,4 @@
-"""What each area reads (peel.build.depends): an edit changes the fingerprints of the areas it touches only."""
+"""What each area reads (peel.pipeline.depends): an edit changes the fingerprints of the areas it touches only."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from peel.build.depends import data_fingerprints, params_fingerprint
 from peel.inputs.areas import load_report
 from peel.inputs.inspection import load_force_inputs
+from peel.pipeline.depends import data_fingerprints, params_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = load_report(REPO / "notebooks", check_notebooks=False)

@@ -11,7 +11,10 @@ import nbformat
 import psutil
 import pytest
 
-from peel.build.execute import (
+from peel.errors import InputError
+from peel.inputs.areas import load_report
+from peel.inputs.dataset import check_dataset
+from peel.pipeline.execute import (
     KernelDiedError,
     NotebookError,
     NotebookTimeoutError,
@@ -20,9 +23,6 @@ from peel.build.execute import (
     declared_parameters,
     execute_area,
 )
-from peel.errors import InputError
-from peel.inputs.areas import load_report
-from peel.inputs.dataset import check_dataset
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"

@@ -23,9 +23,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from peel.build import BuildOptions, build
-from peel.build.lock import LOCK_NAME, TEMP_PREFIX, OutputLock, make_build_temp
 from peel.inputs.forces import get_force
+from peel.pipeline import BuildOptions, build
+from peel.pipeline.lock import LOCK_NAME, TEMP_PREFIX, OutputLock, make_build_temp
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -33,12 +33,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: all 43) are not put through the data contract's validation.
 DRIVER = '''
 import dataclasses, sys
-import peel.build
+import peel.pipeline
 from peel import cli
 
 if __name__ == "__main__":
-    make = peel.build.make_options
-    peel.build.make_options = lambda **kw: dataclasses.replace(make(**kw), validate=False)
+    make = peel.pipeline.make_options
+    peel.pipeline.make_options = lambda **kw: dataclasses.replace(make(**kw), validate=False)
     sys.exit(cli.main(sys.argv[1:]))
 '''
 
@@ -241,7 +241,7 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)],
                          ids=["sigterm", "sigint", "sigkill"])
 def test_a_one_force_build_runs_in_the_build_process_and_stops_cleanly(project, sig, status):
-    """A build with one force to build runs it without a worker process (peel.build.inline): the
+    """A build with one force to build runs it without a worker process (peel.pipeline.inline): the
     kernel is the build's own child, and a signal to the build stops it with the same promises."""
     (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
     marker = uuid.uuid4().hex

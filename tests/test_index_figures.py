@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from peel.analysis.numbers import format_value
-from peel.build.figures import FIGURE_FIELDS, headline_figures
-from peel.build.records import ForceRecord
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import DatasetInfo, read_info
+from peel.pipeline.figures import FIGURE_FIELDS, headline_figures
+from peel.pipeline.records import ForceRecord
 from peel.render.index import render_index
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,8 +167,8 @@ def test_data_hash_is_the_dataset_folders_own_files(tmp_path):
     """The demonstration's folder holds the real dataset and the published tables: neither is part of it."""
     import shutil
 
-    from peel.build.cache import fingerprints
-    from peel.build.statements import content_id
+    from peel.pipeline.cache import fingerprints
+    from peel.pipeline.statements import content_id
 
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("*.xlsx", "*.xls", "*.gz"))

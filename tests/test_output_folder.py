@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from peel import cli
-from peel.build import BuildOptions, build
-from peel.build.ownership import is_build_file, is_build_temporary
-from peel.build.pool import remove_temporaries
 from peel.errors import OutputFolderError
 from peel.inputs.forces import get_force
+from peel.pipeline import BuildOptions, build
+from peel.pipeline.ownership import is_build_file, is_build_temporary
+from peel.pipeline.pool import remove_temporaries
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -198,10 +198,10 @@ def _fill(disk: Path, leave: int) -> None:
 
 def _cli_unvalidated(monkeypatch, root: Path, out: Path, *extra: str) -> int:
     """``peel build kent --to html`` as typed, except that the fixture inputs (four forces) skip validation."""
-    import peel.build
+    import peel.pipeline
 
-    make = peel.build.make_options
-    monkeypatch.setattr(peel.build, "make_options", lambda **kw: dataclasses.replace(make(**kw), validate=False))
+    make = peel.pipeline.make_options
+    monkeypatch.setattr(peel.pipeline, "make_options", lambda **kw: dataclasses.replace(make(**kw), validate=False))
     return _cli(root, out, *extra)
 
 
@@ -260,10 +260,10 @@ def test_a_full_disk_is_one_message_and_keeps_the_earlier_outputs(where, project
 def test_records_in_an_output_folder_that_would_block_are_read_as_missing(tmp_path):
     """A FIFO (or a device) where a build keeps its records (build.json, a notebook's key, the seals, the
     overview's record, a force's statements) is not waited on: it reads as no record, at once."""
-    from peel.build.cache import read_json
-    from peel.build.manifest import read_manifest
-    from peel.build.seal import SEALS_NAME, read_seals
-    from peel.build.statements import STATEMENTS_JSON, read_force_statements
+    from peel.pipeline.cache import read_json
+    from peel.pipeline.manifest import read_manifest
+    from peel.pipeline.seal import SEALS_NAME, read_seals
+    from peel.pipeline.statements import STATEMENTS_JSON, read_force_statements
 
     (tmp_path / "kent").mkdir()
     for rel in ("build.json", SEALS_NAME, f"kent/{STATEMENTS_JSON}", "kent/report.key"):

@@ -16,11 +16,11 @@ import pytest
 
 from peel.analysis.charts import all_forces_chart, figure_png
 from peel.analysis.comparison import compare
-from peel.build.records import ForceRecord
 from peel.inputs.areas import GRADES, load_report
 from peel.inputs.dataset import load_dataset, read_info
 from peel.inputs.forces import all_forces
 from peel.inputs.provenance import report_notice
+from peel.pipeline.records import ForceRecord
 from peel.render.overview import (
     GRADE_COLUMNS,
     OVERVIEW_NAME,

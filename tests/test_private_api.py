@@ -206,7 +206,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from nbconvert.exporters import HTMLExporter
 import papermill
 import os
-from peel.build.kernel import WarmKernel
+from peel.pipeline.kernel import WarmKernel
 
 
 class CachingRenderer(RendererAgg):

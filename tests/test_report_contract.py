@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from peel.analysis import present
 from peel.analysis.reportable import NotInspected, ReportHTML
-from peel.build import BuildOptions, build
 from peel.inputs.forces import get_force
+from peel.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from peel.analysis import present
 from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
-from peel.build.statements import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
+from peel.pipeline.statements import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
 from peel.render.assemble import report_outputs
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -77,7 +77,7 @@ def test_the_workbook_holds_formula_like_text_as_text_and_numbers_as_numbers():
 
     from openpyxl import load_workbook
 
-    from peel.build.workbook import workbook_bytes
+    from peel.pipeline.workbook import workbook_bytes
 
     trend = {"kind": "trend", "measure_id": "m", "title": "=SUM(A1)", "force": "Kent Police", "force_id": "kent",
              "span": "2022 to 2023", "unit": "count", "decimals": 1, "source": "-1 officers counted",
@@ -216,8 +216,8 @@ def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
     import pandas as pd
 
     from peel.analysis.numbers import format_value
-    from peel.build.workbook import ALL_FIGURES, CONTENTS, FLAG_HEAD
     from peel.inputs.dataset import load_dataset
+    from peel.pipeline.workbook import ALL_FIGURES, CONTENTS, FLAG_HEAD
 
     catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue
     for force in ("metropolitan", "gwent"):
@@ -262,8 +262,8 @@ def test_tidy_sheet_holds_every_measure_figure_the_statements_state(built_report
     force id, measure and period, with the value as published and the England and Wales figure."""
     import pandas as pd
 
-    from peel.build.workbook import ALL_FIGURES, ALL_FIGURES_COLUMNS
     from peel.inputs.forces import force_ids
+    from peel.pipeline.workbook import ALL_FIGURES, ALL_FIGURES_COLUMNS
 
     statements = pd.read_csv(built_reports / "statements.csv", dtype=str, keep_default_na=False)
     for force in ("metropolitan", "gwent"):

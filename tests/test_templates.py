@@ -85,8 +85,8 @@ def test_the_fstring_check_finds_html():
 
 
 def test_index_escapes_failures_and_links_only_existing_reports(tmp_path):
-    from peel.build.records import ForceRecord
     from peel.inputs.areas import load_report
+    from peel.pipeline.records import ForceRecord
     from peel.render.index import render_index
 
     report = load_report(Path(__file__).resolve().parents[1] / "notebooks", check_notebooks=False)

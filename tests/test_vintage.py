@@ -17,13 +17,13 @@ import pytest
 from test_committed_notebooks import run_all_and_save
 
 from peel import cli
-from peel.build import BuildOptions, build
-from peel.build.cache import sha256_file
-from peel.build.plan import UNSEALED
-from peel.build.seal import SEALS_NAME, _key_at, key_path, seal
-from peel.build.vintage import VINTAGE_WORDS, refresh_command, stale_reasons
 from peel.errors import BuildError
 from peel.inputs.forces import get_force
+from peel.pipeline import BuildOptions, build
+from peel.pipeline.cache import sha256_file
+from peel.pipeline.plan import UNSEALED
+from peel.pipeline.seal import SEALS_NAME, _key_at, key_path, seal
+from peel.pipeline.vintage import VINTAGE_WORDS, refresh_command, stale_reasons
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

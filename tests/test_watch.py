@@ -30,9 +30,9 @@ from test_faults import (
 )
 from test_faults import project as fault_project  # noqa: F401  (a fixture, known to pytest by this name)
 
-from peel.build.lock import LOCK_NAME, TEMP_PREFIX, OutputLock
-from peel.build.watch import changed_files, snapshot, watched_inputs
 from peel.cli import make_parser
+from peel.pipeline.lock import LOCK_NAME, TEMP_PREFIX, OutputLock
+from peel.pipeline.watch import changed_files, snapshot, watched_inputs
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def _manifest(out: Path) -> dict:
 # ---------------------------------------------------------------- what is watched (no kernel)
 
 def test_the_watched_files_are_the_forces_inputs_the_data_the_notebooks_and_the_report_structure(project):
-    from peel.build import make_options
+    from peel.pipeline import make_options
 
     opts = make_options(forces=["kent"], data=project / "data", params=project / "params",
                         notebooks=project / "notebooks", out=project / "out")

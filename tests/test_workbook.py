@@ -15,8 +15,15 @@ import pytest
 from test_charts import ENGLAND_AND_WALES, made_up_comparison, made_up_measure
 
 from peel.analysis.figures import table_record
-from peel.build.workbook import ALL_FIGURES, ALL_FIGURES_COLUMNS, CONTENTS, CONTENTS_COLUMNS, FLAG_HEAD, workbook_bytes
 from peel.inputs.forces import force_ids
+from peel.pipeline.workbook import (
+    ALL_FIGURES,
+    ALL_FIGURES_COLUMNS,
+    CONTENTS,
+    CONTENTS_COLUMNS,
+    FLAG_HEAD,
+    workbook_bytes,
+)
 
 TREND = {
     "kind": "trend", "measure_id": "made_up_rate", "title": "Made-up events & more per 1,000 population",

@@ -44,7 +44,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from peel.build import build, make_options
+    from peel.pipeline import build, make_options
 
     opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
                         timeout=args.timeout, data=args.data, params=args.params, out=args.out,
@@ -53,7 +53,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from peel.build.status import folder_status
+    from peel.pipeline.status import folder_status
 
     status = folder_status(args.out, data_dir=args.data, params_dir=args.params, notebooks_dir=args.notebooks)
     print("\n".join(status.lines()))
@@ -61,8 +61,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    from peel.build import make_options
-    from peel.build.watch import watch
+    from peel.pipeline import make_options
+    from peel.pipeline.watch import watch
 
     opts = make_options(forces=args.forces, to=args.to, timeout=args.timeout, data=args.data, params=args.params,
                         out=args.out, notebooks=args.notebooks, param=args.param, force=args.force)

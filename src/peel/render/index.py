@@ -20,11 +20,11 @@ from typing import Any
 from markupsafe import Markup
 
 from peel.analysis.markup import slug
-from peel.build.records import Failure, ForceRecord
 from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.forces import all_forces
 from peel.inputs.provenance import DEMONSTRATION_LABEL
+from peel.pipeline.records import Failure, ForceRecord
 from peel.render.figures_table import figures_table, report_links
 from peel.render.policies import content_security_policy, style_hash
 
@@ -94,7 +94,7 @@ table.figures-by-force td { text-align: right; }
 table.figures-by-force td a { display: block; padding: 0.25rem 0; white-space: nowrap; }
 table.figures-by-force td .comparison { display: block; font-size: 0.8125rem; color: #484949; }
 .figures-notice { margin: 0 0 1rem; }
-/* Reports built from inputs that changed since (peel.build.vintage): said in words, not colour alone. */
+/* Reports built from inputs that changed since (peel.pipeline.vintage): said in words, not colour alone. */
 .vintage-notice { border-left: 5px solid #0b0c0c; background: #f3f2f1; padding: 0.5rem 1rem; margin: 0 0 1rem; }
 """
 
@@ -131,7 +131,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
     report
         The report structure (its graded areas are the table's columns).
     records
-        ``{force_id: record}`` (:class:`peel.build.records.ForceRecord`, as read from ``build.json``):
+        ``{force_id: record}`` (:class:`peel.pipeline.records.ForceRecord`, as read from ``build.json``):
         the grades shown are those of the report on disk.
     out_dir
         The output folder; a report is linked only when its file is there.
@@ -145,7 +145,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
     stale, older
         ``{force_id: reasons}`` of the stale reports, each marked in words in its row, and the forces
         whose report was built from an older dataset version, named in a note above the tables
-        (:mod:`peel.build.vintage`).
+        (:mod:`peel.pipeline.vintage`).
     """
     from peel.render.page import page_environment
 

@@ -12,7 +12,7 @@ self-contained page, no script, a content security policy that forbids any netwo
 The page is made from the dataset the reports were built from and the grades ``build.json`` records
 for the reports on disk, and the same inputs give the same bytes. It is made again only when the data,
 the grades, the package or the notice changed, or a file it wrote is missing or was edited: the hashes
-it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.build.cache.reuse_decision`).
+it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.pipeline.cache.reuse_decision`).
 """
 
 from __future__ import annotations
@@ -37,15 +37,15 @@ from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
 from peel.analysis.wording import in_sentence, join_names, number_words, value_with_unit
-from peel.build.cache import reuse_decision, sha256_file
-from peel.build.records import ForceRecord
-from peel.build.statements import content_id
 from peel.files import atomic_write, read_input
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
 from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED
 from peel.inputs.provenance import Notice
+from peel.pipeline.cache import reuse_decision, sha256_file
+from peel.pipeline.records import ForceRecord
+from peel.pipeline.statements import content_id
 from peel.render.index import INDEX_CSS, _report_css
 from peel.render.policies import content_security_policy, style_hash
 
@@ -292,7 +292,7 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
     notice
         The notice the reports carry (``peel.inputs.provenance.report_notice``), or ``None``.
     older
-        The forces whose report was built from an older dataset version (:func:`peel.build.vintage.older_dataset`):
+        The forces whose report was built from an older dataset version (:func:`peel.pipeline.vintage.older_dataset`):
         named in a note at the top, since their figures may differ from the overview's.
     """
     from peel.render.page import page_environment

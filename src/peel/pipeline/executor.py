@@ -1,7 +1,7 @@
 """Where the forces' work runs: the local process pool (the default) or a Dask cluster (``--scheduler``).
 
-An executor takes the forces that have work (their :class:`~peel.build.plan.ForcePlan`) and returns
-one :class:`~peel.build.records.ForceRecord` per force, with the same promises wherever it runs: a
+An executor takes the forces that have work (their :class:`~peel.pipeline.plan.ForcePlan`) and returns
+one :class:`~peel.pipeline.records.ForceRecord` per force, with the same promises wherever it runs: a
 failing force fails only itself, a worker lost mid-force is replaced and its force tried once more,
 Ctrl-C, SIGTERM and SIGHUP stop every worker's work and leave no partial file. Planning before and
 recording after are the build's, so reuse and the records are the same whichever executor ran.
@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from peel.build.options import BuildOptions
-from peel.build.plan import ForcePlan
-from peel.build.records import ForceRecord
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.records import ForceRecord
 
 
 class Executor(Protocol):
@@ -27,24 +27,24 @@ class Executor(Protocol):
 
 
 class LocalPool:
-    """Worker processes on this machine, one per job (:mod:`peel.build.pool`); a single force with work
-    is built in the build process itself (:mod:`peel.build.inline`), which spares it a worker's start."""
+    """Worker processes on this machine, one per job (:mod:`peel.pipeline.pool`); a single force with work
+    is built in the build process itself (:mod:`peel.pipeline.inline`), which spares it a worker's start."""
 
     def run(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
         if len(work) == 1:
-            from peel.build.inline import run_inline
+            from peel.pipeline.inline import run_inline
 
             return run_inline(work, opts, temp_dir, stream)
-        from peel.build.pool import run_pool
+        from peel.pipeline.pool import run_pool
 
         return run_pool(work, opts, temp_dir, stream)
 
 
 def executor_for(opts: BuildOptions) -> Executor:
-    """The local pool, or a :class:`~peel.build.dask.DaskExecutor` when ``opts.scheduler`` is set."""
+    """The local pool, or a :class:`~peel.pipeline.dask.DaskExecutor` when ``opts.scheduler`` is set."""
     if not opts.scheduler:
         return LocalPool()
-    from peel.build.dask import DaskExecutor  # only here: Dask is an optional extra
+    from peel.pipeline.dask import DaskExecutor  # only here: Dask is an optional extra
 
     return DaskExecutor(opts.scheduler)
 

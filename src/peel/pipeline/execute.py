@@ -1,4 +1,4 @@
-"""Running one area notebook for one force, with papermill, in a warm kernel (:mod:`peel.build.kernel`).
+"""Running one area notebook for one force, with papermill, in a warm kernel (:mod:`peel.pipeline.kernel`).
 
 Faults are told apart because they call for different responses:
 
@@ -27,7 +27,6 @@ import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from peel.build.kernel import WarmKernel, kill_quietly
 from peel.errors import (
     ExecutionFailure,
     InputError,
@@ -39,6 +38,7 @@ from peel.errors import (
     problem,
 )
 from peel.files import atomic_write
+from peel.pipeline.kernel import WarmKernel, kill_quietly
 
 #: Seconds to wait for a cell's last outputs after its reply (nbclient's default, 4, lost output under load).
 IOPUB_TIMEOUT = 60.0

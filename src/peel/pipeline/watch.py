@@ -3,11 +3,11 @@
 Every ``peel build`` pays again for starting Python, importing the build, starting a Jupyter kernel
 and importing pandas, matplotlib, seaborn and the package into it: about 3.5 CPU seconds before the
 one notebook an edit touches runs. An analyst editing a report in a loop pays them once here: the
-watch starts one :class:`~peel.build.kernel.WarmKernel` (through the same
-:class:`~peel.build.inline.InlineBuilder` as a one-force build), imports the stitcher and the PDF
+watch starts one :class:`~peel.pipeline.kernel.WarmKernel` (through the same
+:class:`~peel.pipeline.inline.InlineBuilder` as a one-force build), imports the stitcher and the PDF
 writer, and keeps both for its whole life.
 
-Each rebuild is :func:`peel.build.build` itself, given an executor that runs the forces on that
+Each rebuild is :func:`peel.pipeline.build` itself, given an executor that runs the forces on that
 kernel: the same validation, plan and "why re-run" lines, the same files with the same bytes, the
 same ``build.json``. The one difference is the order in which the files go into place: the HTML
 report (with its statements and workbook) before the PDF is laid out, so the page can be reloaded
@@ -42,15 +42,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from peel.build.cache import dataset_files, files_under
-from peel.build.inline import InlineBuilder, ignore_stop_signals
-from peel.build.lock import OutputFolderBusy, make_build_temp
-from peel.build.options import BuildOptions
-from peel.build.plan import ForcePlan
-from peel.build.pool import STOPS, signals_stop_the_build
-from peel.build.records import EXECUTED, FAILED, ForceRecord
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
 from peel.paths import PACKAGE_DIR
+from peel.pipeline.cache import dataset_files, files_under
+from peel.pipeline.inline import InlineBuilder, ignore_stop_signals
+from peel.pipeline.lock import OutputFolderBusy, make_build_temp
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.pool import STOPS, signals_stop_the_build
+from peel.pipeline.records import EXECUTED, FAILED, ForceRecord
 
 #: Seconds between two looks at the watched files.
 POLL = 0.1
@@ -202,7 +202,7 @@ class Watch:
 
     @staticmethod
     def check_stop() -> None:
-        """Stop now if a signal asked to and its exception was lost (see :data:`peel.build.pool.STOPS`)."""
+        """Stop now if a signal asked to and its exception was lost (see :data:`peel.pipeline.pool.STOPS`)."""
         if STOPS:
             raise BuildStopped(STOPS[-1])
 
@@ -229,7 +229,7 @@ class Watch:
     # -- building -----------------------------------------------------------------------------------
     def rebuild(self, seen_at: float, changed: Sequence[Path]) -> None:
         """Build once, as ``peel build`` does, and say in one line what ran and when the files were written."""
-        from peel.build import build
+        from peel.pipeline import build
 
         assert self.executor is not None
         if changed:
@@ -291,12 +291,12 @@ def watch(opts: BuildOptions, stream: TextIO | None = None, debug: bool = False)
         See :meth:`Watch.run`.
     OutputFolderError
         When the output folder holds files no build wrote (without ``opts.force``) or a symbolic link
-        where the build writes (:mod:`peel.build.ownership`): the watch does not start.
+        where the build writes (:mod:`peel.pipeline.ownership`): the watch does not start.
     KeyboardInterrupt
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after everything stopped.
     """
-    from peel.build.ownership import check_output_folder
     from peel.inputs.forces import force_ids
+    from peel.pipeline.ownership import check_output_folder
 
     check_output_folder(opts.out_dir, force_ids(), force=opts.force)  # a save would not change the answer
     Watch(opts, stream or sys.stderr, debug).run()

@@ -3,13 +3,13 @@
 ``--scheduler tcp://HOST:8786`` uses a running cluster (``dask scheduler`` and ``dask worker``);
 ``--scheduler local:N`` starts a LocalCluster of N worker processes for this build. The build process
 stays the client: it plans, writes ``build.json`` and the index, and prints progress and the summary,
-exactly as with the local pool; each force is one Dask task that runs :func:`~peel.build.force.build_force`
+exactly as with the local pool; each force is one Dask task that runs :func:`~peel.pipeline.force.build_force`
 on a worker, which writes the force's files into the output folder. Every worker must therefore see
 the same data, params, notebooks and output folder at the same paths (a shared file system), and run
 the same package: this is checked on every worker before anything runs, and the build refuses,
 naming the worker and what differs, when it is not so.
 
-Each worker keeps one warm Jupyter kernel for its life (:mod:`peel.build.dask_worker`), as the local
+Each worker keeps one warm Jupyter kernel for its life (:mod:`peel.pipeline.dask_worker`), as the local
 workers do: a build registers the plugin only where a worker lacks it in this version, so the next
 build finds the kernels warm. A worker lost mid-force is replaced (by its nanny, or the cluster) and
 its force tried once more, then reported failed. Ctrl-C, SIGTERM and SIGHUP cancel the build's tasks,
@@ -30,7 +30,8 @@ from typing import Any, TextIO
 
 from distributed import Client, KilledWorker, LocalCluster
 
-from peel.build.dask_worker import (
+from peel.errors import BuildError, InputError, problem
+from peel.pipeline.dask_worker import (
     PLUGIN_NAME,
     WarmKernelPlugin,
     _build_task,
@@ -39,13 +40,12 @@ from peel.build.dask_worker import (
     build_inputs,
     plugin_version,
 )
-from peel.build.force import failed_record
-from peel.build.options import BuildOptions
-from peel.build.plan import ForcePlan
-from peel.build.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
-from peel.build.progress import Progress
-from peel.build.records import Failure, ForceRecord
-from peel.errors import BuildError, InputError, problem
+from peel.pipeline.force import failed_record
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
+from peel.pipeline.progress import Progress
+from peel.pipeline.records import Failure, ForceRecord
 from peel.portable import STOP_SIGNALS
 
 #: Seconds to reach the scheduler, and for a first worker to join it.

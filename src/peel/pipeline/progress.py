@@ -13,9 +13,9 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from peel.build.plan import ForcePlan
-from peel.build.records import EXECUTED, ForceRecord, describe_left_out
 from peel.errors import display_path
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.records import EXECUTED, ForceRecord, describe_left_out
 
 
 def _clock(seconds: float) -> str:

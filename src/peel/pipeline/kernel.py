@@ -132,7 +132,7 @@ def __peel_warm_up():
     # Pre-import the package's own modules so notebooks find them loaded; the build-side ones
     # (which import papermill and the PDF writer) are not needed in a kernel.
     for info in pkgutil.iter_modules(peel.__path__):
-        if info.name not in ("cli", "build", "execute", "site", "manifest", "pdf", "stitch"):
+        if info.name not in ("cli", "pipeline", "execute", "site", "manifest", "pdf", "stitch"):
             try:
                 importlib.import_module("peel." + info.name)
             except Exception:

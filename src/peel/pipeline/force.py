@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from peel.analysis.statements import notebook_statements
-from peel.build.cache import sha256_file
-from peel.build.plan import REPORT_RECORD, ForcePlan
-from peel.build.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
-from peel.build.statements import STATEMENTS_JSON, statements_json
-from peel.build.workbook import FIGURES_XLSX, workbook_bytes
 from peel.errors import BuildError, ExecutionFailure, InputError, WriteFailed
 from peel.files import atomic_write, replace_into_place
+from peel.pipeline.cache import sha256_file
+from peel.pipeline.plan import REPORT_RECORD, ForcePlan
+from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
+from peel.pipeline.statements import STATEMENTS_JSON, statements_json
+from peel.pipeline.workbook import FIGURES_XLSX, workbook_bytes
 
 
 def _write_json(path: Path, doc: Any) -> None:
@@ -38,7 +38,7 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
     Parameters
     ----------
     plan, kernel
-        The force's plan and a started :class:`~peel.build.kernel.WarmKernel`.
+        The force's plan and a started :class:`~peel.pipeline.kernel.WarmKernel`.
     on_written
         When given (``peel watch``), the HTML report, its statements and workbook are renamed into
         place before the PDF is laid out, and ``on_written`` is called with ``"report.html"`` and then
@@ -48,7 +48,7 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
     """
     import nbformat
 
-    from peel.build.execute import execute_area
+    from peel.pipeline.execute import execute_area
     from peel.render.assemble import left_out
 
     started = time.monotonic()
@@ -192,7 +192,7 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
             _write_temporary(tmp, plan.out / "report.html", html)
             files["report.html"] = sha256_file(tmp)
         # The statements of the same executed notebooks the report was stitched from, renamed into
-        # place with it (OUT/statements.csv gathers them; see peel.build.statements).
+        # place with it (OUT/statements.csv gathers them; see peel.pipeline.statements).
         tmp = _atomic_target(plan.out / STATEMENTS_JSON)
         temps[STATEMENTS_JSON] = tmp
         _write_temporary(tmp, plan.out / STATEMENTS_JSON, statements_json(notebooks))

@@ -3,7 +3,7 @@
 A build with work for a single force (the usual rebuild after an edit) gains nothing from a worker
 pool, and pays for it: a new Python process that imports the build's modules again before it can
 even start its kernel. Here the force is built in the build process, by the same
-:func:`~peel.build.force.build_force` as in a worker, so its files are the same bytes.
+:func:`~peel.pipeline.force.build_force` as in a worker, so its files are the same bytes.
 
 While the kernel starts (a separate process, on another core) a thread imports what the report
 needs afterwards (the stitcher, the PDF writer and its fonts, the workbook writer), so that those
@@ -14,7 +14,7 @@ build (``PR_SET_PDEATHSIG`` follows the thread that started it); a kernel that c
 tried twice and then stops the build with its own message; Ctrl-C, SIGTERM and SIGHUP shut the
 kernel down and remove temporary files before the build ends with 130, 143 or 129.
 
-``peel watch`` (:mod:`peel.build.watch`) keeps one :class:`InlineBuilder`, and so one warm kernel
+``peel watch`` (:mod:`peel.pipeline.watch`) keeps one :class:`InlineBuilder`, and so one warm kernel
 and the imported render side, for its whole life and builds on it again after each change.
 """
 
@@ -30,13 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from peel.build.force import build_force, failed_record
-from peel.build.kernel import WarmKernel
-from peel.build.options import BuildOptions
-from peel.build.plan import ForcePlan
-from peel.build.progress import Progress
-from peel.build.records import Failure, ForceRecord
 from peel.errors import KernelStartError
+from peel.pipeline.force import build_force, failed_record
+from peel.pipeline.kernel import WarmKernel
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.progress import Progress
+from peel.pipeline.records import Failure, ForceRecord
 from peel.portable import STOP_SIGNALS
 
 #: Seconds the build waits for the preloading thread before going on without it (it only imports).
@@ -49,8 +49,8 @@ def preload(formats: tuple[str, ...]) -> None:
     Only an optimisation: any failure is left for the stage that needs the module to report.
     """
     try:
-        import peel.build.execute  # noqa: F401  (papermill, nbclient)
-        import peel.build.workbook  # noqa: F401  (openpyxl)
+        import peel.pipeline.execute  # noqa: F401  (papermill, nbclient)
+        import peel.pipeline.workbook  # noqa: F401  (openpyxl)
         import peel.render.assemble  # noqa: F401
         import peel.render.page  # noqa: F401  (nbconvert, Jinja templates)
 
@@ -93,7 +93,7 @@ class InlineBuilder:
               on_written: Callable[[str, str], None] | None = None) -> dict[str, ForceRecord]:
         """Build the forces of ``work`` one after another on the kernel; return their records.
 
-        ``on_written(force_id, file name)`` is passed on to :func:`~peel.build.force.build_force`
+        ``on_written(force_id, file name)`` is passed on to :func:`~peel.pipeline.force.build_force`
         (the HTML goes into place before the PDF is laid out).
 
         Raises
@@ -103,7 +103,7 @@ class InlineBuilder:
         KeyboardInterrupt
             On Ctrl-C, SIGTERM or SIGHUP, after the kernel has stopped and temporary files are gone.
         """
-        from peel.build.pool import remove_temporaries
+        from peel.pipeline.pool import remove_temporaries
 
         records: dict[str, ForceRecord] = {}
         shown = Progress(len(work), stream) if progress else None
@@ -136,8 +136,8 @@ class InlineBuilder:
 
     def close(self) -> None:
         """Shut the kernel down (safe to call twice) and give the loggers their levels back."""
-        if "peel.build.execute" in sys.modules:
-            from peel.build.execute import abandon_notebook_tasks
+        if "peel.pipeline.execute" in sys.modules:
+            from peel.pipeline.execute import abandon_notebook_tasks
 
             abandon_notebook_tasks()  # nbclient's tasks, left by a stop, would print a traceback
         self.kernel.shutdown()

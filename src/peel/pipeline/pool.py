@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from peel.build.force import build_force, failed_record
-from peel.build.kernel import KERNEL_DIR_ENV, WarmKernel, descendants, die_with_parent, kill_quietly, stop_strays
-from peel.build.options import BuildOptions
-from peel.build.plan import ForcePlan
-from peel.build.progress import Progress
-from peel.build.records import Failure, ForceRecord
 from peel.errors import BuildStopped, KernelStartError
+from peel.pipeline.force import build_force, failed_record
+from peel.pipeline.kernel import KERNEL_DIR_ENV, WarmKernel, descendants, die_with_parent, kill_quietly, stop_strays
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.progress import Progress
+from peel.pipeline.records import Failure, ForceRecord
 from peel.portable import KILL_SIGNAL, STOP_SIGNALS
 
 #: Seconds the build waits for workers to stop on Ctrl-C before killing them.
@@ -296,8 +296,8 @@ def _kill_kernel(kernel: KernelStarted) -> None:
 
 def remove_temporaries(folders: Iterable[Path]) -> None:
     """Remove temporary files a stopped worker may have left in forces' folders: only the build's own
-    (``.report.html.1234.tmp``; :func:`~peel.build.ownership.is_build_temporary`), never a file of the user's."""
-    from peel.build.ownership import is_build_temporary
+    (``.report.html.1234.tmp``; :func:`~peel.pipeline.ownership.is_build_temporary`), never a file of the user's."""
+    from peel.pipeline.ownership import is_build_temporary
 
     for folder in folders:
         for sub, where in ((folder, "force"), (folder / "notebooks", "notebooks")):
@@ -382,8 +382,8 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
 
 def _abandon_notebook() -> None:
     """Cancel nbclient's pending tasks before the kernel goes, so that no traceback is printed."""
-    if "peel.build.execute" in sys.modules:  # only when a notebook may have run
-        from peel.build.execute import abandon_notebook_tasks
+    if "peel.pipeline.execute" in sys.modules:  # only when a notebook may have run
+        from peel.pipeline.execute import abandon_notebook_tasks
 
         abandon_notebook_tasks()
 

@@ -3,25 +3,25 @@
 
 The build reads like its pipeline (:func:`build`), one module a step:
 
-1. **Check the request** (:mod:`~peel.build.options`): force ids, formats, folders, timeout, parameters.
-2. **Own the output folder** (:mod:`~peel.build.ownership`, :mod:`~peel.build.lock`): a folder holding
+1. **Check the request** (:mod:`~peel.pipeline.options`): force ids, formats, folders, timeout, parameters.
+2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.pipeline.lock`): a folder holding
    files no build wrote, or a symbolic link where the build writes, is refused; one build at a time.
-3. **Check the inputs** and **plan** (:mod:`~peel.build.plan`, :mod:`~peel.build.cache`): the report
+3. **Check the inputs** and **plan** (:mod:`~peel.pipeline.plan`, :mod:`~peel.pipeline.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
    reuse what is unchanged and say why the rest runs.
-4. **Run** (:mod:`~peel.build.executor`): the local pool (:mod:`~peel.build.pool`) of worker
-   processes, each with a warm kernel (:mod:`~peel.build.kernel`), build whole forces
-   (:mod:`~peel.build.force`): execute the areas with papermill (:mod:`~peel.build.execute`),
+4. **Run** (:mod:`~peel.pipeline.executor`): the local pool (:mod:`~peel.pipeline.pool`) of worker
+   processes, each with a warm kernel (:mod:`~peel.pipeline.kernel`), build whole forces
+   (:mod:`~peel.pipeline.force`): execute the areas with papermill (:mod:`~peel.pipeline.execute`),
    stitch the HTML report and print the PDF, and rename them into place only when everything for
    that force worked. A failure fails only its force. A single force with work (a rebuild after
-   an edit) is built in the build process itself, with no worker to start (:mod:`~peel.build.inline`).
-   With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.build.dask`).
-   ``peel watch`` (:mod:`~peel.build.watch`) calls :func:`build` after each save with an executor
+   an edit) is built in the build process itself, with no worker to start (:mod:`~peel.pipeline.inline`).
+   With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.pipeline.dask`).
+   ``peel watch`` (:mod:`~peel.pipeline.watch`) calls :func:`build` after each save with an executor
    that keeps one kernel warm between builds.
-5. **Record** (:mod:`~peel.build.records`, :mod:`~peel.build.manifest`): ``OUT/build.json``,
-   ``OUT/statements.csv`` (:mod:`~peel.build.statements`), ``OUT/overview.html`` (and its PDF, made again
+5. **Record** (:mod:`~peel.pipeline.records`, :mod:`~peel.pipeline.manifest`): ``OUT/build.json``,
+   ``OUT/statements.csv`` (:mod:`~peel.pipeline.statements`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
-   every failure (:mod:`~peel.build.progress`); the exit status is 1 when any force failed.
+   every failure (:mod:`~peel.pipeline.progress`); the exit status is 1 when any force failed.
 
 Ctrl-C, SIGTERM and SIGHUP stop every worker and kernel, remove temporary files and end the build
 with status 130, 143 or 129; if the build is killed outright, its workers and kernels die with it.
@@ -35,23 +35,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from peel.build.cache import BUILD_SIDE, fingerprints, read_json
-from peel.build.executor import Executor, executor_for
-from peel.build.lock import OutputLock, make_build_temp
-from peel.build.manifest import git_commit, read_figures, read_records, write_manifest
-from peel.build.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
-from peel.build.ownership import check_output_folder
-from peel.build.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
-from peel.build.pool import signals_stop_the_build
-from peel.build.progress import print_plan, print_summary
-from peel.build.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
-from peel.build.seal import read_seals, seal, write_seals
-from peel.build.statements import STATEMENTS_JSON, content_id, write_statements
-from peel.build.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
-from peel.build.workbook import FIGURES_XLSX
 from peel.inputs.areas import load_report
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
+from peel.pipeline.cache import BUILD_SIDE, fingerprints, read_json
+from peel.pipeline.executor import Executor, executor_for
+from peel.pipeline.lock import OutputLock, make_build_temp
+from peel.pipeline.manifest import git_commit, read_figures, read_records, write_manifest
+from peel.pipeline.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
+from peel.pipeline.ownership import check_output_folder
+from peel.pipeline.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
+from peel.pipeline.pool import signals_stop_the_build
+from peel.pipeline.progress import print_plan, print_summary
+from peel.pipeline.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
+from peel.pipeline.seal import read_seals, seal, write_seals
+from peel.pipeline.statements import STATEMENTS_JSON, content_id, write_statements
+from peel.pipeline.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
+from peel.pipeline.workbook import FIGURES_XLSX
 
 
 @dataclass
@@ -87,7 +87,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
     stream
         Where the plan, progress and summary are printed (default: stderr).
     executor
-        What runs the forces with work (default: :func:`~peel.build.executor.executor_for`);
+        What runs the forces with work (default: :func:`~peel.pipeline.executor.executor_for`);
         ``peel watch`` passes one that keeps its kernel warm between builds.
     quiet
         Leave out the lines a watched rebuild does not need: the overview's and the counts of the
@@ -199,7 +199,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
 
 
 def _seal_records(out_dir: Path, plans: list[ForcePlan], records: dict[str, ForceRecord]) -> None:
-    """Seal the records this build wrote (:mod:`peel.build.seal`); keep the seals of those the plan
+    """Seal the records this build wrote (:mod:`peel.pipeline.seal`); keep the seals of those the plan
     reused (checked when planned, reused or not run after a failure) and drop the others'."""
     seals = read_seals(out_dir)
     for plan in plans:

@@ -166,7 +166,7 @@ class ForceRecord:
     #: This build failed and the report of an earlier good build is still on disk.
     previous_report_kept: bool = False
     #: ``{"report.html": vintage, ...}``: what each file of the report on disk was built from
-    #: (:mod:`peel.build.vintage`).
+    #: (:mod:`peel.pipeline.vintage`).
     built_from: dict[str, dict[str, str]] = field(default_factory=dict)
     #: What this build did to the force's other files, one line each to print (an older PDF it removed).
     notices: list[str] = field(default_factory=list)

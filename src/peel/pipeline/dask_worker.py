@@ -17,13 +17,13 @@ from typing import Any, cast
 
 from distributed import WorkerPlugin, get_worker
 
-from peel.build.cache import fingerprints, sha256_file
-from peel.build.force import build_force, failed_record
-from peel.build.kernel import WarmKernel
-from peel.build.lock import make_build_temp
-from peel.build.plan import ForcePlan
-from peel.build.records import Failure, ForceRecord
 from peel.errors import KernelStartError
+from peel.pipeline.cache import fingerprints, sha256_file
+from peel.pipeline.force import build_force, failed_record
+from peel.pipeline.kernel import WarmKernel
+from peel.pipeline.lock import make_build_temp
+from peel.pipeline.plan import ForcePlan
+from peel.pipeline.records import Failure, ForceRecord
 
 #: The name the warm-kernel plugin is registered under on the workers.
 PLUGIN_NAME = "peel-warm-kernel"

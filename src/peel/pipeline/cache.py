@@ -17,14 +17,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from peel.build.depends import DataFingerprints, data_fingerprints
 from peel.files import InputFileError, read_input
 from peel.paths import PACKAGE_DIR
+from peel.pipeline.depends import DataFingerprints, data_fingerprints
 
 #: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
 #: executed notebook, so it re-renders reports without re-executing notebooks. Everything else (the
 #: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side.
-BUILD_SIDE = frozenset({"build", "render", "demo", "ingest", "cli.py"})
+BUILD_SIDE = frozenset({"pipeline", "render", "demo", "ingest", "cli.py"})
 
 #: Libraries whose version can change what a notebook outputs.
 ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat",
@@ -103,7 +103,7 @@ class Fingerprints:
     package_render: str
     template: str
     environment: str
-    #: The data split by what each area reads (:mod:`peel.build.depends`).
+    #: The data split by what each area reads (:mod:`peel.pipeline.depends`).
     data_areas: DataFingerprints
 
     @property

@@ -2,7 +2,7 @@
 
 Each force with a record in ``OUT/build.json`` gets one line: *current*; *stale* and why (its data,
 inspection inputs, notebooks, package or template changed since it was built:
-:mod:`peel.build.vintage`); *failed*, with the previous report kept or none; or a format missing
+:mod:`peel.pipeline.vintage`); *failed*, with the previous report kept or none; or a format missing
 (a file the build made that is gone or was edited, or a format the last build asked for that the
 report lacks). "Current" is judged against the inputs the folder's last build used (the data,
 inspection inputs and notebooks folders recorded in ``build.json``), unless others are given.
@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peel.build.cache import fingerprints, sha256_file
-from peel.build.manifest import MANIFEST_NAME, read_manifest, read_records
-from peel.build.records import ForceRecord
-from peel.build.vintage import assess, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.errors import OutputFolderError, display_path
 from peel.inputs.forces import all_forces
+from peel.pipeline.cache import fingerprints, sha256_file
+from peel.pipeline.manifest import MANIFEST_NAME, read_manifest, read_records
+from peel.pipeline.records import ForceRecord
+from peel.pipeline.vintage import assess, refresh_command, shared_vintage, stale_formats, stale_line
 
 
 @dataclass
@@ -62,7 +62,7 @@ class FolderStatus:
         return all(r.current for r in self.reports)
 
     def lines(self) -> list[str]:
-        """One line per force, a summary, and the stale line (:func:`peel.build.vintage.stale_line`)."""
+        """One line per force, a summary, and the stale line (:func:`peel.pipeline.vintage.stale_line`)."""
         width = max((len(r.force_id) for r in self.reports), default=0)
         out = [f"{r.force_id:<{width}}  {r.describe()}" for r in self.reports]
         n = {"current": sum(r.current for r in self.reports), "stale": sum(bool(r.stale) for r in self.reports),

@@ -42,7 +42,7 @@ class BuildOptions:
     extra_parameters: tuple[tuple[str, str], ...] = ()
     #: ``--scheduler``: a Dask scheduler's address, or ``local:N`` for a LocalCluster; ``None`` for the local pool.
     scheduler: str | None = None
-    #: ``--force``: write into an output folder that holds files no build wrote (:mod:`peel.build.ownership`).
+    #: ``--force``: write into an output folder that holds files no build wrote (:mod:`peel.pipeline.ownership`).
     force: bool = False
 
 

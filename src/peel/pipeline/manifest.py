@@ -6,7 +6,7 @@ why it was re-run, how long it took and, on failure, the area, the cell and the 
 this build keep their record from the previous manifest, so the file always describes every report
 in the output folder. The build time is its only field that changes when nothing else did; it is
 never written into a report. The read-merge-write happens while the build holds the output folder's
-lock (:mod:`peel.build.lock`), so two builds cannot lose each other's records.
+lock (:mod:`peel.pipeline.lock`), so two builds cannot lose each other's records.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from peel import __version__
-from peel.build.figures import force_figures
-from peel.build.records import ForceRecord
 from peel.files import atomic_write, read_input
 from peel.paths import project_root
+from peel.pipeline.figures import force_figures
+from peel.pipeline.records import ForceRecord
 
 MANIFEST_NAME = "build.json"
 
@@ -111,7 +111,7 @@ def write_manifest(
         The build time (now, in UTC, when not given).
     vintage
         ``{"current": vintage, "stale": {force_id: reasons}, "refresh": command, "older_dataset": [ids]}``
-        (:mod:`peel.build.vintage`): written as ``vintage``, and each stale force's reasons as its ``stale``.
+        (:mod:`peel.pipeline.vintage`): written as ``vintage``, and each stale force's reasons as its ``stale``.
     """
     out_dir = Path(out_dir)
     previous = read_manifest(out_dir).get("forces", {})

@@ -2,7 +2,7 @@
 
 Each force's statements are written beside its report, ``OUT/<force>/statements.json``, from the
 same executed notebooks the report was stitched from and renamed into place with it (see
-:func:`peel.build.force.build_force`): a force whose build failed keeps its previous report and its
+:func:`peel.pipeline.force.build_force`): a force whose build failed keeps its previous report and its
 previous statements together. ``OUT/statements.csv`` gathers them for every force with a report, in
 the reference order of the forces, and adds the dataset's version and the build id.
 ``OUT/statements.parquet`` holds the same rows with typed columns (numbers as float64, decimals as

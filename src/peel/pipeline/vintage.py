@@ -6,7 +6,7 @@ dataset's version (a hash of its files), the force's inspection inputs, the note
 ``report.yaml``), the package and the template. A report whose recorded inputs are no longer the
 current ones is *stale*; the build lists the stale reports in ``build.json``, the index marks them
 in words, the overview names the reports built from an older dataset version, and ``peel status``
-(:mod:`peel.build.status`) checks a folder before it is shared.
+(:mod:`peel.pipeline.status`) checks a folder before it is shared.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from peel.build.cache import Fingerprints, combined_hash, sha256_file
-from peel.build.records import ForceRecord
-from peel.build.statements import content_id
+from peel.pipeline.cache import Fingerprints, combined_hash, sha256_file
+from peel.pipeline.records import ForceRecord
+from peel.pipeline.statements import content_id
 
 #: The parts of a vintage, in the order their changes are named, and how.
 VINTAGE_WORDS = {

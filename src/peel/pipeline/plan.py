@@ -2,8 +2,8 @@
 
 For each force and area the hashes of what the executed notebook depends on (the notebook, the
 report structure, the part of the force's inspection inputs and of the data that the area reads
-(:mod:`peel.build.depends`), the package, the environment, the parameters) are compared with
-the record kept beside the executed notebook (:func:`peel.build.cache.reuse_decision`). Unchanged
+(:mod:`peel.pipeline.depends`), the package, the environment, the parameters) are compared with
+the record kept beside the executed notebook (:func:`peel.pipeline.cache.reuse_decision`). Unchanged
 areas are reused; a force whose areas were all reused and whose report files still match their
 record (``report.key``) is not even re-rendered.
 """
@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from peel import __version__
-from peel.build.cache import (
+from peel.errors import InputError, Problem
+from peel.files import atomic_write
+from peel.inputs.areas import ReportSpec
+from peel.inputs.dataset import DatasetInfo
+from peel.inputs.forces import Force
+from peel.inputs.provenance import report_notice
+from peel.pipeline.cache import (
     AREA_WORDS,
     RENDER_WORDS,
     Fingerprints,
@@ -28,17 +34,11 @@ from peel.build.cache import (
     sha256_file,
     sha256_text,
 )
-from peel.build.depends import params_fingerprint
-from peel.build.options import BuildOptions
-from peel.build.records import relative
-from peel.build.seal import read_seals, sealed
-from peel.build.vintage import force_vintage, shared_vintage
-from peel.errors import InputError, Problem
-from peel.files import atomic_write
-from peel.inputs.areas import ReportSpec
-from peel.inputs.dataset import DatasetInfo
-from peel.inputs.forces import Force
-from peel.inputs.provenance import report_notice
+from peel.pipeline.depends import params_fingerprint
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.records import relative
+from peel.pipeline.seal import read_seals, sealed
+from peel.pipeline.vintage import force_vintage, shared_vintage
 
 #: The record kept beside a force's report: what it was rendered from, its files and its grades.
 REPORT_RECORD = "report.key"
@@ -85,7 +85,7 @@ class ForcePlan:
     grades: dict[str, str | None]
     params_sha256: str
     timeout: float | None = None
-    #: What the report will be built from (:func:`peel.build.vintage.force_vintage`).
+    #: What the report will be built from (:func:`peel.pipeline.vintage.force_vintage`).
     vintage: dict[str, str] = field(default_factory=dict)
     #: ``{area_id: "published" | "illustrative"}`` for the demonstration grades that say which they are.
     grade_basis: dict[str, str] = field(default_factory=dict)
@@ -162,7 +162,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
                dataset: DatasetInfo, commit: str | None, seals: Mapping[str, str] | None = None) -> ForcePlan:
     """Decide, for one force, which areas to execute and whether to render its report.
 
-    A kept record is trusted only when its seal in ``seals`` (:mod:`peel.build.seal`; read from the
+    A kept record is trusted only when its seal in ``seals`` (:mod:`peel.pipeline.seal`; read from the
     output folder when not given) matches: an executed notebook edited with its record's hash
     recomputed is executed again.
     """
@@ -181,7 +181,7 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     for spec in report.areas:
         if not (spec.always or spec.id in inputs.areas):
             continue
-        # Only what this area's notebook reads (peel.build.depends): editing one finding re-runs one area.
+        # Only what this area's notebook reads (peel.pipeline.depends): editing one finding re-runs one area.
         components = {
             "notebook": fp.notebooks[spec.notebook],
             "report": fp.notebooks["report.yaml"],
@@ -259,7 +259,7 @@ def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:
                 to_check[a.notebook] = a.parameters
     if not to_check:
         return
-    from peel.build.execute import check_parameters
+    from peel.pipeline.execute import check_parameters
 
     problems: list[Problem] = []
     for notebook, parameters in to_check.items():
