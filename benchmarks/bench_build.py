@@ -130,7 +130,8 @@ def naive_force(force_id: str, work: Path) -> float:
     script = (
         "import sys, nbformat, json\n"
         "from pathlib import Path\n"
-        "from peel.pipeline import BuildOptions, plan_force\nfrom peel.pipeline.cache import fingerprints\n"
+        "from peel.pipeline.options import BuildOptions\nfrom peel.pipeline.plan import plan_force\n"
+        "from peel.pipeline.cache import fingerprints\n"
         "from peel.pipeline.plan import dataset_info as _dataset_info\n"
         "from peel.inputs.areas import load_report\n"
         "from peel.inputs.forces import get_force\n"
@@ -170,7 +171,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
 from IPython.utils.capture import capture_output
 from peel.inputs.areas import load_report
-from peel.pipeline import BuildOptions, plan_force
+from peel.pipeline.options import BuildOptions
+from peel.pipeline.plan import plan_force
 from peel.pipeline.cache import fingerprints
 from peel.pipeline.plan import dataset_info as _dataset_info
 from peel.inputs.dataset import load_dataset

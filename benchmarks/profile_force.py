@@ -113,11 +113,11 @@ def main() -> int:
     from peel.inputs.areas import load_report
     from peel.inputs.dataset import load_dataset
     from peel.inputs.forces import force_ids, get_force
-    from peel.pipeline import BuildOptions, plan_force
     from peel.pipeline.cache import fingerprints
     from peel.pipeline.execute import execute_area
     from peel.pipeline.kernel import WarmKernel
-    from peel.pipeline.plan import dataset_info
+    from peel.pipeline.options import BuildOptions
+    from peel.pipeline.plan import dataset_info, plan_force
     from peel.render import pdf as pdfmod
     from peel.render.page import AreaEntry, ReportContext, render_report
     from peel.render.typst_markup import page_to_typst

@@ -19,7 +19,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DRIVER = '''
 import sys
 from pathlib import Path
-from peel.pipeline import BuildOptions, build
+from peel.pipeline import build
+from peel.pipeline.options import BuildOptions
 from peel.inputs.forces import get_force
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import pytest
 from peel import cli
 from peel.errors import InputError
 from peel.inputs.forces import get_force
-from peel.pipeline import BuildOptions, build, parse_formats, resolve_forces
+from peel.pipeline import build
+from peel.pipeline.options import BuildOptions, parse_formats, resolve_forces
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FORCES = ("metropolitan", "kent", "surrey")

@@ -37,8 +37,10 @@ from test_faults import (  # noqa: F401
 )
 
 from peel.errors import InputError
-from peel.pipeline import make_options
-from peel.pipeline.executor import LocalPool, executor_for
+from peel.pipeline.inline import InProcess
+from peel.pipeline.options import make_options
+from peel.pipeline.pool import LocalPool
+from peel.pipeline.run import executor_for
 
 # ---------------------------------------------------------------- the request and the seam (fast)
 
@@ -50,10 +52,13 @@ def test_a_malformed_scheduler_is_refused_before_anything_runs(bad):
 
 
 def test_the_local_pool_is_the_default_and_imports_no_dask():
-    assert isinstance(executor_for(make_options(forces=["metropolitan"])), LocalPool)
+    opts = make_options(forces=["metropolitan", "kent"])
+    assert isinstance(executor_for(opts, 2), LocalPool)
+    assert isinstance(executor_for(opts, 1), InProcess)  # one force with work: no worker to start
     code = ("import sys, peel.pipeline, peel.pipeline.pool, peel.cli\n"
-            "from peel.pipeline.executor import executor_for\n"
-            "executor_for(peel.pipeline.make_options(forces=['metropolitan']))\n"
+            "from peel.pipeline.options import make_options\n"
+            "from peel.pipeline.run import executor_for\n"
+            "executor_for(make_options(forces=['metropolitan', 'kent']), 2)\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
@@ -102,8 +107,9 @@ SSH_GREETING = b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"
 def test_a_server_that_is_not_a_dask_scheduler_is_a_clear_error_in_bounded_time(answer, words, project):  # noqa: F811
     from peel.errors import BuildError
     from peel.inputs.forces import get_force
-    from peel.pipeline import BuildOptions, build
+    from peel.pipeline import build
     from peel.pipeline.dask import PROBE_TIMEOUT
+    from peel.pipeline.options import BuildOptions
 
     server = _FakeServer(answer)
     try:
@@ -131,7 +137,8 @@ def test_a_dask_scheduler_passes_the_probe():
 
 
 def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_path):
-    from peel.pipeline.dask import DaskExecutor, build_inputs
+    from peel.pipeline.dask import DaskExecutor
+    from peel.pipeline.dask_worker import build_inputs
 
     opts = make_options(forces=["metropolitan"], out=tmp_path, scheduler="tcp://127.0.0.1:8786")
     args = (str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir), ["metropolitan"])
@@ -156,8 +163,8 @@ def test_a_worker_with_other_inputs_is_refused_naming_it_and_what_differs(tmp_pa
 def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_this_version():
     import pickle
 
-    from peel.pipeline.dask import PLUGIN_NAME, DaskExecutor, WarmKernelPlugin
-    from peel.pipeline.dask_worker import _installed_version
+    from peel.pipeline.dask import DaskExecutor
+    from peel.pipeline.dask_worker import PLUGIN_NAME, WarmKernelPlugin, installed_version
 
     class Client:
         def __init__(self, seen):
@@ -165,7 +172,7 @@ def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_th
 
         def run(self, fn, *a, wait=True, callback_timeout=None):
             assert callback_timeout is not None  # every wait is bounded
-            assert fn is _installed_version
+            assert fn is installed_version
             return self.seen
 
         def register_plugin(self, plugin, name=None):
@@ -185,14 +192,14 @@ def test_the_warm_kernel_plugin_is_registered_only_where_a_worker_lacks_it_in_th
     class Worker:
         plugins = {PLUGIN_NAME: WarmKernelPlugin("1.0+abc")}
 
-    assert _installed_version(Worker()) == "1.0+abc"
+    assert installed_version(Worker()) == "1.0+abc"
     Worker.plugins = {}
-    assert _installed_version(Worker()) is None
+    assert installed_version(Worker()) is None
 
 
 def test_the_plugin_version_follows_the_code_a_kernel_imports_not_the_data(tmp_path):
     from peel import __version__
-    from peel.pipeline.dask import build_inputs, plugin_version
+    from peel.pipeline.dask_worker import build_inputs, plugin_version
 
     opts = make_options(forces=["metropolitan"], out=tmp_path)
     here = build_inputs(str(opts.data_dir), str(opts.params_dir), str(opts.notebooks_dir), str(opts.out_dir),

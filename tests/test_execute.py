@@ -11,18 +11,11 @@ import nbformat
 import psutil
 import pytest
 
-from peel.errors import InputError
+from peel.errors import InputError, KernelDiedError, NotebookError, NotebookTimeoutError
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import check_dataset
-from peel.pipeline.execute import (
-    KernelDiedError,
-    NotebookError,
-    NotebookTimeoutError,
-    WarmKernel,
-    check_parameters,
-    declared_parameters,
-    execute_area,
-)
+from peel.pipeline.execute import check_parameters, declared_parameters, execute_area
+from peel.pipeline.kernel import WarmKernel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTEBOOKS = FIXTURES / "notebooks"

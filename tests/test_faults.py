@@ -24,8 +24,9 @@ import psutil
 import pytest
 
 from peel.inputs.forces import get_force
-from peel.pipeline import BuildOptions, build
+from peel.pipeline import build
 from peel.pipeline.lock import LOCK_NAME, TEMP_PREFIX, OutputLock, make_build_temp
+from peel.pipeline.options import BuildOptions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -33,12 +34,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: all 43) are not put through the data contract's validation.
 DRIVER = '''
 import dataclasses, sys
-import peel.pipeline
+import peel.pipeline.options
 from peel import cli
 
 if __name__ == "__main__":
-    make = peel.pipeline.make_options
-    peel.pipeline.make_options = lambda **kw: dataclasses.replace(make(**kw), validate=False)
+    make = peel.pipeline.options.make_options
+    peel.pipeline.options.make_options = lambda **kw: dataclasses.replace(make(**kw), validate=False)
     sys.exit(cli.main(sys.argv[1:]))
 '''
 

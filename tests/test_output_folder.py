@@ -23,9 +23,10 @@ import pytest
 from peel import cli
 from peel.errors import OutputFolderError
 from peel.inputs.forces import get_force
-from peel.pipeline import BuildOptions, build
+from peel.pipeline import build
+from peel.pipeline.options import BuildOptions
 from peel.pipeline.ownership import is_build_file, is_build_temporary
-from peel.pipeline.pool import remove_temporaries
+from peel.pipeline.run import remove_temporaries
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -198,10 +199,11 @@ def _fill(disk: Path, leave: int) -> None:
 
 def _cli_unvalidated(monkeypatch, root: Path, out: Path, *extra: str) -> int:
     """``peel build kent --to html`` as typed, except that the fixture inputs (four forces) skip validation."""
-    import peel.pipeline
+    import peel.pipeline.options
 
-    make = peel.pipeline.make_options
-    monkeypatch.setattr(peel.pipeline, "make_options", lambda **kw: dataclasses.replace(make(**kw), validate=False))
+    make = peel.pipeline.options.make_options
+    monkeypatch.setattr(peel.pipeline.options, "make_options",
+                        lambda **kw: dataclasses.replace(make(**kw), validate=False))
     return _cli(root, out, *extra)
 
 

@@ -18,7 +18,8 @@ from pypdf import PdfReader
 from peel.analysis import present
 from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.inputs.forces import get_force
-from peel.pipeline import BuildOptions, build
+from peel.pipeline import build
+from peel.pipeline.options import BuildOptions
 
 REPO = Path(__file__).resolve().parents[1]
 

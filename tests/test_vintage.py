@@ -19,8 +19,9 @@ from test_committed_notebooks import run_all_and_save
 from peel import cli
 from peel.errors import BuildError
 from peel.inputs.forces import get_force
-from peel.pipeline import BuildOptions, build
+from peel.pipeline import build
 from peel.pipeline.cache import sha256_file
+from peel.pipeline.options import BuildOptions
 from peel.pipeline.plan import UNSEALED
 from peel.pipeline.seal import SEALS_NAME, _key_at, key_path, seal
 from peel.pipeline.vintage import VINTAGE_WORDS, refresh_command, stale_reasons

@@ -107,7 +107,7 @@ def _manifest(out: Path) -> dict:
 # ---------------------------------------------------------------- what is watched (no kernel)
 
 def test_the_watched_files_are_the_forces_inputs_the_data_the_notebooks_and_the_report_structure(project):
-    from peel.pipeline import make_options
+    from peel.pipeline.options import make_options
 
     opts = make_options(forces=["kent"], data=project / "data", params=project / "params",
                         notebooks=project / "notebooks", out=project / "out")

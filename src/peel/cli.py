@@ -44,7 +44,8 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from peel.pipeline import build, make_options
+    from peel.pipeline import build
+    from peel.pipeline.options import make_options
 
     opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
                         timeout=args.timeout, data=args.data, params=args.params, out=args.out,
@@ -61,7 +62,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    from peel.pipeline import make_options
+    from peel.pipeline.options import make_options
     from peel.pipeline.watch import watch
 
     opts = make_options(forces=args.forces, to=args.to, timeout=args.timeout, data=args.data, params=args.params,

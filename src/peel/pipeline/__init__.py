@@ -1,4 +1,3 @@
-# ruff: noqa: E402 (the import guard below must run before the build's imports)
 """``peel build``: turn notebooks, data and inspection inputs into force reports, one force or all 43.
 
 The build reads like its pipeline (:func:`build`), one module a step:
@@ -9,15 +8,15 @@ The build reads like its pipeline (:func:`build`), one module a step:
 3. **Check the inputs** and **plan** (:mod:`~peel.pipeline.plan`, :mod:`~peel.pipeline.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
    reuse what is unchanged and say why the rest runs.
-4. **Run** (:mod:`~peel.pipeline.executor`): the local pool (:mod:`~peel.pipeline.pool`) of worker
-   processes, each with a warm kernel (:mod:`~peel.pipeline.kernel`), build whole forces
-   (:mod:`~peel.pipeline.force`): execute the areas with papermill (:mod:`~peel.pipeline.execute`),
-   stitch the HTML report and print the PDF, and rename them into place only when everything for
-   that force worked. A failure fails only its force. A single force with work (a rebuild after
-   an edit) is built in the build process itself, with no worker to start (:mod:`~peel.pipeline.inline`).
-   With ``--scheduler``, the same work runs as Dask tasks on a cluster (:mod:`~peel.pipeline.dask`).
-   ``peel watch`` (:mod:`~peel.pipeline.watch`) calls :func:`build` after each save with an executor
-   that keeps one kernel warm between builds.
+4. **Run** (:func:`~peel.pipeline.run.run_forces`): one loop for progress, retries, stops and clean-up
+   hands each force to an executor (:mod:`~peel.pipeline.executor`), which only places the work: in
+   this process for a single force (:mod:`~peel.pipeline.inline`), on local worker processes
+   (:mod:`~peel.pipeline.pool`), or as Dask tasks with ``--scheduler`` (:mod:`~peel.pipeline.dask`).
+   Wherever it is placed, :func:`~peel.pipeline.force.build_force` builds the force on a warm kernel
+   (:mod:`~peel.pipeline.kernel`): execute the areas with papermill (:mod:`~peel.pipeline.execute`),
+   stitch the HTML report, print the PDF, and rename them into place only when everything for that
+   force worked. A failure fails only its force. ``peel watch`` (:mod:`~peel.pipeline.watch`) calls
+   :func:`build` after each save with an in-process executor that keeps its kernel warm between builds.
 5. **Record** (:mod:`~peel.pipeline.records`, :mod:`~peel.pipeline.manifest`): ``OUT/build.json``,
    ``OUT/statements.csv`` (:mod:`~peel.pipeline.statements`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
@@ -38,16 +37,16 @@ from typing import TextIO
 from peel.inputs.areas import load_report
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
-from peel.pipeline.cache import BUILD_SIDE, fingerprints, read_json
-from peel.pipeline.executor import Executor, executor_for
+from peel.pipeline.cache import fingerprints, read_json
+from peel.pipeline.executor import Executor
 from peel.pipeline.lock import OutputLock, make_build_temp
 from peel.pipeline.manifest import git_commit, read_figures, read_records, write_manifest
-from peel.pipeline.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
+from peel.pipeline.options import BuildOptions, resolve_forces
 from peel.pipeline.ownership import check_output_folder
-from peel.pipeline.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_force, plan_forces, validate_inputs
-from peel.pipeline.pool import signals_stop_the_build
+from peel.pipeline.plan import REPORT_RECORD, ForcePlan, dataset_info, plan_forces, validate_inputs
 from peel.pipeline.progress import print_plan, print_summary
 from peel.pipeline.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
+from peel.pipeline.run import executor_for, run_forces, signals_stop_the_build
 from peel.pipeline.seal import read_seals, seal, write_seals
 from peel.pipeline.statements import STATEMENTS_JSON, content_id, write_statements
 from peel.pipeline.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
@@ -83,15 +82,15 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
     Parameters
     ----------
     opts
-        The checked request (:func:`make_options`).
+        The checked request (:func:`~peel.pipeline.options.make_options`).
     stream
         Where the plan, progress and summary are printed (default: stderr).
     executor
-        What runs the forces with work (default: :func:`~peel.pipeline.executor.executor_for`);
+        What places the forces' work (default: :func:`~peel.pipeline.run.executor_for`);
         ``peel watch`` passes one that keeps its kernel warm between builds.
     quiet
-        Leave out the lines a watched rebuild does not need: the overview's and the counts of the
-        summary (the plan, failures and what the reports left out are still printed).
+        Leave out the lines a watched rebuild does not need: progress, the overview's and the counts
+        of the summary (the plan, failures and what the reports left out are still printed).
 
     Raises
     ------
@@ -137,7 +136,8 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
         if work:
             temp_dir = make_build_temp()  # the kernels' sockets and connection files
             try:
-                records.update((executor or executor_for(opts)).run(work, opts, temp_dir, stream))
+                records.update(run_forces(work, opts, temp_dir, stream, executor or executor_for(opts, len(work)),
+                                          progress=not quiet))
             finally:
                 shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -231,6 +231,3 @@ def _unchanged(plan: ForcePlan) -> ForceRecord:
     return ForceRecord(plan.force_id, REUSED, dict(kept.get("grades", plan.grades)), plan.params_sha256, areas,
                        files, 0.0, "reused", built_from=built_from, grade_basis=dict(basis or {}))
 
-
-__all__ = ["build", "BuildOptions", "BuildResult", "make_options", "parse_formats", "resolve_forces",
-           "plan_force", "FORMATS", "BUILD_SIDE"]

@@ -3,11 +3,11 @@
 ``--scheduler tcp://HOST:8786`` uses a running cluster (``dask scheduler`` and ``dask worker``);
 ``--scheduler local:N`` starts a LocalCluster of N worker processes for this build. The build process
 stays the client: it plans, writes ``build.json`` and the index, and prints progress and the summary,
-exactly as with the local pool; each force is one Dask task that runs :func:`~peel.pipeline.force.build_force`
-on a worker, which writes the force's files into the output folder. Every worker must therefore see
-the same data, params, notebooks and output folder at the same paths (a shared file system), and run
-the same package: this is checked on every worker before anything runs, and the build refuses,
-naming the worker and what differs, when it is not so.
+exactly as with the local pool (:func:`~peel.pipeline.run.run_forces`); each force is one Dask task
+that runs :func:`~peel.pipeline.force.build_force` on a worker, which writes the force's files into the
+output folder. Every worker must therefore see the same data, params, notebooks and output folder at the
+same paths (a shared file system), and run the same package: this is checked on every worker before
+anything runs, and the build refuses, naming the worker and what differs, when it is not so.
 
 Each worker keeps one warm Jupyter kernel for its life (:mod:`peel.pipeline.dask_worker`), as the local
 workers do: a build registers the plugin only where a worker lacks it in this version, so the next
@@ -22,31 +22,33 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
+import socket
+import struct
 import time
 import uuid
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+import dask
 from distributed import Client, KilledWorker, LocalCluster
+from distributed.protocol.core import loads
+from distributed.protocol.utils import unpack_frames
 
 from peel.errors import BuildError, InputError, problem
 from peel.pipeline.dask_worker import (
     PLUGIN_NAME,
     WarmKernelPlugin,
-    _build_task,
-    _installed_version,
-    _stop_task,
     build_inputs,
+    build_task,
+    installed_version,
     plugin_version,
+    stop_task,
 )
+from peel.pipeline.executor import FORCE_ATTEMPTS, STOP_GRACE, Done, Lost
 from peel.pipeline.force import failed_record
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.plan import ForcePlan
-from peel.pipeline.pool import FORCE_ATTEMPTS, STOP_GRACE, remove_temporaries
-from peel.pipeline.progress import Progress
-from peel.pipeline.records import Failure, ForceRecord
-from peel.portable import STOP_SIGNALS
+from peel.pipeline.records import Failure
 
 #: Seconds to reach the scheduler, and for a first worker to join it.
 CONNECT_TIMEOUT = 30.0
@@ -65,7 +67,7 @@ WORKER_LOOK = 2.0
 
 
 class DaskExecutor:
-    """Runs the forces' work as Dask tasks (see the module docstring).
+    """The executor of Dask tasks, one per force (see the module docstring).
 
     Parameters
     ----------
@@ -74,12 +76,21 @@ class DaskExecutor:
         LocalCluster of N worker processes started and stopped with the build.
     """
 
+    stopping = "cancelling the build's tasks on the Dask cluster"
+
     def __init__(self, scheduler: str):
         self.scheduler = scheduler
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+        self._token = uuid.uuid4().hex[:12]  # names this build's tasks, and what a stop applies to
+        self._cwd = ""
+        self._futures: dict[Any, ForcePlan] = {}
+        self._attempts: dict[str, int] = {}
+        self._priority = 0
+        self._no_worker_since: float | None = None
+        self._looked = 0.0
 
     def _connect(self) -> tuple[Client, LocalCluster | None]:
-        import dask
-
         if self.scheduler.startswith("local:"):
             # The scheduler runs in this process: a lost worker is reported at once (no retry by the
             # scheduler itself), and the build retries the force once, as the local pool does.
@@ -98,8 +109,8 @@ class DaskExecutor:
             raise BuildError(f"--scheduler {self.scheduler}: no Dask scheduler answered within "
                              f"{CONNECT_TIMEOUT:.0f} s ({e}); start one with 'dask scheduler'") from None
 
-    def run(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
-        """Build the forces with work on the cluster and return their records.
+    def open(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path) -> None:
+        """Connect, wait for a worker, check that every worker sees this build's inputs, install the plugin.
 
         Raises
         ------
@@ -107,96 +118,87 @@ class DaskExecutor:
             When the scheduler cannot be reached or no worker joins it in time.
         InputError
             When a worker sees other inputs, another package or no output folder (nothing has run).
-        KeyboardInterrupt
-            On Ctrl-C, SIGTERM or SIGHUP, after the build's tasks were stopped and temporary files removed.
         """
-        token = uuid.uuid4().hex[:12]
-        records: dict[str, ForceRecord] = {}
-        progress: Progress | None = None
-        client, cluster = self._connect()
-        futures: dict[Any, ForcePlan] = {}
+        self._cwd = str(opts.notebooks_dir)
+        self._looked = time.monotonic()
+        self._client, self._cluster = self._connect()
         try:
-            try:
-                client.wait_for_workers(1, timeout=WORKER_WAIT)
-            except TimeoutError:
-                raise BuildError(f"--scheduler {self.scheduler}: no Dask worker joined the scheduler within "
-                                 f"{WORKER_WAIT:.0f} s; start workers with 'dask worker {self.scheduler}'") from None
-            here = self._check_workers(client, opts, [p.force_id for p in work])
-            self._ensure_plugin(client, plugin_version(here))
-            progress = Progress(len(work), stream)
-            attempts: dict[str, int] = {}
-            # Forces with the most notebooks to run first, so that the batch ends with short jobs.
-            ordered = sorted(work, key=lambda p: -sum(a.execute for a in p.areas))
+            self._client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            raise BuildError(f"--scheduler {self.scheduler}: no Dask worker joined the scheduler within "
+                             f"{WORKER_WAIT:.0f} s; start workers with 'dask worker {self.scheduler}'") from None
+        here = self._check_workers(self._client, opts, [p.force_id for p in work])
+        self._ensure_plugin(self._client, plugin_version(here))
 
-            def submit(plan: ForcePlan, priority: int) -> None:
-                attempts[plan.force_id] = attempts.get(plan.force_id, 0) + 1
-                key = f"peel-build-{plan.force_id}-{token}-{attempts[plan.force_id]}"
-                fut = client.submit(_build_task, plan, str(opts.notebooks_dir), token, key=key, pure=False,
-                                    priority=priority, retries=0)
-                futures[fut] = plan
+    def place(self, plan: ForcePlan, first: bool = False) -> None:
+        """Submit the force as one task; Dask runs the highest priority first (a retry above all)."""
+        assert self._client is not None, "open() first"
+        self._attempts[plan.force_id] = attempts = self._attempts.get(plan.force_id, 0) + 1
+        self._priority -= 1
+        key = f"peel-build-{plan.force_id}-{self._token}-{attempts}"
+        fut = self._client.submit(build_task, plan, self._cwd, self._token, key=key, pure=False,
+                                  priority=1 if first else self._priority, retries=0)
+        self._futures[fut] = plan
 
-            for i, plan in enumerate(ordered):
-                submit(plan, len(ordered) - i)
-            no_worker_since: float | None = None
-            looked = time.monotonic()
-            while len(records) < len(work):
-                time.sleep(POLL)
-                for fut in [f for f in futures if f.done()]:
-                    plan = futures.pop(fut)
-                    record = self._outcome(fut, plan, attempts)
-                    # Let go of the result held on the cluster: if its worker is lost later, the scheduler
-                    # would otherwise build the force again, behind the build's back.
-                    fut.release()
-                    if record is None:
-                        submit(plan, len(ordered) + 1)  # the retry goes first
-                        continue
-                    records[plan.force_id] = record
-                    progress.force_done(record)
-                if time.monotonic() - looked < WORKER_LOOK:
-                    continue
-                looked = time.monotonic()
-                if client.scheduler_info().get("workers"):
-                    no_worker_since = None
-                elif no_worker_since is None:
-                    no_worker_since = time.monotonic()
-                elif time.monotonic() - no_worker_since > NO_WORKER_GRACE:
-                    for plan in list(futures.values()):
-                        records[plan.force_id] = failed_record(plan, Failure(
-                            "WorkerDied", f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s"))
-                    futures.clear()
-        except BaseException as e:
-            if progress is not None:
-                progress.close()
-            if not isinstance(e, (BuildError, InputError)):
-                print("\nstopping: cancelling the build's tasks on the Dask cluster...", file=stream, flush=True)
-            _ignore_signals()
-            self._stop(client, token, list(futures))
-            remove_temporaries([p.out for p in work])
-            raise
-        finally:
-            if progress is not None:
-                progress.close()
-            _close(client, cluster)
-        remove_temporaries([p.out for p in work])
-        return records
+    def collect(self) -> list[Done | Lost]:
+        """The tasks that ended; after :data:`NO_WORKER_GRACE` s without any worker, every force left fails."""
+        assert self._client is not None, "open() first"
+        time.sleep(POLL)
+        outcomes: list[Done | Lost] = []
+        for fut in [f for f in self._futures if f.done()]:
+            plan = self._futures.pop(fut)
+            outcomes.append(self._outcome(fut, plan))
+            # Let go of the result held on the cluster: if its worker is lost later, the scheduler
+            # would otherwise build the force again, behind the build's back.
+            fut.release()
+        if time.monotonic() - self._looked >= WORKER_LOOK:
+            self._looked = time.monotonic()
+            if self._client.scheduler_info().get("workers"):
+                self._no_worker_since = None
+            elif self._no_worker_since is None:
+                self._no_worker_since = time.monotonic()
+            elif time.monotonic() - self._no_worker_since > NO_WORKER_GRACE:
+                outcomes += [Done(plan, failed_record(plan, Failure(
+                    "WorkerDied", f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s")))
+                    for plan in self._futures.values()]
+                self._futures.clear()
+        return outcomes
+
+    def stop(self) -> None:
+        """Cancel the build's tasks; a task still running is told to stop, and its kernel killed."""
+        if self._client is None:
+            return
+        with contextlib.suppress(Exception):
+            self._client.cancel(list(self._futures), force=True)
+        with contextlib.suppress(Exception):
+            self._client.run(stop_task, self._token, wait=True, callback_timeout=STOP_GRACE)
+
+    def close(self) -> None:
+        """Close the client; a LocalCluster is shut down with its workers and kernels."""
+        client, self._client = self._client, None
+        cluster, self._cluster = self._cluster, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=STOP_GRACE)
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=STOP_GRACE)
 
     @staticmethod
-    def _outcome(fut: Any, plan: ForcePlan, attempts: dict[str, int]) -> ForceRecord | None:
-        """The record of a finished task, or ``None`` when its worker was lost and it is tried once more."""
+    def _outcome(fut: Any, plan: ForcePlan) -> Done | Lost:
+        """What a finished task says: the force's record, or that its worker was lost."""
         if fut.status == "finished":
             record = fut.result(timeout=CONNECT_TIMEOUT)
             if record is not None:
-                return record
-            return failed_record(plan, Failure("Stopped", "a stop of this build reached the worker"))
+                return Done(plan, record)
+            return Done(plan, failed_record(plan, Failure("Stopped", "a stop of this build reached the worker")))
         if fut.status == "cancelled":
-            return failed_record(plan, Failure("Cancelled", "the Dask scheduler cancelled the task"))
+            return Done(plan, failed_record(plan, Failure("Cancelled", "the Dask scheduler cancelled the task")))
         exc = fut.exception(timeout=CONNECT_TIMEOUT)
         if isinstance(exc, KilledWorker):
-            if attempts.get(plan.force_id, 0) < FORCE_ATTEMPTS:
-                return None
-            return failed_record(plan, Failure(
-                "WorkerDied", f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
-        return failed_record(plan, Failure.of_exception(exc))
+            return Lost(plan, Failure("WorkerDied",
+                                      f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
+        return Done(plan, failed_record(plan, Failure.of_exception(exc)))
 
     @staticmethod
     def _ensure_plugin(client: Client, version: str) -> bool:
@@ -206,7 +208,7 @@ class DaskExecutor:
         build, no build would find a warm kernel. A worker that joins later gets the plugin from the
         scheduler, which keeps the last one registered.
         """
-        seen = client.run(_installed_version, wait=True, callback_timeout=CHECK_TIMEOUT)
+        seen = client.run(installed_version, wait=True, callback_timeout=CHECK_TIMEOUT)
         if seen and all(v == version for v in seen.values()):
             return False
         client.register_plugin(WarmKernelPlugin(version), name=PLUGIN_NAME)
@@ -230,12 +232,6 @@ class DaskExecutor:
             raise InputError(problems)
         return here
 
-    def _stop(self, client: Client, token: str, futures: list[Any]) -> None:
-        with contextlib.suppress(Exception):
-            client.cancel(futures, force=True)
-        with contextlib.suppress(Exception):
-            client.run(_stop_task, token, wait=True, callback_timeout=STOP_GRACE)
-
 
 def probe_scheduler(address: str, timeout: float = PROBE_TIMEOUT) -> None:
     """Check that a Dask scheduler answers at a ``tcp://`` address, within ``timeout`` seconds in all.
@@ -254,12 +250,6 @@ def probe_scheduler(address: str, timeout: float = PROBE_TIMEOUT) -> None:
         When nothing accepts the connection, nothing is sent in time, or what is sent is not a
         Dask scheduler's handshake.
     """
-    import socket
-    import struct
-
-    from distributed.protocol.core import loads
-    from distributed.protocol.utils import unpack_frames
-
     if not address.startswith("tcp://"):
         return
     host, _, port = address[len("tcp://"):].rpartition(":")
@@ -313,23 +303,3 @@ class _NotDask(Exception):
 
 def _short(value: str) -> str:
     return value[:12] if len(value) == 64 else value
-
-
-def _ignore_signals() -> None:
-    """A second Ctrl-C must not cut the clean-up short."""
-    import signal
-
-    if threading.current_thread() is threading.main_thread():
-        for s in (signal.SIGINT, *STOP_SIGNALS):
-            signal.signal(s, signal.SIG_IGN)
-
-
-def _close(client: Client, cluster: LocalCluster | None) -> None:
-    with contextlib.suppress(Exception):
-        client.close(timeout=STOP_GRACE)
-    if cluster is not None:
-        with contextlib.suppress(Exception):
-            cluster.close(timeout=STOP_GRACE)
-
-
-__all__ = ["DaskExecutor", "WarmKernelPlugin", "build_inputs", "plugin_version", "PLUGIN_NAME"]

@@ -9,6 +9,7 @@ stays with its worker. :func:`build_inputs` is what the client and every worker 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import threading
@@ -17,6 +18,7 @@ from typing import Any, cast
 
 from distributed import WorkerPlugin, get_worker
 
+from peel import __version__, files
 from peel.errors import KernelStartError
 from peel.pipeline.cache import fingerprints, sha256_file
 from peel.pipeline.force import build_force, failed_record
@@ -97,8 +99,6 @@ class WarmKernelPlugin(WorkerPlugin):
 
     def build(self, plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
         """Build one force with this worker's kernel; ``None`` when its build was stopped."""
-        from peel import files
-
         with self.lock:
             if token in self.stopped:
                 return None
@@ -109,19 +109,12 @@ class WarmKernelPlugin(WorkerPlugin):
                     if self.kernel is not None:
                         self.kernel.shutdown()
                     self.kernel, self.cwd = _StoppableKernel(self, cwd=Path(cwd), temp_dir=self.temp_dir), cwd
-                if plan.needs_kernel and self.kernel.km is None:
-                    self.kernel.start()
                 record = build_force(plan, self.kernel)
                 return None if token in self.stopped else record  # a stop kills the kernel: no failure of its own
             except _Stopped:
                 return None
-            except (KernelStartError, Exception) as e:  # a bug must not take the other forces down with it
-                if token in self.stopped:
-                    return None
-                import traceback
-
-                tb = None if isinstance(e, KernelStartError) else traceback.format_exc(limit=8)
-                return failed_record(plan, Failure.of_exception(e, traceback=tb))
+            except KernelStartError as e:
+                return None if token in self.stopped else failed_record(plan, Failure.of_exception(e))
             finally:
                 self.running = None
                 files.set_write_guard(None)
@@ -134,17 +127,19 @@ class WarmKernelPlugin(WorkerPlugin):
 
 
 # -- functions run on the workers ------------------------------------------------------------------
-def _build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
+def build_task(plan: ForcePlan, cwd: str, token: str) -> ForceRecord | None:
+    """The Dask task of one force: build it on this worker's warm kernel (``None``: its build was stopped)."""
     plugin = cast(WarmKernelPlugin, get_worker().plugins[PLUGIN_NAME])  # registered under this name by the build
     return plugin.build(plan, cwd, token)
 
 
-def _installed_version(dask_worker: Any = None) -> str | None:
+def installed_version(dask_worker: Any = None) -> str | None:
     """The version of this worker's warm-kernel plugin, ``None`` when it has none."""
     return getattr(dask_worker.plugins.get(PLUGIN_NAME), "version", None) if dask_worker is not None else None
 
 
-def _stop_task(token: str, dask_worker: Any = None) -> bool:
+def stop_task(token: str, dask_worker: Any = None) -> bool:
+    """Stop the build ``token`` on this worker (:meth:`WarmKernelPlugin.stop`); whether the worker has the plugin."""
     plugin = dask_worker.plugins.get(PLUGIN_NAME) if dask_worker is not None else None
     if plugin is not None:
         plugin.stop(token)
@@ -157,8 +152,6 @@ def build_inputs(data_dir: str, params_dir: str, notebooks_dir: str, out_dir: st
 
     Run on the client and on every worker; any difference means the workers would build other reports.
     """
-    from peel import __version__
-
     try:
         names = sorted(p.name for p in Path(notebooks_dir).glob("*.ipynb"))
         fp = fingerprints(Path(data_dir), Path(notebooks_dir), names)
@@ -186,10 +179,6 @@ def plugin_version(inputs: dict[str, str]) -> str:
     The package version and the hashes of its code, templates and environment: a kernel that imported
     other code is replaced, while a new dataset or new params (read afresh by every notebook) keep it.
     """
-    import hashlib
-
     text = "\n".join(f"{k}={inputs.get(k, '')}" for k in _CODE_INPUTS)
     return f"{inputs.get('peel-reports version', '')}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
-
-__all__ = ["WarmKernelPlugin", "build_inputs", "plugin_version", "PLUGIN_NAME"]

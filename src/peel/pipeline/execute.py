@@ -12,6 +12,7 @@ Faults are told apart because they call for different responses:
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import math
 import signal
@@ -24,11 +25,11 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_core.utils import ensure_event_loop
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from peel.errors import (
-    ExecutionFailure,
     InputError,
     KernelDiedError,
     NotebookError,
@@ -38,7 +39,8 @@ from peel.errors import (
     problem,
 )
 from peel.files import atomic_write
-from peel.pipeline.kernel import WarmKernel, kill_quietly
+from peel.pipeline.kernel import WarmKernel
+from peel.portable import CAN_INTERRUPT, kill_quietly
 
 #: Seconds to wait for a cell's last outputs after its reply (nbclient's default, 4, lost output under load).
 IOPUB_TIMEOUT = 60.0
@@ -124,8 +126,9 @@ class _Watchdog:
         pid = self.kernel.pid
         if pid is None:
             return
-        kill_quietly(pid, signal.SIGINT)  # ipykernel turns SIGINT into KeyboardInterrupt in the cell
-        if not self._done.wait(INTERRUPT_GRACE):
+        if CAN_INTERRUPT:
+            kill_quietly(pid, signal.SIGINT)  # ipykernel turns SIGINT into KeyboardInterrupt in the cell
+        if not (CAN_INTERRUPT and self._done.wait(INTERRUPT_GRACE)):
             kill_quietly(pid)  # a cell stuck in C code ignores the interrupt
 
     def __exit__(self, *exc: object) -> None:
@@ -206,10 +209,6 @@ def abandon_notebook_tasks(wait: float = 2.0) -> None:
     ``DeadKernelError`` that no one reads, and asyncio prints it with a traceback. Cancelled here
     first, they end quietly. Waits at most ``wait`` seconds.
     """
-    import asyncio
-
-    from jupyter_core.utils import ensure_event_loop
-
     try:
         loop = ensure_event_loop()
         if loop.is_running():
@@ -370,9 +369,3 @@ def write_notebook(nb: Any, path: Path) -> None:
     text = nbformat.writes(nb)
     atomic_write(path, text if text.endswith("\n") else text + "\n")
 
-
-__all__ = [
-    "WarmKernel", "execute_area", "check_parameters", "declared_parameters", "AreaRun",
-    "ExecutionFailure", "NotebookError", "NotebookTimeoutError", "KernelDiedError", "write_notebook",
-    "normalise", "abandon_notebook_tasks",
-]

@@ -1,4 +1,4 @@
-"""Building one force's report, in a worker: execute the areas that need it, stitch, print, write.
+"""Building one force's report (:func:`build_force`): execute the areas that need it, stitch, print, write.
 
 The HTML report and the PDF are written to temporary names and renamed into place only when
 everything for that force worked, so a failure fails only its force and leaves that force's previous
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from peel.analysis.statements import notebook_statements
-from peel.errors import BuildError, ExecutionFailure, InputError, WriteFailed
+from peel.errors import BuildError, ExecutionFailure, InputError, KernelStartError, WriteFailed
 from peel.files import atomic_write, replace_into_place
 from peel.pipeline.cache import sha256_file
+from peel.pipeline.kernel import WarmKernel
 from peel.pipeline.plan import REPORT_RECORD, ForcePlan
 from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
 from peel.pipeline.statements import STATEMENTS_JSON, statements_json
@@ -29,32 +30,78 @@ def _write_json(path: Path, doc: Any) -> None:
     atomic_write(path, json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
 
 
-def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] | None = None) -> ForceRecord:
-    """Execute what the plan says, render the report and write it; return the force's record.
+def build_force(plan: ForcePlan, kernel: WarmKernel,
+                on_written: Callable[[str], None] | None = None) -> ForceRecord:
+    """Build one force: execute the areas that need it, stitch the report, print it, rename it into place.
 
-    Never raises for a problem of the force itself: a failure is returned in the record, so that it
-    fails only this force. The previous report is replaced only when everything succeeded.
+    Every executor runs this, on the warm kernel of the process it placed the force in. It never raises
+    for a problem of the force itself (a notebook's error, a render failure, a bug): the failure is
+    returned in the record, so that it fails only this force, and the previous report stays.
 
     Parameters
     ----------
-    plan, kernel
-        The force's plan and a started :class:`~peel.pipeline.kernel.WarmKernel`.
+    plan
+        The force's plan (:func:`~peel.pipeline.plan.plan_force`).
+    kernel
+        A :class:`~peel.pipeline.kernel.WarmKernel`, started here when an area needs it.
     on_written
         When given (``peel watch``), the HTML report, its statements and workbook are renamed into
         place before the PDF is laid out, and ``on_written`` is called with ``"report.html"`` and then
         ``"report.pdf"`` as each is in place, so that the page can be read while the PDF prints. The
         files have the same bytes either way; only a PDF that fails then leaves the new HTML beside
         the previous PDF (the record keeps the previous report's, so the next build renders again).
+
+    Raises
+    ------
+    KernelStartError
+        When the kernel cannot start (tried twice): whether that stops the build is the executor's call.
     """
+    started = time.monotonic()
+    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
+                         grade_basis=dict(plan.grade_basis))
+    failure: Failure | None = None
+    try:
+        if plan.needs_kernel and kernel.km is None:
+            kernel.start()
+        # 1. Execute the areas whose inputs changed, with papermill; read the kept executed notebooks of the others.
+        notebooks, failure = _execute_areas(plan, kernel, record)
+        if failure is None and plan.render:
+            # 2. Stitch the HTML, print the PDF, and rename them into place, only if all of it worked.
+            previous = plan.kept_report()
+            files = _render_and_write(plan, notebooks, on_written)
+            # 3. The force's record, which the next build's plan reads to reuse the report.
+            built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
+            _write_json(plan.out / REPORT_RECORD, {"components": plan.render_components, "files": files,
+                                                   "grades": plan.grades, "grade_basis": plan.grade_basis,
+                                                   "built_from": built_from})
+            record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
+            record.notices = _no_older_pdf(plan, previous)
+        elif failure is None:
+            record.files, record.rendered = dict(plan.kept_report().get("files", {})), "reused"
+    except KernelStartError:
+        raise
+    except (BuildError, InputError) as e:  # a render or write failure, said in the error's own words
+        failure = Failure.of_exception(e)
+    except Exception as e:  # a bug fails this force only, with where it happened
+        failure = Failure.of_exception(e, traceback=traceback.format_exc(limit=8))
+    if failure is not None:
+        record.status, record.error = FAILED, failure
+        record.keep_previous(plan.kept_report())  # the previous good report stays, and so do its grades
+    record.duration = round(time.monotonic() - started, 3)
+    return record
+
+
+def _execute_areas(plan: ForcePlan, kernel: WarmKernel, record: ForceRecord) -> tuple[list[Any], Failure | None]:
+    """Run the notebooks of the areas the plan executes (in ``plan.areas`` order), read the others' kept
+    executed notebooks; note each area in ``record``. Stops at the first failure, which it returns."""
+    # Imported here, not at the top: a one-force build imports papermill and the render side in a thread
+    # while its kernel starts (peel.pipeline.inline.preload), instead of before it.
     import nbformat
 
     from peel.pipeline.execute import execute_area
     from peel.render.assemble import left_out
 
-    started = time.monotonic()
     root = plan.out.parent
-    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
-                         grade_basis=dict(plan.grade_basis))
     failure: Failure | None = None
     notebooks: list[Any] = []
     for area in plan.areas:
@@ -95,27 +142,7 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
                                     "area_id": area.area_id, "left_out": entry.left_out})
         entry.status, entry.duration, entry.attempts = EXECUTED, round(run.duration, 3), run.attempts
         notebooks.append(executed_nb)
-
-    if failure is None and plan.render:
-        try:
-            previous = plan.kept_report()
-            files = _render_and_write(plan, notebooks, on_written)
-            built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
-            _write_json(plan.out / REPORT_RECORD, {"components": plan.render_components, "files": files,
-                                                   "grades": plan.grades, "grade_basis": plan.grade_basis,
-                                                   "built_from": built_from})
-            record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
-            record.notices = _no_older_pdf(plan, previous)
-        except Exception as e:  # a render failure fails this force only
-            tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
-            failure = Failure.of_exception(e, traceback=tb)
-    elif failure is None:
-        record.files, record.rendered = dict(plan.kept_report().get("files", {})), "reused"
-    if failure is not None:
-        record.status, record.error = FAILED, failure
-        record.keep_previous(plan.kept_report())  # the previous good report stays, and so do its grades
-    record.duration = round(time.monotonic() - started, 3)
-    return record
+    return notebooks, failure
 
 
 def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
@@ -136,7 +163,8 @@ def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
 
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
-    """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
+    """The record of a force that failed outside :func:`build_force` (its worker was lost, its kernel
+    could not start)."""
     record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure,
                          grade_basis=dict(plan.grade_basis))
     record.keep_previous(plan.kept_report())
@@ -164,7 +192,9 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
 
     With ``on_written`` (see :func:`build_force`), everything but the PDF is renamed into place first.
     """
+    # Imported here, not at the top: see _execute_areas.
     from peel.render.page import AreaEntry, ReportContext, render_report
+    from peel.render.pdf import write_pdf
 
     ctx_args = dict(plan.context)
     ctx_args["areas"] = tuple(AreaEntry(a, t, g) for a, t, g in ctx_args["areas"])
@@ -203,8 +233,6 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
         if on_written is not None:  # the page first, while the PDF is laid out
             into_place()
         if "pdf" in plan.formats:
-            from peel.render.pdf import write_pdf
-
             tmp = _atomic_target(plan.out / "report.pdf")
             temps["report.pdf"] = tmp
             try:

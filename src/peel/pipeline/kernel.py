@@ -40,7 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from peel.errors import BuildError, KernelStartError
-from peel.portable import KILL_SIGNAL
+from peel.portable import KILL_SIGNAL, kernel_transport, kill_group_quietly, kill_quietly
 
 #: Seconds a kernel gets to start and answer its first request.
 KERNEL_START_TIMEOUT = 60.0
@@ -110,62 +110,12 @@ def stop_strays(token: str, pids: list[int] | tuple[int, ...] = ()) -> list[int]
     return sorted(found)
 
 
-def kill_quietly(pid: int, sig: int = KILL_SIGNAL, group: bool = False) -> None:
-    """Send ``sig`` to a process (or its process group), ignoring one that is already gone."""
-    try:
-        if group:
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-
-
-#: Run once in a new kernel: the imports every notebook pays for, and a private module that keeps
-#: the settings to restore before each notebook. The module lives in ``sys.modules`` under a name no
-#: notebook uses, so it survives ``%reset -f`` without appearing in the notebook's namespace.
-WARM_UP_CODE = r"""
-def __peel_warm_up():
-    import importlib, os, pkgutil, sys, types, warnings
-    import pandas, numpy, matplotlib, matplotlib.pyplot as plt, seaborn
-    import peel
-    # Pre-import the package's own modules so notebooks find them loaded; the build-side ones
-    # (which import papermill and the PDF writer) are not needed in a kernel.
-    for info in pkgutil.iter_modules(peel.__path__):
-        if info.name not in ("cli", "pipeline", "execute", "site", "manifest", "pdf", "stitch"):
-            try:
-                importlib.import_module("peel." + info.name)
-            except Exception:
-                pass
-    state = types.ModuleType("_peel_kernel_state")
-    state.rc = dict(matplotlib.rcParams)
-    state.warning_filters = list(warnings.filters)
-    state.cwd = os.getcwd()
-    state.sys_path = list(sys.path)
-    def reset():
-        plt.close("all")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            matplotlib.rcParams.clear()
-            matplotlib.rcParams.update(state.rc)
-            pandas.reset_option("all")
-        warnings.filters[:] = state.warning_filters
-        sys.path[:] = state.sys_path
-        os.chdir(state.cwd)
-        # A fresh kernel numbers its first cell 1; so does a reset one.
-        get_ipython().execution_count = 1
-    state.reset = reset
-    sys.modules["_peel_kernel_state"] = state
-__peel_warm_up()
-del __peel_warm_up
-# Everything loaded so far lives as long as the kernel: keep it out of the garbage collector's
-# scans, so the collection %reset does before each notebook only looks at the last notebook's objects.
-__import__("gc").collect()
-__import__("gc").freeze()
-"""
+#: Run once in a new kernel (:mod:`peel.kernel_warm_up`): the imports every notebook pays for, and the
+#: settings to restore before each notebook.
+WARM_UP_CODE = "import peel.kernel_warm_up; peel.kernel_warm_up.warm_up(); del peel"
 
 #: Run (without storing history) before every notebook: clears every name the last notebook made.
-RESET_CODE = '%reset -f\n__import__("sys").modules["_peel_kernel_state"].reset()\n'
+RESET_CODE = '%reset -f\n__import__("peel.kernel_warm_up").kernel_warm_up.reset()\n'
 
 
 class _WarmClient(AsyncKernelClient):
@@ -229,12 +179,16 @@ class WarmKernel:
     temp_dir
         Where the kernel's sockets and connection file go (default: ``$PEEL_KERNEL_DIR``, else the
         system's temporary folder).
+    transport
+        ``ipc`` or ``tcp`` (default: :func:`peel.portable.kernel_transport`, ``ipc`` on POSIX).
 
     Use as a context manager, or call :meth:`start` and :meth:`shutdown`.
     """
 
-    def __init__(self, kernel_name: str = "python3", cwd: Path | None = None, temp_dir: Path | None = None):
+    def __init__(self, kernel_name: str = "python3", cwd: Path | None = None, temp_dir: Path | None = None,
+                 transport: str | None = None):
         self.kernel_name = kernel_name
+        self.transport = transport or kernel_transport()
         self.cwd = Path(cwd) if cwd else None
         self.temp_dir = temp_dir or (Path(os.environ[KERNEL_DIR_ENV]) if os.environ.get(KERNEL_DIR_ENV) else None)
         self.km: _WarmKernelManager | None = None
@@ -273,20 +227,23 @@ class WarmKernel:
             return " (no such kernel spec; see 'jupyter kernelspec list')"
 
     def _start_once(self) -> None:
-        # IPC sockets: local only, no network port opened, and no warning about unencrypted TCP.
-        # The socket files go in a private folder with an absolute, short path (the kernel runs in
-        # another working directory, and a socket path is limited to about 100 characters).
+        # IPC sockets where there are Unix sockets: local only, no network port opened, and no warning
+        # about unencrypted TCP. Their files go in a private folder with an absolute, short path (the
+        # kernel runs in another working directory, and a socket path is limited to about 100
+        # characters). Elsewhere (Windows) TCP on the loopback address, with the connection file there.
         prefix = "peel-kernel-" if self.temp_dir is None else "k"
         self._socket_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.temp_dir))
         connection_file = self._socket_dir / f"kernel-{uuid.uuid4().hex[:12]}.json"
-        km = _WarmKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=str(self._socket_dir / "k"),
+        ip = str(self._socket_dir / "k") if self.transport == "ipc" else "127.0.0.1"
+        km = _WarmKernelManager(kernel_name=self.kernel_name, transport=self.transport, ip=ip,
                                 connection_file=str(connection_file))
         stderr_path = self._socket_dir / "stderr.txt"
         # No command history: notebooks never use it, and a history database would see the execution
         # counter go back to 1 at each reset and print an error into the next notebook's output.
         kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"],
-                                  "preexec_fn": die_with_parent,
                                   "env": {**os.environ, KERNEL_TOKEN_ENV: str(self._socket_dir)}}
+        if os.name == "posix":  # Windows has no preexec_fn (and no PR_SET_PDEATHSIG to ask for)
+            kwargs["preexec_fn"] = die_with_parent
         if self.cwd:
             kwargs["cwd"] = str(self.cwd)
         self.km = km
@@ -365,7 +322,7 @@ class WarmKernel:
         pid = self.pid
         below = descendants(pid)
         if pid:
-            kill_quietly(pid, group=True)
+            kill_group_quietly(pid)
             kill_quietly(pid)
         if self._socket_dir is not None:
             stop_strays(str(self._socket_dir), below)
@@ -452,4 +409,4 @@ def _tail(path: Path, limit: int = 500) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-__all__ = ["WarmKernel", "KERNEL_START_TIMEOUT", "die_with_parent", "kill_quietly", "stop_strays", "descendants"]
+

@@ -4,7 +4,7 @@ Every ``peel build`` pays again for starting Python, importing the build, starti
 and importing pandas, matplotlib, seaborn and the package into it: about 3.5 CPU seconds before the
 one notebook an edit touches runs. An analyst editing a report in a loop pays them once here: the
 watch starts one :class:`~peel.pipeline.kernel.WarmKernel` (through the same
-:class:`~peel.pipeline.inline.InlineBuilder` as a one-force build), imports the stitcher and the PDF
+:class:`~peel.pipeline.inline.InProcess` executor as a one-force build), imports the stitcher and the PDF
 writer, and keeps both for its whole life.
 
 Each rebuild is :func:`peel.pipeline.build` itself, given an executor that runs the forces on that
@@ -37,20 +37,20 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
+from peel.inputs.forces import force_ids
 from peel.paths import PACKAGE_DIR
 from peel.pipeline.cache import dataset_files, files_under
-from peel.pipeline.inline import InlineBuilder, ignore_stop_signals
+from peel.pipeline.inline import InProcess
 from peel.pipeline.lock import OutputFolderBusy, make_build_temp
 from peel.pipeline.options import BuildOptions
-from peel.pipeline.plan import ForcePlan
-from peel.pipeline.pool import STOPS, signals_stop_the_build
+from peel.pipeline.ownership import check_output_folder
 from peel.pipeline.records import EXECUTED, FAILED, ForceRecord
+from peel.pipeline.run import STOPS, ignore_stop_signals, signals_stop_the_build
 
 #: Seconds between two looks at the watched files.
 POLL = 0.1
@@ -99,20 +99,6 @@ def changed_files(before: Snapshot, after: Snapshot) -> list[Path]:
     return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
 
 
-@dataclass
-class _WarmExecutor:
-    """Runs a build's forces on the watch's kernel and notes when each report file went into place."""
-
-    builder: InlineBuilder
-    written: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def run(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: TextIO) -> dict[str, ForceRecord]:
-        return self.builder.build(work, stream, progress=False, on_written=self._note)
-
-    def _note(self, force_id: str, name: str) -> None:
-        self.written[(force_id, name)] = time.monotonic()
-
-
 class Watch:
     """One ``peel watch``: its kernel, its temporary folder and what it last saw (see the module docstring)."""
 
@@ -123,8 +109,9 @@ class Watch:
         self.seen: Snapshot = {}
         self.package: Snapshot = {}
         self.temp_dir: Path | None = None
-        self.builder: InlineBuilder | None = None
-        self.executor: _WarmExecutor | None = None
+        self.executor: InProcess | None = None
+        #: When each report file of this rebuild went into place: ``{(force_id, file name): monotonic time}``.
+        self.written: dict[tuple[str, str], float] = {}
 
     # -- life ---------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -143,12 +130,12 @@ class Watch:
         with signals_stop_the_build(sigint=True):
             try:
                 self.temp_dir = make_build_temp()
-                self.builder = InlineBuilder(self.opts, self.temp_dir)
-                self.executor = _WarmExecutor(self.builder)
+                self.executor = InProcess(keep_warm=True, on_written=self._note)
+                self.executor.open([], self.opts, self.temp_dir)
                 self.package = snapshot(files_under(PACKAGE_DIR))
                 self.seen = snapshot(watched_inputs(self.opts))
                 started = time.monotonic()
-                self.builder.start_kernel()  # from the main thread: the kernel dies with this process
+                self.executor.start_kernel()  # from the main thread: the kernel dies with this process
                 self.rebuild(started, [])
                 while True:
                     # A rebuild with a PDF leaves ~170,000 objects for the collector; collected now, while
@@ -164,12 +151,15 @@ class Watch:
 
     def close(self) -> None:
         """Stop the kernel and remove the temporary folder (safe to call twice)."""
-        builder, self.builder = self.builder, None
-        if builder is not None:
-            builder.close()
+        executor, self.executor = self.executor, None
+        if executor is not None:
+            executor.shutdown()
         temp, self.temp_dir = self.temp_dir, None
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+    def _note(self, force_id: str, name: str) -> None:
+        self.written[(force_id, name)] = time.monotonic()
 
     def say(self, text: str) -> None:
         print(f"{datetime.now():%H:%M:%S} {text}", file=self.stream, flush=True)
@@ -202,7 +192,7 @@ class Watch:
 
     @staticmethod
     def check_stop() -> None:
-        """Stop now if a signal asked to and its exception was lost (see :data:`peel.pipeline.pool.STOPS`)."""
+        """Stop now if a signal asked to and its exception was lost (see :data:`peel.pipeline.run.STOPS`)."""
         if STOPS:
             raise BuildStopped(STOPS[-1])
 
@@ -215,9 +205,8 @@ class Watch:
 
     def check_kernel(self, restarts: int) -> int:
         """Replace the kernel if it stopped while idle; returns 1 when it did."""
-        assert self.builder is not None
-        kernel = self.builder.kernel
-        if kernel.km is None or kernel.is_alive():
+        kernel = self.executor.kernel if self.executor is not None else None
+        if kernel is None or kernel.km is None or kernel.is_alive():
             return 0
         if restarts >= IDLE_RESTARTS:
             raise KernelStartError(f"the Jupyter kernel '{kernel.kernel_name}' stopped {restarts + 1} times while "
@@ -229,13 +218,15 @@ class Watch:
     # -- building -----------------------------------------------------------------------------------
     def rebuild(self, seen_at: float, changed: Sequence[Path]) -> None:
         """Build once, as ``peel build`` does, and say in one line what ran and when the files were written."""
+        # Imported here, not at the top: peel.pipeline imports this module's neighbours, and the watch is
+        # what calls the build, not a part of it.
         from peel.pipeline import build
 
         assert self.executor is not None
         if changed:
             self.check_package()
             self.say(f"changed: {', '.join(display_path(p) for p in changed)}")
-        self.executor.written.clear()
+        self.written.clear()
         waited_since = None
         while True:
             try:
@@ -266,7 +257,6 @@ class Watch:
 
     def describe(self, force_id: str, record: ForceRecord, seen_at: float) -> str:
         """``metropolitan: executed police_powers (its inspection inputs changed); HTML written after 1.9 s, …``."""
-        assert self.executor is not None
         ran = [f"{area} ({a.reason})" for area, a in record.areas.items() if a.status == EXECUTED]
         if record.failed:
             # A notebook that ran and failed did execute: say which, never "no notebook executed".
@@ -276,7 +266,7 @@ class Watch:
             return f"{force_id}: {what}; the error is above, and the previous report was kept"
         what = f"executed {', '.join(ran)}" if ran else "no notebook executed"
         times = [f"{name.split('.')[-1].upper()} written after {at - seen_at:.1f} s"
-                 for (fid, name), at in sorted(self.executor.written.items(), key=lambda kv: kv[1]) if fid == force_id]
+                 for (fid, name), at in sorted(self.written.items(), key=lambda kv: kv[1]) if fid == force_id]
         if not times:
             return f"{force_id}: {what}; the report was up to date"
         return f"{force_id}: {what}; {', '.join(times)}"
@@ -295,11 +285,6 @@ def watch(opts: BuildOptions, stream: TextIO | None = None, debug: bool = False)
     KeyboardInterrupt
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after everything stopped.
     """
-    from peel.inputs.forces import force_ids
-    from peel.pipeline.ownership import check_output_folder
-
     check_output_folder(opts.out_dir, force_ids(), force=opts.force)  # a save would not change the answer
     Watch(opts, stream or sys.stderr, debug).run()
 
-
-__all__ = ["watch", "Watch", "watched_inputs", "snapshot", "changed_files", "PackageChanged", "POLL", "SETTLE"]
