@@ -1,9 +1,11 @@
-"""The package imports where there is no ``fcntl`` and no SIGHUP or SIGKILL (Windows, an analyst's desktop).
+"""The package imports where there is no ``fcntl``, no SIGHUP or SIGKILL, no ``os.killpg`` and no
+``signal.pthread_sigmask`` (Windows, an analyst's desktop).
 
 Windows cannot be had here, so a child interpreter takes away what Windows lacks before it imports
 every module of the package: ``fcntl`` cannot be imported, and the signal names Windows does not
-define are deleted from :mod:`signal`. ``locket`` (a dependency of Dask) picks ``fcntl`` or ``msvcrt``
-itself when imported, so it is imported first, as it would import with ``msvcrt`` on Windows.
+define, ``os.killpg`` and ``signal.pthread_sigmask`` are deleted. ``locket`` (a dependency of Dask)
+picks ``fcntl`` or ``msvcrt`` itself when imported, so it is imported first, as it would import with
+``msvcrt`` on Windows.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ sys.modules.pop("fcntl", None)
 for name in [n for n in dir(signal) if n.startswith("SIG") and not n.startswith("SIG_")]:
     if name not in WINDOWS_SIGNALS:
         delattr(signal, name)
+# Nor process groups to signal, nor threads' signal masks.
+import os  # noqa: E402
+del os.killpg, signal.pthread_sigmask
 
 # What the package must do without: check the fault is really there.
 try:
@@ -47,6 +52,7 @@ try:
 except ModuleNotFoundError:
     pass
 assert not hasattr(signal, "SIGHUP") and not hasattr(signal, "SIGKILL")
+assert not hasattr(os, "killpg") and not hasattr(signal, "pthread_sigmask")
 
 import peel
 from peel import portable
@@ -70,7 +76,8 @@ def test_every_module_imports_without_fcntl_sighup_or_sigkill() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
     assert {"peel", "peel.cli", "peel.pipeline", "peel.pipeline.lock", "peel.pipeline.pool", "peel.pipeline.kernel",
-            "peel.pipeline.watch", "peel.pipeline.dask"} <= set(result["modules"])
+            "peel.pipeline.watch", "peel.pipeline.dask", "peel.pipeline.run",
+            "peel.kernel_warm_up"} <= set(result["modules"])
     assert len(result["modules"]) > 80
     assert result["failed"] == {}
     assert result["stop"] == [signal.SIGTERM]  # no SIGHUP there

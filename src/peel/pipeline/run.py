@@ -3,7 +3,7 @@
 An executor only *places* a force's work: in this process (:class:`~peel.pipeline.inline.InProcess`),
 on local worker processes (:class:`~peel.pipeline.pool.LocalPool`) or as Dask tasks
 (:class:`~peel.pipeline.dask.DaskExecutor`). Wherever it is placed, the work is
-:func:`~peel.pipeline.force.run_force` on a warm kernel. Everything else is here, once:
+:func:`~peel.pipeline.force.build_force` on a warm kernel. Everything else is here, once:
 
 * **order**: forces with the most notebooks to run first, so that a batch ends with short jobs;
 * **progress** (:class:`~peel.pipeline.progress.Progress`), one line or one bar update per force;
