@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from peel.pipeline.lock import holder_alive, make_build_temp, process_start
 from peel.portable import KILL_SIGNAL, STOP_SIGNALS, lock_exclusive
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,3 +105,27 @@ def test_an_exclusive_lock_is_refused_while_held_and_free_once_released(tmp_path
         for fd in (first, second):
             if fd >= 0:
                 os.close(fd)
+
+
+def test_a_build_knows_a_live_holder_from_a_gone_one_without_proc() -> None:
+    # The lock's holder and the temporary folders of builds that died are told by the process's start
+    # time, read through psutil on every platform (not from Linux's /proc).
+    me = os.getpid()
+    start = process_start(me)
+    assert start is not None and holder_alive(me, start)
+    assert not holder_alive(me, str(int(start) - 100))  # the same number, another process
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert process_start(child.pid) is None and not holder_alive(child.pid, None)
+    folder = make_build_temp()  # a live build's folder is kept by the next build's clean-up
+    try:
+        assert folder.name.startswith(f"peel-build-{me}-{start}-")
+        assert make_build_temp_keeps(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def make_build_temp_keeps(folder: Path) -> bool:
+    other = make_build_temp()
+    shutil.rmtree(other, ignore_errors=True)
+    return folder.is_dir()

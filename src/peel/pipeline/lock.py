@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import psutil
+
 from peel.errors import OutputFolderError, WriteFailed, display_path
 from peel.portable import lock_exclusive
 
@@ -35,12 +37,14 @@ TEMP_PREFIX = "peel-build-"
 
 
 def process_start(pid: int) -> str | None:
-    """The start time of a process (clock ticks since boot, from ``/proc``), or ``None`` when it is gone."""
+    """When a process started (hundredths of a second since the epoch), or ``None`` when it is gone.
+
+    From psutil, which reads it on every platform (``/proc`` is Linux's only).
+    """
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
+        return str(round(psutil.Process(pid).create_time() * 100))
+    except psutil.Error:
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of stat, counted after the command name
 
 
 def holder_alive(pid: int, start: str | None) -> bool:
