@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
 from peel.pipeline.lock import holder_alive, make_build_temp, process_start
 from peel.portable import KILL_SIGNAL, STOP_SIGNALS, lock_exclusive
 
@@ -107,25 +109,25 @@ def test_an_exclusive_lock_is_refused_while_held_and_free_once_released(tmp_path
                 os.close(fd)
 
 
-def test_a_build_knows_a_live_holder_from_a_gone_one_without_proc() -> None:
+def test_a_build_knows_a_live_holder_from_a_gone_one(tmp_path: Path) -> None:
     # The lock's holder and the temporary folders of builds that died are told by the process's start
-    # time, read through psutil on every platform (not from Linux's /proc).
+    # time: on Linux the clock ticks /proc gives (the form every build on the machine writes), and where
+    # there is no /proc (Windows), psutil's start time.
     me = os.getpid()
     start = process_start(me)
-    assert start is not None and holder_alive(me, start)
-    assert not holder_alive(me, str(int(start) - 100))  # the same number, another process
+    stat = Path(f"/proc/{me}/stat").read_text(encoding="ascii")
+    assert start == stat.rsplit(")", 1)[-1].split()[19]
+    assert holder_alive(me, start) and not holder_alive(me, str(int(start) + 1))
+    elsewhere = process_start(me, proc=tmp_path / "no-proc")
+    assert elsewhere is not None and abs(int(elsewhere) / 100 - psutil.Process(me).create_time()) < 0.02
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    assert process_start(child.pid) is None and not holder_alive(child.pid, None)
-    folder = make_build_temp()  # a live build's folder is kept by the next build's clean-up
+    assert process_start(child.pid) is None and process_start(child.pid, proc=tmp_path / "no-proc") is None
+    assert not holder_alive(child.pid, None)
+    folder = make_build_temp()
     try:
         assert folder.name.startswith(f"peel-build-{me}-{start}-")
-        assert make_build_temp_keeps(folder)
+        shutil.rmtree(make_build_temp())  # the next build's clean-up keeps a live build's folder
+        assert folder.is_dir()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def make_build_temp_keeps(folder: Path) -> bool:
-    other = make_build_temp()
-    shutil.rmtree(other, ignore_errors=True)
-    return folder.is_dir()

@@ -36,11 +36,21 @@ class OutputFolderBusy(OutputFolderError):
 TEMP_PREFIX = "peel-build-"
 
 
-def process_start(pid: int) -> str | None:
-    """When a process started (hundredths of a second since the epoch), or ``None`` when it is gone.
+def process_start(pid: int, proc: Path = Path("/proc")) -> str | None:
+    """When a process started, or ``None`` when it is gone: clock ticks since boot from Linux's ``/proc``;
+    elsewhere, where there is no ``/proc``, hundredths of a second since the epoch from psutil.
 
-    From psutil, which reads it on every platform (``/proc`` is Linux's only).
+    Every build on a machine must write the same form (another build's folder is removed when its start
+    differs), so Linux keeps the one builds have always written there.
     """
+    try:
+        stat = (proc / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of stat, counted after the command name
+    except FileNotFoundError:
+        if (proc / "self" / "stat").exists():  # Linux, and the process is gone
+            return None
+    except OSError:
+        return None
     try:
         return str(round(psutil.Process(pid).create_time() * 100))
     except psutil.Error:
