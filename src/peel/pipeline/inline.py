@@ -82,7 +82,7 @@ class InProcess:
         self.on_written = on_written
         self.kernel: WarmKernel | None = None
         self._loader: threading.Thread | None = None
-        self._quiet: _QuietLoggers | None = None
+        self._levels: dict[str, int] = {}
         self._queue: deque[ForcePlan] = deque()
 
     def open(self, work: list[ForcePlan], opts: BuildOptions, temp_dir: Path) -> None:
@@ -91,7 +91,10 @@ class InProcess:
             self._loader = threading.Thread(target=preload, args=(opts.formats,), name="peel-preload", daemon=True)
             self._loader.start()
             self.kernel = WarmKernel(cwd=opts.notebooks_dir, temp_dir=temp_dir)
-            self._quiet = _QuietLoggers()
+            # papermill and traitlets log every warning; failures are in the summary instead (as in a worker).
+            self._levels = {name: logging.getLogger(name).level for name in ("papermill", "traitlets")}
+            for name in self._levels:
+                logging.getLogger(name).setLevel(logging.CRITICAL)
 
     def start_kernel(self) -> None:
         """Start the kernel now, unless it runs (tried twice; raises :class:`KernelStartError`)."""
@@ -135,22 +138,6 @@ class InProcess:
         kernel, self.kernel = self.kernel, None
         if kernel is not None:
             kernel.shutdown()
-        quiet, self._quiet = self._quiet, None
-        if quiet is not None:
-            quiet.restore()
-
-
-class _QuietLoggers:
-    """papermill and traitlets log every warning; failures are in the summary instead (as in a worker)."""
-
-    NAMES = ("papermill", "traitlets")
-
-    def __init__(self) -> None:
-        self.levels = {n: logging.getLogger(n).level for n in self.NAMES}
-        for n in self.NAMES:
-            logging.getLogger(n).setLevel(logging.CRITICAL)
-
-    def restore(self) -> None:
-        for n, level in self.levels.items():
-            logging.getLogger(n).setLevel(level)
-
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._levels = {}
