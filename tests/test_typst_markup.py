@@ -138,3 +138,14 @@ def test_a_picture_prints_its_img_not_its_narrow_variant():
                   '</picture></figure>'), title="t")
     assert page.images == {"image-1.png": b"\x89PNG wide"}
     assert "#par[#image" not in page.source  # an image in a paragraph would not be shown
+
+
+@pytest.mark.parametrize("html, expected", [
+    ("<p>caf&eacute; &amp; &#8211; &#150; &copy; 2024</p>", "#par[café \\& – – © 2024]"),  # as a browser reads them
+    ("<p>a <!-- not shown --> b</p>", "#par[a  b]"),  # a comment goes; the words either side stay apart
+    ("<p>one</span> two</p>", "#par[one two]"),  # an end tag with nothing to close is ignored
+    ("<p>line<br>next<br/>last</p>", "#par[line#linebreak()next#linebreak()last]"),  # br holds nothing
+])
+def test_the_page_is_read_as_written(html, expected):
+    source = page_to_typst(_page([]).replace("<body>", f"<body>{html}"), title="t").source
+    assert source.split("\n", 2)[2] == expected + "\n"
