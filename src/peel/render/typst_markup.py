@@ -81,7 +81,7 @@ class _Element:
 
     The page is read into these by :class:`_PageReader` rather than into a general-purpose document
     tree: the markup walks each element once, and building a BeautifulSoup tree of a report (about
-    5,000 elements, half of them on-screen data tables that print leaves out) was most of its cost.
+    4,800 elements, two fifths of them on-screen data tables that print leaves out) was most of its cost.
     """
 
     __slots__ = ("attrs", "children", "classes", "name", "parent")
