@@ -46,6 +46,8 @@ def warm_up() -> None:
     """
     for name in PRELOAD:
         importlib.import_module(name)
+    # The libraries are imported in the functions, not at the top: the build imports this module to read
+    # PRELOAD, and needs none of them for that.
     import matplotlib
 
     _saved.update(rc=dict(matplotlib.rcParams), warning_filters=list(warnings.filters), cwd=os.getcwd(),

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.inputs.areas import load_report
+from peel.inputs.catalogue import load_catalogue
+from peel.inputs.dataset import CATALOGUE_FILE, load_dataset
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
 from peel.pipeline.cache import fingerprints, read_json
@@ -106,8 +108,7 @@ def build(opts: BuildOptions, stream: TextIO | None = None, *, executor: Executo
         On Ctrl-C, SIGTERM or SIGHUP (:class:`~peel.errors.BuildStopped`), after every worker and
         kernel has stopped and temporary files are gone.
     """
-    from peel.inputs.catalogue import load_catalogue
-    from peel.inputs.dataset import CATALOGUE_FILE, load_dataset
+    # Imported here, not at the top: peel.render imports peel.pipeline.records, and so this package.
     from peel.render.index import write_index
     from peel.render.overview import write_overview
 

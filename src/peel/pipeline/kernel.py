@@ -34,8 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
@@ -75,8 +77,6 @@ def die_with_parent(sig: int = KILL_SIGNAL) -> None:
 
 def descendants(pid: int | None) -> list[int]:
     """The process ids of every process below ``pid`` (its children, theirs, ...), while it runs."""
-    import psutil
-
     if not pid:
         return []
     try:
@@ -90,8 +90,6 @@ def stop_strays(token: str, pids: list[int] | tuple[int, ...] = ()) -> list[int]
     and every process whose environment carries the kernel's ``token`` (:data:`KERNEL_TOKEN_ENV`), such
     as one a notebook started with ``setsid -f``; wait for them (at most :data:`STRAY_WAIT` s).
     Returns the ids of the processes killed."""
-    import psutil
-
     me = os.getpid()
     found: dict[int, psutil.Process] = {}
     for pid in pids:
@@ -220,8 +218,6 @@ class WarmKernel:
 
     def _spec_place(self) -> str:
         try:
-            from jupyter_client.kernelspec import KernelSpecManager
-
             return f" (kernel spec {KernelSpecManager().get_kernel_spec(self.kernel_name).resource_dir}/kernel.json)"
         except Exception:
             return " (no such kernel spec; see 'jupyter kernelspec list')"

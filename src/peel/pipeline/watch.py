@@ -44,6 +44,7 @@ from typing import TextIO
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
 from peel.inputs.forces import force_ids
 from peel.paths import PACKAGE_DIR
+from peel.pipeline import build
 from peel.pipeline.cache import dataset_files, files_under
 from peel.pipeline.inline import InProcess
 from peel.pipeline.lock import OutputFolderBusy, make_build_temp
@@ -218,10 +219,6 @@ class Watch:
     # -- building -----------------------------------------------------------------------------------
     def rebuild(self, seen_at: float, changed: Sequence[Path]) -> None:
         """Build once, as ``peel build`` does, and say in one line what ran and when the files were written."""
-        # Imported here, not at the top: peel.pipeline imports this module's neighbours, and the watch is
-        # what calls the build, not a part of it.
-        from peel.pipeline import build
-
         assert self.executor is not None
         if changed:
             self.check_package()
