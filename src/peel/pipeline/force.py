@@ -53,12 +53,12 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
     started = time.monotonic()
     root = plan.out.parent
-    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
-                         grade_basis=dict(plan.grade_basis))
+    record = ForceRecord(force_id=plan.force_id, status=BUILT, grades=dict(plan.grades),
+                         params_sha256=plan.params_sha256, grade_basis=dict(plan.grade_basis))
     failure: Failure | None = None
     notebooks: list[Any] = []
     for area in plan.areas:
-        entry = AreaRecord(NOT_RUN, relative(area.executed, root))
+        entry = AreaRecord(status=NOT_RUN, executed_notebook=relative(area.executed, root))
         record.areas[area.area_id] = entry
         if failure is not None:
             entry.reason = "an earlier area failed"
@@ -137,7 +137,8 @@ def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
     """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
-    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure,
+    record = ForceRecord(force_id=plan.force_id, status=FAILED, grades=dict(plan.grades),
+                         params_sha256=plan.params_sha256, error=failure,
                          grade_basis=dict(plan.grade_basis))
     record.keep_previous(plan.kept_report())
     return record
