@@ -22,6 +22,7 @@ from peel.pipeline.cache import sha256_file
 from peel.pipeline.plan import REPORT_RECORD, ForcePlan
 from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
 from peel.pipeline.statements import STATEMENTS_JSON, statements_json
+from peel.pipeline.vintage import remove_older_format
 from peel.pipeline.workbook import FIGURES_XLSX, workbook_bytes
 
 
@@ -105,7 +106,7 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
                                                    "grades": plan.grades, "grade_basis": plan.grade_basis,
                                                    "built_from": built_from})
             record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
-            record.notices = _no_older_pdf(plan, previous)
+            record.notices = remove_older_format(plan.out, plan.force_id, plan.formats, previous.get("files") or {})
         except Exception as e:  # a render failure fails this force only
             tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
             failure = Failure.of_exception(e, traceback=tb)
@@ -116,23 +117,6 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
         record.keep_previous(plan.kept_report())  # the previous good report stays, and so do its grades
     record.duration = round(time.monotonic() - started, 3)
     return record
-
-
-def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
-    """Remove the build's own PDF of an older report when the HTML was rendered again without a PDF.
-
-    A PDF that disagrees with its HTML must not be left beside it silently: the PDF this build made
-    before (its bytes are those its record names) is removed; one edited since is left in place and
-    named. Returns the lines the build prints about it.
-    """
-    pdf = plan.out / "report.pdf"
-    if "pdf" in plan.formats or "html" not in plan.formats or not pdf.is_file():
-        return []
-    if (previous.get("files") or {}).get("report.pdf") == sha256_file(pdf):
-        pdf.unlink()
-        return [f"removed {plan.force_id}/report.pdf: it was built from older inputs than the new report.html"]
-    return [f"left {plan.force_id}/report.pdf in place (the last build did not make it, or it was edited "
-            "since): it may not match the new report.html"]
 
 
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
