@@ -4,6 +4,7 @@ records (no build runs); ``test_vintage.py`` checks the same after real builds."
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -105,6 +106,19 @@ def test_a_hand_edited_record_that_does_not_validate_is_not_listed(project):
     (out / MANIFEST_NAME).write_text(text.replace('"status": "built"', '"status": ["built"]', 1), encoding="utf-8")
     listed = _lines(folder_status(out))
     assert len(listed) == 3 and "essex" in listed
+
+
+@pytest.mark.parametrize(("edit", "kent"), [
+    (lambda options: options.pop("folders"), "no report.pdf (the last build asked for PDF)"),  # an older layout
+    (lambda options: options.update(jobs="many"), "current"),  # hand-edited: no formats known
+])
+def test_options_of_an_older_or_hand_edited_build_json(project, edit, kent):
+    out = _folder(project, formats=("html", "pdf"))
+    doc = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    edit(doc["options"])
+    (out / MANIFEST_NAME).write_text(json.dumps(doc), encoding="utf-8")
+    status = folder_status(out, **{f"{name}_dir": project / name for name in ("data", "params", "notebooks")})
+    assert _lines(status)["kent"] == kent
 
 
 @pytest.mark.parametrize("text", [None, "", "not json", "[]"])

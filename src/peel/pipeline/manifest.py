@@ -53,8 +53,9 @@ class BuildSettings(Record):
     jobs: int
     #: Seconds a cell may run (``None``: no limit); an ``int`` stays one, as it was given.
     timeout: int | float | None
-    #: ``{"data": path, "params": path, "notebooks": path}``, resolved.
-    folders: dict[str, str]
+    #: ``{"data": path, "params": path, "notebooks": path}``, resolved (none in a ``build.json`` from before
+    #: ``peel status``).
+    folders: dict[str, str] = Field(default_factory=dict)
     #: ``--scheduler``, when the build ran on Dask.
     scheduler: str | None = Field(None, exclude_if=lambda v: v is None)
 
