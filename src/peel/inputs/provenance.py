@@ -83,11 +83,15 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
 
     Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
     or ""), ``licence`` and ``attribution``; sources that are the same publication and file (for
-    example two measures from one table) appear once.
+    example two measures from one table) appear once. An edition whose every figure a later edition
+    revised (``rows: 0``, its figures kept in ``editions/``) supplies none of the dataset's figures and is
+    left out.
     """
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, str]] = []
     for entry in (getattr(info, "sources", None) or {}).values():
+        if "edition_rows" in entry and not entry.get("rows"):
+            continue
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
         key = (e["publisher"], e["publication"], e["file"])
         if key not in seen:
