@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.ingest.reading import IngestError, fail
+from peel.inputs.provenance import describe_edition
 
 #: The folder of a dataset holding every imported edition's figures.
 EDITIONS_DIR = "editions"
@@ -112,15 +113,6 @@ def is_newer(entry: dict[str, Any], position: int, other: dict[str, Any], other_
     if a and b and str(a) != str(b):
         return str(a) > str(b)
     return position > other_position
-
-
-def describe_edition(entry: dict[str, Any]) -> str:
-    """"edition of 23 January 2024" (or "edition not dated"), as statements and listings say it."""
-    when = entry.get("edition")
-    if not when:
-        return "edition not dated"
-    day = dt.date.fromisoformat(str(when))
-    return f"edition of {day.day} {day:%B %Y}"
 
 
 # ------------------------------------------------------------------------------------------ revisions

@@ -15,6 +15,7 @@ named in code.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,20 @@ def _clean(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+def describe_edition(entry: dict[str, Any]) -> str:
+    """"edition of 23 January 2024", or "edition not dated", for a source entry ``peel import`` wrote."""
+    when = entry.get("edition")
+    if not when:
+        return "edition not dated"
+    day = dt.date.fromisoformat(str(when))
+    return f"edition of {day.day} {day:%B %Y}"
+
+
+def is_edition(entry: Any) -> bool:
+    """Whether a source entry is an edition kept by ``peel import`` (its figures in ``editions/``)."""
+    return isinstance(entry, dict) and "edition_rows" in entry
+
+
 def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
 
@@ -90,7 +105,7 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, str]] = []
     for entry in (getattr(info, "sources", None) or {}).values():
-        if "edition_rows" in entry and not entry.get("rows"):
+        if is_edition(entry) and not entry.get("rows"):
             continue
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
         key = (e["publisher"], e["publication"], e["file"])
