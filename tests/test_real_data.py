@@ -340,3 +340,14 @@ def test_the_2017_18_table_is_kept_as_an_earlier_edition_with_its_revisions(ds):
     assert records and all((r["publication"], r["edition"], r["edition_file"]) == (
         sources["workforce/police-uplift-2022-data"]["publication"], "2022-07-27", "police-uplift-2022-data.csv.gz")
         for r in records)
+
+
+def test_validate_warns_of_an_edition_whose_figures_are_missing(tmp_path):
+    data = _copy_real(tmp_path)
+    assert "its edition's figures" not in validate_all(data, REPO / "params")
+    (data / "editions" / "recorded-crime" / "prc-pfa-201718-new.csv").unlink()
+    summary = validate_all(data, REPO / "params")
+    assert (f"warning: {data / 'dataset.yaml'}: sources.recorded-crime/prc-pfa-201718-new: its edition's figures "
+            "are not in editions/recorded-crime/prc-pfa-201718-new.csv: expected the file 'peel import' wrote "
+            "('peel editions' cannot compare this edition; import prc-pfa-201718_new.csv again to restore it)"
+            in summary.splitlines())

@@ -32,10 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from peel.ingest.reading import IngestError, fail
-from peel.inputs.provenance import describe_edition
-
-#: The folder of a dataset holding every imported edition's figures.
-EDITIONS_DIR = "editions"
+from peel.inputs.provenance import EDITIONS_DIR, describe_edition
 
 # The Home Office ends the name of each edition of a table with its date, DDMMYY (-230124: 23 January 2024).
 _NAME_DATE = re.compile(r"^(?P<table>.+?)[-_](?P<d>\d{2})(?P<m>\d{2})(?P<y>\d{2})$")

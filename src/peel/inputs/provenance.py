@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from peel.inputs.dataset import DatasetInfo
@@ -86,6 +87,23 @@ def describe_edition(entry: dict[str, Any]) -> str:
         return "edition not dated"
     day = dt.date.fromisoformat(str(when))
     return f"edition of {day.day} {day:%B %Y}"
+
+
+#: The folder of a dataset holding every imported edition's figures, one file per source id.
+EDITIONS_DIR = "editions"
+
+
+def edition_warnings(data_dir: Path, info: DatasetInfo) -> list[str]:
+    """A warning for each edition whose figures are not in ``editions/<source id>.csv`` (a folder copied
+    without them): the dataset still builds, but the edition's revisions can no longer be shown."""
+    out = []
+    for sid, entry in (info.sources or {}).items():
+        path = Path(data_dir) / EDITIONS_DIR / f"{sid}.csv"
+        if is_edition(entry) and not path.is_file():
+            out.append(f"{Path(data_dir) / 'dataset.yaml'}: sources.{sid}: its edition's figures are not in "
+                       f"{EDITIONS_DIR}/{sid}.csv: expected the file 'peel import' wrote ('peel editions' cannot "
+                       f"compare this edition; import {entry.get('file') or 'its file'} again to restore it)")
+    return out
 
 
 def is_edition(entry: Any) -> bool:
