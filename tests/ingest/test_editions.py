@@ -212,3 +212,11 @@ def test_a_bad_edition_in_dataset_yaml_is_refused(editions: dict[str, Path], dat
     with pytest.raises(InputError) as e:
         read_info(dataset)
     assert message in str(e.value) and EARLIER in str(e.value)
+
+
+@pytest.mark.parametrize("sid", ["recorded-crime/../../outside", "recorded-crime//x", "./x"])
+def test_an_edition_id_cannot_lead_outside_the_editions_folder(sid: str, dataset: Path) -> None:
+    from peel.ingest.editions import edition_path
+
+    with pytest.raises(IngestError, match=r"expected a source id without '.', '..' or empty steps"):
+        edition_path(dataset, sid)

@@ -97,7 +97,16 @@ def _bad_edition(given: str) -> str:
 
 
 def edition_path(data_dir: Path, source_id: str) -> Path:
-    """Where an edition's figures are kept: ``DIR/editions/<source id>.csv``."""
+    """Where an edition's figures are kept: ``DIR/editions/<source id>.csv``.
+
+    Raises
+    ------
+    IngestError
+        The id has a ``.`` or ``..`` step, which would lead outside ``editions/``.
+    """
+    if any(step in (".", "..", "") for step in source_id.split("/")):
+        raise fail(Path(data_dir) / "dataset.yaml", f"sources: {source_id!r}: expected a source id without '.', "
+                                                    "'..' or empty steps between its slashes")
     return Path(data_dir) / EDITIONS_DIR / f"{source_id}.csv"
 
 

@@ -181,7 +181,7 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
                 and entry.get("table") == parsed.table and not current
                 and is_newer(entry, order.index(sid), record, position)):
             later[sid] += 1
-            del new_keys[_key(r, target)]
+            new_keys.pop(_key(r, target), None)
     written = [r for r in new if _key(r, target) in new_keys]
     # The new rows take the place of the first row they replace (at the end when they replace none), so
     # that importing the same files again gives the same bytes, whatever was imported in between.
