@@ -220,3 +220,15 @@ def test_an_edition_id_cannot_lead_outside_the_editions_folder(sid: str, dataset
 
     with pytest.raises(IngestError, match=r"expected a source id without '.', '..' or empty steps"):
         edition_path(dataset, sid)
+
+
+def test_a_revised_note_is_written_as_text(editions: dict[str, Path], dataset: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A figure a later edition withdraws (--exclude here) is a revision of its note too; a note that a
+    spreadsheet would run as a formula is written with an apostrophe in the CSV."""
+    import_table("recorded-crime", editions["earlier"], dataset)
+    import_table("recorded-crime", editions["later"], dataset, exclude=["kent:2022/23==SUM(A1) withdrawn"])
+    assert main(["editions", EARLIER, LATER, "--data", str(dataset), "--format", "csv"]) == 0
+    rows = {(r["force_id"], r["field"]): r for r in csv.DictReader(capsys.readouterr().out.splitlines())}
+    assert rows[("kent", "note")]["old"] == "" and rows[("kent", "note")]["new"] == "'=SUM(A1) withdrawn"
+    assert rows[("kent", "numerator")]["new"] == "" and rows[("kent", "numerator")]["change"] == ""

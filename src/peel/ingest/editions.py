@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peel.files import spreadsheet_safe
 from peel.ingest.reading import IngestError, fail
 from peel.inputs.provenance import EDITIONS_DIR, describe_edition
 
@@ -152,8 +153,10 @@ class Revision:
         return f"{(n - o) / o * 100:+.1f}"
 
     def row(self) -> list[str]:
-        return [self.force_id, self.measure, self.period, self.field, self.old, self.new, self.change,
-                self.change_percent]
+        """The revision as a CSV row; a note (text) that a spreadsheet would run as a formula gets an apostrophe."""
+        old, new = (self.old, self.new) if self.field != "note" else (spreadsheet_safe(self.old),
+                                                                      spreadsheet_safe(self.new))
+        return [self.force_id, self.measure, self.period, self.field, old, new, self.change, self.change_percent]
 
 
 def _float(text: str) -> float | None:
