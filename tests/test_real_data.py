@@ -340,6 +340,13 @@ def test_the_2017_18_table_is_kept_as_an_earlier_edition_with_its_revisions(ds):
     assert records and all((r["publication"], r["edition"], r["edition_file"]) == (
         sources["workforce/police-uplift-2022-data"]["publication"], "2022-07-27", "police-uplift-2022-data.csv.gz")
         for r in records)
+    # About the data lists the tables the figures come from, each with its edition; not the superseded one.
+    from peel.analysis.provenance import published_sources
+
+    listed = {e["file"]: e["edition"] for e in published_sources(ds)}
+    assert "prc-pfa-201718_new.csv" not in listed
+    assert (listed["police-uplift-2022-data.csv.gz"], listed["denominators.csv"]) == (
+        "edition of 27 July 2022", "edition not dated")
 
 
 def test_validate_warns_of_an_edition_whose_figures_are_missing(tmp_path):

@@ -115,7 +115,8 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
 
     Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
-    or ""), ``licence`` and ``attribution``; sources that are the same publication and file (for
+    or ""), ``licence``, ``attribution`` and ``edition`` ("edition of 27 July 2022", "edition not dated", or
+    "" for a source that is not an imported edition); sources that are the same publication and file (for
     example two measures from one table) appear once. An edition whose every figure a later edition
     revised (``rows: 0``, its figures kept in ``editions/``) supplies none of the dataset's figures and is
     left out.
@@ -126,6 +127,7 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
         if is_edition(entry) and not entry.get("rows"):
             continue
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
+        e["edition"] = describe_edition(entry) if is_edition(entry) else ""
         key = (e["publisher"], e["publication"], e["file"])
         if key not in seen:
             seen.add(key)
