@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peel.cli import main
 from peel.ingest import import_table
@@ -232,3 +234,47 @@ def test_a_revised_note_is_written_as_text(editions: dict[str, Path], dataset: P
     rows = {(r["force_id"], r["field"]): r for r in csv.DictReader(capsys.readouterr().out.splitlines())}
     assert rows[("kent", "note")]["old"] == "" and rows[("kent", "note")]["new"] == "'=SUM(A1) withdrawn"
     assert rows[("kent", "numerator")]["new"] == "" and rows[("kent", "numerator")]["change"] == ""
+
+
+DATES = ("2021-07-15", "2022-07-21", "2023-07-20", "2024-07-18")
+YEARS = (2019, 2020, 2021)
+
+
+@settings(max_examples=12)
+@given(data=st.data())
+def test_whatever_the_import_order_each_figure_is_the_latest_editions(data: st.DataObject) -> None:
+    """Editions of a table imported in any order: each force and year takes the figure of the latest edition
+    that gives it, every edition is kept whole, and importing them all again changes nothing."""
+    import tempfile
+
+    n = data.draw(st.integers(2, 4), label="editions")
+    years = [data.draw(st.sets(st.sampled_from(YEARS), min_size=1), label=f"years of edition {i}") for i in range(n)]
+    order = data.draw(st.permutations(range(n)), label="import order")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        d = root / "d"
+        d.mkdir()
+        (d / "dataset.yaml").write_text("name: x\ndemonstration: false\n", encoding="utf-8")
+        files = []
+        for i, ys in enumerate(years):
+            lines = ["force,slug,fy,recorded_crime"] + [f"Kent,kent,{y}/{(y + 1) % 100:02d},{1000 * (i + 1) + y}"
+                                                        for y in sorted(ys)]
+            files.append(root / f"ed{i}.csv")
+            files[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for i in order:
+            import_table("recorded-crime", files[i], d, edition=DATES[i], table_id="t")
+        now = national(d)
+        for y in set().union(*years):
+            latest = max(i for i in range(n) if y in years[i])
+            row = now[("kent", f"{y}-04-01/{y + 1}-03-31")]
+            assert (row["numerator"], row["source"]) == (str(1000 * (latest + 1) + y), f"recorded-crime/ed{latest}")
+        sources = read_info(d).sources
+        for i in range(n):
+            assert sources[f"recorded-crime/ed{i}"]["edition_rows"] == 43 * len(years[i])
+            kept = (d / "editions" / "recorded-crime" / f"ed{i}.csv").read_text(encoding="utf-8")
+            assert all(f",{1000 * (i + 1) + y},," in kept for y in years[i])
+        assert sum(sources[f"recorded-crime/ed{i}"]["rows"] for i in range(n)) == len(now)
+        before = tree(d)
+        for i in order:
+            import_table("recorded-crime", files[i], d, edition=DATES[i], table_id="t")
+        assert tree(d) == before

@@ -205,6 +205,10 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
             merged.append(r)
     if not replaced:
         merged.extend(written)
+    if Counter(_cells(r, header) for r in merged) == Counter(_cells(r, header) for r in old):
+        # The same figures from the same sources (a file imported again): the rows keep their order, which the
+        # places above would change when a later edition's figures sit among this edition's.
+        merged = old
     if conflicts:
         n, r = conflicts[0]
         by = Counter(r.get("source") or "(no source: typed in or demonstration data)" for _, r in conflicts)
@@ -286,6 +290,10 @@ def _same_file(data_dir: Path, sources: dict[str, Any], source_id: str, record: 
         if read_dataset_file(edition_path(data_dir, sid)) == edition_text:
             return sid
     return None
+
+
+def _cells(row: dict[str, str], header: list[str]) -> tuple[str, ...]:
+    return tuple(row.get(h, "") for h in header)
 
 
 def _target_of(entry: dict[str, Any]) -> str:
