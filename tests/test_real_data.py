@@ -304,7 +304,7 @@ def test_counts_on_one_day_read_as_dates(ds):
 
 
 def test_the_2017_18_table_is_kept_as_an_earlier_edition_with_its_revisions(ds):
-    """The 2017/18 recorded crime table as first published (the crime-sim-toolkit copy) is imported before the
+    """The 2017/18 recorded crime table of an earlier edition (the crime-sim-toolkit copy) is imported before the
     later yearly copy: both are kept, the later is current, and the revisions between them are those of the
     published files, read here with pandas: 41 of 43 forces revised, by -0.7% to +4.0%."""
     from peel.analysis.provenance import editions_shown, figure_edition
