@@ -63,10 +63,11 @@ class Scripted:
         plan = self.queue.pop(0)
         what = self.script[plan.force_id].pop(0)
         if what == "lost":
-            return [Lost(plan, Failure("WorkerDied", "lost, twice"))]
+            return [Lost(plan, Failure(error="WorkerDied", message="lost, twice"))]
         if what == "failed":
-            return [Done(plan, failed_record(plan, Failure("NotebookError", "a cell raised")))]
-        return [Done(plan, ForceRecord(plan.force_id, BUILT, {}, plan.params_sha256))]
+            return [Done(plan, failed_record(plan, Failure(error="NotebookError", message="a cell raised")))]
+        return [Done(plan, ForceRecord(force_id=plan.force_id, status=BUILT, grades={},
+                                       params_sha256=plan.params_sha256))]
 
     def stop(self) -> None:
         self.calls.append("stop")

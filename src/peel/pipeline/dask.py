@@ -159,7 +159,7 @@ class DaskExecutor:
                 self._no_worker_since = time.monotonic()
             elif time.monotonic() - self._no_worker_since > NO_WORKER_GRACE:
                 outcomes += [Done(plan, failed_record(plan, Failure(
-                    "WorkerDied", f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s")))
+                    error="WorkerDied", message=f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s")))
                     for plan in self._futures.values()]
                 self._futures.clear()
         return outcomes
@@ -191,13 +191,15 @@ class DaskExecutor:
             record = fut.result(timeout=CONNECT_TIMEOUT)
             if record is not None:
                 return Done(plan, record)
-            return Done(plan, failed_record(plan, Failure("Stopped", "a stop of this build reached the worker")))
+            return Done(plan, failed_record(plan, Failure(error="Stopped",
+                                                          message="a stop of this build reached the worker")))
         if fut.status == "cancelled":
-            return Done(plan, failed_record(plan, Failure("Cancelled", "the Dask scheduler cancelled the task")))
+            return Done(plan, failed_record(plan, Failure(error="Cancelled",
+                                                          message="the Dask scheduler cancelled the task")))
         exc = fut.exception(timeout=CONNECT_TIMEOUT)
         if isinstance(exc, KilledWorker):
-            return Lost(plan, Failure("WorkerDied",
-                                      f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
+            return Lost(plan, Failure(error="WorkerDied",
+                                      message=f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
         return Done(plan, failed_record(plan, Failure.of_exception(exc)))
 
     @staticmethod

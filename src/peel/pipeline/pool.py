@@ -147,7 +147,7 @@ class LocalPool:
                     raise KernelStartError(self._kernel_error)
                 for plan in self._pending:
                     self._outcomes.append(Done(plan, failed_record(plan, Failure(
-                        "WorkerDied", "no worker process was left to build it"))))
+                        error="WorkerDied", message="no worker process was left to build it"))))
                 self._pending.clear()
         outcomes, self._outcomes = self._outcomes, []
         return outcomes
@@ -229,7 +229,7 @@ class LocalPool:
         plan, w.current = w.current, None
         if plan is not None:
             self._outcomes.append(Lost(plan, Failure(
-                "WorkerDied", f"the worker process building this force stopped unexpectedly "
+                error="WorkerDied", message=f"the worker process building this force stopped unexpectedly "
                 f"(exit status {w.process.exitcode}), twice")))
         if (self._pending or plan is not None) and not w.kernel_failed and self._spawned < 2 * self._n_workers:
             self._spawn()
