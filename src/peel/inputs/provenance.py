@@ -82,13 +82,16 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
 
     Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
-    or ""), ``licence`` and ``attribution``; sources that are the same publication and file (for
+    or ""), ``licence``, ``attribution`` and ``official`` ("no" for a source that is not official
+    statistics, else ""); sources that are the same publication and file (for
     example two measures from one table) appear once.
     """
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, str]] = []
     for entry in (getattr(info, "sources", None) or {}).values():
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
+        # An analyst's own table says whether it is official statistics ('peel import csv').
+        e["official"] = "no" if entry.get("official") is False else ""
         key = (e["publisher"], e["publication"], e["file"])
         if key not in seen:
             seen.add(key)
