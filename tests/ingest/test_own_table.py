@@ -91,6 +91,10 @@ def real_copy(tmp_path: Path) -> Path:
     return d
 
 
+def source_entry(folder: Path, sid: str = "own/arrests_per_1000/arrests") -> dict[str, object]:
+    return yaml.safe_load((folder / "dataset.yaml").read_text(encoding="utf-8"))["sources"][sid]
+
+
 def table(folder: Path, text: str, name: str = "arrests.csv") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -139,7 +143,7 @@ def test_the_source_is_recorded_with_its_licence_and_whether_it_is_official(own:
     path = table(tmp_path, GOOD)
     import_own_table(path, own, measure=MEASURE, source="Kent Police performance team", licence="internal use",
                      official=True, publication="Arrests by force")
-    entry = yaml.safe_load((own / "dataset.yaml").read_text(encoding="utf-8"))["sources"]["own/arrests_per_1000/arrests"]
+    entry = source_entry(own)
     assert entry == {"table": "own", "publisher": "Kent Police performance team", "publication": "Arrests by force",
                      "file": "arrests.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                      "licence": "internal use", "official": True, "layout": "own table", "rows": 6}
@@ -305,7 +309,7 @@ def test_the_command_needs_the_source_options_and_names_them(own: Path, tmp_path
     assert snapshot(own) == before
     assert main(cli(own, table(tmp_path, GOOD), "--source", "Example", "--licence", "OGL", "--not-official")) == 0
     assert "-> arrests_per_1000: 6 rows" in capsys.readouterr().out
-    entry = yaml.safe_load((own / "dataset.yaml").read_text(encoding="utf-8"))["sources"]["own/arrests_per_1000/arrests"]
+    entry = source_entry(own)
     assert entry["official"] is False
 
 
