@@ -79,7 +79,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
               file=sys.stderr)
     # Each kind of table has its own options: one given to the other kind is a mistake, said rather than ignored.
     own = {"--source": args.source, "--licence": args.licence, "--publication": args.publication,
-           "--official or --not-official": args.official}
+           "--official or --not-official": args.official, "--column": args.column}
     published = {"--lookup": args.lookup, "--year": args.year, "--expect-total": args.expect_total,
                  "--exclude": args.exclude, "--only-with-population": args.only_with_population or None,
                  "--warn-totals": args.warn_totals or None}
@@ -96,7 +96,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                             "are of")
         lines = import_own_table(args.file, args.data, measure=args.measure[0], source=args.source,
                                  licence=args.licence, official=args.official, publication=args.publication,
-                                 force=args.force, dry_run=args.dry_run)
+                                 columns=args.column, force=args.force, dry_run=args.dry_run)
         print("\n".join(lines))
         return 0
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
@@ -258,6 +258,9 @@ def make_parser() -> argparse.ArgumentParser:
     said.add_argument("--not-official", dest="official", action="store_const", const=False,
                       help="csv: the figures are not official statistics; every chart and table of them says so")
     p.add_argument("--publication", metavar="TITLE", help="csv: the publication's or dataset's title, if any")
+    p.add_argument("--column", action="append", metavar="KEY=HEADER",
+                   help="csv: read the file's column HEADER as KEY (force, period, value, numerator or denominator), "
+                        "such as numerator=Arrests")
     p.add_argument("--force", action="store_true", help="replace rows that came from another source")
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     p.set_defaults(func=_cmd_import)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -146,7 +148,8 @@ def test_the_source_is_recorded_with_its_licence_and_whether_it_is_official(own:
     entry = source_entry(own)
     assert entry == {"table": "own", "publisher": "Kent Police performance team", "publication": "Arrests by force",
                      "file": "arrests.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                     "licence": "internal use", "official": True, "layout": "own table", "rows": 6}
+                     "licence": "internal use", "official": True,
+                     "layout": "own table: force 'Force', period 'Year', numerator 'Count'", "rows": 6}
 
 
 def test_importing_again_gives_the_same_bytes_and_another_measure_keeps_its_rows(own: Path, tmp_path: Path) -> None:
@@ -313,6 +316,18 @@ def test_the_command_needs_the_source_options_and_names_them(own: Path, tmp_path
     assert entry["official"] is False
 
 
+def test_a_column_of_another_name_is_read_as_the_one_named(own: Path, tmp_path: Path) -> None:
+    text = "Force,Year,Arrests\nKent,2022/23,120\n"
+    refused(own, table(tmp_path, text), "no count column for arrests_per_1000", "columns found: 'Force', 'Year'")
+    import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["numerator=Arrests"],  # type: ignore[arg-type]
+                     **SOURCE)
+    assert [r["numerator"] for r in rows(own)] == ["120"]
+    assert source_entry(own)["layout"] == "own table: force 'Force', period 'Year', numerator 'Arrests'"
+    with pytest.raises(IngestError, match="unknown column 'count': expected one of force, period"):
+        import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["count=Arrests"],  # type: ignore[arg-type]
+                         **SOURCE)
+
+
 def test_options_of_the_other_kind_of_table_are_refused(own: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     good = cli(own, table(tmp_path, GOOD), "--source", "Example", "--licence", "OGL", "--official")
@@ -360,3 +375,43 @@ def test_an_official_own_table_carries_no_mark(real_copy: Path, tmp_path: Path) 
     cmp = compare(load_dataset(real_copy), MEASURE)
     assert figure_source(cmp, "kent") == cmp.measure.source
     assert table_marker(cmp, "kent") is None
+
+
+# ------------------------------------------------------------------------------------ the README's example
+
+
+def readme_example() -> dict[str, list[str]]:
+    """The fenced blocks of the README's worked example, by language (``sh``, ``yaml``, ``csv``)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    begin = text.index("<!-- own-table-example: begin")
+    block = text[begin:text.index("<!-- own-table-example: end", begin)]
+    found: dict[str, list[str]] = {}
+    for lang, body in re.findall(r"```(\w+)\n(.*?)```", block, flags=re.DOTALL):
+        found.setdefault(lang, []).append(body)
+    return found
+
+
+def test_the_readme_example_imports_and_validates_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    blocks = readme_example()
+    commands = [" ".join(line.split("#")[0].split()) for body in blocks["sh"]
+                for line in body.replace("\\\n", " ").splitlines() if line.strip()]
+    assert commands[0] == "cp -r data/real my-data"
+    shutil.copytree(REPO / "data" / "real", tmp_path / "my-data")
+    monkeypatch.chdir(tmp_path)
+    catalogue = tmp_path / "my-data" / "measures.yaml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("measures:\n", "measures:\n" + blocks["yaml"][0],
+                                                                       1), encoding="utf-8")
+    (tmp_path / "arrests.csv").write_text(blocks["csv"][0], encoding="utf-8")
+    imports = [c for c in commands if c.startswith("peel import csv")]
+    assert len(imports) == 1 and "peel validate --data my-data" in commands
+    assert main(shlex.split(imports[0])[1:]) == 0
+    out = capsys.readouterr().out
+    assert "csv: arrests.csv (analyst's own table: Example force returns, not official statistics) -> " \
+           "arrests_per_1000: 6 rows" in out
+    assert main(["validate", "--data", "my-data", "--params", str(REPO / "params")]) == 0
+    assert "no problems found" in capsys.readouterr().out
+    cmp = compare(load_dataset(tmp_path / "my-data"), MEASURE)
+    # What the README says the report shows: 9.5 per 1,000 for the Met, compared with two other forces.
+    assert f"{cmp.row('metropolitan').value:.1f}" == "9.5" and len(cmp.compared) == 3
+    assert "peel build metropolitan --data my-data --to html" in commands  # built by hand: see the README

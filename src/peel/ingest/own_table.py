@@ -20,7 +20,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,30 @@ LAYOUT = Layout(
 )
 
 FIGURES = ("value", "numerator", "denominator")
+
+
+def layout_with(columns: list[str] | None) -> Layout:
+    """:data:`LAYOUT` with the headers ``--column KEY=HEADER`` names (``numerator=Arrests``) accepted too.
+
+    Raises
+    ------
+    IngestError
+        A value not of the form KEY=HEADER, or a KEY that is not one of the layout's columns.
+    """
+    extra: dict[str, str] = {}
+    keys = [c.key for c in LAYOUT.columns]
+    for item in columns or []:
+        key, sep, header = item.partition("=")
+        key, header = key.strip(), header.strip()
+        if not sep or not header:
+            raise fail("--column", f"{item!r}: expected KEY=HEADER, such as numerator=Arrests")
+        if key not in keys:
+            raise fail("--column", f"{item!r}: unknown column {key!r}: expected one of {', '.join(keys)}")
+        extra[key] = header
+    if not extra:
+        return LAYOUT
+    return replace(LAYOUT, columns=tuple(
+        replace(c, spellings=(extra[c.key], *c.spellings)) if c.key in extra else c for c in LAYOUT.columns))
 
 
 @dataclass(frozen=True)
@@ -143,10 +167,10 @@ def _period(cell: object) -> str:
     return period_from_text(cell).iso
 
 
-def _needs(path: Path, sheet: Sheet, measure: Measure) -> None:
+def _needs(path: Path, sheet: Sheet, measure: Measure, layout: Layout) -> None:
     """The figure columns the measure's unit needs, present (and none it cannot use)."""
     have = {k for k in FIGURES if k in sheet.frame}
-    spelt = {c.key: " or ".join(repr(s) for s in c.spellings[:2]) for c in LAYOUT.columns}
+    spelt = {c.key: " or ".join(repr(s) for s in c.spellings[:2]) for c in layout.columns}
     found = ", ".join(repr(h) for h in sheet.headers.values())
     where = f"{measure.id} ({measure.unit})"
     if measure.unit in POPULATION_UNITS:
@@ -210,18 +234,18 @@ def _figure(path: Path, sheet: Sheet, row: int, key: str, cell: object, measure:
     return x
 
 
-def parse(path: Path, measure: Measure) -> Parsed:
+def parse(path: Path, measure: Measure, layout: Layout = LAYOUT) -> Parsed:
     """The rows of ``measure`` in the own table at ``path``, in the ``national.csv`` contract.
 
     Every bad cell, unknown force, unreadable period and force and period given twice is reported
     (:func:`peel.ingest.reading.report`) with its file, sheet, row and column.
     """
-    sheets = read_sheets(path, [LAYOUT], WHAT)
+    sheets = read_sheets(path, [layout], WHAT)
     set_aside: Counter[str] = Counter()
     rows: list[dict[str, str]] = []
     seen: dict[tuple[str, str], tuple[Sheet, int, str, str]] = {}
     for sheet in sheets:
-        _needs(path, sheet, measure)
+        _needs(path, sheet, measure, layout)
         raise_collected()
         frame = sheet.frame
         have = [k for k in FIGURES if k in frame]
@@ -272,7 +296,10 @@ def parse(path: Path, measure: Measure) -> Parsed:
     if not rows:
         raise fail(path, f"no rows for the 43 forces: expected at least one row of {measure.id} for a police force "
                          "area", sheets[0].name or None)
-    parsed = Parsed(TABLE, rows, LAYOUT, [s.name for s in sheets], set_aside)
+    # The source entry's layout says which of the file's columns were read as what.
+    read = ", ".join(f"{k} {h!r}" for k, h in sheets[0].headers.items())
+    parsed = Parsed(TABLE, rows, replace(layout, label=f"{LAYOUT.label}: {read}"), [s.name for s in sheets],
+                    set_aside)
     periods = {r["period"] for r in rows}
     if measure.period.iso not in periods:
         parsed.warnings.append(f"no figures for the period the catalogue quotes for {measure.id} "
@@ -313,13 +340,14 @@ def source_id(measure: str, path: Path) -> str:
 
 def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, source: str | None,
                      licence: str | None, official: bool | None, publication: str | None = None,
-                     force: bool = False, dry_run: bool = False, lock_wait: float | None = None) -> list[str]:
+                     columns: list[str] | None = None, force: bool = False, dry_run: bool = False,
+                     lock_wait: float | None = None) -> list[str]:
     """Import an analyst's own table of one measure into a dataset folder.
 
     Parameters
     ----------
     file
-        The table: CSV (UTF-8 or Windows-1252), XLSX or ODS, one header row (:data:`LAYOUT`).
+        The table: CSV (UTF-8 or Windows-1252), XLSX or ODS, one header row (:data:`LAYOUT`, and ``columns``).
     data_dir
         The dataset folder; its dataset.yaml must declare ``demonstration: false`` and its
         measures.yaml must declare ``measure``.
@@ -330,6 +358,9 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
         all three required.
     publication
         The publication's or dataset's title, when it has one.
+    columns
+        ``--column KEY=HEADER`` values: a header of the file to read as that column (``numerator=Arrests``),
+        besides the spellings :data:`LAYOUT` accepts.
     force
         Replace rows of the same force, measure and period that came from another source.
     dry_run
@@ -360,6 +391,7 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
     if not re.fullmatch(r"[a-z][a-z0-9_]*", measure or ""):
         raise fail("--measure", f"{measure!r} is not a measure id: expected lower-case letters, digits and _")
     said = own_source(source, licence, official, publication)
+    layout = layout_with(columns)
     _dataset_kind(data_dir)
     catalogue_path = data_dir / CATALOGUE_FILE
     catalogue = load_catalogue(catalogue_path)
@@ -374,7 +406,7 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
                     wait=LOCK_WAIT if lock_wait is None else lock_wait,
                     advice="wait for it to finish and run this import again", remove=True):
         with collecting():
-            parsed = parse(path, catalogue[measure])
+            parsed = parse(path, catalogue[measure], layout)
             check_rows(path, parsed)
             raise_collected()
         sid = source_id(measure, path)
@@ -399,7 +431,7 @@ def _record(path: Path, parsed: Parsed, said: OwnSource) -> dict[str, Any]:
     record: dict[str, Any] = {
         "table": TABLE, "publisher": said.name, "publication": said.publication, "file": path.name,
         "sha256": hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest(), "sheet": sheet,
-        "licence": said.licence, "official": said.official, "layout": LAYOUT.label,
+        "licence": said.licence, "official": said.official, "layout": parsed.layout.label,
     }
     return {k: v for k, v in record.items() if v is not None}
 
