@@ -21,11 +21,13 @@ from peel.analysis.comparison import compare
 from peel.analysis.figures import table_record
 from peel.analysis.provenance import figure_source, published_sources, published_sources_intro, table_marker
 from peel.analysis.trend import trend_record
+from peel.analysis.wording import measure_sentence_parts
 from peel.cli import main
 from peel.ingest.forces import resolve
 from peel.ingest.own_table import import_own_table
 from peel.ingest.reading import IngestError
 from peel.inputs.dataset import load_dataset
+from peel.inputs.provenance import report_notice
 from peel.inputs.validate import validate_all
 
 from .conftest import REPO
@@ -362,8 +364,14 @@ def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_co
     assert table_marker(cmp, "kent") == words
     assert table_record(cmp, "kent")["marker"] == words
     assert trend_record(cmp, "kent")["marker"] == words
+    # The sentences about the force's figure end with the same words, once.
+    sentences = [text for _, text in measure_sentence_parts(cmp, "kent")]
+    assert sentences[-1].endswith("[Not official statistics: figures from Example force returns.]")
+    assert sum("Not official statistics" in t for t in sentences) == 1
     assert [e["official"] for e in published_sources(ds) if e["publisher"] == "Example force returns"] == ["no"]
     assert "Those marked “not official statistics”" in published_sources_intro(ds)
+    notice = report_notice(ds.info, inputs_demonstration=True)
+    assert notice is not None and "except those marked not official statistics" in notice.page
     # Official figures carry no such words.
     official = compare(ds, "recorded_crime_per_1000")
     assert figure_source(official, "kent") == official.measure.source and table_marker(official, "kent") is None
@@ -375,6 +383,9 @@ def test_an_official_own_table_carries_no_mark(real_copy: Path, tmp_path: Path) 
     cmp = compare(load_dataset(real_copy), MEASURE)
     assert figure_source(cmp, "kent") == cmp.measure.source
     assert table_marker(cmp, "kent") is None
+    assert not any("official" in text for _, text in measure_sentence_parts(cmp, "kent"))
+    notice = report_notice(load_dataset(real_copy).info, inputs_demonstration=True)
+    assert notice is not None and "not official" not in notice.page
 
 
 # ------------------------------------------------------------------------------------ the README's example

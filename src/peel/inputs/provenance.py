@@ -154,9 +154,14 @@ def report_notice(info: DatasetInfo, inputs_demonstration: bool) -> Notice | Non
     if not inputs_demonstration:
         return None
     parts = [own, sources_sentence(info), ILLUSTRATIVE_FINDINGS]
+    # An analyst's own table that is not official statistics is marked where its figures are shown; the
+    # page's short notice must not call every national figure official.
+    unofficial = any(e["official"] == "no" for e in source_entries(info))
+    figures = ("published statistics, except those marked not official statistics" if unofficial
+               else "published statistics")
     return Notice(
         "Published national figures, illustrative inspection findings",
         " ".join(p for p in parts if p),
-        "National figures: published statistics (sources on the cover). Inspection findings and grades: "
+        f"National figures: {figures} (sources on the cover). Inspection findings and grades: "
         "illustrative, except where published",
     )
