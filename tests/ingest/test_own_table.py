@@ -27,7 +27,7 @@ from peel.ingest.forces import resolve
 from peel.ingest.own_table import import_own_table
 from peel.ingest.reading import IngestError
 from peel.inputs.dataset import load_dataset
-from peel.inputs.provenance import report_notice
+from peel.inputs.provenance import publications, report_notice
 from peel.inputs.validate import validate_all
 
 from .conftest import REPO
@@ -372,6 +372,9 @@ def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_co
     assert "Those marked “not official statistics”" in published_sources_intro(ds)
     notice = report_notice(ds.info, inputs_demonstration=True)
     assert notice is not None and "except those marked not official statistics" in notice.page
+    # The cover's notice and the index's figures table name the source with the same words.
+    assert publications(ds.info)[-1] == "Example force returns, not official statistics"
+    assert "Example force returns, not official statistics" in notice.text
     # Official figures carry no such words.
     official = compare(ds, "recorded_crime_per_1000")
     assert figure_source(official, "kent") == official.measure.source and table_marker(official, "kent") is None

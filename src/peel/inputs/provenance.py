@@ -100,13 +100,19 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
 
 
 def publications(info: DatasetInfo) -> list[str]:
-    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported."""
+    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported
+    (followed by ", not official statistics" for a source that is not)."""
     by_publisher: dict[str, list[str]] = {}
+    unofficial: set[str] = set()
     for e in source_entries(info):
         names = by_publisher.setdefault(e["publisher"], [])
         if e["publication"] and e["publication"] not in names:
             names.append(e["publication"])
-    return [f"{who} ({'; '.join(names)})" if names else who for who, names in by_publisher.items() if who]
+        if e["official"] == "no":  # an analyst's own table that is not official statistics says so
+            unofficial.add(e["publisher"])
+    return [(f"{who} ({'; '.join(names)})" if names else who) + (", not official statistics" if who in unofficial
+                                                                 else "")
+            for who, names in by_publisher.items() if who]
 
 
 def attributions(info: DatasetInfo) -> list[str]:
