@@ -171,12 +171,14 @@ def test_importing_again_gives_the_same_bytes_and_another_measure_keeps_its_rows
     assert snapshot(own) == again
 
 
-def test_a_spreadsheet_is_read_too_and_a_date_cell_is_that_day(own: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_a_spreadsheet_is_read_too_and_a_date_cell_is_that_day(own: Path, tmp_path: Path, ext: str) -> None:
     import datetime as dt
-    path = tmp_path / "arrests.xlsx"
+    path = tmp_path / f"arrests.{ext}"
     pd.DataFrame({"Police force area": ["Devon and Cornwall Police", "City of London"],
                   "As at": [dt.datetime(2023, 3, 31), dt.datetime(2023, 3, 31)],
-                  "Count": [1500, 40]}).to_excel(path, index=False, sheet_name="Arrests")
+                  "Count": [1500, 40]}).to_excel(path, index=False, sheet_name="Arrests",
+                                                 engine="odf" if ext == "ods" else None)
     import_own_table(path, own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
     got = {(r["force_id"], r["period"], r["numerator"]) for r in rows(own)}
     assert got == {("devon-and-cornwall", "2023-03-31/2023-03-31", "1500"),
@@ -269,6 +271,11 @@ def test_an_unknown_measure_explains_how_to_declare_it(own: Path, tmp_path: Path
                       "Add an entry under 'measures:'", "  knife_arrests:\n    title:", "unit: count",
                       "statement:", measure="knife_arrests")
     assert "area: " in message
+
+
+def test_a_measure_listed_as_not_available_is_refused_until_declared(real_copy: Path, tmp_path: Path) -> None:
+    refused(real_copy, table(tmp_path, GOOD), "measures.yaml", "'linked_find_rate' is listed under not_available",
+            "moved to 'measures:'", measure="linked_find_rate")
 
 
 @pytest.mark.parametrize(("given", "expected"), [

@@ -141,7 +141,7 @@ def undeclared_measure(catalogue: Path, measure: str, areas: list[str]) -> str:
             "    period: 2022-04-01/2023-03-31   # the period the report quotes, as an ISO interval\n"
             "    source: Who publishes it, and its licence (printed under every chart and table)\n"
             "    figure_title: What the chart shows, forces in England and Wales\n"
-            "    compare: band              # band | standard | none\n"
+            "    compare: band              # band | group | standard | none\n"
             "    england_and_wales: pooled  # pooled | mean | none\n"
             '    statement: "In {period}, {force} recorded {value} of these."')
 
