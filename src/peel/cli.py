@@ -233,10 +233,11 @@ def make_parser() -> argparse.ArgumentParser:
                    metavar="TABLE", help="population, recorded-crime, outcomes, workforce, stop-search, or csv: "
                    "your own table of one measure by force and period (CSV, XLSX or ODS; README, 'Importing your "
                    "own table')")
-    p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")
+    p.add_argument("file", type=Path, metavar="FILE", help="the file (ODS, XLSX, XLS, CSV, CSV.GZ)")
     p.add_argument("--data", type=Path, required=True, metavar="DIR",
                    help="the dataset folder to write (required; such as data/real: never the demonstration data)")
-    p.add_argument("--measure", action="append", metavar="[KIND=]ID", help="measure id to write (default: the table's)")
+    p.add_argument("--measure", action="append", metavar="[KIND=]ID",
+                   help="measure id to write (default: the table's; csv: required, declared in measures.yaml)")
     p.add_argument("--lookup", type=Path, metavar="CSV", help="population: the ONS LAD to police force area lookup")
     p.add_argument("--year", type=int, metavar="YEAR", help="population: the mid-year, if the file does not say")
     p.add_argument("--expect-total", type=float, metavar="N", help="the publication's headline total (latest period)")

@@ -344,6 +344,11 @@ def test_options_of_the_other_kind_of_table_are_refused(own: Path, tmp_path: Pat
     assert "--year: not an option of the csv table" in capsys.readouterr().err
     assert main(["import", "recorded-crime", str(tmp_path / "x.csv"), "--data", str(own), "--not-official"]) == 2
     assert "--official or --not-official: not an option of the recorded-crime table" in capsys.readouterr().err
+    one = ["import", "csv", str(tmp_path / "arrests.csv"), "--data", str(own), "--source", "E", "--licence", "L",
+           "--official"]
+    for measures in ([], ["--measure", MEASURE, "--measure", "victims_satisfied"]):
+        assert main([*one, *measures]) == 2
+        assert "--measure: expected one measure id" in capsys.readouterr().err
 
 
 def test_strict_is_no_longer_needed_and_says_so(own: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
