@@ -218,6 +218,13 @@ def test_an_unknown_name_suggests_the_closest_force(name: str, closest: str) -> 
         resolve(name)
 
 
+def test_a_table_without_the_quoted_period_is_imported_with_a_warning(own: Path, tmp_path: Path) -> None:
+    lines = import_own_table(table(tmp_path, "Force,Year,Count\nKent,2020/21,5\n"), own, measure=MEASURE,
+                             **SOURCE)  # type: ignore[arg-type]
+    assert ("warning: no figures for the period the catalogue quotes for arrests_per_1000 (2022-04-01/2023-03-31); "
+            "the file's periods are 2020-04-01/2021-03-31") in "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------------------- bad input
 
 
@@ -260,6 +267,8 @@ def test_a_force_and_period_given_twice_names_both_rows_and_is_never_summed(own:
     ("Force,Year,Numerator,Denominator\nKent,2022/23,9,5\n", "victims_satisfied",
      "numerator 9 is larger than denominator 5"),
     ("Name,When,Count\nKent,2022/23,5\n", MEASURE, "missing column 'force'"),
+    ("Force,Year,Numerator,Denominator\nKent,2022/23,N/A,5\n", "victims_satisfied",
+     "row 2, column 'Numerator': N/A beside figures in the same row"),
 ])
 def test_figures_that_do_not_fit_the_measure_are_refused(own: Path, tmp_path: Path, text: str, measure: str,
                                                          expected: str) -> None:

@@ -304,7 +304,8 @@ def parse(path: Path, measure: Measure, layout: Layout = LAYOUT) -> Parsed:
     if measure.period.iso not in periods:
         parsed.warnings.append(f"no figures for the period the catalogue quotes for {measure.id} "
                                f"({measure.period.iso}); the file's periods are {', '.join(sorted(periods))}: "
-                               "'peel validate' will refuse the dataset until one of them agrees")
+                               "'peel validate' refuses a measure with no rows for the period it quotes, so change "
+                               "the catalogue's period or import that period's figures")
     return parsed
 
 
