@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from peel.analysis.comparison import compare
 from peel.analysis.figures import table_record
@@ -27,6 +29,7 @@ from peel.ingest.forces import resolve
 from peel.ingest.own_table import import_own_table
 from peel.ingest.reading import IngestError
 from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import Force, all_forces
 from peel.inputs.provenance import publications, report_notice
 from peel.inputs.validate import validate_all
 
@@ -209,6 +212,14 @@ def test_published_names_variants_and_ons_codes_resolve(name: str, force_id: str
     assert resolve(name) == force_id
 
 
+@given(st.sampled_from(all_forces()), st.sampled_from(["name", "pfa_name", "ons_code"]),
+       st.sampled_from(["", " Police", " Constabulary", " Police Service"]), st.booleans(), st.integers(1, 3))
+def test_any_force_resolves_whatever_its_case_spacing_and_suffix(force: Force, attr: str, suffix: str, upper: bool,
+                                                                  spaces: int) -> None:
+    written = (getattr(force, attr) + ("" if attr == "ons_code" else suffix)).replace(" ", " " * spaces)
+    assert resolve(written.upper() if upper else written.lower()) == force.id
+
+
 @pytest.mark.parametrize(("name", "closest"), [
     ("Metropolitn", "Metropolitan Police Service"), ("Nothumbria Police", "Northumbria Police"),
     ("Devon Cornwal", "Devon and Cornwall Police"), ("Lancs", "Lancashire Constabulary"),
@@ -304,6 +315,15 @@ def test_the_demonstration_dataset_is_refused(tmp_path: Path) -> None:
     shutil.copytree(REPO / "data", demo, ignore=shutil.ignore_patterns("published", "real"))
     add_measures(demo)
     refused(demo, table(tmp_path, GOOD), "dataset.yaml", "demonstration", "never mixed")
+
+
+def test_a_dry_run_says_what_would_change_and_writes_nothing(own: Path, tmp_path: Path) -> None:
+    before = snapshot(own)
+    lines = import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, dry_run=True,  # type: ignore[arg-type]
+                             **SOURCE)
+    assert "dry run: nothing written" in lines
+    assert "national.csv: arrests_per_1000 2022-04-01/2023-03-31: 3 added" in lines
+    assert snapshot(own) == before
 
 
 def test_rows_of_another_source_are_not_replaced_without_force(own: Path, tmp_path: Path) -> None:
