@@ -278,6 +278,7 @@ def test_a_force_and_period_given_twice_names_both_rows_and_is_never_summed(own:
     ("Force,Year,Numerator,Denominator\nKent,2022/23,9,5\n", "victims_satisfied",
      "numerator 9 is larger than denominator 5"),
     ("Name,When,Count\nKent,2022/23,5\n", MEASURE, "missing column 'force'"),
+    ("Name,When,Count\nKent,2022/23,5\n", MEASURE, "a column of another name is read with --column KEY=HEADER"),
     ("Force,Year,Numerator,Denominator\nKent,2022/23,N/A,5\n", "victims_satisfied",
      "row 2, column 'Numerator': N/A beside figures in the same row"),
 ])

@@ -177,15 +177,15 @@ def _needs(path: Path, sheet: Sheet, measure: Measure, layout: Layout) -> None:
         if "numerator" not in have:
             report(fail(path, f"no count column for {where}: a rate per 1,000 population is worked out from its "
                               f"count and the ONS population, so expected a column {spelt['numerator']} (columns "
-                              f"found: {found})", sheet.name or None))
+                              f"found: {found}; --column numerator=HEADER reads another)", sheet.name or None))
         if "denominator" in have:
             report(fail(path, f"a denominator column for {where}: expected none (the population comes from "
                               "population.csv)", sheet.name or None, None, sheet.headers["denominator"]))
     elif measure.unit == "percent":
         if "value" not in have and not {"numerator", "denominator"} <= have:
             report(fail(path, f"no figures for {where}: expected a column {spelt['value']}, or both "
-                              f"{spelt['numerator']} and {spelt['denominator']} (columns found: {found})",
-                        sheet.name or None))
+                              f"{spelt['numerator']} and {spelt['denominator']} (columns found: {found}; "
+                              "--column value=HEADER reads another)", sheet.name or None))
         elif ("numerator" in have) != ("denominator" in have):
             lone = "numerator" if "numerator" in have else "denominator"
             report(fail(path, f"a {lone} column without its {'denominator' if lone == 'numerator' else 'numerator'} "
@@ -193,7 +193,7 @@ def _needs(path: Path, sheet: Sheet, measure: Measure, layout: Layout) -> None:
     else:
         if not have & {"value", "numerator"}:
             report(fail(path, f"no figures for {where}: expected a column {spelt['value']} or {spelt['numerator']} "
-                              f"(columns found: {found})", sheet.name or None))
+                              f"(columns found: {found}; --column value=HEADER reads another)", sheet.name or None))
         if "denominator" in have:
             report(fail(path, f"a denominator column for {where}: expected none (a {measure.unit} has no "
                               "denominator)", sheet.name or None, None, sheet.headers["denominator"]))
@@ -240,7 +240,13 @@ def parse(path: Path, measure: Measure, layout: Layout = LAYOUT) -> Parsed:
     Every bad cell, unknown force, unreadable period and force and period given twice is reported
     (:func:`peel.ingest.reading.report`) with its file, sheet, row and column.
     """
-    sheets = read_sheets(path, [layout], WHAT)
+    try:
+        sheets = read_sheets(path, [layout], WHAT)
+    except IngestError as e:
+        # A header of other names is the usual reason: say how to name the columns.
+        raise IngestError([replace(p, message=f"{p.message}; a column of another name is read with --column "
+                                               "KEY=HEADER, such as --column force='Police force'")
+                           if "header" in p.message else p for p in e.problems]) from None
     set_aside: Counter[str] = Counter()
     rows: list[dict[str, str]] = []
     seen: dict[tuple[str, str], tuple[Sheet, int, str, str]] = {}
