@@ -245,7 +245,7 @@ def parse(path: Path, measure: Measure, layout: Layout = LAYOUT) -> Parsed:
     except IngestError as e:
         # A header of other names is the usual reason: say how to name the columns.
         raise IngestError([replace(p, message=f"{p.message}; a column of another name is read with --column "
-                                               "KEY=HEADER, such as --column force='Police force'")
+                                               "KEY=HEADER, such as --column period='Reporting year'")
                            if "header" in p.message else p for p in e.problems]) from None
     set_aside: Counter[str] = Counter()
     rows: list[dict[str, str]] = []
