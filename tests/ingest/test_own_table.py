@@ -121,7 +121,7 @@ def refused(folder: Path, file: Path, *expected: str, measure: str = MEASURE, **
     """Import ``file``; assert it is refused with every ``expected`` part in one message, nothing written."""
     before = snapshot(folder)
     with pytest.raises(IngestError) as e:
-        import_own_table(file, folder, measure=measure, **{**SOURCE, **source})  # type: ignore[arg-type]
+        import_own_table(file, folder, measure=measure, **{**SOURCE, **source})
     message = str(e.value)
     for part in expected:
         assert part in message, (part, message)
@@ -133,7 +133,7 @@ def refused(folder: Path, file: Path, *expected: str, measure: str = MEASURE, **
 
 
 def test_names_variants_codes_and_period_forms_become_ids_and_iso_periods(own: Path, tmp_path: Path) -> None:
-    lines = import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    lines = import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, **SOURCE)
     got = {(r["force_id"], r["period"]): r for r in rows(own)}
     fy21, fy22 = "2021-04-01/2022-03-31", "2022-04-01/2023-03-31"
     assert set(got) == {(f, p) for f in ("metropolitan", "kent", "avon-and-somerset") for p in (fy21, fy22)}
@@ -159,18 +159,18 @@ def test_the_source_is_recorded_with_its_licence_and_whether_it_is_official(own:
 
 def test_importing_again_gives_the_same_bytes_and_another_measure_keeps_its_rows(own: Path, tmp_path: Path) -> None:
     path = table(tmp_path, GOOD)
-    import_own_table(path, own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(path, own, measure=MEASURE, **SOURCE)
     first = snapshot(own)
     # The same file name for a second measure is a source of its own: the first measure's rows stay.
     (tmp_path / "other").mkdir()
     share = table(tmp_path / "other", "Force,Year,Value\nMet,2022/23,71.5\n", "arrests.csv")
-    import_own_table(share, own, measure="victims_satisfied", **SOURCE)  # type: ignore[arg-type]
+    import_own_table(share, own, measure="victims_satisfied", **SOURCE)
     assert sum(r["measure"] == MEASURE for r in rows(own)) == 6
     assert [r["value"] for r in rows(own) if r["measure"] == "victims_satisfied"] == ["71.5"]
-    import_own_table(path, own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(path, own, measure=MEASURE, **SOURCE)
     assert snapshot(own)["national.csv"] != first["national.csv"]  # it holds the second measure too
     again = snapshot(own)
-    import_own_table(path, own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(path, own, measure=MEASURE, **SOURCE)
     assert snapshot(own) == again
 
 
@@ -182,7 +182,7 @@ def test_a_spreadsheet_is_read_too_and_a_date_cell_is_that_day(own: Path, tmp_pa
                   "As at": [dt.datetime(2023, 3, 31), dt.datetime(2023, 3, 31)],
                   "Count": [1500, 40]}).to_excel(path, index=False, sheet_name="Arrests",
                                                  engine="odf" if ext == "ods" else None)
-    import_own_table(path, own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(path, own, measure=MEASURE, **SOURCE)
     got = {(r["force_id"], r["period"], r["numerator"]) for r in rows(own)}
     assert got == {("devon-and-cornwall", "2023-03-31/2023-03-31", "1500"),
                    ("city-of-london", "2023-03-31/2023-03-31", "40")}
@@ -190,7 +190,7 @@ def test_a_spreadsheet_is_read_too_and_a_date_cell_is_that_day(own: Path, tmp_pa
 
 def test_na_writes_a_figure_as_not_available_and_totals_are_set_aside(own: Path, tmp_path: Path) -> None:
     text = "Force,Period,Value\nGwent Police,2022/23,N/A\nEngland and Wales,2022/23,70.1\nW15000003,2022/23,68\n"
-    lines = import_own_table(table(tmp_path, text), own, measure="victims_satisfied", **SOURCE)  # type: ignore[arg-type]
+    lines = import_own_table(table(tmp_path, text), own, measure="victims_satisfied", **SOURCE)
     got = {r["force_id"]: r for r in rows(own)}
     assert set(got) == {"gwent", "south-wales"}
     assert got["gwent"]["value"] == "" and got["gwent"]["note"] == "not available: N/A in arrests.csv"
@@ -231,7 +231,7 @@ def test_an_unknown_name_suggests_the_closest_force(name: str, closest: str) -> 
 
 def test_a_table_without_the_quoted_period_is_imported_with_a_warning(own: Path, tmp_path: Path) -> None:
     lines = import_own_table(table(tmp_path, "Force,Year,Count\nKent,2020/21,5\n"), own, measure=MEASURE,
-                             **SOURCE)  # type: ignore[arg-type]
+                             **SOURCE)
     assert ("warning: no figures for the period the catalogue quotes for arrests_per_1000 (2022-04-01/2023-03-31); "
             "the file's periods are 2020-04-01/2021-03-31") in "\n".join(lines)
 
@@ -320,7 +320,7 @@ def test_the_demonstration_dataset_is_refused(tmp_path: Path) -> None:
 
 def test_a_dry_run_says_what_would_change_and_writes_nothing(own: Path, tmp_path: Path) -> None:
     before = snapshot(own)
-    lines = import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, dry_run=True,  # type: ignore[arg-type]
+    lines = import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, dry_run=True,
                              **SOURCE)
     assert "dry run: nothing written" in lines
     assert "national.csv: arrests_per_1000 2022-04-01/2023-03-31: 3 added" in lines
@@ -328,10 +328,10 @@ def test_a_dry_run_says_what_would_change_and_writes_nothing(own: Path, tmp_path
 
 
 def test_rows_of_another_source_are_not_replaced_without_force(own: Path, tmp_path: Path) -> None:
-    import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(table(tmp_path, GOOD), own, measure=MEASURE, **SOURCE)
     other = table(tmp_path, "Force,Year,Count\nKent,2022/23,1\n", "kent.csv")
     refused(own, other, "would be overwritten that came from another source", "--force")
-    import_own_table(other, own, measure=MEASURE, force=True, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(other, own, measure=MEASURE, force=True, **SOURCE)
     assert [r["numerator"] for r in rows(own) if r["force_id"] == "kent" and r["period"].startswith("2022")] == ["1"]
 
 
@@ -358,12 +358,12 @@ def test_the_command_needs_the_source_options_and_names_them(own: Path, tmp_path
 def test_a_column_of_another_name_is_read_as_the_one_named(own: Path, tmp_path: Path) -> None:
     text = "Force,Year,Arrests\nKent,2022/23,120\n"
     refused(own, table(tmp_path, text), "no count column for arrests_per_1000", "columns found: 'Force', 'Year'")
-    import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["numerator=Arrests"],  # type: ignore[arg-type]
+    import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["numerator=Arrests"],
                      **SOURCE)
     assert [r["numerator"] for r in rows(own)] == ["120"]
     assert source_entry(own)["layout"] == "own table: force 'Force', period 'Year', numerator 'Arrests'"
     with pytest.raises(IngestError, match="unknown column 'count': expected one of force, period"):
-        import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["count=Arrests"],  # type: ignore[arg-type]
+        import_own_table(table(tmp_path, text), own, measure=MEASURE, columns=["count=Arrests"],
                          **SOURCE)
 
 
@@ -398,7 +398,7 @@ def test_strict_is_no_longer_needed_and_says_so(own: Path, tmp_path: Path, capsy
 
 
 def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_copy: Path, tmp_path: Path) -> None:
-    import_own_table(table(tmp_path, GOOD), real_copy, measure=MEASURE, **SOURCE)  # type: ignore[arg-type]
+    import_own_table(table(tmp_path, GOOD), real_copy, measure=MEASURE, **SOURCE)
     assert "no problems found" in validate_all(data_dir=real_copy, params_dir=REPO / "params")
     ds = load_dataset(real_copy)
     cmp = compare(ds, MEASURE)
@@ -424,7 +424,7 @@ def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_co
 
 
 def test_an_official_own_table_carries_no_mark(real_copy: Path, tmp_path: Path) -> None:
-    import_own_table(table(tmp_path, GOOD), real_copy, measure=MEASURE,  # type: ignore[arg-type]
+    import_own_table(table(tmp_path, GOOD), real_copy, measure=MEASURE,
                      **{**SOURCE, "official": True})
     cmp = compare(load_dataset(real_copy), MEASURE)
     assert figure_source(cmp, "kent") == cmp.measure.source
