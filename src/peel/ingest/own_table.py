@@ -320,19 +320,19 @@ def _row(path: Path, sheet: Sheet, n: int, measure: Measure, fid: str, period: s
     """One ``national.csv`` row; a row whose figures are all "N/A" is written as not available."""
     row = {"force_id": fid, "measure": measure.id, "period": period, "value": "", "numerator": "",
            "denominator": "", "note": ""}
-    given = {k: v for k, v in figures.items() if v != "n/a"}
+    given = {k: v for k, v in figures.items() if isinstance(v, float)}  # the caller passes no bad (None) cell
     if not given:
         row["note"] = f"not available: N/A in {path.name}"
         return row
     if len(given) < len(figures):
-        lone = next(k for k, v in figures.items() if v == "n/a")
+        lone = next(k for k in figures if k not in given)
         report(fail(path, "N/A beside figures in the same row: expected every figure of the row, or N/A in all of "
                           "them for a figure that was not supplied", sheet.name or None, n, sheet.headers[lone]))
         return row
     for k, v in given.items():
-        row[k] = _number(float(v))  # type: ignore[arg-type]
+        row[k] = _number(v)
     num, den = given.get("numerator"), given.get("denominator")
-    if isinstance(num, float) and isinstance(den, float) and num > den:
+    if num is not None and den is not None and num > den:
         report(fail(path, f"numerator {_number(num)} is larger than denominator {_number(den)}: expected a part of "
                           "the whole", sheet.name or None, n, sheet.headers["numerator"]))
     return row
