@@ -59,10 +59,10 @@ def _table() -> dict[str, str]:
 
 
 def closest(name: object) -> str | None:
-    """The published name of the force whose spelling is closest to ``name`` ("Metropolitan Police Service"
+    """The police force area's published name whose spelling is closest to ``name`` ("Metropolitan Police"
     for "Metropolitn"), or ``None`` when none is close; spellings are compared folded, without "Police" and
     the like, so that a typing slip in the place name counts, not the words around it."""
-    names = {f.id: f.name for f in all_forces()}
+    names = {f.id: f.pfa_name for f in all_forces()}
     spellings = {k: fid for k, fid in _table().items() if fid in names}
     short = re.sub(r"\s+", " ", _DROP.sub(" ", _key(name))).strip()
     close = difflib.get_close_matches(short or _key(name), list(spellings), n=1, cutoff=0.6)
