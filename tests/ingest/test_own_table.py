@@ -154,7 +154,8 @@ def test_the_source_is_recorded_with_its_licence_and_whether_it_is_official(own:
     assert entry == {"table": "own", "publisher": "Kent Police performance team", "publication": "Arrests by force",
                      "file": "arrests.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                      "licence": "internal use", "official": True,
-                     "layout": "own table: force 'Force', period 'Year', numerator 'Count'", "rows": 6}
+                     "layout": "own table: force 'Force', period 'Year', numerator 'Count'", "rows": 6,
+                     "edition_rows": 6}
 
 
 def test_importing_again_gives_the_same_bytes_and_another_measure_keeps_its_rows(own: Path, tmp_path: Path) -> None:
@@ -403,7 +404,9 @@ def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_co
     ds = load_dataset(real_copy)
     cmp = compare(ds, MEASURE)
     words = "not official statistics: figures from Example force returns"
-    assert figure_source(cmp, "kent") == f"Force returns collected by the analyst. N{words[1:]}."
+    # The catalogue's source line and the file's edition, then the words.
+    assert figure_source(cmp, "kent") == ("Force returns collected by the analyst. Figures from arrests.csv (an "
+                                          f"undated edition). N{words[1:]}.")
     assert table_marker(cmp, "kent") == words
     assert table_record(cmp, "kent")["marker"] == words
     assert trend_record(cmp, "kent")["marker"] == words
@@ -420,14 +423,14 @@ def test_figures_that_are_not_official_say_so_beside_the_chart_and_table(real_co
     assert "Example force returns, not official statistics" in notice.text
     # Official figures carry no such words.
     official = compare(ds, "recorded_crime_per_1000")
-    assert figure_source(official, "kent") == official.measure.source and table_marker(official, "kent") is None
+    assert "official" not in figure_source(official, "kent") and table_marker(official, "kent") is None
 
 
 def test_an_official_own_table_carries_no_mark(real_copy: Path, tmp_path: Path) -> None:
     import_own_table(table(tmp_path, GOOD), real_copy, measure=MEASURE,
                      **{**SOURCE, "official": True})
     cmp = compare(load_dataset(real_copy), MEASURE)
-    assert figure_source(cmp, "kent") == cmp.measure.source
+    assert figure_source(cmp, "kent") == f"{cmp.measure.source} Figures from arrests.csv (an undated edition)."
     assert table_marker(cmp, "kent") is None
     assert not any("official" in text for _, text in measure_sentence_parts(cmp, "kent"))
     notice = report_notice(load_dataset(real_copy).info, inputs_demonstration=True)
