@@ -69,9 +69,11 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     warned: list[str] = []
     if dataset is not None:
         from peel.inputs.coverage import coverage, partial_warnings, period_warnings
+        from peel.inputs.provenance import edition_warnings
 
         gaps, warned = coverage(dataset)
         warned += partial_warnings(dataset)
+        warned += edition_warnings(data_dir, dataset.info)
         if report is not None and report.reference_period is not None:
             warned += period_warnings(dataset, report.reference_period)
         problems.extend(gaps)
