@@ -110,7 +110,7 @@ def _report_css() -> str:
 
 def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]:
     """Where and how a force's last build failed, in the words the index prints."""
-    err = record.error or Failure(None, "")
+    err = record.error or Failure(error=None, message="")
     return {
         "name": force_name,
         "place": f" ({', '.join(err.where())})" if err.where() else "",
