@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 from peel.errors import BuildError
 from peel.inputs.forces import all_forces
@@ -369,6 +370,46 @@ def test_figure_data_in_print_annex(report):
     css, _ = report_css()
     assert re.search(r"@media print\s*{[^@]*details\.figure-data\s*{\s*display:\s*none", css)
     assert re.search(r"@media screen\s*{[^@]*\.print-only\s*{\s*display:\s*none", css)
+
+
+def _without_ids(html: str) -> str:
+    """``html`` printed again by an independent parse, with every id and headers attribute dropped and
+    the figure number's class renamed: what the annex must hold."""
+    soup = BeautifulSoup(html, "html.parser")
+    for node in soup.find_all(True):
+        for name in ("id", "headers"):
+            node.attrs.pop(name, None)
+        if node.name == "span" and node.get("class") == ["figure-number"]:
+            node["class"] = "annex-figure-number"
+    return str(soup)
+
+
+def test_annex_tables_and_captions_are_the_figures_without_ids(report):
+    html, _, _ = report
+    page = BeautifulSoup(html, "html.parser")
+    charts = [f for f in page.find_all("figure") if "chart" in (f.get("class") or [])]
+    shown = [(f.find("figcaption"), f.find("details", class_="figure-data").find("table")) for f in charts]
+    annex = page.find("section", id="figure-data")
+    copies = annex.find_all("div", class_="annex-table")
+    assert len(copies) == len(shown) > 5
+    for (caption, table), copy in zip(shown, copies, strict=True):
+        assert str(copy.find("table")) == _without_ids(str(table))
+        assert copy.find(headers=True) is None and copy.find("table").find(id=True) is None
+        assert _without_ids(caption.decode_contents()) in str(copy)
+
+
+def test_an_annex_copy_drops_the_ids_of_the_element_itself_and_leaves_the_page_alone():
+    from peel.render.assemble import _copy_without_ids
+
+    html = ('<figure><table headers="h0" id="t1"><tr><th id="h1">A &amp; B</th><td headers="h1">1</td></tr>'
+            '</table><figcaption id="c1"><span class="figure-number" id="n1">Figure 3</span>: x &lt; y'
+            '</figcaption></figure>')
+    page = BeautifulSoup(html, "html.parser")
+    table, caption = page.find("table"), page.find("figcaption")
+    assert _copy_without_ids(table) == _without_ids(str(table)) == (
+        '<table><tr><th>A &amp; B</th><td>1</td></tr></table>')
+    assert _copy_without_ids(caption, inner=True) == '<span class="annex-figure-number">Figure 3</span>: x &lt; y'
+    assert str(page) == html  # the page keeps its ids
 
 
 def test_demonstration_notice_on_cover_and_in_page_margin(report):

@@ -44,7 +44,7 @@ def test_about_the_data_escapes_its_lists():
     from peel.inputs.provenance import Notice
 
     entry = {"publication": HOSTILE, "publisher": HOSTILE, "file": HOSTILE, "via": HOSTILE, "licence": HOSTILE,
-             "edition": HOSTILE}
+             "edition": HOSTILE, "official": "no"}
     html = render("about_the_data.html.j2", title="About the data", banner="", sources=[(HOSTILE, "x")],
                   published=[entry], published_intro=HOSTILE, attributions=[HOSTILE],
                   not_available=[(HOSTILE, HOSTILE)], exclusions=[(HOSTILE, "y", HOSTILE)],

@@ -23,7 +23,7 @@ from peel.analysis.phrases import number_words as number_words
 from peel.analysis.phrases import sentence_case as sentence_case
 from peel.analysis.phrases import value_text as value_text
 from peel.analysis.phrases import value_with_unit as value_with_unit
-from peel.analysis.provenance import SEE_NOTICE, any_synthetic, sentences_note
+from peel.analysis.provenance import SEE_NOTICE, any_synthetic, not_official_words, sentences_note
 from peel.inputs.periods import Period
 
 
@@ -357,7 +357,16 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
 
 
 def _marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The sentences with the marker that says which of their figures are synthetic, where it belongs."""
+    """The sentences with the markers that say which of their figures are synthetic, where it belongs, and
+    which are not official statistics (after the last sentence)."""
+    parts = _synthetic_marked(comparison, force_id, parts)
+    unofficial = not_official_words(comparison) if parts else None
+    if unofficial:
+        parts = [*parts[:-1], (parts[-1][0], f"{parts[-1][1]} [{unofficial[:1].upper()}{unofficial[1:]}.]")]
+    return parts
+
+
+def _synthetic_marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     note = sentences_note(comparison, force_id)
     if note is None:
         return parts

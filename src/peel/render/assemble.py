@@ -9,6 +9,7 @@ to them), and a copy of each chart's data table moved to the print annex.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -223,16 +224,16 @@ def _renumber_figures(soup: BeautifulSoup, area: str, state: Assembly) -> dict[i
 
 def _copy_without_ids(el: Tag, *, inner: bool = False) -> str:
     """HTML of ``el`` (or of its content) for the annex: ids dropped so that none is duplicated."""
-    copy = BeautifulSoup(str(el), "html.parser")
-    for node in copy.find_all(id=True):
-        del node["id"]
-    for node in copy.find_all(headers=True):
-        del node["headers"]
-    for node in copy.find_all("span", class_="figure-number"):
-        node["class"] = "annex-figure-number"
-    root = copy.find(el.name)
-    if root is None:  # cannot happen: the copy is parsed from el itself
-        raise BuildError(f"lost the <{el.name}> element while copying it for the annex")
+    # copy.copy is Beautiful Soup's documented deep copy of a tag, detached from its tree: the same
+    # elements as printing ``el`` and parsing the text again, in a fraction of the time.
+    root = copy.copy(el)
+    for node in (root, *root.find_all(True)):
+        if node.has_attr("id"):
+            del node["id"]
+        if node.has_attr("headers"):
+            del node["headers"]
+        if node.name == "span" and "figure-number" in node.get_attribute_list("class"):
+            node["class"] = "annex-figure-number"
     return root.decode_contents() if inner else str(root)
 
 

@@ -281,19 +281,22 @@ def render_report(notebooks: Sequence[NotebookNode], context: ReportContext) -> 
     css, style_source = report_css()
     state = Assembly(used_ids=set(TEMPLATE_IDS) | {a.id for a in areas})
 
-    merged = nbformat.v4.new_notebook()
+    # The nodes nbformat.v4's new_notebook, new_code_cell and new_output make, built with from_dict:
+    # those helpers check each node against the schema with jsonschema as they make it (23 checks a
+    # report), and nbconvert's exporter checks the whole notebook after each of its preprocessors anyway.
+    merged = nbformat.from_dict({"nbformat": nbformat.v4.nbformat, "nbformat_minor": nbformat.v4.nbformat_minor,
+                                 "metadata": {}, "cells": []})
     for nb, area in zip(notebooks, areas, strict=True):
         outputs = report_outputs(nb)
         if not outputs:
             raise BuildError(f"area {area.id}: the notebook produced no HTML output for the report")
         html = area_html(outputs, area.id, state)
         # Ids are fixed so that nothing random enters the merged notebook.
-        merged.cells.append(nbformat.v4.new_code_cell(
-            source="",
-            id=f"area-{len(merged.cells) + 1}",
-            metadata={"peel_area": area.id},
-            outputs=[nbformat.v4.new_output("display_data", data={"text/html": html})],
-        ))
+        merged.cells.append(nbformat.from_dict({
+            "id": f"area-{len(merged.cells) + 1}", "cell_type": "code", "metadata": {"peel_area": area.id},
+            "execution_count": None, "source": "",
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"text/html": html}}],
+        }))
     areas_html, _ = report_exporter().from_notebook_node(merged)
 
     page = page_environment().get_template("page/report.html.j2").render(
