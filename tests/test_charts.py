@@ -15,11 +15,11 @@ from matplotlib.colors import to_hex
 from peel.analysis import charts
 from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.figures import alt_text, figure_html
-from peel.analysis.method import band, band_lines
-from peel.analysis.numbers import UNITS
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
 from peel.inputs.periods import parse_period
+from peel.method import band, band_lines
+from peel.numbers import UNITS
 
 # Six forces compared, one left out on purpose and one that supplied nothing.
 VALUES = {"cumbria": 2.0, "lancashire": 9.0, "merseyside": 10.0, "cheshire": 10.5,

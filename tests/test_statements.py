@@ -215,8 +215,8 @@ def test_met_statements_have_each_kind(built_reports: Path, kind: str):
 def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
     import pandas as pd
 
-    from peel.analysis.numbers import format_value
     from peel.inputs.dataset import load_dataset
+    from peel.numbers import format_value
     from peel.pipeline.workbook import ALL_FIGURES, CONTENTS, FLAG_HEAD
 
     catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue

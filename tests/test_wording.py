@@ -10,10 +10,10 @@ import pytest
 
 from peel.analysis import wording
 from peel.analysis.comparison import Comparison, ForceValue
-from peel.analysis.method import band, band_lines
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
 from peel.inputs.periods import financial_year, month, parse_period
+from peel.method import band, band_lines
 
 # Published figures from the seed report give the expected wording; the other forces are made up
 # around them so that the Met falls where the report says it does.

@@ -32,9 +32,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from peel.analysis.chart_render import ChartLayout, collector_paused, draw_bars_together
-from peel.analysis.method import Band, Standard, against_standard, is_missing
-from peel.analysis.method import band as classify_band
-from peel.analysis.numbers import format_number, format_value
+from peel.method import Band, Standard, against_standard, is_missing
+from peel.method import band as classify_band
+from peel.numbers import format_number, format_value
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

@@ -16,9 +16,7 @@ import base64
 from typing import Any
 
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
-from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.narrow_chart import narrow_chart
-from peel.analysis.numbers import format_value
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
 from peel.analysis.wording import (
@@ -30,6 +28,8 @@ from peel.analysis.wording import (
     sentence_case,
     value_with_unit,
 )
+from peel.method import Band, Standard, is_missing
+from peel.numbers import format_value
 
 #: Displayed size of the chart in CSS pixels (16 cm x 12.5 cm at 96 pixels per inch).
 IMG_WIDTH, IMG_HEIGHT = 605, 472

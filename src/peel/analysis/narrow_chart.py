@@ -42,9 +42,9 @@ from peel.analysis.charts import (
     Bar,
     decimals_for,
 )
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_number, format_value
 from peel.analysis.templating import render
+from peel.method import is_missing
+from peel.numbers import format_number, format_value
 
 #: The picture's width in CSS px (its viewBox): a phone's text column. It is shown at the column's
 #: width, so its 12 px text stays about 12 px on a phone.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_number, format_value
+from peel.method import is_missing
+from peel.numbers import format_number, format_value
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 

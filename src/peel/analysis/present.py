@@ -34,7 +34,6 @@ from peel.analysis.context import ReportContext as ReportContext  # re-exported:
 from peel.analysis.context import load as load
 from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
-from peel.analysis.method import is_missing
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
@@ -43,6 +42,7 @@ from peel.analysis.trend import trend_html_and_record
 from peel.analysis.wording import in_sentence, number_words, sentence_case
 from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED, AreaInputs, Finding, GradeSource
 from peel.inputs.provenance import Notice, demonstration_findings, report_notice
+from peel.method import is_missing
 
 
 def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from peel.analysis.method import is_missing
 from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
 from peel.inputs.provenance import source_entries
+from peel.method import is_missing
 
 
 def not_available_measures(dataset: Dataset) -> dict[str, tuple[str, str]]:

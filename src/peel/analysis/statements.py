@@ -22,9 +22,9 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from peel.analysis.method import Band, Standard, is_missing
 from peel.analysis.reportable import ReportHTML
 from peel.analysis.wording import grade_sentence, measure_sentence_parts
+from peel.method import Band, Standard, is_missing
 
 #: The MIME type of the statements in a notebook's outputs (JSON, so nbformat stores it as data).
 STATEMENTS_MIME = "application/vnd.peel.statements+json"

@@ -18,11 +18,11 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from peel.analysis.charts import BLACK, CHART_FONT_PT, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_value
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
 from peel.analysis.wording import force_in_text, in_sentence, sentence_case, value_with_unit
+from peel.method import is_missing
+from peel.numbers import format_value
 
 #: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px (96 px an inch), so its text
 #: (:data:`peel.analysis.charts.CHART_FONT_PT`) reads at the same CSS size as the all-forces chart's.

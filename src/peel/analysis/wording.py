@@ -14,8 +14,6 @@ import re
 import string
 from typing import Any
 
-from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
-from peel.analysis.numbers import format_gbp, format_number, format_value, share_percent
 from peel.analysis.phrases import force_in_text as force_in_text  # re-exported, as the names below
 from peel.analysis.phrases import in_sentence as in_sentence
 from peel.analysis.phrases import join_names as join_names
@@ -25,6 +23,8 @@ from peel.analysis.phrases import value_text as value_text
 from peel.analysis.phrases import value_with_unit as value_with_unit
 from peel.analysis.provenance import SEE_NOTICE, any_synthetic, sentences_note
 from peel.inputs.periods import Period
+from peel.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
+from peel.numbers import format_gbp, format_number, format_value, share_percent
 
 
 def _numerator_text(x: float | None, measure: Any) -> str:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import yaml
 
-from peel.analysis.numbers import round_half_up
 from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, groups_csv, neighbourhood_table
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.demo.synthetic import (
@@ -40,6 +39,7 @@ from peel.demo.synthetic import (
 from peel.files import Written, write_files
 from peel.inputs.forces import all_forces, force_ids
 from peel.inputs.yamlfile import dump_yaml
+from peel.method import round_half_up
 
 __all__ = [
     "BTP", "CALL_MONTHS", "CITY", "CPS_MONTHS", "DATASET_NAME", "FY", "MET", "NOTICE", "NOT_SUPPLIED", "SEED",

@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peel.analysis.numbers import share_percent
 from peel.errors import InputError, Problem, problem
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.inputs.forces import all_forces, force_ids
@@ -43,6 +42,7 @@ from peel.inputs.tables import (
     read_population,
 )
 from peel.inputs.yamlfile import read_yaml
+from peel.numbers import share_percent
 
 DATASET_FILE = "dataset.yaml"
 CATALOGUE_FILE = "measures.yaml"

@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from peel.analysis.numbers import TypedFloat, decimals_of
 from peel.errors import InputError, Problem, problem
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
 from peel.inputs.figures import (  # noqa: F401 - the figures are part of this module's interface
@@ -44,6 +43,7 @@ from peel.inputs.schemas.inspection import (  # noqa: F401 - limits re-exported 
 )
 from peel.inputs.yamlfile import SafeLoader, oversized
 from peel.inputs.yamlfile import read_yaml as _read_yaml
+from peel.numbers import TypedFloat, decimals_of
 from peel.paths import notebooks_dir
 
 

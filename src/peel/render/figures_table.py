@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from peel.analysis.numbers import format_value
 from peel.inputs.forces import all_forces
 from peel.inputs.periods import parse_period
 from peel.inputs.provenance import attributions, publications
+from peel.numbers import format_value
 
 #: What a cell says when a report does not show a measure (a force inspected on fewer areas).
 NOT_SHOWN = "not in report"
