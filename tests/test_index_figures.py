@@ -168,7 +168,7 @@ def test_data_hash_is_the_dataset_folders_own_files(tmp_path):
     import shutil
 
     from peel.pipeline.cache import fingerprints
-    from peel.pipeline.statements import content_id
+    from peel.reuse import content_id
 
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("*.xlsx", "*.xls", "*.gz"))

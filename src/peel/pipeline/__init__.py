@@ -49,9 +49,10 @@ from peel.pipeline.pool import signals_stop_the_build
 from peel.pipeline.progress import print_plan, print_summary
 from peel.pipeline.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
 from peel.pipeline.seal import read_seals, seal, write_seals
-from peel.pipeline.statements import STATEMENTS_JSON, content_id, write_statements
+from peel.pipeline.statements import STATEMENTS_JSON, write_statements
 from peel.pipeline.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.pipeline.workbook import FIGURES_XLSX
+from peel.reuse import content_id
 
 
 @dataclass

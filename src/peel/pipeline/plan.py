@@ -3,7 +3,7 @@
 For each force and area the hashes of what the executed notebook depends on (the notebook, the
 report structure, the part of the force's inspection inputs and of the data that the area reads
 (:mod:`peel.pipeline.depends`), the package, the environment, the parameters) are compared with
-the record kept beside the executed notebook (:func:`peel.pipeline.cache.reuse_decision`). Unchanged
+the record kept beside the executed notebook (:func:`peel.reuse.reuse_decision`). Unchanged
 areas are reused; a force whose areas were all reused and whose report files still match their
 record (``report.key``) is not even re-rendered.
 """
@@ -30,15 +30,13 @@ from peel.pipeline.cache import (
     area_key,
     hash_files,
     read_json,
-    reuse_decision,
-    sha256_file,
-    sha256_text,
 )
 from peel.pipeline.depends import params_fingerprint
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.records import relative
 from peel.pipeline.seal import read_seals, sealed
 from peel.pipeline.vintage import force_vintage, shared_vintage
+from peel.reuse import reuse_decision, sha256_file, sha256_text
 
 #: The record kept beside a force's report: what it was rendered from, its files and its grades.
 REPORT_RECORD = "report.key"

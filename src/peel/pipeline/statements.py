@@ -18,7 +18,6 @@ Both ids are content hashes, not clocks, so the same inputs give a byte-identica
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
@@ -50,12 +49,6 @@ def statements_json(notebooks: Iterable[Any]) -> str:
     """The statement records of a report's executed notebooks, as the JSON written beside the report."""
     records = [r for nb in notebooks for r in notebook_statements(nb)]
     return json.dumps({"statements": records}, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def content_id(doc: Any) -> str:
-    """A short, stable id of a JSON-able value (the first 12 hex digits of its SHA-256)."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def read_force_statements(out_dir: Path, force_id: str) -> list[dict[str, Any]]:

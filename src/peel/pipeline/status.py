@@ -16,10 +16,11 @@ from typing import Any
 
 from peel.errors import OutputFolderError, display_path
 from peel.inputs.forces import all_forces
-from peel.pipeline.cache import fingerprints, sha256_file
+from peel.pipeline.cache import fingerprints
 from peel.pipeline.manifest import MANIFEST_NAME, read_manifest, read_records
 from peel.pipeline.records import ForceRecord
 from peel.pipeline.vintage import assess, refresh_command, shared_vintage, stale_formats, stale_line
+from peel.reuse import sha256_file
 
 
 @dataclass

@@ -15,9 +15,9 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from peel.pipeline.cache import Fingerprints, combined_hash, sha256_file
+from peel.pipeline.cache import Fingerprints, combined_hash
 from peel.pipeline.records import ForceRecord
-from peel.pipeline.statements import content_id
+from peel.reuse import content_id, sha256_file
 
 #: The parts of a vintage, in the order their changes are named, and how.
 VINTAGE_WORDS = {

@@ -12,7 +12,7 @@ self-contained page, no script, a content security policy that forbids any netwo
 The page is made from the dataset the reports were built from and the grades ``build.json`` records
 for the reports on disk, and the same inputs give the same bytes. It is made again only when the data,
 the grades, the package or the notice changed, or a file it wrote is missing or was edited: the hashes
-it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.pipeline.cache.reuse_decision`).
+it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.reuse.reuse_decision`).
 """
 
 from __future__ import annotations
@@ -43,11 +43,10 @@ from peel.inputs.dataset import Dataset
 from peel.inputs.forces import all_forces
 from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED
 from peel.inputs.provenance import Notice
-from peel.pipeline.cache import reuse_decision, sha256_file
-from peel.pipeline.records import ForceRecord
-from peel.pipeline.statements import content_id
+from peel.render.built import BuiltForce
 from peel.render.index import INDEX_CSS, _report_css
 from peel.render.policies import content_security_policy, style_hash
+from peel.reuse import content_id, reuse_decision, sha256_file
 
 OVERVIEW_NAME = "overview.html"
 OVERVIEW_PDF = "overview.pdf"
@@ -100,13 +99,13 @@ details.overview-data summary { cursor: pointer; padding: 0.25rem 0; }
 """
 
 
-def forces_with_reports(records: Mapping[str, ForceRecord]) -> dict[str, ForceRecord]:
+def forces_with_reports(records: Mapping[str, BuiltForce]) -> dict[str, BuiltForce]:
     """The records of the forces that have a report on disk (a failed rebuild keeps the previous one)."""
     return {f.id: records[f.id] for f in all_forces()
             if f.id in records and records[f.id].files}
 
 
-def grade_counts(report: ReportSpec, records: Mapping[str, ForceRecord]) -> list[dict[str, Any]]:
+def grade_counts(report: ReportSpec, records: Mapping[str, BuiltForce]) -> list[dict[str, Any]]:
     """Per graded area, how many forces with a report have each of :data:`GRADE_COLUMNS`, and how many of
     the grades are published and how many illustrative (demonstration grades that say which they are)."""
     have = forces_with_reports(records)
@@ -277,7 +276,7 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, ForceRecord],
+def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, BuiltForce],
                     notice: Notice | None, older: Sequence[str] = ()) -> str:
     """The overview page as HTML text (the same dataset, grades and notice always give the same bytes).
 
@@ -334,7 +333,7 @@ def _read_record(out_dir: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def overview_components(data: Mapping[str, str], records: Mapping[str, ForceRecord], package: str,
+def overview_components(data: Mapping[str, str], records: Mapping[str, BuiltForce], package: str,
                         notice: Notice | None, older: Sequence[str] = ()) -> dict[str, str]:
     """The hashes the overview is made from: data files, grades of the reports on disk, package, notice,
     and the reports built from an older dataset version."""
@@ -345,7 +344,7 @@ def overview_components(data: Mapping[str, str], records: Mapping[str, ForceReco
             "older": content_id(sorted(older))}
 
 
-def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
+def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: Mapping[str, BuiltForce], *,
                    formats: Sequence[str], notice: Notice | None, data: Mapping[str, str],
                    package: str, older: Sequence[str] = ()) -> tuple[Path, str]:
     """Write ``OUT/overview.html`` (and ``overview.pdf`` when ``"pdf"`` is in ``formats``) if anything changed.
