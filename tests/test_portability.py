@@ -69,7 +69,7 @@ def test_every_module_imports_without_fcntl_sighup_or_sigkill() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
-    assert {"peel", "peel.cli", "peel.pipeline", "peel.pipeline.lock", "peel.pipeline.pool", "peel.pipeline.kernel",
+    assert {"peel", "peel.cli", "peel.pipeline", "peel.lock", "peel.pipeline.pool", "peel.pipeline.kernel",
             "peel.pipeline.watch", "peel.pipeline.dask"} <= set(result["modules"])
     assert len(result["modules"]) > 80
     assert result["failed"] == {}

@@ -204,7 +204,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     import sys
 
     from peel.ingest.store import write_import
-    from peel.pipeline.lock import OutputLock
+    from peel.lock import OutputLock
 
     path, data_dir = Path(file), Path(data_dir)
     mod = table_module(table)

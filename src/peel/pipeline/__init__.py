@@ -4,7 +4,7 @@
 The build reads like its pipeline (:func:`build`), one module a step:
 
 1. **Check the request** (:mod:`~peel.pipeline.options`): force ids, formats, folders, timeout, parameters.
-2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.pipeline.lock`): a folder holding
+2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.lock`): a folder holding
    files no build wrote, or a symbolic link where the build writes, is refused; one build at a time.
 3. **Check the inputs** and **plan** (:mod:`~peel.pipeline.plan`, :mod:`~peel.pipeline.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
@@ -38,9 +38,9 @@ from typing import TextIO
 from peel.inputs.areas import load_report
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
+from peel.lock import OutputLock, make_build_temp
 from peel.pipeline.cache import BUILD_SIDE, fingerprints, read_json
 from peel.pipeline.executor import Executor, executor_for
-from peel.pipeline.lock import OutputLock, make_build_temp
 from peel.pipeline.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.pipeline.options import FORMATS, BuildOptions, make_options, parse_formats, resolve_forces
 from peel.pipeline.ownership import check_output_folder

@@ -23,8 +23,9 @@ from peel.reuse import sha256_file, sha256_text
 
 #: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
 #: executed notebook, so it re-renders reports without re-executing notebooks. Everything else (the
-#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side.
-BUILD_SIDE = frozenset({"pipeline", "render", "demo", "ingest", "cli.py"})
+#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side. The
+#: notebook side importing none of these is a contract in ``pyproject.toml`` (``[tool.importlinter]``).
+BUILD_SIDE = frozenset({"pipeline", "render", "demo", "ingest", "cli.py", "lock.py", "reuse.py"})
 
 #: Libraries whose version can change what a notebook outputs.
 ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat",

@@ -18,10 +18,10 @@ from typing import Any, cast
 from distributed import WorkerPlugin, get_worker
 
 from peel.errors import KernelStartError
+from peel.lock import make_build_temp
 from peel.pipeline.cache import fingerprints
 from peel.pipeline.force import build_force, failed_record
 from peel.pipeline.kernel import WarmKernel
-from peel.pipeline.lock import make_build_temp
 from peel.pipeline.plan import ForcePlan
 from peel.pipeline.records import Failure, ForceRecord
 from peel.reuse import sha256_file

@@ -6,7 +6,7 @@ why it was re-run, how long it took and, on failure, the area, the cell and the 
 this build keep their record from the previous manifest, so the file always describes every report
 in the output folder. The build time is its only field that changes when nothing else did; it is
 never written into a report. The read-merge-write happens while the build holds the output folder's
-lock (:mod:`peel.pipeline.lock`), so two builds cannot lose each other's records.
+lock (:mod:`peel.lock`), so two builds cannot lose each other's records.
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import TextIO
 
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
+from peel.lock import OutputFolderBusy, make_build_temp
 from peel.paths import PACKAGE_DIR
 from peel.pipeline.cache import dataset_files, files_under
 from peel.pipeline.inline import InlineBuilder, ignore_stop_signals
-from peel.pipeline.lock import OutputFolderBusy, make_build_temp
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.plan import ForcePlan
 from peel.pipeline.pool import STOPS, signals_stop_the_build
