@@ -13,9 +13,11 @@ from pathlib import Path
 
 from peel import __version__
 from peel.errors import PeelError
+from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
 
 
 def _cmd_forces(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.inputs.forces import all_forces
 
     width = max(len(f.id) for f in all_forces())
@@ -25,6 +27,7 @@ def _cmd_forces(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.inputs.validate import validate_all
 
     summary = validate_all(data_dir=args.data, params_dir=args.params)  # raises InputError listing all problems
@@ -33,6 +36,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.demo import write_demo
 
     result = write_demo(data_dir=args.data, params_dir=args.params, force=args.force)
@@ -44,6 +48,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline import build, make_options
 
     opts = make_options(forces=args.forces, all_forces=args.all, to=args.to, jobs=args.jobs,
@@ -53,6 +58,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline.status import folder_status
 
     status = folder_status(args.out, data_dir=args.data, params_dir=args.params, notebooks_dir=args.notebooks)
@@ -61,6 +67,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline import make_options
     from peel.pipeline.watch import watch
 
@@ -71,6 +78,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.ingest import import_table
 
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
@@ -81,6 +89,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.diff import diff_builds, diff_csv, diff_markdown, diff_text, write_outputs
     from peel.render.diff_page import render_diff
 
@@ -99,8 +108,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
-    from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
-
     parser = argparse.ArgumentParser(
         prog="peel",
         description="Build PEEL-style police inspection reports from parameterised notebooks.",

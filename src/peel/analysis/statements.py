@@ -22,6 +22,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
+from peel.analysis.phrases import value_text
 from peel.analysis.reportable import ReportHTML
 from peel.analysis.wording import grade_sentence, measure_sentence_parts
 from peel.method import Band, Standard, is_missing
@@ -106,8 +107,6 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
     row = comparison.row(force_id)
     result = comparison.for_force(force_id)
     lines = comparison.lines
-    from peel.analysis.wording import value_text
-
     common = {
         "force_id": force_id, "force": row.force_name, "area": area, "kind": "measure",
         "statement_id": f"measure:{m.id}", "measure": m.id, "period": comparison.period.iso,

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, groups_csv, neighbourhood_table
+from peel.demo.inspection import demo_inputs
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.demo.synthetic import (
     BTP,
@@ -158,8 +159,6 @@ def dataset_yaml(national: str = "", population: str = "") -> str:
 
 def params_yaml(force_id: str) -> str:
     """The demonstration inspection inputs of one force, as YAML."""
-    from peel.demo.inspection import demo_inputs
-
     force = next(f for f in all_forces() if f.id == force_id)
     head = "# Demonstration inspection inputs written by 'peel demo-data' (see README.md in this folder).\n"
     return head + dump_yaml(demo_inputs(force))

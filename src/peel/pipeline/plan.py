@@ -20,9 +20,11 @@ from peel import __version__
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
 from peel.inputs.areas import ReportSpec
-from peel.inputs.dataset import DatasetInfo
+from peel.inputs.dataset import DatasetInfo, read_info
 from peel.inputs.forces import Force
+from peel.inputs.inspection import load_force_inputs
 from peel.inputs.provenance import report_notice
+from peel.inputs.validate import validate_all
 from peel.pipeline.cache import (
     AREA_WORDS,
     RENDER_WORDS,
@@ -103,8 +105,6 @@ class ForcePlan:
 
 def dataset_info(data_dir: Path) -> DatasetInfo:
     """``dataset.yaml`` (demonstration?, notice, sources); validation has already checked the file."""
-    from peel.inputs.dataset import read_info
-
     return read_info(data_dir)
 
 
@@ -116,8 +116,6 @@ def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> list[str]:
     nothing changed then does not pay for it again. Returns the warnings (forces with no row for a
     measure and period that other forces have).
     """
-    from peel.inputs.validate import validate_all
-
     params = hash_files(sorted(p for p in opts.params_dir.glob("*.y*ml") if p.is_file()), opts.params_dir)
     key = sha256_text(json.dumps({
         "data": fp.data, "params": params, "report": fp.notebooks.get("report.yaml"),
@@ -164,8 +162,6 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     output folder when not given) matches: an executed notebook edited with its record's hash
     recomputed is executed again.
     """
-    from peel.inputs.inspection import load_force_inputs
-
     if seals is None:
         seals = read_seals(opts.out_dir)
 
@@ -257,6 +253,7 @@ def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:
                 to_check[a.notebook] = a.parameters
     if not to_check:
         return
+    # Imported only when a notebook is to be executed: papermill and nbclient take seconds to load.
     from peel.pipeline.execute import check_parameters
 
     problems: list[Problem] = []

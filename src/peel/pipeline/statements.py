@@ -24,6 +24,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from peel.analysis.statements import COLUMNS, notebook_statements
 from peel.files import atomic_write, read_input, spreadsheet_safe
 from peel.inputs.forces import all_forces
@@ -125,9 +128,6 @@ def statements_parquet(records: Iterable[Mapping[str, Any]]) -> bytes:
     spreadsheet would run as a formula; a missing value is null. No clock and no path goes
     into the file, so the same records give the same bytes.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     rows = list(records)
     columns = {}
     for c in CSV_COLUMNS:

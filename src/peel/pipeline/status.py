@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peel import paths
 from peel.errors import OutputFolderError, display_path
+from peel.inputs.areas import load_report
 from peel.inputs.forces import all_forces
 from peel.pipeline.cache import fingerprints
 from peel.pipeline.manifest import MANIFEST_NAME, read_manifest, read_records
@@ -101,8 +103,6 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
     InputError
         When the notebooks' ``report.yaml`` cannot be read.
     """
-    from peel.inputs.areas import load_report
-
     out_dir = Path(out_dir)
     manifest = read_manifest(out_dir)
     if not manifest:
@@ -113,8 +113,6 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
     formats = [f for f in options.get("formats") or [] if f in ("html", "pdf")]
 
     def folder(given: Path | None, name: str) -> Path:
-        from peel import paths
-
         if given is not None:
             return Path(given)
         return Path(folders[name]) if folders.get(name) else getattr(paths, f"{name}_dir")()

@@ -15,6 +15,10 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from peel.errors import display_path
+from peel.paths import data_dir as default_data
+from peel.paths import notebooks_dir as default_notebooks
+from peel.paths import params_dir as default_params
 from peel.pipeline.cache import Fingerprints, combined_hash
 from peel.pipeline.records import ForceRecord
 from peel.reuse import content_id, sha256_file
@@ -83,10 +87,6 @@ def refresh_command(force_ids: Sequence[str], formats: Sequence[str], out_dir: P
                     data_dir: Path | None = None, params_dir: Path | None = None,
                     notebooks_dir: Path | None = None) -> str:
     """The ``peel build`` command that rebuilds the given forces into ``out_dir`` from the given inputs."""
-    from peel.paths import data_dir as default_data
-    from peel.paths import notebooks_dir as default_notebooks
-    from peel.paths import params_dir as default_params
-
     words = ["peel", "build"]
     words += ["--all"] if len(force_ids) >= total else sorted(force_ids)
     words += ["--to", ",".join(formats)]
@@ -136,8 +136,6 @@ def stale_formats(records: Mapping[str, ForceRecord], force_ids: Iterable[str],
 
 def stale_line(stale: Mapping[str, Sequence[str]], out_dir: Path, command: str) -> str:
     """The line that ends every build and ``peel status``: how many reports are stale, and the command."""
-    from peel.errors import display_path
-
     if not stale:
         return f"0 stale reports: every report in {display_path(Path(out_dir))} is built from the current inputs"
     n = len(stale)

@@ -26,6 +26,7 @@ from peel.inputs.forces import all_forces
 from peel.inputs.provenance import DEMONSTRATION_LABEL
 from peel.render.built import BuiltForce
 from peel.render.figures_table import figures_table, report_links
+from peel.render.page import page_environment, report_css
 from peel.render.policies import content_security_policy, style_hash
 
 INDEX_NAME = "index.html"
@@ -101,8 +102,6 @@ table.figures-by-force td .comparison { display: block; font-size: 0.8125rem; co
 def _report_css() -> str:
     """The report stylesheet when it is available, so the index looks like the reports."""
     try:
-        from peel.render.page import report_css
-
         return report_css()[0]
     except Exception:  # the index must still be written when the report stylesheet is missing
         return "html { font-family: Arial, sans-serif; color: #0b0c0c; line-height: 1.5; }"
@@ -149,8 +148,6 @@ def render_index(report: ReportSpec, records: Mapping[str, BuiltForce], out_dir:
         whose report was built from an older dataset version, named in a note above the tables
         (:mod:`peel.pipeline.vintage`).
     """
-    from peel.render.page import page_environment
-
     css = _report_css() + INDEX_CSS
     graded = [a for a in report.areas if a.graded]
     rows: list[dict[str, Any]] = []

@@ -39,12 +39,14 @@ from peel.analysis.trend import national_trend_record, trend_png
 from peel.analysis.wording import in_sentence, join_names, number_words, value_with_unit
 from peel.files import atomic_write, read_input
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
-from peel.inputs.dataset import Dataset
+from peel.inputs.dataset import Dataset, load_dataset
 from peel.inputs.forces import all_forces
 from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED
 from peel.inputs.provenance import Notice
 from peel.render.built import BuiltForce
 from peel.render.index import INDEX_CSS, _report_css
+from peel.render.page import page_environment
+from peel.render.pdf import write_pdf
 from peel.render.policies import content_security_policy, style_hash
 from peel.reuse import content_id, reuse_decision, sha256_file
 
@@ -294,8 +296,6 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
         The forces whose report was built from an older dataset version (:func:`peel.pipeline.vintage.older_dataset`):
         named in a note at the top, since their figures may differ from the overview's.
     """
-    from peel.render.page import page_environment
-
     rows = grade_counts(report, records)
     with_reports = len(forces_with_reports(records))
     number = 1
@@ -367,8 +367,6 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
     tuple[Path, str]
         The page's path and what happened: ``"unchanged"`` or why it was written ("grades changed").
     """
-    from peel.inputs.dataset import load_dataset
-
     out_dir = Path(out_dir)
     html_path, pdf_path = out_dir / OVERVIEW_NAME, out_dir / OVERVIEW_PDF
     components = overview_components(data, records, package, notice, older)
@@ -383,8 +381,6 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
     html = render_overview(load_dataset(data_dir), report, records, notice, older)
     written: dict[str, str] = {}
     if "pdf" in formats:
-        from peel.render.pdf import write_pdf
-
         # The PDF before the page: the record names the page only when its PDF matches it.
         write_pdf(html, pdf_path, title=f"{report.title}: national overview")
         written[OVERVIEW_PDF] = sha256_file(pdf_path)
