@@ -307,3 +307,47 @@ def test_an_import_inside_a_function_without_a_reason_is_found(tmp_path: Path) -
     add_line(src / "peellate" / "numbers.py", "def format_number(", "    import decimal")
     found = late_imports(src, "peellate", skip=RUN_LOOP)
     assert len(found) == 1 and found[0].startswith("numbers.py:"), found
+
+
+# ---------------------------------------------------------------------------------------------
+# One name, one place
+# ---------------------------------------------------------------------------------------------
+
+def re_exports(src: Path, package: str = "peel", skip: frozenset[str] = frozenset()) -> list[str]:
+    """Names a module passes on from another: ``import x as x``, an import kept with ``noqa: F401``, or a
+    name in ``__all__`` that the module imports rather than defines."""
+    out = []
+    for path in sorted((src / package).rglob("*.py")):
+        rel = path.relative_to(src / package).as_posix()
+        if rel in skip:
+            continue
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, filename=str(path))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for alias in node.names:
+                    if alias.asname is not None and alias.asname == alias.name.rpartition(".")[2]:
+                        out.append(f"{rel}:{node.lineno}: {alias.name} as {alias.asname}")
+                    imported.add(alias.asname or alias.name.partition(".")[0])
+        out += [f"{rel}:{n}: noqa F401" for n, line in enumerate(text.splitlines(), 1) if "noqa: F401" in line]
+        assignments = [node for node in tree.body if isinstance(node, ast.Assign)]
+        for node in assignments:
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                names = ast.literal_eval(node.value)
+                out += [f"{rel}:{node.lineno}: {name} in __all__ is imported" for name in names if name in imported]
+    return out
+
+
+def test_no_module_passes_on_a_name_it_imports() -> None:
+    assert re_exports(PACKAGE.parent, skip=RUN_LOOP) == []
+
+
+def test_a_re_export_is_found(tmp_path: Path) -> None:
+    src = renamed_copy(tmp_path, "peelshim")
+    add_line(src / "peelshim" / "analysis" / "wording.py", "from __future__",
+             "from peelshim.analysis.phrases import join_names as join_names")
+    add_line(src / "peelshim" / "inputs" / "periods.py", "from __future__",
+             "from peelshim.inputs.forces import all_forces\n__all__ = ['all_forces']")
+    found = re_exports(src, "peelshim", skip=RUN_LOOP)
+    assert [f.split(": ", 1)[1] for f in found] == ["join_names as join_names", "all_forces in __all__ is imported"]

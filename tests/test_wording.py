@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from peel.analysis import wording
+from peel.analysis import phrases, wording
 from peel.analysis.comparison import Comparison, ForceValue
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
@@ -192,7 +192,7 @@ def test_a_force_left_out_of_the_comparison_is_told_why():
     ("PEEL", "PEEL"),
 ])
 def test_a_label_inside_a_sentence_keeps_the_capitals_of_months_and_acronyms(label: str, expected: str) -> None:
-    assert wording.in_sentence(label) == expected
+    assert phrases.in_sentence(label) == expected
 
 
 def test_a_monthly_trend_caption_keeps_its_month_names() -> None:

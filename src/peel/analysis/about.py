@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from markupsafe import Markup
 
 from peel.analysis.context import NotebookContext
+from peel.analysis.phrases import in_sentence, join_names
 from peel.analysis.provenance import (
     POPULATION_BREAK_NOTE,
     cited_not_available,
@@ -20,7 +21,6 @@ from peel.analysis.provenance import (
     published_sources_intro,
 )
 from peel.analysis.templating import render
-from peel.analysis.wording import in_sentence, join_names
 from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
 from peel.inputs.provenance import Notice, attributions

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peel.analysis.comparison import Comparison, compare
-from peel.analysis.wording import force_in_text
+from peel.analysis.phrases import force_in_text
 from peel.inputs.areas import ReportSpec
 from peel.inputs.dataset import Dataset
 from peel.inputs.forces import Force

@@ -35,12 +35,12 @@ from peel.analysis.about import about_the_data_html
 from peel.analysis.context import NotebookContext
 from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
+from peel.analysis.phrases import in_sentence, number_words, sentence_case
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
-from peel.analysis.wording import in_sentence, number_words, sentence_case
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import get_force

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from peel.analysis.comparison import Comparison
 from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
@@ -49,7 +50,7 @@ def dataset_population_break(dataset: Dataset) -> bool:
     return spans_population_break(int(y) for y in dataset.population["year"].dropna())
 
 
-def trend_population_break(comparison: Any) -> bool:
+def trend_population_break(comparison: Comparison) -> bool:
     """Whether a measure's trend is a rate per 1,000 population using estimates on both sides of the change."""
     if comparison.measure.unit not in POPULATION_UNITS:
         return False
@@ -91,19 +92,19 @@ def cited_not_available(dataset: Dataset, cited: Iterable[str]) -> list[tuple[st
 SEE_NOTICE = "see About the data"
 
 
-def _source_entry(comparison: Any, force_id: str, period: Any) -> dict[str, Any]:
+def _source_entry(comparison: Comparison, force_id: str, period: Any) -> dict[str, Any]:
     ds = getattr(comparison, "dataset", None)
     if ds is None:
         return {}
     return ds.info.sources.get(ds.source(force_id, comparison.measure_id or comparison.measure.id, period)) or {}
 
 
-def figure_is_synthetic(comparison: Any, force_id: str, period: Any = None) -> bool:
+def figure_is_synthetic(comparison: Comparison, force_id: str, period: Any = None) -> bool:
     """Whether the force's figure for ``period`` (default the quoted one) comes from a synthetic source."""
     return _source_entry(comparison, force_id, period or comparison.period).get("table") == "none"
 
 
-def _publication(comparison: Any, force_id: str, period: Any) -> str:
+def _publication(comparison: Comparison, force_id: str, period: Any) -> str:
     """The publication a figure was taken from ("" for a synthetic figure or one with no recorded source)."""
     entry = _source_entry(comparison, force_id, period)
     if entry.get("table") == "none":
@@ -111,17 +112,17 @@ def _publication(comparison: Any, force_id: str, period: Any) -> str:
     return " ".join(str(entry.get("publication") or "").split())
 
 
-def _shown(comparison: Any) -> list[Any]:
+def _shown(comparison: Comparison) -> list[Any]:
     return [r for r in comparison.rows if not is_missing(r.value)]
 
 
-def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool:
+def any_synthetic(comparison: Comparison, periods: Iterable[Any] | None = None) -> bool:
     """Whether any force's figure shown for these periods (default the quoted one) is synthetic."""
     spans = list(periods) if periods is not None else [comparison.period]
     return any(figure_is_synthetic(comparison, r.force_id, p) for p in spans for r in _shown(comparison))
 
 
-def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None, *,
+def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Any] | None = None, *,
                   see: str = SEE_NOTICE) -> str:
     """The source line under a chart or table, saying first whether its figures are synthetic.
 
@@ -150,7 +151,7 @@ def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None 
     return text
 
 
-def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
+def sentences_note(comparison: Comparison, force_id: str) -> tuple[str, str] | None:
     """The marker for a measure's sentences about the force, and which sentence it follows, or ``None``.
 
     Returns ``("last", note)`` when the force's own figure is synthetic (every number in the sentences
@@ -174,7 +175,7 @@ def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
                           f"and so {derived}, are synthetic ({SEE_NOTICE}).]")
 
 
-def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str | None:
+def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Any] | None = None) -> str | None:
     """The words a data table's caption adds when its figures are synthetic, or ``None``.
 
     "synthetic figures, apart from the Metropolitan Police Service’s figure for November 2023, which is

@@ -25,15 +25,10 @@ from peel.demo.inspection import demo_inputs
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.demo.synthetic import (
     BTP,
-    CALL_MONTHS,
-    CITY,
-    CPS_MONTHS,
     FY,
     MET,
     NOT_SUPPLIED,
-    SEED,
     YEARS,
-    Cell,
     Table,
     generate,
 )
@@ -41,13 +36,6 @@ from peel.files import Written, write_files
 from peel.inputs.forces import all_forces, force_ids
 from peel.inputs.yamlfile import dump_yaml
 from peel.method import round_half_up
-
-__all__ = [
-    "BTP", "CALL_MONTHS", "CITY", "CPS_MONTHS", "DATASET_NAME", "FY", "MET", "NOTICE", "NOT_SUPPLIED", "SEED",
-    "YEARS", "Cell", "Table", "dataset_yaml", "demo_files", "generate", "national_csv", "params_yaml",
-    "population_csv", "write_demo",
-]
-
 
 DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (

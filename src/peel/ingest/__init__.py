@@ -292,4 +292,4 @@ def check_rows(path: Path, parsed: Parsed) -> None:
                 report(fail(path, f"{' '.join(key)}: {col} {text!r}: expected a finite number of 0 or more"))
 
 
-__all__ = ["IngestError", "TABLES", "import_table"]
+__all__ = ["TABLES", "import_table"]

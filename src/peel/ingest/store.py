@@ -30,8 +30,9 @@ import yaml
 
 from peel.files import InputFileError, read_input
 from peel.ingest.common import Parsed
-from peel.ingest.reading import IngestError, fail
-from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
+from peel.ingest.reading import fail
+from peel.inputs.dataset import DATASET_FILE
+from peel.inputs.tables import NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
 
 NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source", "coverage")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
@@ -227,4 +228,4 @@ def _target_of(entry: dict[str, Any]) -> str:
     return "population" if entry.get("table") == "population" else "national"
 
 
-__all__ = ["IngestError", "write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]
+__all__ = ["write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]

@@ -32,12 +32,8 @@ from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import problems_from
 from peel.inputs.schemas.dataset import DatasetInfoModel
 from peel.inputs.tables import (
-    NATIONAL_COLUMNS,
     NATIONAL_FILE,
-    NATIONAL_OPTIONAL,
-    POPULATION_COLUMNS,
     POPULATION_FILE,
-    POPULATION_OPTIONAL,
     read_national,
     read_population,
 )
@@ -46,12 +42,6 @@ from peel.numbers import share_percent
 
 DATASET_FILE = "dataset.yaml"
 CATALOGUE_FILE = "measures.yaml"
-
-__all__ = [
-    "CATALOGUE_FILE", "DATASET_FILE", "NATIONAL_COLUMNS", "NATIONAL_FILE", "NATIONAL_OPTIONAL", "POPULATION_COLUMNS",
-    "POPULATION_FILE", "POPULATION_OPTIONAL", "Dataset", "DatasetInfo", "check_dataset", "load_dataset", "read_info",
-]
-
 
 @dataclass(frozen=True)
 class DatasetInfo:

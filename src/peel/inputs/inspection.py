@@ -21,24 +21,12 @@ from pydantic import ValidationError
 
 from peel.errors import InputError, Problem, problem
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
-from peel.inputs.figures import (  # noqa: F401 - the figures are part of this module's interface
-    SAMPLE_DECIMALS,
-    ChangeFigure,
-    ChangePoint,
-    DerivedFigure,
+from peel.inputs.figures import (
     InspectionFigure,
-    PreviousSample,
-    ReportedFigure,
-    SampleCountFigure,
-    SampleEstimateFigure,
-    fill,
-    placeholders_in,
 )
 from peel.inputs.forces import FORCE_ID_PATTERN, Force, get_force
 from peel.inputs.schemas.base import problems_from, suggest
-from peel.inputs.schemas.inspection import (  # noqa: F401 - limits re-exported for callers and tests
-    MAX_HEADING_CHARS,
-    MAX_TEXT_CHARS,
+from peel.inputs.schemas.inspection import (
     ForceInputsModel,
 )
 from peel.inputs.yamlfile import SafeLoader, oversized

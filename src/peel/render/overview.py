@@ -32,11 +32,11 @@ from matplotlib.ticker import MaxNLocator
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
 from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
+from peel.analysis.phrases import in_sentence, join_names, number_words, value_with_unit
 from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend_population_break
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
-from peel.analysis.wording import in_sentence, join_names, number_words, value_with_unit
 from peel.files import atomic_write, read_input
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.dataset import Dataset, load_dataset
