@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.analysis.figures import _notes
+from peel.analysis.numbered_figure import _notes
 from peel.analysis.statements import measure_records
 from peel.analysis.wording import measure_sentence_parts
 from peel.errors import InputError

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from peel.analysis import present
 from peel.analysis.charts import chart_bars
 from peel.analysis.comparison import compare
-from peel.analysis.figures import alt_text, table_record
+from peel.analysis.numbered_figure import alt_text, table_record
 from peel.analysis.statements import measure_records
 from peel.analysis.wording import measure_sentences
 from peel.demo.groups import GROUP_DEMO_FINDING, GROUP_DEMO_FORCE, GROUP_MEASURE, GROUPS, groups_csv

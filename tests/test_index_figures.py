@@ -21,7 +21,7 @@ import pytest
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import DatasetInfo, read_info
 from peel.numbers import format_value
-from peel.pipeline.figures import FIGURE_FIELDS, headline_figures
+from peel.pipeline.headline_figures import FIGURE_FIELDS, headline_figures
 from peel.pipeline.records import ForceRecord
 from peel.render.index import render_index
 

@@ -13,7 +13,9 @@ from peel.demo.groups import GROUP_DEMO_AREA, GROUP_DEMO_FINDING, GROUP_DEMO_FOR
 from peel.demo.inspection import demo_inputs, grade_sources, illustrative_grades, published_grades, source_date
 from peel.errors import InputError
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
-from peel.inputs.figures import (
+from peel.inputs.forces import all_forces, force_ids, get_force
+from peel.inputs.inspection import GradeSource, check_params, load_force_inputs
+from peel.inputs.inspection_figures import (
     ChangeFigure,
     ChangePoint,
     DerivedFigure,
@@ -22,8 +24,6 @@ from peel.inputs.figures import (
     SampleCountFigure,
     SampleEstimateFigure,
 )
-from peel.inputs.forces import all_forces, force_ids, get_force
-from peel.inputs.inspection import GradeSource, check_params, load_force_inputs
 from peel.inputs.schemas.inspection import MAX_TEXT_CHARS
 from peel.paths import data_dir, notebooks_dir, project_root
 

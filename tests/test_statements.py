@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from peel.analysis import present
 from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
-from peel.pipeline.statements import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
+from peel.pipeline.statements_table import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
 from peel.render.assemble import report_outputs
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")

@@ -21,8 +21,8 @@ from peel.analysis.provenance import (
     published_sources_intro,
 )
 from peel.analysis.templating import render
-from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
+from peel.inputs.inspection_figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.provenance import Notice, attributions
 
 

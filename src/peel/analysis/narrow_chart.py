@@ -3,7 +3,7 @@
 On a phone the all-forces chart (:mod:`peel.analysis.charts`, 16 cm wide with 43 rotated names)
 shrinks to a strip nobody can read. The report's HTML therefore offers a second picture of the same
 chart, chosen by the browser without script (``<picture><source media=...>``,
-:data:`peel.analysis.figures.NARROW_MEDIA`): the same forces in the same order, each on a row of its
+:data:`peel.analysis.numbered_figure.NARROW_MEDIA`): the same forces in the same order, each on a row of its
 own with its name in full and its value as the data table prints it (a percentage without the word,
 which heads the column), then its bar; the same kinds of bar (dark blue and striped above the upper
 line, light blue and dotted below the lower one or below the standard, grey within, outlined outside

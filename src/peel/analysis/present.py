@@ -33,8 +33,8 @@ from markupsafe import Markup
 from peel import paths
 from peel.analysis.about import about_the_data_html
 from peel.analysis.context import NotebookContext
-from peel.analysis.figures import figure_html_and_record
 from peel.analysis.markup import render_markdown, slug
+from peel.analysis.numbered_figure import figure_html_and_record
 from peel.analysis.phrases import in_sentence, number_words, sentence_case
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML

@@ -4,7 +4,7 @@
 The build reads like its pipeline (:func:`build`), one module a step:
 
 1. **Check the request** (:mod:`~peel.pipeline.options`): force ids, formats, folders, timeout, parameters.
-2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.lock`): a folder holding
+2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.pipeline.lock`): a folder holding
    files no build wrote, or a symbolic link where the build writes, is refused; one build at a time.
 3. **Check the inputs** and **plan** (:mod:`~peel.pipeline.plan`, :mod:`~peel.pipeline.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
@@ -49,7 +49,7 @@ from peel.pipeline.pool import signals_stop_the_build
 from peel.pipeline.progress import print_plan, print_summary
 from peel.pipeline.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
 from peel.pipeline.seal import read_seals, seal, write_seals
-from peel.pipeline.statements import STATEMENTS_JSON, write_statements
+from peel.pipeline.statements_table import STATEMENTS_JSON, write_statements
 from peel.pipeline.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.pipeline.workbook import FIGURES_XLSX
 from peel.reuse import content_id

@@ -20,7 +20,7 @@ from peel.errors import BuildError, ExecutionFailure, InputError, WriteFailed
 from peel.files import atomic_write, replace_into_place
 from peel.pipeline.plan import REPORT_RECORD, ForcePlan
 from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
-from peel.pipeline.statements import STATEMENTS_JSON, statements_json
+from peel.pipeline.statements_table import STATEMENTS_JSON, statements_json
 from peel.pipeline.workbook import FIGURES_XLSX, workbook_bytes
 from peel.reuse import sha256_file
 

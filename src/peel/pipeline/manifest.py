@@ -21,7 +21,7 @@ from typing import Any
 from peel import __version__
 from peel.files import atomic_write, read_input
 from peel.paths import project_root
-from peel.pipeline.figures import force_figures
+from peel.pipeline.headline_figures import force_figures
 from peel.pipeline.records import ForceRecord
 
 MANIFEST_NAME = "build.json"

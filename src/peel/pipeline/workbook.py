@@ -1,7 +1,7 @@
 """``OUT/<force>/figures.xlsx``: the data behind every chart of a force's report, tidy and printable.
 
 The workbook is written with openpyxl from the figure records the notebooks made the report's data
-tables from (:func:`peel.analysis.figures.table_record`, :func:`peel.analysis.trend.trend_record`).
+tables from (:func:`peel.analysis.numbered_figure.table_record`, :func:`peel.analysis.trend.trend_record`).
 Every sheet is one table whose header row is row 1 and holds nothing else, so
 ``pandas.read_excel(path, sheet_name=...)`` reads any of them without skipping rows or dropping columns:
 

@@ -1,6 +1,6 @@
 """The index's "Figures" table: every force's headline figure on each national measure.
 
-The figures are those ``build.json`` records for each report (:mod:`peel.pipeline.figures`), which are
+The figures are those ``build.json`` records for each report (:mod:`peel.pipeline.headline_figures`), which are
 the report's own statement records: the table prints each value as the report prints it
 (``value_text``) and links it to the measure's section of the report. Nothing is computed here but
 the England and Wales figure's text, formatted by the same function as the report's. The table has

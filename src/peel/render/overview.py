@@ -2,7 +2,7 @@
 
 For every measure of the dataset's catalogue the page shows all the forces compared, with the same
 chart the reports draw (:func:`peel.analysis.charts.all_forces_chart`, with no force marked) and the
-same data table (:func:`peel.analysis.figures.table_record`); where the catalogue asks for a trend, a
+same data table (:func:`peel.analysis.numbered_figure.table_record`); where the catalogue asks for a trend, a
 line chart of the England and Wales figure over the periods available
 (:func:`peel.analysis.trend.national_trend_record`); and, across the forces with a report in the
 output folder, how many received each grade in each graded area (a table and a chart). It carries the
@@ -31,7 +31,7 @@ from matplotlib.ticker import MaxNLocator
 
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
-from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
+from peel.analysis.numbered_figure import IMG_HEIGHT, IMG_WIDTH, table_record
 from peel.analysis.phrases import in_sentence, join_names, number_words, value_with_unit
 from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend_population_break
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
