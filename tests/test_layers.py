@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "peel"
 CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
 
-#: The modules of the build's run loop, being rewritten as one; their imports inside functions are left
-#: as they are until then (kernel-side costs and the optional Dask import among them).
+#: The build's run loop (executors, kernels, progress) is left out of the two source rules at the end: it
+#: imports Dask, papermill and kernel-side modules inside functions on purpose, to be settled when its
+#: executors share one loop.
 RUN_LOOP = frozenset(f"pipeline/{name}.py" for name in (
     "__init__", "inline", "pool", "dask", "dask_worker", "executor", "execute", "kernel", "force", "progress",
     "watch"))
