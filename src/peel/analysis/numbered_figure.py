@@ -16,7 +16,7 @@ import base64
 from typing import Any
 
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
-from peel.analysis.comparison import Comparison
+from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.narrow_chart import narrow_chart
 from peel.analysis.phrases import force_in_text, join_names, number_words, sentence_case, value_with_unit
 from peel.analysis.provenance import figure_source, table_marker
@@ -104,7 +104,7 @@ def alt_text(comparison: Comparison, force_id: str, bars: list[Bar] | None = Non
     return " ".join(parts)
 
 
-def _band_words(comparison: Comparison, row: Any) -> str:
+def _band_words(comparison: Comparison, row: ForceValue) -> str:
     m = comparison.measure
     if is_missing(row.value):
         return "not available"

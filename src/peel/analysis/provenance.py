@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from peel.analysis.comparison import Comparison
+from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
+from peel.inputs.periods import Period
 from peel.inputs.provenance import source_entries
 from peel.method import is_missing
 
@@ -92,19 +93,19 @@ def cited_not_available(dataset: Dataset, cited: Iterable[str]) -> list[tuple[st
 SEE_NOTICE = "see About the data"
 
 
-def _source_entry(comparison: Comparison, force_id: str, period: Any) -> dict[str, Any]:
+def _source_entry(comparison: Comparison, force_id: str, period: Period) -> dict[str, Any]:
     ds = getattr(comparison, "dataset", None)
     if ds is None:
         return {}
     return ds.info.sources.get(ds.source(force_id, comparison.measure_id or comparison.measure.id, period)) or {}
 
 
-def figure_is_synthetic(comparison: Comparison, force_id: str, period: Any = None) -> bool:
+def figure_is_synthetic(comparison: Comparison, force_id: str, period: Period | None = None) -> bool:
     """Whether the force's figure for ``period`` (default the quoted one) comes from a synthetic source."""
     return _source_entry(comparison, force_id, period or comparison.period).get("table") == "none"
 
 
-def _publication(comparison: Comparison, force_id: str, period: Any) -> str:
+def _publication(comparison: Comparison, force_id: str, period: Period) -> str:
     """The publication a figure was taken from ("" for a synthetic figure or one with no recorded source)."""
     entry = _source_entry(comparison, force_id, period)
     if entry.get("table") == "none":
@@ -112,17 +113,17 @@ def _publication(comparison: Comparison, force_id: str, period: Any) -> str:
     return " ".join(str(entry.get("publication") or "").split())
 
 
-def _shown(comparison: Comparison) -> list[Any]:
+def _shown(comparison: Comparison) -> list[ForceValue]:
     return [r for r in comparison.rows if not is_missing(r.value)]
 
 
-def any_synthetic(comparison: Comparison, periods: Iterable[Any] | None = None) -> bool:
+def any_synthetic(comparison: Comparison, periods: Iterable[Period] | None = None) -> bool:
     """Whether any force's figure shown for these periods (default the quoted one) is synthetic."""
     spans = list(periods) if periods is not None else [comparison.period]
     return any(figure_is_synthetic(comparison, r.force_id, p) for p in spans for r in _shown(comparison))
 
 
-def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Any] | None = None, *,
+def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Period] | None = None, *,
                   see: str = SEE_NOTICE) -> str:
     """The source line under a chart or table, saying first whether its figures are synthetic.
 
@@ -175,7 +176,7 @@ def sentences_note(comparison: Comparison, force_id: str) -> tuple[str, str] | N
                           f"and so {derived}, are synthetic ({SEE_NOTICE}).]")
 
 
-def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Any] | None = None) -> str | None:
+def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Period] | None = None) -> str | None:
     """The words a data table's caption adds when its figures are synthetic, or ``None``.
 
     "synthetic figures, apart from the Metropolitan Police Service’s figure for November 2023, which is
