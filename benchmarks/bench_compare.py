@@ -101,7 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         (bw, bc), (tw, tc) = medians.values()
         print(f"\nthis checkout / base: {tw / bw:.2f} of the wall time, {tc / bc:.2f} of the CPU seconds")
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True, timeout=120)
+        # The base's virtual environment (thousands of files) goes first, here: on a busy machine git
+        # took longer than its bound to remove it and left the worktree half removed and registered.
+        shutil.rmtree(base / ".venv", ignore_errors=True)
+        try:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True,
+                           timeout=600)
+        except subprocess.TimeoutExpired:
+            print(f"git worktree remove --force {base} took over 600 s: run it again to remove the base's "
+                  "worktree", file=sys.stderr)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0

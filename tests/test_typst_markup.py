@@ -15,13 +15,14 @@ import io
 import re
 
 import pytest
+from bs4 import BeautifulSoup, Comment, NavigableString
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from peel.errors import BuildError
 from peel.render.pdf import render_pdf
-from peel.render.typst_markup import page_to_typst, typst_string, typst_text
+from peel.render.typst_markup import _read_page, page_to_typst, typst_string, typst_text
 
 HOSTILE = [
     "#set page(width: 1cm)", "#{1 + 1}", "*not bold* and _not emphasised_", "$x^2$ costs $5", "@figure-1",
@@ -138,3 +139,42 @@ def test_a_picture_prints_its_img_not_its_narrow_variant():
                   '</picture></figure>'), title="t")
     assert page.images == {"image-1.png": b"\x89PNG wide"}
     assert "#par[#image" not in page.source  # an image in a paragraph would not be shown
+
+
+@pytest.mark.parametrize("html, expected", [
+    ("<p>caf&eacute; &amp; &#8211; &#150; &copy; 2024</p>", "#par[café \\& – – © 2024]"),  # as a browser reads them
+    ("<p>a <!-- not shown --> b</p>", "#par[a  b]"),  # a comment goes; the words either side stay apart
+    ("<p>one</span> two</p>", "#par[one two]"),  # an end tag with nothing to close is ignored
+    ("<p>line<br>next<br/>last</p>", "#par[line#linebreak()next#linebreak()last]"),  # br holds nothing
+])
+def test_the_page_is_read_as_written(html, expected):
+    source = page_to_typst(_page([]).replace("<body>", f"<body>{html}"), title="t").source
+    assert source.split("\n", 2)[2] == expected + "\n"
+
+
+#: Pieces of a page: the elements the sanitiser lets through, open or closed in any order, text with
+#: character references, comments and void elements.
+_PIECES = ["<p>", "</p>", "<p class='note'>", "<b>", "</b>", "<em>", "</em>", "<div class='area x'>", "</div>",
+           "<section id='s1'>", "</section>", "<table>", "</table>", "<tr>", "</tr>", "<th scope=col>", "</th>",
+           "<td class=number>", "</td>", "<ul>", "</ul>", "<li>", "</li>", "<a href='#s1'>", "</a>", "<br>",
+           "<br/>", "</br>", "<img src='data:image/png;base64,AA==' alt='a &amp; b'>", "<details open>",
+           "</details>", "<summary>", "</summary>", "<!-- note -->", "</span>", "text ", " more\n text ",
+           "&amp;", "&lt;", "&#8211;", "&#150;", "&eacute;", "&nbsp;", "*#$", " < 2", "a<"]
+
+
+def _tree(node) -> tuple:
+    """A parsed page as nested tuples, from BeautifulSoup's tree or the markup's own (comments left out)."""
+    if isinstance(node, str):
+        return ("text", str(node))
+    attrs = node.attrs
+    attrs = {k: " ".join(v) if isinstance(v, list) else v for k, v in attrs.items()}
+    kids = [c for c in node.children if not isinstance(c, Comment)]
+    return (node.name, sorted(attrs.items()),
+            tuple(_tree(str(c) if isinstance(c, NavigableString) else c) for c in kids))
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=30))
+def test_the_page_is_read_as_beautifulsoup_reads_it(pieces):
+    # The markup's own reader replaced BeautifulSoup's (for speed): the same tree for the same page.
+    html = "".join(pieces)
+    assert _tree(_read_page(html)) == _tree(BeautifulSoup(html, "html.parser"))

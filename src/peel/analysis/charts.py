@@ -341,7 +341,7 @@ def decimals_for(x: float) -> int:
 
 
 #: zlib level of the chart PNGs: with unfiltered rows, level 3 gives smaller files than Pillow's PNGs
-#: at any level and takes a third of the time of level 6 (the PDF takes the compressed rows as they are).
+#: at any level and takes a third of the time of level 6.
 PNG_COMPRESS_LEVEL = 3
 
 

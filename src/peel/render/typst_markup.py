@@ -5,7 +5,9 @@ notebook outputs already reduced to the sanitiser's allowlist (:mod:`peel.render
 markup below has one rule for each element that allowlist lets through, and the PDF shows the same
 words as the page, in the same order. What the print stylesheet hides is left out here too (the
 skip link, the contents' grade labels, a chart's on-screen data table, which the annex repeats);
-what only print shows is kept (the annex and each chart's pointer to its data there).
+what only print shows is kept (the annex and each chart's pointer to its data there). The page is
+read with the standard library's HTML parser into a small tree of its elements (:class:`_Element`),
+as BeautifulSoup's ``html.parser`` builder reads it, in less than half the time.
 
 Every piece of text passes through :func:`typst_text`, so nothing in a report (an inspector's ``#``,
 ``*`` or ``$``, a URL, ``=`` at the start of a line) is read as Typst markup or code. Charts go to
@@ -18,12 +20,10 @@ import base64
 import binascii
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
-
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment
 
 from peel.errors import BuildError
 
@@ -69,9 +69,125 @@ def typst_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _classes(el: Tag) -> list[str]:
-    value: str | list[str] = el.get("class") or []
-    return value.split() if isinstance(value, str) else list(value)
+#: Elements with no content and no end tag: HTML's void elements, and the obsolete ones that browsers
+#: (and BeautifulSoup's tree builder, which this module used before) treat the same way.
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "menuitem",
+                   "meta", "param", "source", "track", "wbr", "basefont", "bgsound", "command", "frame",
+                   "image", "isindex", "nextid", "spacer"})
+
+
+class _Element:
+    """An element of the page: its name, attributes, classes and children (elements and text, in order).
+
+    The page is read into these by :class:`_PageReader` rather than into a general-purpose document
+    tree: the markup walks each element once, and building a BeautifulSoup tree of a report (about
+    4,800 elements, two fifths of them on-screen data tables that print leaves out) was most of its cost.
+    """
+
+    __slots__ = ("attrs", "children", "classes", "name", "parent")
+
+    def __init__(self, name: str, attrs: dict[str, str], parent: _Element | None) -> None:
+        self.name = name
+        self.attrs = attrs
+        self.classes = attrs.get("class", "").split()
+        self.children: list[_Element | str] = []
+        self.parent = parent
+
+    def get(self, key: str) -> str | None:
+        return self.attrs.get(key)
+
+    def elements(self, names: Iterable[str] | str) -> list[_Element]:
+        """The child elements named ``names`` (a name or several), in order."""
+        wanted = (names,) if isinstance(names, str) else tuple(names)
+        return [c for c in self.children if isinstance(c, _Element) and c.name in wanted]
+
+    def child(self, name: str) -> _Element | None:
+        """The first child element named ``name``."""
+        return next((c for c in self.children if isinstance(c, _Element) and c.name == name), None)
+
+    def descendants(self) -> Iterator[_Element]:
+        """Every element inside this one, in document order."""
+        stack = [c for c in reversed(self.children) if isinstance(c, _Element)]
+        while stack:
+            el = stack.pop()
+            yield el
+            stack.extend(c for c in reversed(el.children) if isinstance(c, _Element))
+
+    def find(self, match: Callable[[_Element], bool]) -> _Element | None:
+        """The first element inside this one, in document order, for which ``match`` is true."""
+        return next((el for el in self.descendants() if match(el)), None)
+
+    def text(self) -> str:
+        """All the text inside the element, as written."""
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+
+class _PageReader(HTMLParser):
+    """Reads a page into :class:`_Element` s.
+
+    As BeautifulSoup's ``html.parser`` tree builder does: an end tag closes the most recent open element
+    of its name (and those opened inside it) and is ignored when none is open; character references are
+    resolved; comments and declarations are dropped, and text on either side of one is kept apart.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Element("[document]", {}, None)
+        self.open = [self.root]
+        self.joins = False  # whether the next text continues the last
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        el = _Element(tag, {k: v or "" for k, v in attrs}, self.open[-1])
+        self.open[-1].children.append(el)
+        if tag not in _VOID:
+            self.open.append(el)
+        self.joins = False
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.open[-1].children.append(_Element(tag, {k: v or "" for k, v in attrs}, self.open[-1]))
+        self.joins = False
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.open) - 1, 0, -1):
+            if self.open[i].name == tag:
+                del self.open[i:]
+                break
+        self.joins = False
+
+    def handle_data(self, data: str) -> None:
+        children = self.open[-1].children
+        if self.joins and children and isinstance(children[-1], str):
+            children[-1] += data
+        else:
+            children.append(data)
+        self.joins = True
+
+    def handle_comment(self, data: str) -> None:
+        self.joins = False
+
+    def handle_decl(self, decl: str) -> None:
+        self.joins = False
+
+    def handle_pi(self, data: str) -> None:
+        self.joins = False
+
+    def unknown_decl(self, data: str) -> None:
+        self.joins = False
+
+
+def _read_page(html: str) -> _Element:
+    reader = _PageReader()
+    reader.feed(html)
+    reader.close()
+    return reader.root
+
+
+def _has_class(name: str) -> Callable[[_Element], bool]:
+    return lambda el: name in el.classes
+
+
+def _named(*names: str) -> Callable[[_Element], bool]:
+    return lambda el: el.name in names
 
 
 def _label(anchor: str) -> str:
@@ -108,11 +224,9 @@ class _Writer:
         return "".join(self.inline_node(n) for n in nodes)
 
     def inline_node(self, node: object) -> str:
-        if isinstance(node, Comment):
-            return ""
-        if isinstance(node, NavigableString):
-            return typst_text(str(node))
-        if not isinstance(node, Tag) or self.hidden(node):
+        if isinstance(node, str):
+            return typst_text(node)
+        if not isinstance(node, _Element) or self.hidden(node):
             return ""
         name = node.name
         inner = self.inline(node.children)
@@ -135,7 +249,7 @@ class _Writer:
         if name == "small":
             return f"#text(size: 0.85em)[{inner}]"
         if name == "code":
-            return f"#raw({typst_string(node.get_text())})"
+            return f"#raw({typst_string(node.text())})"
         if name == "q":
             return f"“{inner}”"
         if name == "a":
@@ -144,13 +258,13 @@ class _Writer:
             return self.block(node)
         return inner  # span, abbr, time: their text
 
-    def link(self, node: Tag, inner: str) -> str:
+    def link(self, node: _Element, inner: str) -> str:
         href = str(node.get("href") or "")
         if href.startswith("#"):
             target = href[1:]
             # Resolved by _resolve_links once every label is known (a link may come before its target).
             link = f"#link({_LINK}{target}{_LINK})[{inner}]"
-            if isinstance(node.parent, Tag) and "figure-data-ref" in _classes(node.parent):
+            if isinstance(node.parent, _Element) and "figure-data-ref" in node.parent.classes:
                 # "data for figure N, page P": the annex entry's page, found when the document is laid out.
                 link += f"{_PAGE}{target}{_PAGE}"
             return link
@@ -158,10 +272,10 @@ class _Writer:
             # As the print stylesheet does: the address after the words, for a reader of paper.
             shown = href.removeprefix("mailto:")
             return f"#link({typst_string(href)})[{inner}]" + (
-                "" if node.get_text().strip() == shown else typst_text(f" ({shown})"))
+                "" if node.text().strip() == shown else typst_text(f" ({shown})"))
         return inner
 
-    def image(self, node: Tag) -> str:
+    def image(self, node: _Element) -> str:
         src = str(node.get("src") or "")
         alt = str(node.get("alt") or "")
         head, _, data = src.partition(",")
@@ -179,8 +293,8 @@ class _Writer:
         return f"#image({typst_string(name)}, alt: {typst_string(alt)}, width: 100%)"
 
     # -- blocks --------------------------------------------------------------------------
-    def hidden(self, el: Tag) -> bool:
-        return any(c in _HIDDEN_CLASSES for c in _classes(el)) or el.get("aria-hidden") == "true"
+    def hidden(self, el: _Element) -> bool:
+        return any(c in _HIDDEN_CLASSES for c in el.classes) or el.get("aria-hidden") == "true"
 
     def blocks(self, nodes: Iterable[object]) -> str:
         """Block-level children as paragraphs; loose inline content is gathered into a paragraph."""
@@ -194,7 +308,7 @@ class _Writer:
             run.clear()
 
         for node in nodes:
-            if isinstance(node, Tag) and node.name in _BLOCKS:
+            if isinstance(node, _Element) and node.name in _BLOCKS:
                 flush()
                 if not self.hidden(node):
                     made = self.block(node)
@@ -205,7 +319,7 @@ class _Writer:
         flush()
         return "\n".join(out)
 
-    def labelled(self, el: Tag, markup: str) -> str:
+    def labelled(self, el: _Element, markup: str) -> str:
         anchor = el.get("id")
         if not anchor or not markup:
             return markup
@@ -225,8 +339,8 @@ class _Writer:
 
         return _PAGE_REF.sub(page, _LINK_REF.sub(link, markup))
 
-    def block(self, el: Tag) -> str:
-        name, cls = el.name, _classes(el)
+    def block(self, el: _Element) -> str:
+        name, cls = el.name, el.classes
         if self.hidden(el):
             return ""
         if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -243,7 +357,7 @@ class _Writer:
                 return self.labelled(el, f"#peel-grade({typst_string(grade)})[{inner}]")
             return self.labelled(el, f"#par[{inner}]")
         if name in ("ul", "ol"):
-            items = [f"[{self.blocks(li.children)}]" for li in el.find_all("li", recursive=False)
+            items = [f"[{self.blocks(li.children)}]" for li in el.elements("li")
                      if not self.hidden(li)]
             if not items:
                 return ""
@@ -254,7 +368,7 @@ class _Writer:
             return self.labelled(el, f"#list({', '.join(items)})")
         if name == "dl":
             pairs, term = [], None
-            for child in el.find_all(("dt", "dd"), recursive=False):
+            for child in el.elements(("dt", "dd")):
                 if child.name == "dt":
                     term = self.inline(child.children).strip()
                 elif term is not None:
@@ -272,7 +386,7 @@ class _Writer:
         if name == "blockquote":
             return f"#quote(block: true)[{self.blocks(el.children)}]"
         if name == "details":
-            summary = el.find("summary", recursive=False)
+            summary = el.child("summary")
             head = f"#peel-summary[{self.inline(summary.children).strip()}]\n" if summary is not None else ""
             rest = [c for c in el.children if c is not summary]
             return head + self.blocks(rest)
@@ -285,7 +399,7 @@ class _Writer:
             return ""
         style = next((c for c in cls if c in _BLOCK_STYLES), None)
         if name == "nav" and "contents" in cls:
-            heading = el.find(("h2", "h3"))
+            heading = el.find(_named("h2", "h3"))
             title = self.inline(heading.children).strip() if heading is not None else typst_text("Contents")
             return f"#peel-contents[{title}]"
         if el.get("id"):
@@ -295,13 +409,13 @@ class _Writer:
             return f"#{_BLOCK_STYLES[style]}[\n{inner}\n]"
         return inner
 
-    def heading(self, el: Tag) -> str:
+    def heading(self, el: _Element) -> str:
         level = int(el.name[1])
         inner = self.inline(el.children).strip()
-        if "report-title" in _classes(el):
+        if "report-title" in el.classes:
             # The cover's title, subtitle and force: one heading, three lines in three sizes.
-            lines = [f"#peel-cover-line({typst_string(next(iter(_classes(c)), ''))})[{self.inline(c.children).strip()}]"
-                     for c in el.children if isinstance(c, Tag)]
+            lines = [f"#peel-cover-line({typst_string(next(iter(c.classes), ''))})[{self.inline(c.children).strip()}]"
+                     for c in el.children if isinstance(c, _Element)]
             return f"#peel-title[{''.join(lines) or inner}]"
         if not inner:
             return ""
@@ -310,18 +424,18 @@ class _Writer:
         # The HTML's levels: h2 for an area (and the contents and the annex), h3 for a finding...
         return self.labelled(el, f"#heading(level: {level})[{inner}]")
 
-    def table(self, el: Tag) -> str:
-        caption = el.find("caption", recursive=False)
-        rows: list[tuple[bool, Tag]] = []
+    def table(self, el: _Element) -> str:
+        caption = el.child("caption")
+        rows: list[tuple[bool, _Element]] = []
         for part in el.children:
-            if not isinstance(part, Tag):
+            if not isinstance(part, _Element):
                 continue
             if part.name == "tr":
                 rows.append((False, part))
             elif part.name in ("thead", "tbody", "tfoot"):
-                rows.extend((part.name == "thead", tr) for tr in part.find_all("tr", recursive=False))
+                rows.extend((part.name == "thead", tr) for tr in part.elements("tr"))
         columns = max((sum(int(str(c.get("colspan") or 1)) if str(c.get("colspan") or 1).isdigit() else 1
-                           for c in tr.find_all(("th", "td"), recursive=False)) for _, tr in rows), default=1)
+                           for c in tr.elements(("th", "td"))) for _, tr in rows), default=1)
         right = self.right_columns(rows)
         head = [self.row(tr, right) for is_head, tr in rows if is_head]
         body = [self.row(tr, right) for is_head, tr in rows if not is_head]
@@ -330,42 +444,42 @@ class _Writer:
         header = f"table.header({', '.join(c for r in head for c in r)}),\n" if head else ""
         cells = ",\n".join(", ".join(r) for r in body if r)
         table = f"table(columns: {self.column_widths(rows, columns)}, {align}{header}{cells})"
-        if caption is not None and caption.get_text().strip():
+        if caption is not None and caption.text().strip():
             return self.labelled(el, f"#figure(kind: table, caption: [{self.inline(caption.children).strip()}], "
                                      f"{table})")
         return self.labelled(el, f"#{table}")
 
     @staticmethod
-    def column_widths(rows: list[tuple[bool, Tag]], columns: int) -> str:
+    def column_widths(rows: list[tuple[bool, _Element]], columns: int) -> str:
         """``(1fr, auto, ...)`` when the columns after the first hold only short values (numbers, grades):
         the first column (a force, an area) takes the rest of the line; ``(1.5fr, 1fr, ...)`` when there
         are more than three such columns. Otherwise every column is sized to its content."""
         longest = 0
         for _, tr in rows:
-            for cell in tr.find_all(("th", "td"), recursive=False)[1:]:
-                longest = max(longest, len(" ".join(cell.get_text().split())))
+            for cell in tr.elements(("th", "td"))[1:]:
+                longest = max(longest, len(" ".join(cell.text().split())))
         if columns > 3 and longest <= SHORT_CELL:  # a grid of counts: their headings wrap in equal columns
             return "(1.5fr, " + ", ".join(["1fr"] * (columns - 1)) + ")"
         if columns > 1 and longest <= SHORT_CELL:
             return "(1fr, " + ", ".join(["auto"] * (columns - 1)) + ")"
         return str(columns)
 
-    def row(self, tr: Tag, right: frozenset[int]) -> list[str]:
+    def row(self, tr: _Element, right: frozenset[int]) -> list[str]:
         """A row's cells. ``right``: the columns the table right-aligns (its numbers)."""
         cells = []
-        shaded = "this-force" in _classes(tr) or "england-and-wales" in _classes(tr)
-        for column, cell in enumerate(tr.find_all(("th", "td"), recursive=False)):
+        shaded = "this-force" in tr.classes or "england-and-wales" in tr.classes
+        for column, cell in enumerate(tr.elements(("th", "td"))):
             args = []
             for attr in ("colspan", "rowspan"):
                 value = str(cell.get(attr) or "")
                 if value.isdigit() and int(value) > 1:
                     args.append(f"{attr}: {int(value)}")
-            if "number" in _classes(cell) and column not in right:
+            if "number" in cell.classes and column not in right:
                 args.append("align: right")
             if shaded:
                 args.append("fill: luma(94%)")
             # A cell of words and numbers only is set as it is, without a paragraph around it.
-            inline = not any(isinstance(c, Tag) and c.name in _BLOCKS for c in cell.children)
+            inline = not any(isinstance(c, _Element) and c.name in _BLOCKS for c in cell.children)
             content = self.inline(cell.children).strip() if inline else self.blocks(cell.children)
             # A header cell is bold. In the header row it is tagged TH (a column header); a row header
             # is tagged TD (see peel.render.pdf).
@@ -375,20 +489,20 @@ class _Writer:
         return cells
 
     @staticmethod
-    def right_columns(rows: list[tuple[bool, Tag]]) -> frozenset[int]:
+    def right_columns(rows: list[tuple[bool, _Element]]) -> frozenset[int]:
         """The columns whose body cells with a value are all numbers (``class="number"``)."""
         numbers: dict[int, bool] = {}
         for is_head, tr in rows:
             if is_head:
                 continue
-            for column, cell in enumerate(tr.find_all(("th", "td"), recursive=False)):
-                if cell.get("colspan") or not cell.get_text().strip():
+            for column, cell in enumerate(tr.elements(("th", "td"))):
+                if cell.get("colspan") or not cell.text().strip():
                     continue
-                numbers[column] = numbers.get(column, True) and "number" in _classes(cell)
+                numbers[column] = numbers.get(column, True) and "number" in cell.classes
         return frozenset(c for c, all_numbers in numbers.items() if all_numbers)
 
-    def figure(self, el: Tag) -> str:
-        caption = el.find("figcaption", recursive=False)
+    def figure(self, el: _Element) -> str:
+        caption = el.child("figcaption")
         rest = [c for c in el.children if c is not caption]
         body = self.blocks(rest)
         if caption is None:
@@ -416,19 +530,20 @@ _BLOCK_STYLES = {
 }
 
 
-def _running_text(soup: BeautifulSoup) -> dict[str, str]:
+def _running_text(soup: _Element) -> dict[str, str]:
     """The running header's and footer's words, from the same elements the print stylesheet takes them."""
 
-    def text(el: Tag | None) -> str:
-        return " ".join(el.get_text().split()) if el is not None else ""
+    def text(el: _Element | None) -> str:
+        return " ".join(el.text().split()) if el is not None else ""
 
-    notice = soup.find(class_="demo-notice-text")
-    cover = soup.find(class_="cover")
-    draft = cover.find(class_="draft-notice") if isinstance(cover, Tag) else None
-    main = soup.find("main")
+    notice = soup.find(_has_class("demo-notice-text"))
+    cover = soup.find(_has_class("cover"))
+    draft = cover.find(_has_class("draft-notice")) if cover is not None else None
+    main = soup.find(_named("main"))
+    title = main.find(_named("h1")) if main is not None else None
     return {
-        "force": text(soup.find(class_="cover-force-name")) or text(main.find("h1") if isinstance(main, Tag) else None),
-        "inspection": text(soup.find(class_="cover-inspection-name")),
+        "force": text(soup.find(_has_class("cover-force-name"))) or text(title),
+        "inspection": text(soup.find(_has_class("cover-inspection-name"))),
         "notice": str(notice.get("data-page-notice") or "") if notice is not None else "",
         "draft": "Draft: not published" if draft is not None else "",
     }
@@ -451,12 +566,12 @@ def page_to_typst(html: str, *, title: str, lang: str = "en-GB") -> PrintedPage:
     BuildError
         When an image is not an embedded PNG, JPEG, GIF, SVG or WebP.
     """
-    soup = BeautifulSoup(html, "html.parser")
-    body = soup.body or soup
+    soup = _read_page(html)
+    body = soup.find(_named("body")) or soup
     writer = _Writer()
     content = writer.resolve_links(writer.blocks(body.children))
     running = _running_text(soup)
-    created = soup.find("meta", attrs={"name": "dcterms.created"})
+    created = soup.find(lambda el: el.name == "meta" and el.get("name") == "dcterms.created")
     date = _typst_date(str(created.get("content") or "")) if created is not None else "none"
     language, _, region = lang.partition("-")
     head = "\n".join([
