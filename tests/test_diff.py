@@ -66,6 +66,18 @@ def test_each_kind_of_change(edit, expected):
     assert [c.change for c in changes] == [expected]
 
 
+def test_a_figure_from_another_edition_is_a_change_even_when_it_did_not_move():
+    """A table written before statements named editions (no such columns) is not an edition change."""
+    was = _row(edition_file="prc-pfa-mar2013-onwards-tables-200723.xlsx", edition="2023-07-20")
+    now = _row(edition_file="prc-pfa-mar2013-onwards-tables-180724.xlsx", edition="2024-07-18")
+    changes = diff_statements({("kent", "measure:m", "value"): was}, {("kent", "measure:m", "value"): now})
+    assert [(c.change, c.old, c.new) for c in changes] == [
+        ("edition changed", "prc-pfa-mar2013-onwards-tables-200723.xlsx, edition of 2023-07-20",
+         "prc-pfa-mar2013-onwards-tables-180724.xlsx, edition of 2024-07-18")]
+    assert diff_statements({("kent", "measure:m", "value"): _row()}, {("kent", "measure:m", "value"): now}) == []
+    assert diff_statements({("kent", "measure:m", "value"): was}, {("kent", "measure:m", "value"): dict(was)}) == []
+
+
 def test_a_move_within_the_published_precision_is_not_a_change():
     changes = diff_statements({("kent", "measure:m", "value"): _row(england_and_wales="5.01")},
                               {("kent", "measure:m", "value"): _row(england_and_wales="5.03")})

@@ -177,7 +177,11 @@ def test_the_readme_import_block_rebuilds_the_real_dataset_byte_for_byte(tmp_pat
             assert main(argv) == 0, (run, argv, capsys.readouterr().err)
         for name in ("dataset.yaml", "population.csv", "national.csv"):
             assert (real / name).read_bytes() == (REAL / name).read_bytes(), (run, name)
-    assert sorted(p.name for p in real.iterdir()) == ["dataset.yaml", "measures.yaml", "national.csv",
+        editions = sorted(p.relative_to(REAL) for p in (REAL / "editions").rglob("*") if p.is_file())
+        assert sorted(p.relative_to(real) for p in (real / "editions").rglob("*") if p.is_file()) == editions
+        for name in editions:
+            assert (real / name).read_bytes() == (REAL / name).read_bytes(), (run, name)
+    assert sorted(p.name for p in real.iterdir()) == ["dataset.yaml", "editions", "measures.yaml", "national.csv",
                                                       "population.csv"]
 
 
@@ -192,7 +196,7 @@ def test_demonstration_population_is_the_real_one():
     for sid, entry in demo_sources.items():
         if sid.startswith("population/"):
             assert {k: v for k, v in entry.items() if k != "rows"} == \
-                {k: v for k, v in real_sources[sid].items() if k != "rows"}
+                {k: v for k, v in real_sources[sid].items() if k not in ("rows", "edition_rows")}
 
 
 def test_notice_names_sources_attribution_and_illustrative_findings():
@@ -297,3 +301,60 @@ def test_counts_on_one_day_read_as_dates(ds):
     # A trend is stated only where the series allows it (the trend rule); wherever one is, it names the days.
     sentences = [s for f in force_ids() if (s := trend_sentence(c, f))]
     assert sentences and all(s.endswith("between 31 March 2007 and 31 March 2022.") for s in sentences), sentences
+
+
+def test_the_2017_18_table_is_kept_as_an_earlier_edition_with_its_revisions(ds):
+    """The 2017/18 recorded crime table of an earlier edition (the crime-sim-toolkit copy) is imported before the
+    later yearly copy: both are kept, the later is current, and the revisions between them are those of the
+    published files, read here with pandas: 41 of 43 forces revised, by -0.7% to +4.0%."""
+    from peel.analysis.provenance import editions_shown, figure_edition
+    from peel.ingest.editions import revisions
+    from peel.inputs.periods import parse_period
+
+    old, new = "recorded-crime/prc-pfa-201718-new", "recorded-crime/denominators"
+    sources = read_info(REAL).sources
+    assert (sources[old]["rows"], sources[old]["edition_rows"]) == (0, 43)
+    assert sources[old]["table_id"] == sources[new]["table_id"] == "prc-pfa-mar2013-onwards-tables"
+    first = pd.read_csv(PUBLISHED / "prc-pfa-201718_new.csv").groupby("Force_Name")["Number_of_Offences"].sum()
+    later = pd.read_csv(PUBLISHED / "denominators.csv").query("fy == '2017/18'").set_index("slug")["recorded_crime"]
+    later = later.rename(index={"metropolitan-police": "metropolitan"})  # the copy's one slug that is not a force id
+    found = revisions(REAL, old, new)
+    assert (found.compared, found.revised) == (43, 41)
+    for c in found.changes:
+        assert (c.field, c.period) == ("numerator", "2017-04-01/2018-03-31")
+        assert int(c.new) == later[c.force_id] and int(c.old) in set(first.astype(int))
+    assert len(later.index.intersection(force_ids())) == 43
+    percents = sorted(float(c.change_percent) for c in found.changes)
+    assert (percents[0], percents[-1]) == (-0.7, 4.0)
+    # A statement names the edition its figure comes from; a chart's source line names the editions it shows.
+    c = compare(ds, "recorded_crime_per_1000")
+    assert figure_edition(c, "kent", parse_period("2017-04-01/2018-03-31")) == {
+        "publication": sources[new]["publication"], "edition": "", "edition_file": "denominators.csv"}
+    assert editions_shown(c) == "Figures from denominators.csv (an undated edition)."
+    w = compare(ds, "officer_fte_per_1000")
+    assert figure_edition(w, "kent")["edition"] == "2022-07-27"
+    assert editions_shown(w) == "Figures from the edition of 27 July 2022 (police-uplift-2022-data.csv.gz)."
+    from peel.analysis.statements import measure_records
+
+    records = measure_records(w, "kent", "workforce", "real")
+    assert records and all((r["publication"], r["edition"], r["edition_file"]) == (
+        sources["workforce/police-uplift-2022-data"]["publication"], "2022-07-27", "police-uplift-2022-data.csv.gz")
+        for r in records)
+    # About the data lists the tables the figures come from, each with its edition; not the superseded one.
+    from peel.analysis.provenance import published_sources
+
+    listed = {e["file"]: e["edition"] for e in published_sources(ds)}
+    assert "prc-pfa-201718_new.csv" not in listed
+    assert (listed["police-uplift-2022-data.csv.gz"], listed["denominators.csv"]) == (
+        "edition of 27 July 2022", "edition not dated")
+
+
+def test_validate_warns_of_an_edition_whose_figures_are_missing(tmp_path):
+    data = _copy_real(tmp_path)
+    assert "its edition's figures" not in validate_all(data, REPO / "params")
+    (data / "editions" / "recorded-crime" / "prc-pfa-201718-new.csv").unlink()
+    summary = validate_all(data, REPO / "params")
+    assert (f"warning: {data / 'dataset.yaml'}: sources.recorded-crime/prc-pfa-201718-new: its edition's figures "
+            "are not in editions/recorded-crime/prc-pfa-201718-new.csv: expected the file 'peel import' wrote "
+            "('peel editions' cannot compare this edition; import prc-pfa-201718_new.csv again to restore it)"
+            in summary.splitlines())

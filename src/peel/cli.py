@@ -83,8 +83,25 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
                          expect_total=args.expect_total, strict=not args.warn_totals, force=args.force,
-                         dry_run=args.dry_run, exclude=args.exclude, only_with_population=args.only_with_population)
+                         dry_run=args.dry_run, exclude=args.exclude, only_with_population=args.only_with_population,
+                         edition=args.edition, table_id=args.table_id, current=args.current)
     print("\n".join(lines))
+    return 0
+
+
+def _cmd_editions(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
+    from peel.ingest.editions import editions_text, revisions, revisions_csv, revisions_text
+    from peel.ingest.reading import fail
+
+    if args.old is None:
+        sys.stdout.write(editions_text(args.data))
+        return 0
+    if args.new is None:
+        raise fail("NEW", f"only {args.old!r} given: expected two editions, OLD and NEW (source ids listed by "
+                          "'peel editions --data DIR')")
+    found = revisions(args.data, args.old, args.new)
+    sys.stdout.write(revisions_csv(found) if args.format == "csv" else revisions_text(args.data, found))
     return 0
 
 
@@ -227,9 +244,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--only-with-population", action="store_true",
                    help="leave out rows whose period has no ONS population estimate in the dataset; recorded in the "
                         "source entry")
+    p.add_argument("--edition", metavar="YYYY-MM-DD",
+                   help="the date this edition was published (default: the date the file's name ends with, -DDMMYY)")
+    p.add_argument("--table-id", metavar="ID", help="the table's name across its editions (default: the file's name "
+                                                    "less its edition date)")
+    p.add_argument("--current", action="store_true",
+                   help="make this edition's figures current even where a later edition supplies them")
     p.add_argument("--force", action="store_true", help="replace rows that came from another source")
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("editions", help="list the editions of the imported tables, or the revisions between two",
+                       description="With no OLD and NEW: every edition of every table imported into the dataset "
+                                   "(its date, file, SHA-256, and whether its figures are current). With OLD and NEW "
+                                   "(source ids): every figure the later edition revised, per force, measure and "
+                                   "period, with the old value, the new one and the change.")
+    p.add_argument("old", nargs="?", metavar="OLD", help="the earlier edition (a source id)")
+    p.add_argument("new", nargs="?", metavar="NEW", help="the later edition (a source id)")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="the dataset folder")
+    p.add_argument("--format", choices=("text", "csv"), default="text",
+                   help="text (default), or csv: one row per figure and field revised")
+    p.set_defaults(func=_cmd_editions)
     return parser
 
 

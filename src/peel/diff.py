@@ -13,6 +13,8 @@ The changes reported are:
 * ``figure moved``: the value as printed changed, so it moved by more than its published precision
   (for the inspectors' figures, any of the numbers behind the sentence);
 * ``England and Wales figure moved``: by more than the measure's published precision;
+* ``edition changed``: the force's figure comes from another edition of a published table (another file,
+  or another edition date), whether or not the figure moved;
 * ``sentence reworded``: the sentence differs and none of the changes above explains it.
 
 A measure's comparison, trend and figure are stated once per measure, not once per sentence.
@@ -206,7 +208,16 @@ def _statement_changes(o: dict[str, str], n: dict[str, str]) -> list[Change]:
     if _moved(o["england_and_wales"], n["england_and_wales"], n["decimals"]):
         out.append(_change(n, "England and Wales figure moved", _rounded(o["england_and_wales"], n["decimals"]),
                            _rounded(n["england_and_wales"], n["decimals"])))
+    # Tables written before statements named editions have no such columns: nothing to compare there.
+    if "edition_file" in o and "edition_file" in n and _edition(o) != _edition(n):
+        out.append(_change(n, "edition changed", _edition(o), _edition(n)))
     return out
+
+
+def _edition(row: dict[str, str]) -> str:
+    """"denominators.csv, edition of 2024-01-23" (or the file alone when the edition is not dated)."""
+    file, when = row.get("edition_file") or "", row.get("edition") or ""
+    return f"{file}, edition of {when}" if file and when else file or when
 
 
 def diff_statements(old: dict[Key, dict[str, str]], new: dict[Key, dict[str, str]]) -> list[Change]:

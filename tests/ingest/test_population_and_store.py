@@ -90,9 +90,17 @@ def test_reimport_replaces_only_that_tables_rows(fixture_files: dict[str, Path],
     assert sources["recorded-crime/prc-pfa-mar2013-onwards-tables"]["rows"] == 43  # still supplies 2023/24
     assert sources["recorded-crime/prc-pfa-underscored"]["rows"] == 43
     assert "national.csv: recorded_crime_per_1000 2022-04-01/2023-03-31: 43 unchanged" in lines
-    # Re-importing the first file replaces all its rows (and takes 2022/23 back).
-    import_table("recorded-crime", fixture_files["prc.ods"], dataset)
-    assert "recorded-crime/prc-pfa-underscored" not in read_info(dataset).sources
+    # Re-importing the first file, the earlier edition (neither is dated: imported first), changes nothing.
+    before = snapshot(dataset)
+    lines = import_table("recorded-crime", fixture_files["prc.ods"], dataset)
+    assert snapshot(dataset) == before
+    assert any(ln.startswith("kept as an earlier edition: 43 figures not made current") for ln in lines), lines
+    # Made current, it takes 2022/23 back; the later edition stays, with its figures, superseded.
+    import_table("recorded-crime", fixture_files["prc.ods"], dataset, current=True)
+    sources = read_info(dataset).sources
+    assert sources["recorded-crime/prc-pfa-underscored"]["rows"] == 0
+    assert sources["recorded-crime/prc-pfa-underscored"]["edition_rows"] == 43
+    assert (dataset / "editions" / "recorded-crime" / "prc-pfa-underscored.csv").is_file()
     # The same file again: byte-identical folder.
     before = snapshot(dataset)
     import_table("recorded-crime", fixture_files["prc.ods"], dataset)

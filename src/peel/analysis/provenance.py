@@ -15,7 +15,7 @@ from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
 from peel.inputs.periods import Period
-from peel.inputs.provenance import source_entries
+from peel.inputs.provenance import describe_edition, is_edition, source_entries
 from peel.method import is_missing
 
 
@@ -113,6 +113,40 @@ def _publication(comparison: Comparison, force_id: str, period: Period) -> str:
     return " ".join(str(entry.get("publication") or "").split())
 
 
+def figure_edition(comparison: Comparison, force_id: str, period: Period | None = None) -> dict[str, str]:
+    """Where the force's figure for ``period`` (default the quoted one) was published: ``publication`` (as
+    its source entry names it), ``edition`` (the date the edition was published, ``YYYY-MM-DD``; empty when
+    not dated or not an imported table) and ``edition_file`` (the file of that edition, which with its
+    SHA-256 in dataset.yaml tells it from any other; empty when not an imported table)."""
+    entry = _source_entry(comparison, force_id, period or comparison.period)
+    edition = is_edition(entry)
+    return {"publication": " ".join(str(entry.get("publication") or "").split()),
+            "edition": str(entry.get("edition") or "") if edition else "",
+            "edition_file": str(entry.get("file") or "") if edition else ""}
+
+
+def editions_shown(comparison: Comparison, periods: Iterable[Period] | None = None) -> str:
+    """"Figures from the edition of 27 July 2022 (police-uplift-2022-data.csv.gz).", naming the edition of each
+    imported table whose figures a chart shows for these periods (default the quoted one) ("denominators.csv
+    (an undated edition)" when it has no date), or "" when none was imported as an edition."""
+    ds = getattr(comparison, "dataset", None)
+    if ds is None:
+        return ""
+    spans = list(periods) if periods is not None else [comparison.period]
+    found: dict[str, dict[str, Any]] = {}
+    for p in spans:
+        for r in _shown(comparison):
+            sid = ds.source(r.force_id, comparison.measure_id or comparison.measure.id, p)
+            entry = ds.info.sources.get(sid)
+            if is_edition(entry):
+                found.setdefault(sid, entry)
+    if not found:
+        return ""
+    named = [f"the {describe_edition(e)} ({e.get('file') or sid})" if e.get("edition") else
+             f"{e.get('file') or sid} (an undated edition)" for sid, e in found.items()]
+    return f"Figures from {'; '.join(named)}."
+
+
 def _shown(comparison: Comparison) -> list[ForceValue]:
     return [r for r in comparison.rows if not is_missing(r.value)]
 
@@ -135,7 +169,7 @@ def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Perio
     m = comparison.measure
     spans = list(periods) if periods is not None else [comparison.period]
     if not any_synthetic(comparison, spans):
-        return str(m.source)
+        return " ".join(p for p in (str(m.source), editions_shown(comparison, spans)) if p)
     text = f"synthetic demonstration figures ({see}) in place of {m.source}"
     if not force_id:  # no force marked (the national overview): no force's own figure to name
         return text

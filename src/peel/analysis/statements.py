@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup
 
 from peel.analysis.comparison import Comparison
 from peel.analysis.phrases import value_text
+from peel.analysis.provenance import figure_edition
 from peel.analysis.reportable import ReportHTML
 from peel.analysis.wording import grade_sentence, measure_sentence_parts
 from peel.method import Band, Standard, is_missing
@@ -40,10 +41,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(£])")
 #: ``dataset_version`` and ``build_id``. ``compared_with`` is the comparison base: "all forces" (the band),
 #: "most similar group: NAME" (``compare: group``; mean, sd, lower and upper are then the group's), or "standard".
 #: ``coverage`` is the share of its count the force's figure covers (empty: complete, or not stated).
+#: ``publication``, ``edition`` and ``edition_file`` say which edition of which published table the force's
+#: figure comes from (:func:`peel.analysis.provenance.figure_edition`).
 COLUMNS = (
     "force_id", "force", "area", "kind", "statement_id", "sentence_kind", "measure", "period", "value", "unit",
     "decimals", "value_text", "coverage", "england_and_wales", "mean", "sd", "lower", "upper", "comparison",
-    "compared_with", "trend", "grade", "figures", "sentence", "source", "dataset",
+    "compared_with", "trend", "grade", "figures", "sentence", "source", "publication", "edition", "edition_file",
+    "dataset",
 )
 
 
@@ -120,7 +124,7 @@ def measure_records(comparison: Comparison, force_id: str, area: str, dataset_na
         "comparison": comparison_word(comparison, force_id),
         "compared_with": comparison_base(comparison),
         "trend": result.trend.value if result.trend is not None else "",
-        "source": m.source, "dataset": dataset_name,
+        "source": m.source, **figure_edition(comparison, force_id), "dataset": dataset_name,
     }
     return [_empty(**common, sentence_kind=kind, sentence=text)
             for kind, text in measure_sentence_parts(comparison, force_id)]

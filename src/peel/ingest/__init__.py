@@ -23,8 +23,17 @@ from peel.errors import problem
 from peel.files import read_input
 from peel.ingest import outcomes, population, recorded_crime, stop_search, workforce
 from peel.ingest.common import Parsed, fy_period
-from peel.ingest.reading import MAX_BYTES, IngestError, collecting, fail, raise_collected, report
-from peel.ingest.store import read_dataset_file, write_import
+from peel.ingest.editions import edition_of, table_id_of
+from peel.ingest.reading import (
+    MAX_BYTES,
+    IngestError,
+    collecting,
+    fail,
+    raise_collected,
+    read_dataset_file,
+    report,
+)
+from peel.ingest.store import write_import
 from peel.inputs.forces import force_ids
 from peel.inputs.periods import parse_period
 from peel.lock import OutputLock
@@ -144,7 +153,8 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
                  lookup: str | Path | None = None, year: int | None = None, expect_total: float | None = None,
                  strict: bool = True, force: bool = False, dry_run: bool = False,
                  publication: str | None = None, exclude: list[str] | None = None,
-                 only_with_population: bool = False, lock_wait: float = LOCK_WAIT) -> list[str]:
+                 only_with_population: bool = False, edition: str | None = None, table_id: str | None = None,
+                 current: bool = False, lock_wait: float = LOCK_WAIT) -> list[str]:
     """Import one published table into a dataset folder.
 
     Nothing is written unless every check passes: each bad cell (text, true/false, not finite, out of
@@ -183,6 +193,13 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     only_with_population
         Leave out rows whose period's midpoint year has no population estimate in the dataset (said in
         the source entry's ``left_out``).
+    edition
+        The date the edition was published (``YYYY-MM-DD``); by default the date the file's name ends
+        with (``-230124``), if any (:mod:`peel.ingest.editions`).
+    table_id
+        The table's name across its editions; by default the file's name less its edition date.
+    current
+        Make this edition's figures current even where a later edition of the table supplies them.
     lock_wait
         Seconds to wait for another import into the same folder to finish before refusing.
 
@@ -200,6 +217,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     """
     path, data_dir = Path(file), Path(data_dir)
     mod = table_module(table)
+    dated, tid = edition_of(path, edition), table_id_of(path, table_id)
     chosen = parse_measures(table, measures)
     excluded = parse_exclusions(exclude)
     if only_with_population and table == "population":
@@ -217,7 +235,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
         if not parsed.rows:
             raise fail(path, f"no figures for the 43 forces: expected at least one complete period of the {table} "
                              "table")
-        record = _record(table, path, mod, parsed, publication)
+        record = _record(table, path, mod, parsed, publication, tid, dated)
         if excluded:
             parsed.rows = _exclude(path, parsed.rows, excluded)
             record["excluded"] = {f"{f} {p}": reason for (f, p), reason in sorted(excluded.items())}
@@ -226,9 +244,11 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
             if left:
                 record["left_out"] = left
         sid = source_id(table, path)
-        lines = write_import(data_dir, parsed, sid, record, force=force, dry_run=dry_run)
+        lines = write_import(data_dir, parsed, sid, record, force=force, dry_run=dry_run, current=current)
     kinds = ", ".join(chosen.values()) if table != "population" else "population"
-    head = [f"{table}: {path.name} ({parsed.layout.label}) -> {kinds}: {len(parsed.rows)} rows, source {sid}"]
+    head = [f"{table}: {path.name} ({parsed.layout.label}) -> {kinds}: {len(parsed.rows)} rows, source {sid}",
+            f"edition: table {tid}, " + (f"published {dated}" if dated else "not dated (give --edition YYYY-MM-DD: "
+                                                                          "the date the edition was published)")]
     aside = [f"set aside: {label}: {n} rows" for label, n in sorted(parsed.set_aside.items())]
     notes = sum(1 for r in parsed.rows if r.get("note"))
     na = [f"not available: {notes} rows (a missing quarter or N/A in the table, or --exclude; the reason is in "
@@ -238,18 +258,21 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     return head + aside + parsed.info + na + left_out + warn + lines
 
 
-def _record(table: str, path: Path, mod: ModuleType, parsed: Parsed, publication: str | None) -> dict[str, Any]:
-    """The source entry of ``dataset.yaml`` (its ``rows`` is added when written)."""
+def _record(table: str, path: Path, mod: ModuleType, parsed: Parsed, publication: str | None, table_id: str,
+            edition: str | None) -> dict[str, Any]:
+    """The source entry of ``dataset.yaml`` (its ``rows`` and ``edition_rows`` are added when written)."""
     digest = hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest()
     record: dict[str, Any] = {
         "table": table, "publisher": mod.PUBLISHER, "publication": publication or mod.PUBLICATION,
-        "file": path.name, "sha256": digest, "sheet": ", ".join(s for s in parsed.sheets if s) or None,
+        "table_id": table_id, "edition": edition, "file": path.name, "sha256": digest,
+        "sheet": ", ".join(s for s in parsed.sheets if s) or None,
         "licence": LICENCE, "attribution": f"{ATTRIBUTION} ({mod.PUBLISHER})", "layout": parsed.layout.label,
     }
     if parsed.layout.label.startswith("secondary"):
         record["via"] = parsed.layout.label.removeprefix("secondary: ")
-    if record["sheet"] is None:
-        del record["sheet"]
+    for key in ("sheet", "edition"):
+        if record[key] is None:
+            del record[key]
     return record
 
 

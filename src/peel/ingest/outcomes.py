@@ -42,8 +42,7 @@ from peel.ingest.common import (
     yearly,
 )
 from peel.ingest.layout import Column, Layout, cell_text, whole
-from peel.ingest.reading import Sheet, fail
-from peel.ingest.store import read_dataset_file
+from peel.ingest.reading import Sheet, fail, read_dataset_file
 
 TABLE = "outcomes"
 PUBLISHER = "Home Office"

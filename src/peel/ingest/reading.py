@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
+import os
 import re
 import zipfile
 from collections.abc import Hashable, Iterator, Sequence
@@ -305,3 +306,17 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     found = ", ".join(repr(str(c).strip()) for c in cells if not _blank(c))
     raise fail(path, f"not the {table} table's header: {lo.explain_missing(cells)}; columns found: "
                      f"{found or 'none'}", sheet=name or None, row=header_row)
+
+
+def read_dataset_file(path: Path) -> str | None:
+    """A file of the dataset folder as text (``None`` when there is none), through the bounded reader:
+    a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
+    if not os.path.lexists(path):
+        return None
+    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
+    try:
+        return read_input(path).decode("utf-8-sig")
+    except InputFileError as e:
+        raise fail(path, f"{e}: {expected}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None

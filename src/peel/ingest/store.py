@@ -28,28 +28,14 @@ from typing import Any
 
 import yaml
 
-from peel.files import InputFileError, read_input
 from peel.ingest.common import Parsed
-from peel.ingest.reading import fail
+from peel.ingest.editions import edition_path, is_newer
+from peel.ingest.reading import fail, read_dataset_file
 from peel.inputs.dataset import DATASET_FILE
 from peel.inputs.tables import NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
 
 NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source", "coverage")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
-
-
-def read_dataset_file(path: Path) -> str | None:
-    """A file of the dataset folder as text (``None`` when there is none), through the bounded reader:
-    a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
-    if not os.path.lexists(path):
-        return None
-    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
-    try:
-        return read_input(path).decode("utf-8-sig")
-    except InputFileError as e:
-        raise fail(path, f"{e}: {expected}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None
 
 
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
@@ -128,8 +114,14 @@ def _atomic_pair(files: dict[Path, str]) -> None:
 
 
 def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[str, Any], *, force: bool = False,
-                 dry_run: bool = False) -> list[str]:
-    """Merge ``parsed.rows`` into the dataset folder and record the source; return the summary lines.
+                 dry_run: bool = False, current: bool = False) -> list[str]:
+    """Merge ``parsed.rows`` into the dataset folder, keep them as an edition and record the source; return the
+    summary lines.
+
+    The rows are kept whole in ``DIR/editions/<source id>.csv`` (:mod:`peel.ingest.editions`); each becomes
+    the current figure of its force, measure and period unless a later edition of the same table supplies
+    it (``current`` makes it current all the same). The same file imported again under another name is
+    recognised by its SHA-256 and changes nothing.
 
     Raises
     ------
@@ -155,9 +147,27 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
     path = data_dir / (POPULATION_FILE if target == "population" else NATIONAL_FILE)
     header, old = _read_rows(path, POPULATION_HEADER if target == "population" else NATIONAL_HEADER)
     new = [dict(r, source=source_id) for r in parsed.rows]
+    edition_text = _edition_csv(target, parsed.rows)
+    same = _same_file(data_dir, sources, source_id, record, edition_text)
+    if same is not None:
+        return [f"{record.get('file', source_id)}: the same file and figures as source {same} (sha256 "
+                f"{str(record.get('sha256'))[:12]}): nothing to do"]
     if "coverage" in header and not any(r.get("coverage") for r in (*old, *new)):
         header.remove("coverage")  # no figure states one: the column is not written (empty reads as complete)
+    order = list(sources)
+    position = order.index(source_id) if source_id in order else len(order)
     new_keys = {_key(r, target): r for r in new}
+    # A later edition of the same table keeps its figures unless this one is made current.
+    later: Counter[str] = Counter()
+    for r in old:
+        sid = r.get("source", "")
+        entry = sources.get(sid)
+        if (sid != source_id and _key(r, target) in new_keys and isinstance(entry, dict)
+                and entry.get("table") == parsed.table and not current
+                and is_newer(entry, order.index(sid), record, position)):
+            later[sid] += 1
+            new_keys.pop(_key(r, target), None)
+    written = [r for r in new if _key(r, target) in new_keys]
     # The new rows take the place of the first row they replace (at the end when they replace none), so
     # that importing the same files again gives the same bytes, whatever was imported in between.
     kept: list[dict[str, str]] = []
@@ -171,7 +181,7 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
         if (same_table and (sid == source_id or _key(r, target) in new_keys)) or \
                 (_key(r, target) in new_keys and force):
             if not replaced:
-                merged.extend(new)
+                merged.extend(written)
             replaced.append(r)
         elif _key(r, target) in new_keys:
             conflicts.append((n, r))
@@ -179,7 +189,11 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
             kept.append(r)
             merged.append(r)
     if not replaced:
-        merged.extend(new)
+        merged.extend(written)
+    if Counter(_cells(r, header) for r in merged) == Counter(_cells(r, header) for r in old):
+        # The same figures from the same sources (a file imported again): the rows keep their order, which the
+        # places above would change when a later edition's figures sit among this edition's.
+        merged = old
     if conflicts:
         n, r = conflicts[0]
         by = Counter(r.get("source") or "(no source: typed in or demonstration data)" for _, r in conflicts)
@@ -205,27 +219,68 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
         changes.setdefault(group, Counter())["removed"] += 1
     lines = [f"{path.name}: {g}: " + ", ".join(f"{v} {w}" for w, v in sorted(c.items()))
              for g, c in sorted(changes.items())]
-    # Sources whose rows are all gone (an earlier edition of this table) leave dataset.yaml too.
+    if later:
+        lines.append(f"kept as an earlier edition: {sum(later.values())} figures not made current, a later edition "
+                     f"supplies them ({', '.join(f'{s}: {c}' for s, c in sorted(later.items()))}); --current "
+                     "makes this edition current")
+    # An earlier edition keeps its entry (its figures stay in editions/), with the rows it still supplies;
+    # an entry from before editions were kept goes when its last row does, as its figures are nowhere else.
     remaining = Counter(r.get("source", "") for r in kept)
     for sid in list(sources):
         entry = sources[sid]
         if sid == source_id:
             continue  # replaced in its place below
         elif isinstance(entry, dict) and entry.get("table") == parsed.table and _target_of(entry) == target:
-            if remaining[sid] == 0:
+            if remaining[sid] == 0 and "edition_rows" not in entry:
                 del sources[sid]
-            else:  # an earlier edition that still supplies other periods
+            else:
                 sources[sid] = dict(entry, rows=remaining[sid])
-    sources[source_id] = dict(record, rows=len(new))
+    sources[source_id] = dict(record, rows=len(written), edition_rows=len(new))
     if dry_run:
         return ["dry run: nothing written", *lines]
     text = _csv(header, merged)
-    _atomic_pair({path: text, yaml_path: _yaml_with_sources(yaml_text, sources)})
+    archive = edition_path(data_dir, source_id)
+    made = [d for d in (archive.parent, *archive.parent.parents) if d.is_relative_to(data_dir) and d != data_dir
+            and not d.exists()]
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _atomic_pair({path: text, archive: edition_text, yaml_path: _yaml_with_sources(yaml_text, sources)})
+    except BaseException:
+        for d in made:  # deepest first: the folder is left as it was
+            d.rmdir()
+        raise
     return lines
+
+
+#: The columns of an edition's file: those of the file it was imported into, less ``source`` (its name says it).
+EDITION_HEADER = {"national": ("force_id", "measure", "period", "value", "numerator", "denominator", "note",
+                               "coverage"),
+                  "population": POPULATION_COLUMNS}
+
+
+def _edition_csv(target: str, rows: list[dict[str, str]]) -> str:
+    header = [h for h in EDITION_HEADER[target] if h != "coverage" or any(r.get("coverage") for r in rows)]
+    return _csv(header, rows)
+
+
+def _same_file(data_dir: Path, sources: dict[str, Any], source_id: str, record: dict[str, Any],
+               edition_text: str) -> str | None:
+    """The id of another source holding the same file (by SHA-256) with the same figures, or ``None``."""
+    for sid, entry in sources.items():
+        if sid == source_id or not isinstance(entry, dict) or entry.get("sha256") != record.get("sha256") \
+                or entry.get("table") != record.get("table"):
+            continue
+        if read_dataset_file(edition_path(data_dir, sid)) == edition_text:
+            return sid
+    return None
+
+
+def _cells(row: dict[str, str], header: list[str]) -> tuple[str, ...]:
+    return tuple(row.get(h, "") for h in header)
 
 
 def _target_of(entry: dict[str, Any]) -> str:
     return "population" if entry.get("table") == "population" else "national"
 
 
-__all__ = ["write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]
+__all__ = ["EDITION_HEADER", "write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]

@@ -15,8 +15,10 @@ named in code.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from peel.inputs.dataset import DatasetInfo
@@ -78,17 +80,54 @@ def _clean(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+def describe_edition(entry: dict[str, Any]) -> str:
+    """"edition of 23 January 2024", or "edition not dated", for a source entry ``peel import`` wrote."""
+    when = entry.get("edition")
+    if not when:
+        return "edition not dated"
+    day = dt.date.fromisoformat(str(when))
+    return f"edition of {day.day} {day:%B %Y}"
+
+
+#: The folder of a dataset holding every imported edition's figures, one file per source id.
+EDITIONS_DIR = "editions"
+
+
+def edition_warnings(data_dir: Path, info: DatasetInfo) -> list[str]:
+    """A warning for each edition whose figures are not in ``editions/<source id>.csv`` (a folder copied
+    without them): the dataset still builds, but the edition's revisions can no longer be shown."""
+    out = []
+    for sid, entry in (info.sources or {}).items():
+        path = Path(data_dir) / EDITIONS_DIR / f"{sid}.csv"
+        if is_edition(entry) and not path.is_file():
+            out.append(f"{Path(data_dir) / 'dataset.yaml'}: sources.{sid}: its edition's figures are not in "
+                       f"{EDITIONS_DIR}/{sid}.csv: expected the file 'peel import' wrote ('peel editions' cannot "
+                       f"compare this edition; import {entry.get('file') or 'its file'} again to restore it)")
+    return out
+
+
+def is_edition(entry: Any) -> bool:
+    """Whether a source entry is an edition kept by ``peel import`` (its figures in ``editions/``)."""
+    return isinstance(entry, dict) and "edition_rows" in entry
+
+
 def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
 
     Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
-    or ""), ``licence`` and ``attribution``; sources that are the same publication and file (for
-    example two measures from one table) appear once.
+    or ""), ``licence``, ``attribution`` and ``edition`` ("edition of 27 July 2022", "edition not dated", or
+    "" for a source that is not an imported edition); sources that are the same publication and file (for
+    example two measures from one table) appear once. An edition whose every figure a later edition
+    revised (``rows: 0``, its figures kept in ``editions/``) supplies none of the dataset's figures and is
+    left out.
     """
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, str]] = []
     for entry in (getattr(info, "sources", None) or {}).values():
+        if is_edition(entry) and not entry.get("rows"):
+            continue
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
+        e["edition"] = describe_edition(entry) if is_edition(entry) else ""
         key = (e["publisher"], e["publication"], e["file"])
         if key not in seen:
             seen.add(key)

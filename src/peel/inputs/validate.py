@@ -20,6 +20,7 @@ from peel.inputs.coverage import coverage, partial_warnings, period_warnings
 from peel.inputs.dataset import CATALOGUE_FILE, _check_and_read
 from peel.inputs.forces import force_ids
 from peel.inputs.inspection import check_params
+from peel.inputs.provenance import edition_warnings
 from peel.paths import notebooks_dir
 
 
@@ -73,6 +74,7 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     if dataset is not None:
         gaps, warned = coverage(dataset)
         warned += partial_warnings(dataset)
+        warned += edition_warnings(data_dir, dataset.info)
         if report is not None and report.reference_period is not None:
             warned += period_warnings(dataset, report.reference_period)
         problems.extend(gaps)

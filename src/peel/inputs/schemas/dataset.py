@@ -3,6 +3,7 @@ notice, and where each table of figures came from (``sources``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, ClassVar
 
@@ -27,6 +28,23 @@ def _check_sha256(value: Any) -> str:
 Sha256 = Annotated[str, PlainValidator(_check_sha256), WithJsonSchema({"type": "string", "pattern": _SHA256.pattern})]
 
 
+def _check_edition(value: Any) -> str:
+    # An unquoted date in YAML reads as a date; quoted, as text: either is the edition's day.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise fail(f"expected the date the edition was published, YYYY-MM-DD (such as 2024-01-23), found "
+               f"{describe(value)}")
+
+
+EditionDate = Annotated[str, PlainValidator(_check_edition),
+                        WithJsonSchema({"type": "string", "format": "date"})]
+
+
 class Source(StrictModel):
     """Where one table of figures came from: enough to fetch the same file again and check it."""
 
@@ -41,6 +59,9 @@ class Source(StrictModel):
     licence: Line | None = None
     table: Line | None = None
     publication: Line | None = None
+    # The table's name across its editions, and the date this edition was published (src/peel/ingest/editions.py).
+    table_id: Line | None = None
+    edition: EditionDate | None = None
     file: Line | None = None
     sha256: Sha256 | None = None
     sheet: Line | None = None
@@ -48,6 +69,8 @@ class Source(StrictModel):
     layout: Line | None = None
     via: Line | None = None
     rows: Annotated[int, number(whole=True)] | None = None
+    # The figures the edition gave (kept in editions/<source id>.csv); 'rows' of them are current.
+    edition_rows: Annotated[int, number(whole=True)] | None = None
     # What 'peel import' was told to leave out (--exclude, --only-with-population), kept with the source.
     excluded: dict[str, Line] | None = None
     left_out: Line | None = None
