@@ -1,18 +1,21 @@
 """Shared fixtures, the hypothesis profiles (``ci`` when ``CI`` is set, else ``dev``) and the fast tier.
 
-A test that reads ``built_reports`` is marked ``slow``; every test not marked ``slow``, ``browser`` or
-``subprocess`` is given the marker ``fast``:
-``pytest -m fast`` runs those alone (no kernel, no browser, no child process; see the README).
+A test that reads ``built_reports`` or ``met_with_typed_findings`` is marked ``slow``; every test not
+marked ``slow``, ``browser`` or ``subprocess`` is given the marker ``fast``: ``pytest -m fast`` runs those
+alone (no kernel, no browser, no child process; see the README).
 
 ``built_reports`` builds real reports once per test session, with the same command a user types,
 for the tests that read finished reports (the browser accessibility test, the PDF tag checks and
-the golden snapshots). ``--update-golden`` rewrites the golden snapshots in ``tests/golden/``
-instead of comparing with them (see ``test_golden.py``).
+the golden snapshots). ``met_with_typed_findings`` builds the Met once, from inspection inputs with
+hostile and formula-like text in its findings, for the tests of what that text becomes.
+``--update-golden`` rewrites the golden snapshots in ``tests/golden/`` instead of comparing with them
+(see ``test_golden.py``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,11 +41,16 @@ BUILT_FORCES = ("metropolitan", "gwent")
 NOT_FAST = ("slow", "browser", "subprocess")
 
 
+#: Session fixtures that build reports: a test that reads one is marked ``slow``.
+BUILDING_FIXTURES = ("built_reports", "met_with_typed_findings")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark ``slow`` every test that reads :func:`built_reports` (it builds reports), then ``fast`` every
-    test without one of :data:`NOT_FAST`."""
+    """Mark ``slow`` every test that reads one of :data:`BUILDING_FIXTURES` (they build reports), then
+    ``fast`` every test without one of :data:`NOT_FAST`."""
     for item in items:
-        if "built_reports" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+        names = getattr(item, "fixturenames", ())
+        if any(name in names for name in BUILDING_FIXTURES) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)
@@ -98,4 +106,58 @@ def built_reports(tmp_path_factory) -> Path:
             assert (out / force / name).is_file(), f"the build wrote no {force}/{name}"
     assert (out / "index.html").is_file(), "the build wrote no index.html"
     assert (out / "overview.html").is_file(), "the build wrote no overview.html"
+    return out
+
+
+#: What an inspector might type into a finding that must reach no report as markup or network load
+#: (``test_report_integrity.py``); :func:`met_with_typed_findings` puts them in the Met's inputs.
+HOSTILE_PAYLOADS = (
+    "<script>alert('x')</script>",
+    '<img src="x" onerror="alert(1)">',
+    '<a href="javascript:alert(2)">click</a>',
+    '[a link](javascript:alert(3))',
+    '<iframe src="https://example.org/"></iframe>',
+    '<form action="https://example.org/"><input name="q"></form>',
+    '<p onclick="alert(4)" style="background:url(https://example.org/t.png)">styled</p>',
+    '<svg onload="alert(5)"><circle r="4"/></svg>',
+    '<object data="https://example.org/x.swf"></object>',
+    '<link rel="stylesheet" href="https://example.org/s.css">',
+    '![tracker](https://example.org/pixel.png)',
+)
+#: A hostile heading for the Met's first police powers finding (its text survives as visible text).
+HOSTILE_HEADING = "Stop and search <script>alert('h')</script><b onmouseover=alert(6)>x</b>"
+#: Findings a spreadsheet would read as formulas (``test_statements.py``), the Met's first two police powers texts.
+FORMULA_TEXTS = ("=SUM(A1) is what an analyst typed into 2 cells.\n", "-1 officers were on duty at 3 stations.\n")
+
+
+@pytest.fixture(scope="session")
+def met_with_typed_findings(tmp_path_factory) -> Path:
+    """The output folder of ``peel build metropolitan --to html,pdf`` from the project's inspection inputs with
+    typed text the report must render harmlessly: :data:`HOSTILE_PAYLOADS` after the summary and in the third
+    police powers finding, :data:`HOSTILE_HEADING` as the first finding's heading, and :data:`FORMULA_TEXTS`
+    as the first two findings' texts.
+
+    Built once, in this process, for the tests of what hostile and formula-like text becomes (one Met build
+    instead of one per test).
+    """
+    import yaml
+
+    from peel import cli
+    from peel.inputs.yamlfile import dump_yaml
+
+    root = tmp_path_factory.mktemp("typed")
+    params = root / "params"
+    shutil.copytree(REPO / "params", params)
+    path = params / "metropolitan.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    hostile = "\n\n".join(HOSTILE_PAYLOADS)
+    doc["summary"] = doc["summary"] + "\n\n" + hostile
+    findings = doc["areas"]["police_powers"]["findings"]
+    findings[0]["heading"] = HOSTILE_HEADING
+    findings[0]["text"], findings[1]["text"] = FORMULA_TEXTS
+    findings[2]["text"] = findings[2]["text"] + "\n\n" + hostile
+    path.write_text(dump_yaml(doc), encoding="utf-8")
+    out = root / "out"
+    code = cli.main(["build", "metropolitan", "--to", "html,pdf", "--params", str(params), "--out", str(out)])
+    assert code == 0, "peel build metropolitan (typed findings) failed"
     return out

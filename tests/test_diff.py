@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,28 +99,31 @@ def test_a_folder_without_statements_is_an_error_naming_the_file(tmp_path: Path,
     assert "statements.csv" in err and "Traceback" not in err
 
 
-def _build(data: Path, out: Path) -> None:
-    command = [sys.executable, "-m", "peel.cli", "build", "metropolitan", "--to", "html", "--data", str(data),
-               "--out", str(out)]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+def _build(data: Path, out: Path, capsys) -> None:
+    """``peel build metropolitan --to html`` in this process (the command's own process is not what is tested)."""
+    code = main(["build", "metropolitan", "--to", "html", "--data", str(data), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err[-3000:]
 
 
 @pytest.mark.slow
-def test_rebuild_after_one_edit_reports_exactly_that_flip(tmp_path: Path):
+def test_rebuild_after_one_edit_reports_exactly_that_flip(tmp_path: Path, capsys):
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("real", "published"))
-    _build(data, tmp_path / "old")
+    _build(data, tmp_path / "old", capsys)
     rows = (data / "national.csv").read_text(encoding="utf-8").splitlines()
     target = "metropolitan,officer_leaving_rate,2023-04-01/2024-03-31,"
     [i] = [n for n, line in enumerate(rows) if line.startswith(target)]
     rows[i] = target + "10.0,3444,34440,,synthetic"  # from 6.6 percent (in line) to 10.0 (above the upper line)
     (data / "national.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    _build(data, tmp_path / "new")
+    # The edit rebuilt as an analyst would: over a copy of the first build, so only what reads the edited
+    # measure is executed again (the same bytes as a fresh build; test_build.py checks that).
+    shutil.copytree(tmp_path / "old", tmp_path / "new", symlinks=True)
+    capsys.readouterr()
+    _build(data, tmp_path / "new", capsys)
+    log = capsys.readouterr().err
+    assert "metropolitan/workforce: its data changed" in log and not re.search(r"reusing 0 of", log), log
 
-    done = subprocess.run([sys.executable, "-m", "peel.cli", "diff", str(tmp_path / "old"), str(tmp_path / "new")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert main(["diff", str(tmp_path / "old"), str(tmp_path / "new")]) == 1
     changes = list(csv.DictReader((tmp_path / "new" / "diff.csv").read_text(encoding="utf-8").splitlines()))
     flips = [c for c in changes if c["change"] == "comparison changed"]
     assert [(c["force_id"], c["statement_id"], c["old"], c["new"]) for c in flips] == [

@@ -52,10 +52,11 @@ def made_up_records(report, n: int = 5) -> dict[str, ForceRecord]:
             grades = {a: "Adequate" for a in graded[2:]} | {graded[0]: None}
         else:
             grades = dict.fromkeys(graded, "Outstanding" if i % 2 else "Inadequate")
-        records[force.id] = ForceRecord(force.id, "built", grades, None, {}, {"report.html": "0" * 64})
+        records[force.id] = ForceRecord(force_id=force.id, status="built", grades=grades,
+                                        files={"report.html": "0" * 64})
     # A force whose only build failed has no report: it is not counted.
     failed = all_forces()[n].id
-    records[failed] = ForceRecord(failed, "failed", {a: "Good" for a in graded}, None, {}, {})
+    records[failed] = ForceRecord(force_id=failed, status="failed", grades={a: "Good" for a in graded})
     return records
 
 
@@ -156,8 +157,9 @@ def test_made_again_only_when_data_grades_or_package_change(report, tmp_path, mo
     assert write(data={"national.csv": "b"}, package="p2") == "package changed"
     changed = dict(records)
     first = next(iter(changed))
-    changed[first] = ForceRecord(first, "built", {a.id: "Inadequate" for a in report.areas if a.graded}, None, {},
-                                 {"report.html": "1" * 64})
+    changed[first] = ForceRecord(force_id=first, status="built",
+                                 grades={a.id: "Inadequate" for a in report.areas if a.graded},
+                                 files={"report.html": "1" * 64})
     assert write(changed, {"national.csv": "b"}, "p2") == "grades changed"
     assert (tmp_path / OVERVIEW_NAME).read_bytes() != page
     (tmp_path / OVERVIEW_NAME).write_text("edited", encoding="utf-8")
@@ -221,7 +223,7 @@ def with_bases(records: dict[str, ForceRecord]) -> dict[str, ForceRecord]:
     ids = list(records)
     for fid, basis in ((ids[0], "published"), (ids[2], "illustrative")):
         r = records[fid]
-        out[fid] = ForceRecord(fid, r.status, r.grades, None, {}, r.files,
+        out[fid] = ForceRecord(force_id=fid, status=r.status, grades=r.grades, files=r.files,
                                grade_basis={a: basis for a, g in r.grades.items() if g})
     return out
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from peel.inputs.periods import Period, financial_year, month, parse_period
+from peel.inputs.periods import Period, financial_year, month, parse_period, period_from_text
 
 
 def test_parse_financial_year_and_round_trip():
@@ -74,3 +76,42 @@ def test_months_and_order():
         financial_year(2021), financial_year(2023), month(2023, 9)]
     with pytest.raises(ValueError):
         Period(date(2023, 2, 1), date(2023, 1, 1))
+
+
+FY22 = "2022-04-01/2023-03-31"
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("2022/23", FY22), ("2022-23", FY22), ("2022/2023", FY22), ("FY 2022/23", FY22), ("2022–23", FY22),
+    ("year ending March 2023", FY22), ("Year ending 31 March 2023", FY22), ("YE Mar 2023", FY22),
+    ("ye mar. 2023", FY22), ("the year ending 31 March 2023", FY22), (FY22, FY22),
+    ("year ending December 2023", "2023-01-01/2023-12-31"), ("YE Sept 2023", "2022-10-01/2023-09-30"),
+    ("31 March 2023", "2023-03-31/2023-03-31"), ("31 Mar 2023", "2023-03-31/2023-03-31"),
+    ("as at 31 March 2022", "2022-03-31/2022-03-31"), ("2023-03-31", "2023-03-31/2023-03-31"),
+    ("31/03/2023", "2023-03-31/2023-03-31"), ("November 2023", "2023-11-01/2023-11-30"),
+    ("1999/00", "1999-04-01/2000-03-31"),
+])
+def test_periods_as_analysts_write_them(text, iso):
+    assert period_from_text(text).iso == iso
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2022/24", "the second year must follow the first"),
+    ("2023", "is not a period: expected a period such as 2022/23"),
+    ("year ending 30 March 2023", "does not end on the last day of a month"),
+    ("31 February 2023", "is not a date"),
+    ("2023-02-30", "is not a date"),
+    ("Q1 2023", "is not a period"),
+])
+def test_periods_that_cannot_be_read_say_what_was_expected(text, expected):
+    with pytest.raises(ValueError, match="expected") as e:
+        period_from_text(text)
+    assert expected in str(e.value)
+
+
+@given(st.integers(min_value=1900, max_value=2098))
+def test_every_way_of_writing_a_financial_year_is_the_same_period(first):
+    end = f"March {first + 1}"
+    forms = (f"{first}/{(first + 1) % 100:02d}", f"{first}-{(first + 1) % 100:02d}", f"year ending {end}",
+             f"YE {end[:3]} {first + 1}", f"{first}/{first + 1}")
+    assert {period_from_text(f) for f in forms} == {financial_year(first)}

@@ -3,13 +3,11 @@ the inspection inputs never becomes script, a form, a frame or a network load.""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from peel.demo.inspection import grade_sources, published_grades
@@ -19,10 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def build(out: Path, *forces: str, params: Path | None = None, to: str = "html,pdf") -> subprocess.CompletedProcess:
+def build(out: Path, *forces: str, to: str = "html,pdf") -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "peel.cli", "build", *forces, "--to", to, "--out", str(out)]
-    if params is not None:
-        command += ["--params", str(params)]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800)
 
 
@@ -39,37 +35,12 @@ def test_two_builds_from_the_same_inputs_are_byte_identical(built_reports, tmp_p
         assert nb.read_bytes() == again.read_bytes(), f"executed notebook {nb.name} differs"
 
 
-PAYLOADS = [
-    "<script>alert('x')</script>",
-    '<img src="x" onerror="alert(1)">',
-    '<a href="javascript:alert(2)">click</a>',
-    '[a link](javascript:alert(3))',
-    '<iframe src="https://example.org/"></iframe>',
-    '<form action="https://example.org/"><input name="q"></form>',
-    '<p onclick="alert(4)" style="background:url(https://example.org/t.png)">styled</p>',
-    '<svg onload="alert(5)"><circle r="4"/></svg>',
-    '<object data="https://example.org/x.swf"></object>',
-    '<link rel="stylesheet" href="https://example.org/s.css">',
-    '![tracker](https://example.org/pixel.png)',
-]
-
-
-def test_hostile_findings_never_reach_the_report(tmp_path):
-    params = tmp_path / "params"
-    shutil.copytree(REPO / "params", params)
-    path = params / "metropolitan.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    hostile = "\n\n".join(PAYLOADS)
-    doc["summary"] = doc["summary"] + "\n\n" + hostile
-    finding = doc["areas"]["police_powers"]["findings"][0]
-    finding["heading"] = "Stop and search <script>alert('h')</script><b onmouseover=alert(6)>x</b>"
-    finding["text"] = finding["text"] + "\n\n" + hostile
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-    out = tmp_path / "out"
-    done = build(out, "metropolitan", params=params)
-    assert done.returncode == 0, done.stderr
+def test_hostile_findings_never_reach_the_report(met_with_typed_findings):
+    """Script, frames, forms and network loads typed into the Met's summary and findings
+    (:data:`conftest.HOSTILE_PAYLOADS`) reach neither the HTML nor the PDF."""
+    out = met_with_typed_findings
     html = (out / "metropolitan" / "report.html").read_text(encoding="utf-8")
+    assert "alert(" in html  # what was typed is there, as text
 
     soup = BeautifulSoup(html, "html.parser")
     forbidden = soup.find_all(["script", "iframe", "frame", "form", "input", "object", "embed", "link", "svg",

@@ -308,27 +308,12 @@ def test_a_trend_measure_gets_a_line_chart_with_alt_text_and_a_data_table():
     assert ctx._figures[0]["kind"] == "trend" and ctx._figures[1]["measure_id"] == "stop_search_rate"
 
 
-@pytest.mark.slow
-def test_a_built_statements_csv_neutralises_formulas_in_the_inspectors_text(tmp_path: Path):
-    """An inspector's finding beginning with ``=SUM(A1)`` and one with ``-1 officers``, through a real build."""
-    import shutil
-
+def test_a_built_statements_csv_neutralises_formulas_in_the_inspectors_text(met_with_typed_findings: Path):
+    """An inspector's finding beginning with ``=SUM(A1)`` and one with ``-1 officers`` (:data:`conftest.FORMULA_TEXTS`),
+    through a real build."""
     import pandas as pd
-    import yaml
 
-    from peel import cli
-    from peel.inputs.yamlfile import dump_yaml
-
-    repo = Path(__file__).resolve().parents[1]
-    params = tmp_path / "params"
-    shutil.copytree(repo / "params", params)
-    doc = yaml.safe_load((params / "metropolitan.yaml").read_text(encoding="utf-8"))
-    findings = doc["areas"]["police_powers"]["findings"]
-    findings[0]["text"] = "=SUM(A1) is what an analyst typed into 2 cells.\n"
-    findings[1]["text"] = "-1 officers were on duty at 3 stations.\n"
-    (params / "metropolitan.yaml").write_text(dump_yaml(doc), encoding="utf-8")
-    out = tmp_path / "out"
-    assert cli.main(["build", "metropolitan", "--to", "html", "--params", str(params), "--out", str(out)]) == 0
+    out = met_with_typed_findings
     table = pd.read_csv(out / "statements.csv")
     sentences = [s for s in table["sentence"].dropna() if "SUM(A1)" in s or "officers were on duty" in s]
     assert sorted(sentences) == ["'-1 officers were on duty at 3 stations.",

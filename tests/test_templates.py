@@ -43,14 +43,15 @@ def test_join_escapes_plain_text_but_keeps_parts():
 def test_about_the_data_escapes_its_lists():
     from peel.inputs.provenance import Notice
 
-    entry = {"publication": HOSTILE, "publisher": HOSTILE, "file": HOSTILE, "via": HOSTILE, "licence": HOSTILE}
+    entry = {"publication": HOSTILE, "publisher": HOSTILE, "file": HOSTILE, "via": HOSTILE, "licence": HOSTILE,
+             "edition": HOSTILE, "official": "no"}
     html = render("about_the_data.html.j2", title="About the data", banner="", sources=[(HOSTILE, "x")],
                   published=[entry], published_intro=HOSTILE, attributions=[HOSTILE],
                   not_available=[(HOSTILE, HOSTILE)], exclusions=[(HOSTILE, "y", HOSTILE)],
                   missing=[(HOSTILE, HOSTILE)], notice=Notice(label=HOSTILE, text=HOSTILE, page=HOSTILE),
                   demonstration_inputs=True)
     assert "<script" not in html and "<img" not in html
-    assert html.count("&lt;script&gt;") >= 12  # every list and the notice were rendered, escaped
+    assert html.count("&lt;script&gt;") >= 13  # every list and the notice were rendered, escaped
     assert html.startswith('<h2 class="area-title" id="about_the_data-title">About the data</h2>\n<h3')
 
 

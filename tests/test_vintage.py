@@ -1,5 +1,6 @@
 """Every report knows what it was built from: stale reports are said to be stale (build.json, the index,
-the overview, the build's last line, ``peel status``); a --to html build leaves no older PDF; a notebook
+the overview, the build's last line, ``peel status``); a --to html build leaves no older PDF, nor a --to pdf
+build an older HTML; a notebook
 run and saved in JupyterLab re-runs nothing; a tampered executed notebook is never reused."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from peel.inputs.forces import get_force
 from peel.pipeline import BuildOptions, build
 from peel.pipeline.plan import UNSEALED
 from peel.pipeline.seal import SEALS_NAME, _key_at, key_path, seal
-from peel.pipeline.vintage import VINTAGE_WORDS, refresh_command, stale_reasons
+from peel.pipeline.vintage import VINTAGE_WORDS, refresh_command, remove_older_format, stale_reasons
 from peel.reuse import sha256_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -86,6 +87,27 @@ def test_the_refresh_command_names_the_forces_formats_and_folders(tmp_path):
     assert "--data" not in every  # the default folders are not repeated
 
 
+@pytest.mark.parametrize(("made", "other"), [("html", "pdf"), ("pdf", "html")])
+def test_a_report_in_one_format_removes_the_other_made_by_the_last_build_and_names_an_edited_one(
+        tmp_path, made, other):
+    older = tmp_path / f"report.{other}"
+    older.write_bytes(b"the previous build's")
+    previous = {f"report.{other}": sha256_file(older)}
+    assert remove_older_format(tmp_path, "kent", (made, other), previous) == []  # both made again
+    assert older.read_bytes() == b"the previous build's"
+    assert remove_older_format(tmp_path, "kent", (made,), previous) == [
+        f"removed kent/report.{other}: it was built from older inputs than the new report.{made}"]
+    assert not older.exists()
+    assert remove_older_format(tmp_path, "kent", (made,), previous) == []  # nothing left to remove
+    older.write_bytes(b"edited since")
+    [line] = remove_older_format(tmp_path, "kent", (made,), previous)
+    assert line.startswith(f"left kent/report.{other} in place") and line.endswith(f"the new report.{made}")
+    assert older.read_bytes() == b"edited since"
+    # Not made by the last build (no record of it): left in place as well.
+    assert remove_older_format(tmp_path, "kent", (made,), {})[0].startswith(f"left kent/report.{other}")
+    assert older.is_file()
+
+
 def test_the_seal_key_is_made_once_readable_by_the_user_alone_and_refused_when_others_can_read_it(
         tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -118,7 +140,7 @@ def test_a_notebook_run_and_saved_in_jupyterlab_executes_nothing(project):
 
 
 @pytest.mark.slow
-def test_a_grade_change_then_an_html_build_leaves_no_older_pdf(project):
+def test_a_grade_change_then_an_html_build_leaves_no_older_pdf_nor_a_pdf_build_an_older_html(project):
     _, _ = _build(project, ["kent"], formats=("html", "pdf"))
     out = project / "out"
     assert (out / "kent" / "report.pdf").is_file()
@@ -135,6 +157,16 @@ def test_a_grade_change_then_an_html_build_leaves_no_older_pdf(project):
     assert 'href="kent/report.pdf"' not in (out / "index.html").read_text(encoding="utf-8")
     code = cli.main(["status", str(out), "--strict"])
     assert code == 0
+    # And the other way round: a PDF alone after another grade change leaves no older HTML.
+    params.write_text(params.read_text(encoding="utf-8").replace("grade: Good", "grade: Adequate"), encoding="utf-8")
+    result, log = _build(project, ["kent"], formats=("pdf",))
+    assert (out / "kent" / "report.pdf").is_file() and not (out / "kent" / "report.html").exists()
+    line = next(x for x in log.splitlines() if x.startswith("removed kent/report.html"))
+    assert "built from older inputs than the new report.pdf" in line
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert set(manifest["forces"]["kent"]["files"]) == {"report.pdf"}
+    assert 'href="kent/report.html"' not in (out / "index.html").read_text(encoding="utf-8")
+    assert cli.main(["status", str(out), "--strict"]) == 0
 
 
 @pytest.mark.slow

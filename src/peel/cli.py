@@ -81,6 +81,34 @@ def _cmd_import(args: argparse.Namespace) -> int:
     # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.ingest import import_table
 
+    if args.strict:  # the default since imports check totals; the option is kept only to say so
+        print("peel import: warning: --strict is no longer needed and will be removed: a difference from a "
+              "published total is an error by default (--warn-totals makes it a warning); drop --strict",
+              file=sys.stderr)
+    # Each kind of table has its own options: one given to the other kind is a mistake, said rather than ignored.
+    own = {"--source": args.source, "--licence": args.licence, "--publication": args.publication,
+           "--official or --not-official": args.official, "--column": args.column}
+    published = {"--lookup": args.lookup, "--year": args.year, "--expect-total": args.expect_total,
+                 "--exclude": args.exclude, "--only-with-population": args.only_with_population or None,
+                 "--warn-totals": args.warn_totals or None, "--edition": args.edition, "--table-id": args.table_id,
+                 "--current": args.current or None}
+    wrong = [k for k, v in (published if args.table == "csv" else own).items() if v is not None]
+    if wrong:
+        raise PeelError(f"{', '.join(wrong)}: not an option of the {args.table} table: expected "
+                        f"{'the options of your own table' if args.table == 'csv' else 'them with csv only'} "
+                        "(peel import --help)")
+    if args.table == "csv":
+        # Imported when the command runs, so each command loads only its own libraries.
+        from peel.ingest.own_table import import_own_table
+
+        if len(args.measure or []) != 1:
+            raise PeelError("--measure: expected one measure id (--measure ID), the measure the table's figures "
+                            "are of")
+        lines = import_own_table(args.file, args.data, measure=args.measure[0], source=args.source,
+                                 licence=args.licence, official=args.official, publication=args.publication,
+                                 columns=args.column, force=args.force, dry_run=args.dry_run)
+        print("\n".join(lines))
+        return 0
     lines = import_table(args.table, args.file, args.data, measures=args.measure, lookup=args.lookup, year=args.year,
                          expect_total=args.expect_total, strict=not args.warn_totals, force=args.force,
                          dry_run=args.dry_run, exclude=args.exclude, only_with_population=args.only_with_population,
@@ -220,22 +248,27 @@ def make_parser() -> argparse.ArgumentParser:
                    help="replace a diff.html or diff.csv in the --out folder that peel diff did not write")
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("import", help="import an official Home Office or ONS table into a dataset of published figures",
-                       description="Import a published table into a dataset folder whose dataset.yaml declares "
-                                   "demonstration: false (see README, 'Importing the official tables'). Nothing is "
+    p = sub.add_parser("import", help="import an official Home Office or ONS table, or your own table, into a "
+                                      "dataset of published figures",
+                       description="Import a published table, or your own table of one measure (csv), into a dataset "
+                                   "folder whose dataset.yaml declares demonstration: false (see README, 'Importing "
+                                   "the official tables' and 'Importing your own table'). Nothing is "
                                    "written unless every cell, row and total passes. Files over 256 MiB (or "
                                    "spreadsheets expanding to over 2 GiB) are refused.")
-    p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search"),
-                   metavar="TABLE", help="population, recorded-crime, outcomes, workforce or stop-search")
-    p.add_argument("file", type=Path, metavar="FILE", help="the published file (ODS, XLSX, XLS, CSV, CSV.GZ)")
+    p.add_argument("table", choices=("population", "recorded-crime", "outcomes", "workforce", "stop-search", "csv"),
+                   metavar="TABLE", help="population, recorded-crime, outcomes, workforce, stop-search, or csv: "
+                   "your own table of one measure by force and period (CSV, XLSX or ODS; README, 'Importing your "
+                   "own table')")
+    p.add_argument("file", type=Path, metavar="FILE", help="the file (ODS, XLSX, XLS, CSV, CSV.GZ)")
     p.add_argument("--data", type=Path, required=True, metavar="DIR",
                    help="the dataset folder to write (required; such as data/real: never the demonstration data)")
-    p.add_argument("--measure", action="append", metavar="[KIND=]ID", help="measure id to write (default: the table's)")
+    p.add_argument("--measure", action="append", metavar="[KIND=]ID",
+                   help="measure id to write (default: the table's; csv: required, declared in measures.yaml)")
     p.add_argument("--lookup", type=Path, metavar="CSV", help="population: the ONS LAD to police force area lookup")
     p.add_argument("--year", type=int, metavar="YEAR", help="population: the mid-year, if the file does not say")
     p.add_argument("--expect-total", type=float, metavar="N", help="the publication's headline total (latest period)")
-    p.add_argument("--strict", action="store_true",
-                   help="a difference from a published total is an error (the default; kept for scripts)")
+    # No longer needed (totals are checked strictly by default): accepted with a warning, not listed.
+    p.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--warn-totals", action="store_true",
                    help="a difference from a published total is a warning, not an error")
     p.add_argument("--exclude", action="append", metavar="FORCE:PERIOD=REASON",
@@ -244,6 +277,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--only-with-population", action="store_true",
                    help="leave out rows whose period has no ONS population estimate in the dataset; recorded in the "
                         "source entry")
+    p.add_argument("--source", metavar="NAME", help="csv: who publishes or holds the figures (required)")
+    p.add_argument("--licence", metavar="TEXT", help="csv: the licence or terms of use of the figures (required)")
+    said = p.add_mutually_exclusive_group()
+    said.add_argument("--official", dest="official", action="store_const", const=True, default=None,
+                      help="csv: the figures are official statistics (this or --not-official is required)")
+    said.add_argument("--not-official", dest="official", action="store_const", const=False,
+                      help="csv: the figures are not official statistics; every chart and table of them says so")
+    p.add_argument("--publication", metavar="TITLE", help="csv: the publication's or dataset's title, if any")
+    p.add_argument("--column", action="append", metavar="KEY=HEADER",
+                   help="csv: read the file's column HEADER as KEY (force, period, value, numerator or denominator), "
+                        "such as numerator=Arrests")
     p.add_argument("--edition", metavar="YYYY-MM-DD",
                    help="the date this edition was published (default: the date the file's name ends with, -DDMMYY)")
     p.add_argument("--table-id", metavar="ID", help="the table's name across its editions (default: the file's name "

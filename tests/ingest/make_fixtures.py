@@ -300,6 +300,12 @@ def write_bad(out: Path) -> dict[str, Path]:
     files["lad-twice.csv"] = bad / "lad-twice.csv"
     files["lad-twice.csv"].write_text("lad23cd,population_mid2023\nE06000047,532182\nE06000005,108000\n"
                                       "E06000047,532182\n", encoding="utf-8")
+    # An analyst's own table (peel import csv): a misspelt force, a force and period twice under two spellings,
+    # a negative count, an empty count and a period in no form it reads.
+    files["own-table-bad.csv"] = bad / "own-table-bad.csv"
+    files["own-table-bad.csv"].write_text("Force,Year,Count\nLancashre,2022/23,100\nMet,2022/23,5\n"
+                                          "Metropolitan Police,year ending March 2023,6\nKent,2022/23,-3\n"
+                                          "Essex,2022/23,\nSurrey,Q1 2023,4\n", encoding="utf-8")
     files["not-a-spreadsheet.ods"] = bad / "not-a-spreadsheet.ods"
     files["not-a-spreadsheet.ods"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     files["damaged.xlsx"] = bad / "damaged.xlsx"

@@ -70,8 +70,12 @@ def published_sources_intro(dataset: Dataset) -> str:
     """The sentence that introduces the table of published sources."""
     if dataset.info.demonstration:
         return "These published sources supply the dataset's real figures; the other figures are synthetic."
-    return ("The national figures were imported from these published tables, unchanged apart from adding up "
+    text = ("The national figures were imported from these published tables, unchanged apart from adding up "
             "the rows of each force, year and measure.")
+    if any(e["official"] == "no" for e in published_sources(dataset)):
+        text += (" Those marked “not official statistics” are tables an analyst supplied that are not official "
+                 "statistics; every chart and table of their figures says so.")
+    return text
 
 
 def cited_not_available(dataset: Dataset, cited: Iterable[str]) -> list[tuple[str, str]]:
@@ -165,9 +169,21 @@ def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Perio
     figures (see About the data) in place of <the catalogue's source>", then each of the report force's
     figures that is published, with its publication (for the periods given, default the quoted one).
     ``see`` says where the page explains the synthetic figures (a report's About the data by default).
+    A figure shown from a source that is not official statistics adds "Not official statistics: figures
+    from <its source>" (:func:`not_official_words`).
     """
-    m = comparison.measure
     spans = list(periods) if periods is not None else [comparison.period]
+    text = _synthetic_source(comparison, force_id, spans, see)
+    unofficial = not_official_words(comparison, spans)
+    return _with_unofficial(text, unofficial) if unofficial else text
+
+
+def _with_unofficial(text: str, words: str) -> str:
+    return f"{text.rstrip().rstrip('.')}. {words[:1].upper()}{words[1:]}."
+
+
+def _synthetic_source(comparison: Any, force_id: str, spans: list[Any], see: str) -> str:
+    m = comparison.measure
     if not any_synthetic(comparison, spans):
         return " ".join(p for p in (str(m.source), editions_shown(comparison, spans)) if p)
     text = f"synthetic demonstration figures ({see}) in place of {m.source}"
@@ -211,12 +227,19 @@ def sentences_note(comparison: Comparison, force_id: str) -> tuple[str, str] | N
 
 
 def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Period] | None = None) -> str | None:
-    """The words a data table's caption adds when its figures are synthetic, or ``None``.
+    """The words a data table's caption adds when its figures are synthetic or not official statistics,
+    or ``None``.
 
     "synthetic figures, apart from the Metropolitan Police Service’s figure for November 2023, which is
     published; see About the data": the caption travels with the table to the print annex.
     """
     spans = list(periods) if periods is not None else [comparison.period]
+    synthetic = _synthetic_marker(comparison, force_id, spans)
+    unofficial = not_official_words(comparison, spans)
+    return "; ".join(w for w in (synthetic, unofficial) if w) or None
+
+
+def _synthetic_marker(comparison: Any, force_id: str, spans: list[Any]) -> str | None:
     if not any_synthetic(comparison, spans):
         return None
     style = getattr(comparison.measure, "period_style", None)
@@ -226,3 +249,35 @@ def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Period
     name = force_in_text(comparison.row(force_id).force_name)
     when = f" for {published[0]}" if len(spans) > 1 and len(published) == 1 else ""
     return f"synthetic figures, apart from {name}’s figure{when}, which is published; {SEE_NOTICE}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures that are not official statistics, marked where they are shown
+# ---------------------------------------------------------------------------------------------
+#
+# An analyst's own table ('peel import csv') records whether it is official statistics
+# (``official: false`` in its source entry). Like a synthetic figure, a figure from a source that is not
+# official statistics says so in words beside the chart and in the caption of its data table.
+
+
+def not_official_sources(comparison: Any, periods: Iterable[Any] | None = None) -> list[str]:
+    """The names (publishers) of the sources that are not official statistics behind the figures shown
+    for these periods (default the quoted one), once each, in the order of the forces shown."""
+    spans = list(periods) if periods is not None else [comparison.period]
+    names: list[str] = []
+    for p in spans:
+        for r in _shown(comparison):
+            entry = _source_entry(comparison, r.force_id, p)
+            name = " ".join(str(entry.get("publisher") or "").split())
+            if entry.get("official") is False and name not in names:
+                names.append(name)
+    return names
+
+
+def not_official_words(comparison: Any, periods: Iterable[Any] | None = None) -> str | None:
+    """"not official statistics: figures from Kent Police performance team", or ``None`` when every figure
+    shown is official statistics (or synthetic, said by its own marker)."""
+    names = not_official_sources(comparison, periods)
+    if not names:
+        return None
+    return f"not official statistics: figures from {'; '.join(names)}"

@@ -24,7 +24,7 @@ from peel.analysis.phrases import (
     value_text,
     value_with_unit,
 )
-from peel.analysis.provenance import SEE_NOTICE, any_synthetic, sentences_note
+from peel.analysis.provenance import SEE_NOTICE, any_synthetic, not_official_words, sentences_note
 from peel.inputs.catalogue import Measure
 from peel.inputs.periods import Period
 from peel.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
@@ -362,7 +362,16 @@ def measure_sentence_parts(comparison: Comparison, force_id: str) -> list[tuple[
 
 
 def _marked(comparison: Comparison, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The sentences with the marker that says which of their figures are synthetic, where it belongs."""
+    """The sentences with the markers that say which of their figures are synthetic, where it belongs, and
+    which are not official statistics (after the last sentence)."""
+    parts = _synthetic_marked(comparison, force_id, parts)
+    unofficial = not_official_words(comparison) if parts else None
+    if unofficial:
+        parts = [*parts[:-1], (parts[-1][0], f"{parts[-1][1]} [{unofficial[:1].upper()}{unofficial[1:]}.]")]
+    return parts
+
+
+def _synthetic_marked(comparison: Comparison, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     note = sentences_note(comparison, force_id)
     if note is None:
         return parts

@@ -20,6 +20,9 @@ ALIASES = {
     "hampshire and isle of wight": "hampshire", "hampshire": "hampshire",
     "devon and cornwall": "devon-and-cornwall", "avon and somerset": "avon-and-somerset",
     "dyfed powys": "dyfed-powys", "greater manchester": "greater-manchester",
+    # Short names analysts use in their own tables ("the Met", "MPS", "GMP").
+    "met": "metropolitan", "the met": "metropolitan", "mps": "metropolitan", "gmp": "greater-manchester",
+    "tvp": "thames-valley", "city of london": "city-of-london", "london city of": "city-of-london",
 }
 
 #: Rows that are not one of the 43 forces, by folded name or code -> the label reported when set aside.
@@ -55,6 +58,17 @@ def _table() -> dict[str, str]:
     return table
 
 
+def closest(name: object) -> str | None:
+    """The police force area's published name whose spelling is closest to ``name`` ("Metropolitan Police"
+    for "Metropolitn"), or ``None`` when none is close; spellings are compared folded, without "Police" and
+    the like, so that a typing slip in the place name counts, not the words around it."""
+    names = {f.id: f.pfa_name for f in all_forces()}
+    spellings = {k: fid for k, fid in _table().items() if fid in names}
+    short = re.sub(r"\s+", " ", _DROP.sub(" ", _key(name))).strip()
+    close = difflib.get_close_matches(short or _key(name), list(spellings), n=1, cutoff=0.6)
+    return names[spellings[close[0]]] if close else None
+
+
 def resolve(name: object) -> str | tuple[str]:
     """A force id, or a one-element tuple ``(label,)`` for a row to set aside.
 
@@ -74,9 +88,7 @@ def resolve(name: object) -> str | tuple[str]:
         return table[short]
     if short in SET_ASIDE:
         return (SET_ASIDE[short],)
-    names = sorted({f.pfa_name for f in all_forces()})
-    close = difflib.get_close_matches(str(name).strip(), names, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = f" (did you mean {closest(name)!r}?)" if closest(name) else ""
     raise KeyError(f"unknown force {str(name).strip()!r}{hint}: expected one of the 43 police force areas "
                    "(by name or ONS code E23…/W15…), or British Transport Police, a fraud body or a total row, "
                    "which are set aside")

@@ -139,3 +139,90 @@ def month(year: int, month_number: int) -> Period:
 def financial_year(first_year: int) -> Period:
     """The financial year that starts on 1 April ``first_year`` (``financial_year(2022)`` is 2022/23)."""
     return Period(date(first_year, 4, 1), date(first_year + 1, 3, 31))
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods as analysts write them
+# ---------------------------------------------------------------------------------------------
+
+_MONTHS = {name.casefold(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.casefold(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+
+_FINANCIAL = re.compile(r"(?:fy|financial year)?\s*(\d{4})\s*(?:/|-|–|_|to)\s*(\d{2}|\d{4})")
+_YEAR_ENDING = re.compile(r"(?:the\s+)?(?:year ending|year ended|year to|12 months (?:ending|ended|to)|ye|y/e)\s+"
+                          rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+)?{_MONTH}\s+(\d{{4}})")
+_DAY = re.compile(rf"(?:as at\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})")
+_UK_DATE = re.compile(r"(?:as at\s+)?(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTH_YEAR = re.compile(rf"{_MONTH}\s+(\d{{4}})")
+
+#: What :func:`period_from_text` accepts, for messages.
+PERIOD_FORMS = ("2022/23", "2022-23", "year ending March 2023", "YE Mar 2023", "31 March 2023", "2023-03-31",
+                "November 2023", "2022-04-01/2023-03-31")
+
+
+def _date(year: int, month_number: int, day: int, text: str) -> date:
+    try:
+        return date(year, month_number, day)
+    except ValueError as e:
+        raise ValueError(f"{text!r} is not a date ({e}): expected a day such as 31 March 2023 or 2023-03-31") from None
+
+
+def period_from_text(text: object) -> Period:
+    """A period as analysts write it, read into a :class:`Period`.
+
+    ===================================================  =======================================
+    written                                              period
+    ===================================================  =======================================
+    ``2022/23``, ``2022-23``, ``2022/2023``, ``FY 2022/23``  the financial year 1 April 2022 to 31 March 2023
+    ``year ending March 2023``, ``YE Mar 2023``,          the twelve months ending on the last day
+    ``year ending 31 March 2023``                         of that month
+    ``31 March 2023``, ``2023-03-31``, ``31/03/2023``     that one day (a count taken on it)
+    ``November 2023``                                     that calendar month
+    ``2022-04-01/2023-03-31``                             as written (:func:`parse_period`)
+    ===================================================  =======================================
+
+    Case, repeated spaces and a full stop after a month's abbreviation do not matter; ``31/03/2023``
+    is day/month/year, as written in the UK.
+
+    Raises
+    ------
+    ValueError
+        Saying what was found and which forms are accepted.
+    """
+    raw = " ".join(str(text).split())
+    s = raw.casefold().replace("\u2013", "-")
+    expected = f"expected a period such as {', '.join(PERIOD_FORMS)}"
+    if "/" in s and _INTERVAL.match(s):
+        return parse_period(s)
+    m = _FINANCIAL.fullmatch(s)
+    if m:
+        first, second = int(m.group(1)), int(m.group(2))
+        if second != (first + 1 if len(m.group(2)) == 4 else (first + 1) % 100):
+            raise ValueError(f"{raw!r} is not a financial year (the second year must follow the first, as in "
+                             f"{first}/{(first + 1) % 100:02d}): {expected}")
+        return financial_year(first)
+    m = _YEAR_ENDING.fullmatch(s)
+    if m:
+        year, month_number = int(m.group(3)), _MONTHS[m.group(2)]
+        last = calendar.monthrange(year, month_number)[1]
+        if m.group(1) and int(m.group(1)) != last:
+            raise ValueError(f"{raw!r} does not end on the last day of a month: expected a year ending on a month's "
+                             f"last day, such as year ending {last} {calendar.month_name[month_number]} {year}")
+        end = date(year, month_number, last)
+        return Period(date(year - 1 if month_number < 12 else year, month_number % 12 + 1, 1), end)
+    for pattern, order in ((_DAY, "dmy"), (_UK_DATE, "dmy"), (_ISO_DATE, "ymd")):
+        m = pattern.fullmatch(s)
+        if m:
+            a, b, c = m.groups()
+            if order == "ymd":
+                day = _date(int(a), int(b), int(c), raw)
+            else:
+                day = _date(int(c), _MONTHS[b] if b in _MONTHS else int(b), int(a), raw)
+            return Period(day, day)
+    m = _MONTH_YEAR.fullmatch(s)
+    if m:
+        return month(int(m.group(2)), _MONTHS[m.group(1)])
+    raise ValueError(f"{raw!r} is not a period: {expected}")

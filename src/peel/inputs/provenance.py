@@ -115,11 +115,11 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
     """The dataset's sources, one entry per publication and file, in ``dataset.yaml`` order.
 
     Each entry has ``publisher``, ``publication``, ``file``, ``via`` (where a secondary copy came from,
-    or ""), ``licence``, ``attribution`` and ``edition`` ("edition of 27 July 2022", "edition not dated", or
-    "" for a source that is not an imported edition); sources that are the same publication and file (for
-    example two measures from one table) appear once. An edition whose every figure a later edition
-    revised (``rows: 0``, its figures kept in ``editions/``) supplies none of the dataset's figures and is
-    left out.
+    or ""), ``licence``, ``attribution``, ``edition`` ("edition of 27 July 2022", "edition not dated", or
+    "" for a source that is not an imported edition) and ``official`` ("no" for a source that is not
+    official statistics, else ""); sources that are the same publication and file (for example two
+    measures from one table) appear once. An edition whose every figure a later edition revised
+    (``rows: 0``, its figures kept in ``editions/``) supplies none of the dataset's figures and is left out.
     """
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, str]] = []
@@ -128,6 +128,8 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
             continue
         e = {k: _clean(entry.get(k)) for k in ("publisher", "publication", "file", "via", "licence", "attribution")}
         e["edition"] = describe_edition(entry) if is_edition(entry) else ""
+        # An analyst's own table says whether it is official statistics ('peel import csv').
+        e["official"] = "no" if entry.get("official") is False else ""
         key = (e["publisher"], e["publication"], e["file"])
         if key not in seen:
             seen.add(key)
@@ -136,13 +138,19 @@ def source_entries(info: DatasetInfo) -> list[dict[str, str]]:
 
 
 def publications(info: DatasetInfo) -> list[str]:
-    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported."""
+    """"Publisher (publication; publication)" once per publisher, in the order the sources were imported
+    (followed by ", not official statistics" for a source that is not)."""
     by_publisher: dict[str, list[str]] = {}
+    unofficial: set[str] = set()
     for e in source_entries(info):
         names = by_publisher.setdefault(e["publisher"], [])
         if e["publication"] and e["publication"] not in names:
             names.append(e["publication"])
-    return [f"{who} ({'; '.join(names)})" if names else who for who, names in by_publisher.items() if who]
+        if e["official"] == "no":  # an analyst's own table that is not official statistics says so
+            unofficial.add(e["publisher"])
+    return [(f"{who} ({'; '.join(names)})" if names else who) + (", not official statistics" if who in unofficial
+                                                                 else "")
+            for who, names in by_publisher.items() if who]
 
 
 def attributions(info: DatasetInfo) -> list[str]:
@@ -190,9 +198,14 @@ def report_notice(info: DatasetInfo, inputs_demonstration: bool) -> Notice | Non
     if not inputs_demonstration:
         return None
     parts = [own, sources_sentence(info), ILLUSTRATIVE_FINDINGS]
+    # An analyst's own table that is not official statistics is marked where its figures are shown; the
+    # page's short notice must not call every national figure official.
+    unofficial = any(e["official"] == "no" for e in source_entries(info))
+    figures = ("published statistics, except those marked not official statistics" if unofficial
+               else "published statistics")
     return Notice(
         "Published national figures, illustrative inspection findings",
         " ".join(p for p in parts if p),
-        "National figures: published statistics (sources on the cover). Inspection findings and grades: "
+        f"National figures: {figures} (sources on the cover). Inspection findings and grades: "
         "illustrative, except where published",
     )

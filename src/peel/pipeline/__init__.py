@@ -224,13 +224,14 @@ def _unchanged(plan: ForcePlan) -> ForceRecord:
     files = dict(kept.get("files", {}))
     # Nothing it depends on changed: every file of it is as current as a new one would be.
     built_from = {name: dict(plan.vintage) for name in (*files, STATEMENTS_JSON, FIGURES_XLSX)}
-    areas = {a.area_id: AreaRecord(REUSED, a.executed.relative_to(plan.out.parent).as_posix(), "unchanged", 0.0,
-                                   left_out=[dict(i) for i in a.left_out])
+    areas = {a.area_id: AreaRecord(status=REUSED, executed_notebook=a.executed.relative_to(plan.out.parent).as_posix(),
+                                   reason="unchanged", duration=0.0, left_out=[dict(i) for i in a.left_out])
              for a in plan.areas}
     # the kept report's grades and what they rest on (a record from before grades said so has none)
     basis = kept.get("grade_basis", {} if "grades" in kept else plan.grade_basis)
-    return ForceRecord(plan.force_id, REUSED, dict(kept.get("grades", plan.grades)), plan.params_sha256, areas,
-                       files, 0.0, "reused", built_from=built_from, grade_basis=dict(basis or {}))
+    return ForceRecord(force_id=plan.force_id, status=REUSED, grades=dict(kept.get("grades", plan.grades)),
+                       params_sha256=plan.params_sha256, areas=areas, files=files, duration=0.0, rendered="reused",
+                       built_from=built_from, grade_basis=dict(basis or {}))
 
 
 __all__ = ["build", "BuildOptions", "BuildResult", "make_options", "parse_formats", "resolve_forces",

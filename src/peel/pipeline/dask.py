@@ -162,7 +162,8 @@ class DaskExecutor:
                 elif time.monotonic() - no_worker_since > NO_WORKER_GRACE:
                     for plan in list(futures.values()):
                         records[plan.force_id] = failed_record(plan, Failure(
-                            "WorkerDied", f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s"))
+                            error="WorkerDied",
+                            message=f"no Dask worker was left to build it for {NO_WORKER_GRACE:.0f} s"))
                     futures.clear()
         except BaseException as e:
             if progress is not None:
@@ -187,15 +188,15 @@ class DaskExecutor:
             record = fut.result(timeout=CONNECT_TIMEOUT)
             if record is not None:
                 return record
-            return failed_record(plan, Failure("Stopped", "a stop of this build reached the worker"))
+            return failed_record(plan, Failure(error="Stopped", message="a stop of this build reached the worker"))
         if fut.status == "cancelled":
-            return failed_record(plan, Failure("Cancelled", "the Dask scheduler cancelled the task"))
+            return failed_record(plan, Failure(error="Cancelled", message="the Dask scheduler cancelled the task"))
         exc = fut.exception(timeout=CONNECT_TIMEOUT)
         if isinstance(exc, KilledWorker):
             if attempts.get(plan.force_id, 0) < FORCE_ATTEMPTS:
                 return None
             return failed_record(plan, Failure(
-                "WorkerDied", f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
+                error="WorkerDied", message=f"the Dask worker building this force was lost, {FORCE_ATTEMPTS} times"))
         return failed_record(plan, Failure.of_exception(exc))
 
     @staticmethod

@@ -21,6 +21,7 @@ from peel.files import atomic_write, replace_into_place
 from peel.pipeline.plan import REPORT_RECORD, ForcePlan
 from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
 from peel.pipeline.statements_table import STATEMENTS_JSON, statements_json
+from peel.pipeline.vintage import remove_older_format
 from peel.pipeline.workbook import FIGURES_XLSX, workbook_bytes
 from peel.reuse import sha256_file
 
@@ -53,12 +54,12 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
 
     started = time.monotonic()
     root = plan.out.parent
-    record = ForceRecord(plan.force_id, BUILT, dict(plan.grades), plan.params_sha256,
-                         grade_basis=dict(plan.grade_basis))
+    record = ForceRecord(force_id=plan.force_id, status=BUILT, grades=dict(plan.grades),
+                         params_sha256=plan.params_sha256, grade_basis=dict(plan.grade_basis))
     failure: Failure | None = None
     notebooks: list[Any] = []
     for area in plan.areas:
-        entry = AreaRecord(NOT_RUN, relative(area.executed, root))
+        entry = AreaRecord(status=NOT_RUN, executed_notebook=relative(area.executed, root))
         record.areas[area.area_id] = entry
         if failure is not None:
             entry.reason = "an earlier area failed"
@@ -105,7 +106,7 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
                                                    "grades": plan.grades, "grade_basis": plan.grade_basis,
                                                    "built_from": built_from})
             record.files, record.rendered, record.built_from = files, plan.render_reason, built_from
-            record.notices = _no_older_pdf(plan, previous)
+            record.notices = remove_older_format(plan.out, plan.force_id, plan.formats, previous.get("files") or {})
         except Exception as e:  # a render failure fails this force only
             tb = None if isinstance(e, (BuildError, InputError)) else traceback.format_exc(limit=6)
             failure = Failure.of_exception(e, traceback=tb)
@@ -118,26 +119,10 @@ def build_force(plan: ForcePlan, kernel: Any, on_written: Callable[[str], None] 
     return record
 
 
-def _no_older_pdf(plan: ForcePlan, previous: dict[str, Any]) -> list[str]:
-    """Remove the build's own PDF of an older report when the HTML was rendered again without a PDF.
-
-    A PDF that disagrees with its HTML must not be left beside it silently: the PDF this build made
-    before (its bytes are those its record names) is removed; one edited since is left in place and
-    named. Returns the lines the build prints about it.
-    """
-    pdf = plan.out / "report.pdf"
-    if "pdf" in plan.formats or "html" not in plan.formats or not pdf.is_file():
-        return []
-    if (previous.get("files") or {}).get("report.pdf") == sha256_file(pdf):
-        pdf.unlink()
-        return [f"removed {plan.force_id}/report.pdf: it was built from older inputs than the new report.html"]
-    return [f"left {plan.force_id}/report.pdf in place (the last build did not make it, or it was edited "
-            "since): it may not match the new report.html"]
-
-
 def failed_record(plan: ForcePlan, failure: Failure) -> ForceRecord:
     """The record of a force that failed outside :func:`build_force` (a worker died, a bug)."""
-    record = ForceRecord(plan.force_id, FAILED, dict(plan.grades), plan.params_sha256, error=failure,
+    record = ForceRecord(force_id=plan.force_id, status=FAILED, grades=dict(plan.grades),
+                         params_sha256=plan.params_sha256, error=failure,
                          grade_basis=dict(plan.grade_basis))
     record.keep_previous(plan.kept_report())
     return record

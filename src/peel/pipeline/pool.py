@@ -198,7 +198,7 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                 pending.appendleft(plan)
             else:
                 finish(plan, failed_record(plan, Failure(
-                    "WorkerDied", f"the worker process building this force stopped unexpectedly "
+                    error="WorkerDied", message=f"the worker process building this force stopped unexpectedly "
                     f"(exit status {w.process.exitcode}), twice")))
         if pending and not w.kernel_failed and state.spawned < 2 * n_workers:
             spawn()
@@ -221,7 +221,8 @@ def run_pool(work: list[ForcePlan], opts: BuildOptions, temp_dir: Path, stream: 
                 if not state.kernel_ok and state.kernel_error:
                     raise KernelStartError(state.kernel_error)
                 for plan in list(pending):
-                    finish(plan, failed_record(plan, Failure("WorkerDied", "no worker process was left to build it")))
+                    finish(plan, failed_record(plan, Failure(error="WorkerDied",
+                                                             message="no worker process was left to build it")))
                 pending.clear()
         # Every force is done: tell the idle workers to leave now (they would otherwise wait for a force
         # until the join below timed out and the clean-up killed them).

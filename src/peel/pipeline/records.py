@@ -1,15 +1,24 @@
 """What a build did, per force and per area, as objects: written to ``build.json``, read by the index,
 the progress display and the summary.
 
+The records are pydantic models: ``build.json`` is their ``model_dump(mode="json")``
+(:mod:`peel.pipeline.manifest` writes it) and is read back with ``model_validate``. A field that
+is empty or unknown (no error, no reason yet) is left out of the file rather than written as
+``null``, so a record reads as what the build did. A record that does not validate (an old or
+hand-edited ``build.json``) raises :class:`pydantic.ValidationError`; the manifest's readers treat
+it as no record.
+
 A failed force keeps its previous good report on disk; its record then carries that report's files and
 grades (``previous_report_kept``), so that every record describes the report that is actually there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from peel.errors import ExecutionFailure, cell_place, display_path, one_line
 
@@ -25,8 +34,32 @@ def relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-@dataclass
-class Failure:
+def _empty(value: Any) -> bool:
+    """Left out of ``build.json``: a field with nothing in it (``None``, ``""``, ``False``, ``[]``, ``{}``)."""
+    return not value
+
+
+def _none(value: Any) -> bool:
+    """Left out of ``build.json``: a field not known (a ``0`` or ``0.0`` is written)."""
+    return value is None
+
+
+class Record(BaseModel):
+    """What every record of ``build.json`` shares.
+
+    Keys the model does not know are ignored when read, so a ``build.json`` of a newer or older
+    layout still reads; a value of the wrong type does not validate. Non-finite numbers are written
+    as JSON's ``NaN`` and ``Infinity``, as :func:`json.dumps` writes them.
+    """
+
+    model_config = ConfigDict(extra="ignore", ser_json_inf_nan="constants")
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as written to ``build.json`` (its ``model_dump(mode="json")``)."""
+        return self.model_dump(mode="json")
+
+
+class Failure(Record):
     """Why a force failed: where (area, cell) and what (error name and message)."""
 
     error: str | None
@@ -36,44 +69,29 @@ class Failure:
     cell: int | None = None
     #: The executed notebook kept for reading, relative to the output folder.
     executed_notebook: str | None = None
-    kind: str | None = None
-    traceback: str | None = None
+    kind: str | None = Field(None, exclude_if=_empty)
+    traceback: str | None = Field(None, exclude_if=_empty)
     #: The source notebook (as the user would type its path) and the first line of the failing cell.
-    notebook: str | None = None
-    cell_begins: str | None = None
+    notebook: str | None = Field(None, exclude_if=_empty)
+    cell_begins: str | None = Field(None, exclude_if=_empty)
 
     @classmethod
     def of_execution(cls, e: ExecutionFailure, out_dir: Path) -> Failure:
         """From a notebook that did not run to the end."""
-        return cls(e.ename, e.evalue if e.evalue is not None else str(e), area=e.area_id, cell=e.cell,
-                   executed_notebook=relative(e.executed, out_dir) if e.executed else None, kind=e.kind,
-                   notebook=display_path(e.notebook), cell_begins=e.cell_begins)
+        return cls(error=e.ename, message=e.evalue if e.evalue is not None else str(e), area=e.area_id,
+                   cell=e.cell, executed_notebook=relative(e.executed, out_dir) if e.executed else None,
+                   kind=e.kind, notebook=display_path(e.notebook), cell_begins=e.cell_begins)
 
     @classmethod
     def of_exception(cls, e: BaseException, *, area: str | None = None, message: str | None = None,
                      traceback: str | None = None) -> Failure:
         """From any other exception (its type names the error)."""
-        return cls(type(e).__name__, message or str(e) or repr(e), area=area, traceback=traceback)
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"area": self.area, "cell": self.cell, "error": self.error,
-                               "message": self.message, "executed_notebook": self.executed_notebook}
-        if self.kind:
-            doc["kind"] = self.kind
-        if self.traceback:
-            doc["traceback"] = self.traceback
-        if self.notebook:
-            doc["notebook"] = self.notebook
-        if self.cell_begins:
-            doc["cell_begins"] = self.cell_begins
-        return doc
+        return cls(error=type(e).__name__, message=message or str(e) or repr(e), area=area, traceback=traceback)
 
     @classmethod
     def from_json(cls, doc: Any) -> Failure:
-        doc = doc if isinstance(doc, dict) else {}
-        return cls(doc.get("error"), str(doc.get("message") or ""), area=doc.get("area"), cell=doc.get("cell"),
-                   executed_notebook=doc.get("executed_notebook"), kind=doc.get("kind"),
-                   traceback=doc.get("traceback"), notebook=doc.get("notebook"), cell_begins=doc.get("cell_begins"))
+        """A failure as read from ``build.json``; raises :class:`pydantic.ValidationError` when it does not validate."""
+        return cls.model_validate(doc)
 
     def where(self) -> list[str]:
         """``["area alpha", "notebooks/alpha.ipynb, cell 3 (the 3rd cell), which begins `x = 1/0`"]``, as far
@@ -109,8 +127,7 @@ def describe_left_out(area: str, items: list[dict[str, Any]], executed: str) -> 
             f"{'they are' if n != 1 else 'it is'} in {executed}")
 
 
-@dataclass
-class AreaRecord:
+class AreaRecord(Record):
     """One area of one force: executed, reused, failed or not run, why, and how long it took.
 
     ``left_out`` lists the outputs of the executed notebook that the report leaves out (not
@@ -119,71 +136,63 @@ class AreaRecord:
 
     status: str
     executed_notebook: str | None = None
-    reason: str | None = None
-    duration: float | None = None
-    attempts: int | None = None
-    error: Failure | None = None
-    left_out: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"status": self.status, "executed_notebook": self.executed_notebook}
-        for name in ("reason", "duration", "attempts"):
-            if getattr(self, name) is not None:
-                doc[name] = getattr(self, name)
-        if self.error is not None:
-            doc["error"] = self.error.to_json()
-        if self.left_out:
-            doc["left_out"] = [dict(i) for i in self.left_out]
-        return doc
+    reason: str | None = Field(None, exclude_if=_none)
+    duration: float | None = Field(None, exclude_if=_none)
+    attempts: int | None = Field(None, exclude_if=_none)
+    error: Failure | None = Field(None, exclude_if=_none)
+    left_out: list[dict[str, Any]] = Field(default_factory=list, exclude_if=_empty)
 
     @classmethod
     def from_json(cls, doc: Any) -> AreaRecord:
-        doc = doc if isinstance(doc, dict) else {}
-        left = doc.get("left_out") if isinstance(doc.get("left_out"), list) else []
-        return cls(str(doc.get("status", "")), doc.get("executed_notebook"), doc.get("reason"),
-                   doc.get("duration"), doc.get("attempts"),
-                   Failure.from_json(doc["error"]) if doc.get("error") else None,
-                   [dict(i) for i in left if isinstance(i, dict)])
+        """An area's record as read from ``build.json``; raises :class:`pydantic.ValidationError` when it
+        does not validate."""
+        return cls.model_validate(doc)
 
     def describe(self) -> str:
         return f"{self.status} ({self.reason})" if self.reason else self.status
 
 
-@dataclass
-class ForceRecord:
-    """One force of a build: its status, its areas, and the report files and grades now on disk."""
+class ForceRecord(Record):
+    """One force of a build: its status, its areas, and the report files and grades now on disk.
 
-    force_id: str
+    ``force_id`` is the record's key in ``build.json``'s ``forces``, not a field of it.
+    """
+
+    force_id: str = Field(exclude=True)
     status: str
-    grades: dict[str, str | None] = field(default_factory=dict)
+    grades: dict[str, str | None] = Field(default_factory=dict)
     params_sha256: str | None = None
-    areas: dict[str, AreaRecord] = field(default_factory=dict)
+    areas: dict[str, AreaRecord] = Field(default_factory=dict)
     #: ``{"report.html": sha256, ...}`` of the report on disk (the previous one when this build failed).
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict)
     duration: float = 0.0
-    rendered: str | None = None
-    error: Failure | None = None
+    rendered: str | None = Field(None, exclude_if=_none)
+    error: Failure | None = Field(None, exclude_if=_none)
     #: This build failed and the report of an earlier good build is still on disk.
-    previous_report_kept: bool = False
+    previous_report_kept: bool = Field(False, exclude_if=_empty)
     #: ``{"report.html": vintage, ...}``: what each file of the report on disk was built from
     #: (:mod:`peel.pipeline.vintage`).
-    built_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    built_from: dict[str, dict[str, str]] = Field(default_factory=dict, exclude_if=_empty)
     #: What this build did to the force's other files, one line each to print (an older PDF it removed).
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, exclude_if=_empty)
     #: ``{area_id: "published" | "illustrative"}``: what the demonstration grades of the report on disk rest on.
-    grade_basis: dict[str, str] = field(default_factory=dict)
+    grade_basis: dict[str, str] = Field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         return self.status == FAILED
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def reports(self) -> dict[str, str]:
         """The report files on disk, relative to the output folder."""
         return {name: f"{self.force_id}/{name}" for name in self.files}
 
-    def keep_previous(self, kept: dict[str, Any] | None) -> None:
-        """Fail over to the previous good report: its files and grades become this record's."""
+    def keep_previous(self, kept: Mapping[str, Any] | None) -> None:
+        """Fail over to the previous good report: its files and grades become this record's.
+
+        ``kept`` is the force's report record (``report.key``, :data:`peel.pipeline.plan.REPORT_RECORD`).
+        """
         kept = kept or {}
         self.files = dict(kept.get("files") or {})
         if "grades" in kept:
@@ -192,39 +201,16 @@ class ForceRecord:
         self.built_from = {k: dict(v) for k, v in (kept.get("built_from") or {}).items() if isinstance(v, dict)}
         self.previous_report_kept = bool(self.files)
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "status": self.status, "duration": self.duration, "grades": self.grades, "grade_basis": self.grade_basis,
-            "params_sha256": self.params_sha256, "areas": {k: a.to_json() for k, a in self.areas.items()},
-            "files": self.files, "reports": self.reports,
-        }
-        if self.rendered is not None:
-            doc["rendered"] = self.rendered
-        if self.error is not None:
-            doc["error"] = self.error.to_json()
-        if self.previous_report_kept:
-            doc["previous_report_kept"] = True
-        if self.built_from:
-            doc["built_from"] = {k: dict(v) for k, v in sorted(self.built_from.items())}
-        if self.notices:
-            doc["notices"] = list(self.notices)
-        return doc
-
     @classmethod
-    def from_json(cls, force_id: str, doc: Any) -> ForceRecord:
-        doc = doc if isinstance(doc, dict) else {}
-        areas = doc.get("areas") if isinstance(doc.get("areas"), dict) else {}
-        built_from = doc.get("built_from") if isinstance(doc.get("built_from"), dict) else {}
-        notices = doc.get("notices") if isinstance(doc.get("notices"), list) else []
-        return cls(force_id, str(doc.get("status", "")), dict(doc.get("grades") or {}), doc.get("params_sha256"),
-                   {k: AreaRecord.from_json(v) for k, v in areas.items()}, dict(doc.get("files") or {}),
-                   float(doc.get("duration") or 0.0), doc.get("rendered"),
-                   Failure.from_json(doc["error"]) if doc.get("error") else None,
-                   bool(doc.get("previous_report_kept")),
-                   {k: {str(a): str(b) for a, b in v.items()} for k, v in built_from.items() if isinstance(v, dict)},
-                   [str(r) for r in notices],
-                   {str(k): str(v) for k, v in (doc.get("grade_basis") or {}).items()}
-                   if isinstance(doc.get("grade_basis"), dict) else {})
+    def from_json(cls, force_id: str, doc: Any) -> Self:
+        """The record of ``force_id`` as read from ``build.json``'s ``forces``.
+
+        Raises
+        ------
+        pydantic.ValidationError
+            When ``doc`` is not a record (not a mapping, a value of the wrong type, a required key missing).
+        """
+        return cls.model_validate({**doc, "force_id": force_id} if isinstance(doc, Mapping) else doc)
 
     def count(self, status: str) -> int:
         return sum(1 for a in self.areas.values() if a.status == status)
@@ -232,7 +218,7 @@ class ForceRecord:
     def describe(self) -> str:
         """One line for the progress display: built in how long, or where and why it failed."""
         if self.failed:
-            err = self.error or Failure(None, "")
+            err = self.error or Failure(error=None, message="")
             where = f"FAILED in {err.area}" if err.area else "FAILED"
             return f"{self.force_id}: {where}: {err.what()}"
         return (f"{self.force_id}: built in {self.duration:.1f} s "

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from peel import paths
 from peel.errors import OutputFolderError, display_path
 from peel.inputs.areas import load_report
 from peel.inputs.forces import all_forces
 from peel.pipeline.cache import fingerprints
-from peel.pipeline.manifest import MANIFEST_NAME, read_manifest, read_records
+from peel.pipeline.manifest import MANIFEST_NAME, BuildSettings, read_manifest, read_records
 from peel.pipeline.records import ForceRecord
 from peel.pipeline.vintage import assess, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.reuse import sha256_file
@@ -108,9 +109,12 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
     if not manifest:
         raise OutputFolderError(f"{display_path(out_dir / MANIFEST_NAME)} is missing or unreadable: "
                                 f"expected the output folder of 'peel build'")
-    options: dict[str, Any] = manifest["options"] if isinstance(manifest.get("options"), dict) else {}
-    folders: dict[str, Any] = options["folders"] if isinstance(options.get("folders"), dict) else {}
-    formats = [f for f in options.get("formats") or [] if f in ("html", "pdf")]
+    try:
+        settings: BuildSettings | None = BuildSettings.model_validate(manifest.get("options"))
+    except ValidationError:  # options of an older or hand-edited build.json: the default folders, no formats
+        settings = None
+    folders = settings.folders if settings is not None else {}
+    formats = [f for f in settings.formats if f in ("html", "pdf")] if settings is not None else []
 
     def folder(given: Path | None, name: str) -> Path:
         if given is not None:

@@ -134,6 +134,46 @@ def stale_formats(records: Mapping[str, ForceRecord], force_ids: Iterable[str],
     return wanted or tuple(default)
 
 
+def remove_older_format(out: Path, force_id: str, formats: Sequence[str],
+                        previous_files: Mapping[str, str]) -> list[str]:
+    """After a force's report was rendered in one format alone, remove its other format made from older inputs.
+
+    A ``--to html`` build removes the force's older ``report.pdf`` and a ``--to pdf`` build its older
+    ``report.html``, so that no file with an older grade or figure is left beside the new one silently.
+    Only a file whose bytes are those the previous build recorded (``previous_files``, ``{name: sha256}``
+    of the report record kept before this build) is removed; one the last build did not make, or edited
+    since, is left in place and named.
+
+    Parameters
+    ----------
+    out
+        The force's folder (``OUT/<force>``).
+    force_id
+        The force, as the lines name its files.
+    formats
+        The formats this build rendered (``("html",)``, ``("pdf",)`` or both: then nothing is removed).
+    previous_files
+        The files of the report on disk before this build, with their SHA-256.
+
+    Returns
+    -------
+    list of str
+        The lines the build prints about it (none when there was no other format on disk).
+    """
+    lines: list[str] = []
+    for made, other in (("html", "pdf"), ("pdf", "html")):
+        path = Path(out) / f"report.{other}"
+        if made not in formats or other in formats or not path.is_file():
+            continue
+        if previous_files.get(path.name) == sha256_file(path):
+            path.unlink()
+            lines.append(f"removed {force_id}/{path.name}: it was built from older inputs than the new report.{made}")
+        else:
+            lines.append(f"left {force_id}/{path.name} in place (the last build did not make it, or it was edited "
+                         f"since): it may not match the new report.{made}")
+    return lines
+
+
 def stale_line(stale: Mapping[str, Sequence[str]], out_dir: Path, command: str) -> str:
     """The line that ends every build and ``peel status``: how many reports are stale, and the command."""
     if not stale:

@@ -74,6 +74,10 @@ class Source(StrictModel):
     # What 'peel import' was told to leave out (--exclude, --only-with-population), kept with the source.
     excluded: dict[str, Line] | None = None
     left_out: Line | None = None
+    # An analyst's own table ('peel import csv') says whether it is official statistics; false puts
+    # "not official statistics" in words beside every chart and table showing its figures. Absent: the
+    # published official tables the other imports read.
+    official: Flag | None = None
 
     @model_validator(mode="after")
     def _licence_for_published(self) -> Source:
