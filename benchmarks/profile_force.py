@@ -107,8 +107,8 @@ def main() -> int:
 
     from peel.analysis.charts import all_forces_chart, figure_png
     from peel.analysis.comparison import area_comparisons
-    from peel.analysis.figures import table_record
     from peel.analysis.narrow_chart import narrow_chart
+    from peel.analysis.numbered_figure import table_record
     from peel.analysis.wording import seen_by
     from peel.inputs.areas import load_report
     from peel.inputs.dataset import load_dataset

@@ -589,9 +589,9 @@ CHART_SOURCES_JS = """() => [...document.querySelectorAll('figure.chart img')].m
 @pytest.mark.parametrize("width", WIDTHS)
 def test_all_forces_charts_show_the_narrow_variant_below_the_breakpoint(browser, built_reports, width):
     """Each all-forces chart is a picture with a narrow variant (force names in full, bars across) that the
-    browser shows, without script, in a window narrower than :data:`peel.analysis.figures.NARROW_MEDIA`'s
+    browser shows, without script, in a window narrower than :data:`peel.analysis.numbered_figure.NARROW_MEDIA`'s
     breakpoint, and the wide chart otherwise; both share the image's alt text."""
-    from peel.analysis.figures import NARROW_BELOW_PX, NARROW_MEDIA
+    from peel.analysis.numbered_figure import NARROW_BELOW_PX, NARROW_MEDIA
 
     context = browser.new_context(viewport={"width": width, "height": 800})
     try:

@@ -20,10 +20,8 @@ from peel.pipeline.cache import (
     notebook_fingerprint,
     package_hashes,
     read_json,
-    reuse_decision,
-    sha256_file,
-    sha256_text,
 )
+from peel.reuse import reuse_decision, sha256_file, sha256_text
 
 COMPONENTS = {"notebook": "n1", "data": "d1", "params": "p1"}
 

@@ -14,12 +14,12 @@ from matplotlib.colors import to_hex
 
 from peel.analysis import charts
 from peel.analysis.comparison import Comparison, ForceValue
-from peel.analysis.figures import alt_text, figure_html
-from peel.analysis.method import band, band_lines
-from peel.analysis.numbers import UNITS
+from peel.analysis.numbered_figure import alt_text, figure_html
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
 from peel.inputs.periods import parse_period
+from peel.method import band, band_lines
+from peel.numbers import UNITS
 
 # Six forces compared, one left out on purpose and one that supplied nothing.
 VALUES = {"cumbria": 2.0, "lancashire": 9.0, "merseyside": 10.0, "cheshire": 10.5,
@@ -208,7 +208,7 @@ def test_png_has_the_pixels_matplotlib_draws_without_the_empty_alpha_channel():
 
 
 def test_chart_pixels_are_enough_for_200_percent_zoom_and_print():
-    from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH
+    from peel.analysis.numbered_figure import IMG_HEIGHT, IMG_WIDTH
 
     png = charts.figure_png(charts.all_forces_chart(made_up_comparison(made_up_measure()), "metropolitan"))
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
@@ -262,7 +262,7 @@ def _texts(fig) -> list:
 
 def test_chart_text_is_at_least_12_css_px_at_100_percent_zoom(band_chart):
     """Every text of the all-forces chart and the trend chart, at the width the page shows it, is >= 12 CSS px."""
-    from peel.analysis.figures import IMG_WIDTH
+    from peel.analysis.numbered_figure import IMG_WIDTH
     from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
     from peel.analysis.trend import trend_figure
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from peel.analysis.comparison import area_comparisons, compare
-from peel.analysis.method import Band, Standard, Trend
 from peel.errors import InputError
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import force_ids
+from peel.method import Band, Standard, Trend
 
 FY20, FY21, FY22 = "2020-04-01/2021-03-31", "2021-04-01/2022-03-31", "2022-04-01/2023-03-31"
 

@@ -10,14 +10,14 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.analysis.figures import _notes
-from peel.analysis.method import band_lines
+from peel.analysis.numbered_figure import _notes
 from peel.analysis.statements import measure_records
 from peel.analysis.wording import measure_sentence_parts
 from peel.errors import InputError
 from peel.ingest import import_table
 from peel.inputs.dataset import load_dataset
 from peel.inputs.validate import validate_all
+from peel.method import band_lines
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED = REPO / "data" / "published" / "force_year_subset_2019-20_to_2025-26.csv"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from peel.analysis.context import load
+from peel.analysis.present import load
 from peel.errors import InputError
 from peel.inputs.areas import load_report
 from peel.inputs.inspection import load_force_inputs

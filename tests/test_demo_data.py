@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.analysis.method import Band, Standard, Trend
-from peel.analysis.numbers import format_gbp, round_half_up
 from peel.demo import demo_files, write_demo
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import force_ids
+from peel.method import Band, Standard, Trend, round_half_up
+from peel.numbers import format_gbp
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = yaml.safe_load((Path(__file__).resolve().parent / "reference" / "seed-figures.yaml").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 from peel.cli import main
 from peel.diff import DIFF_COLUMNS, diff_builds, diff_csv, diff_statements, read_statements
 from peel.files import spreadsheet_safe
-from peel.pipeline.statements import statements_csv
+from peel.pipeline.statements_table import statements_csv
 from peel.report_text import report_blocks, sentences
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,8 +24,8 @@ import psutil
 import pytest
 
 from peel.inputs.forces import get_force
+from peel.lock import LOCK_NAME, TEMP_PREFIX, OutputLock, make_build_temp
 from peel.pipeline import build
-from peel.pipeline.lock import LOCK_NAME, TEMP_PREFIX, OutputLock, make_build_temp
 from peel.pipeline.options import BuildOptions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -14,13 +14,13 @@ from bs4 import BeautifulSoup
 from peel.analysis import present
 from peel.analysis.charts import chart_bars
 from peel.analysis.comparison import compare
-from peel.analysis.figures import alt_text, table_record
-from peel.analysis.method import Band, band_lines
+from peel.analysis.numbered_figure import alt_text, table_record
 from peel.analysis.statements import measure_records
 from peel.analysis.wording import measure_sentences
 from peel.demo.groups import GROUP_DEMO_FINDING, GROUP_DEMO_FORCE, GROUP_MEASURE, GROUPS, groups_csv
 from peel.inputs.dataset import check_dataset, load_dataset
 from peel.inputs.forces import force_ids
+from peel.method import Band, band_lines
 
 REPO = Path(__file__).resolve().parents[1]
 LABEL = "an illustrative grouping, not a published one"
@@ -141,7 +141,7 @@ def test_each_force_is_banded_against_its_own_groups_lines():
             assert seen.for_force(f).n_compared == len(members)
     # The group lines differ from the lines of all forces: someone's band must differ.
     national = band_lines([float(v) for v in values])
-    from peel.analysis.method import band
+    from peel.method import band
     assert any(c.row(f).band != band(float(values[f]), national, 1) for f in force_ids())
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from peel.analysis.numbers import format_value
 from peel.inputs.areas import load_report
 from peel.inputs.dataset import DatasetInfo, read_info
-from peel.pipeline.figures import FIGURE_FIELDS, headline_figures
+from peel.numbers import format_value
+from peel.pipeline.headline_figures import FIGURE_FIELDS, headline_figures
 from peel.pipeline.records import ForceRecord
 from peel.render.index import render_index
 
@@ -168,7 +168,7 @@ def test_data_hash_is_the_dataset_folders_own_files(tmp_path):
     import shutil
 
     from peel.pipeline.cache import fingerprints
-    from peel.pipeline.statements import content_id
+    from peel.reuse import content_id
 
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("*.xlsx", "*.xls", "*.gz"))

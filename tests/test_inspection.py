@@ -14,19 +14,17 @@ from peel.demo.inspection import demo_inputs, grade_sources, illustrative_grades
 from peel.errors import InputError
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, load_report
 from peel.inputs.forces import all_forces, force_ids, get_force
-from peel.inputs.inspection import (
-    MAX_TEXT_CHARS,
+from peel.inputs.inspection import GradeSource, check_params, load_force_inputs
+from peel.inputs.inspection_figures import (
     ChangeFigure,
     ChangePoint,
     DerivedFigure,
-    GradeSource,
     PreviousSample,
     ReportedFigure,
     SampleCountFigure,
     SampleEstimateFigure,
-    check_params,
-    load_force_inputs,
 )
+from peel.inputs.schemas.inspection import MAX_TEXT_CHARS
 from peel.paths import data_dir, notebooks_dir, project_root
 
 REFERENCE = Path(__file__).resolve().parent / "reference"

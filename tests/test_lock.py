@@ -1,4 +1,4 @@
-"""One build at a time in an output folder, and the build's own temporary folder (:mod:`peel.pipeline.lock`).
+"""One build at a time in an output folder, and the build's own temporary folder (:mod:`peel.lock`).
 
 The lock is taken here by two open files in one process (the operating system's lock belongs to the open
 file, not the process), so no second build needs to start; ``test_faults.py`` kills a real build."""
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from peel.errors import OutputFolderError
-from peel.pipeline.lock import (
+from peel.lock import (
     LOCK_NAME,
     TEMP_PREFIX,
     OutputFolderBusy,

@@ -12,9 +12,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from peel.analysis import method as m
-from peel.analysis.numbers import format_gbp, format_number
+from peel import method as m
 from peel.errors import MethodError
+from peel.numbers import format_gbp, format_number
 
 # --- The seed report's figures (PEEL 2023-2025, Metropolitan Police Service) -------------------
 

@@ -15,9 +15,9 @@ import pytest
 from test_charts import ENGLAND_AND_WALES, made_up_comparison, made_up_measure
 
 from peel.analysis import charts
-from peel.analysis.figures import NARROW_MEDIA, figure_html
 from peel.analysis.narrow_chart import WIDTH, narrow_chart
-from peel.analysis.numbers import format_value
+from peel.analysis.numbered_figure import NARROW_MEDIA, figure_html
+from peel.numbers import format_value
 from peel.render.policies import sanitize_output
 
 SVG = "{http://www.w3.org/2000/svg}"

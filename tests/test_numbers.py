@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peel.analysis.numbers import NOT_AVAILABLE, decimals_of, format_gbp, format_number, format_percent, format_value
+from peel.numbers import NOT_AVAILABLE, decimals_of, format_gbp, format_number, format_percent, format_value
 
 
 @pytest.mark.parametrize("x,decimals,expected", [

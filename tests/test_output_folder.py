@@ -265,7 +265,7 @@ def test_records_in_an_output_folder_that_would_block_are_read_as_missing(tmp_pa
     from peel.pipeline.cache import read_json
     from peel.pipeline.manifest import read_manifest
     from peel.pipeline.seal import SEALS_NAME, read_seals
-    from peel.pipeline.statements import STATEMENTS_JSON, read_force_statements
+    from peel.pipeline.statements_table import STATEMENTS_JSON, read_force_statements
 
     (tmp_path / "kent").mkdir()
     for rel in ("build.json", SEALS_NAME, f"kent/{STATEMENTS_JSON}", "kent/report.key"):

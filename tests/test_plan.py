@@ -12,11 +12,12 @@ import pytest
 from peel.errors import InputError
 from peel.inputs.areas import load_report
 from peel.inputs.forces import get_force
-from peel.pipeline.cache import fingerprints, sha256_file
+from peel.pipeline.cache import fingerprints
 from peel.pipeline.options import BuildOptions, make_options
 from peel.pipeline.plan import REPORT_RECORD, UNSEALED, VALIDATION_RECORD, dataset_info, plan_force, validate_inputs
 from peel.pipeline.records import relative
 from peel.pipeline.seal import seal
+from peel.reuse import sha256_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LEFT_OUT = [{"cell": 4, "what": "a DataFrame", "mime": "text/html"}]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 
-from peel.pipeline.lock import holder_alive, make_build_temp, process_start
+from peel.lock import holder_alive, make_build_temp, process_start
 from peel.portable import KILL_SIGNAL, STOP_SIGNALS, lock_exclusive
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_every_module_imports_without_fcntl_sighup_or_sigkill() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
-    assert {"peel", "peel.cli", "peel.pipeline", "peel.pipeline.lock", "peel.pipeline.pool", "peel.pipeline.kernel",
+    assert {"peel", "peel.cli", "peel.pipeline", "peel.lock", "peel.pipeline.pool", "peel.pipeline.kernel",
             "peel.pipeline.watch", "peel.pipeline.dask", "peel.pipeline.run",
             "peel.kernel_warm_up"} <= set(result["modules"])
     assert len(result["modules"]) > 80

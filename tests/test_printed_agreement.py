@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from peel.analysis.comparison import compare
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import round_half_up
 from peel.analysis.wording import measure_sentences
 from peel.inputs.dataset import load_dataset
 from peel.inputs.forces import force_ids
+from peel.method import is_missing, round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = [d for d in (REPO / "data", REPO / "data" / "real") if (d / "measures.yaml").is_file()]

@@ -20,13 +20,13 @@ import pytest
 import yaml
 
 from peel.analysis.comparison import compare
-from peel.analysis.numbers import round_half_up
 from peel.cli import main
 from peel.demo.sources import SOURCES_FILE, ons_population
 from peel.inputs.dataset import load_dataset, read_info
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import attributions, publications, report_notice
 from peel.inputs.validate import validate_all
+from peel.method import round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / "data" / "real"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from test_notebooks import AREAS, executed
 
-from peel.analysis.numbers import decimals_of, format_number
+from peel.numbers import decimals_of, format_number
 
 SEED = Path(__file__).resolve().parent / "reference" / "seed-figures.yaml"
 SEED_DOC = yaml.safe_load(SEED.read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from peel.analysis import present
 from peel.analysis.statements import STATEMENTS_MIME, Part, notebook_statements
-from peel.pipeline.statements import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
+from peel.pipeline.statements_table import CSV_COLUMNS, NUMBER_COLUMNS, statements_csv, statements_parquet
 from peel.render.assemble import report_outputs
 
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -215,8 +215,8 @@ def test_met_statements_have_each_kind(built_reports: Path, kind: str):
 def test_figures_workbook_equals_the_reports_data_tables(built_reports: Path):
     import pandas as pd
 
-    from peel.analysis.numbers import format_value
     from peel.inputs.dataset import load_dataset
+    from peel.numbers import format_value
     from peel.pipeline.workbook import ALL_FIGURES, CONTENTS, FLAG_HEAD
 
     catalogue = load_dataset(Path(__file__).resolve().parents[1] / "data").catalogue

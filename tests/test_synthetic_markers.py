@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from peel.analysis.comparison import compare
-from peel.analysis.figures import table_record
+from peel.analysis.numbered_figure import table_record
 from peel.analysis.provenance import SEE_NOTICE, figure_source, table_marker
 from peel.analysis.trend import trend_record
 from peel.analysis.wording import measure_sentence_parts

@@ -21,11 +21,11 @@ from peel import cli
 from peel.errors import BuildError
 from peel.inputs.forces import get_force
 from peel.pipeline import build
-from peel.pipeline.cache import sha256_file
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.plan import UNSEALED
 from peel.pipeline.seal import SEALS_NAME, _key_at, key_path, seal
 from peel.pipeline.vintage import VINTAGE_WORDS, refresh_command, remove_older_format, stale_reasons
+from peel.reuse import sha256_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

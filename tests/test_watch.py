@@ -31,7 +31,7 @@ from test_faults import (
 from test_faults import project as fault_project  # noqa: F401  (a fixture, known to pytest by this name)
 
 from peel.cli import make_parser
-from peel.pipeline.lock import LOCK_NAME, TEMP_PREFIX, OutputLock
+from peel.lock import LOCK_NAME, TEMP_PREFIX, OutputLock
 from peel.pipeline.watch import changed_files, snapshot, watched_inputs
 
 

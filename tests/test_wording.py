@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from peel.analysis import wording
+from peel.analysis import phrases, wording
 from peel.analysis.comparison import Comparison, ForceValue
-from peel.analysis.method import band, band_lines
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import get_force
 from peel.inputs.periods import financial_year, month, parse_period
+from peel.method import band, band_lines
 
 # Published figures from the seed report give the expected wording; the other forces are made up
 # around them so that the Met falls where the report says it does.
@@ -192,7 +192,7 @@ def test_a_force_left_out_of_the_comparison_is_told_why():
     ("PEEL", "PEEL"),
 ])
 def test_a_label_inside_a_sentence_keeps_the_capitals_of_months_and_acronyms(label: str, expected: str) -> None:
-    assert wording.in_sentence(label) == expected
+    assert phrases.in_sentence(label) == expected
 
 
 def test_a_monthly_trend_caption_keeps_its_month_names() -> None:

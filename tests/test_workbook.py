@@ -1,7 +1,7 @@
 """figures.xlsx: tidy sheets pandas reads as they are, the same bytes for the same figures, and print setup.
 
 The workbook of real reports is checked against their HTML and statements in ``tests/test_statements.py``;
-these build it from one chart's record (:func:`peel.analysis.figures.table_record` of a made-up
+these build it from one chart's record (:func:`peel.analysis.numbered_figure.table_record` of a made-up
 comparison) and one trend's.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_charts import ENGLAND_AND_WALES, made_up_comparison, made_up_measure
 
-from peel.analysis.figures import table_record
+from peel.analysis.numbered_figure import table_record
 from peel.inputs.forces import force_ids
 from peel.pipeline.workbook import (
     ALL_FIGURES,

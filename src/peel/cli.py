@@ -13,9 +13,11 @@ from pathlib import Path
 
 from peel import __version__
 from peel.errors import PeelError
+from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
 
 
 def _cmd_forces(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.inputs.forces import all_forces
 
     width = max(len(f.id) for f in all_forces())
@@ -25,6 +27,7 @@ def _cmd_forces(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.inputs.validate import validate_all
 
     summary = validate_all(data_dir=args.data, params_dir=args.params)  # raises InputError listing all problems
@@ -33,6 +36,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.demo import write_demo
 
     result = write_demo(data_dir=args.data, params_dir=args.params, force=args.force)
@@ -44,6 +48,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline import build
     from peel.pipeline.options import make_options
 
@@ -54,6 +59,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline.status import folder_status
 
     status = folder_status(args.out, data_dir=args.data, params_dir=args.params, notebooks_dir=args.notebooks)
@@ -62,6 +68,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.pipeline.options import make_options
     from peel.pipeline.watch import watch
 
@@ -72,6 +79,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.ingest import import_table
 
     if args.strict:  # the default since imports check totals; the option is kept only to say so
@@ -91,6 +99,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                         f"{'the options of your own table' if args.table == 'csv' else 'them with csv only'} "
                         "(peel import --help)")
     if args.table == "csv":
+        # Imported when the command runs, so each command loads only its own libraries.
         from peel.ingest.own_table import import_own_table
 
         if len(args.measure or []) != 1:
@@ -110,6 +119,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_editions(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.ingest.editions import editions_text, revisions, revisions_csv, revisions_text
     from peel.ingest.reading import fail
 
@@ -125,6 +135,7 @@ def _cmd_editions(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    # Imported when the command runs, so each command loads only its own libraries (the build's take seconds).
     from peel.diff import diff_builds, diff_csv, diff_markdown, diff_text, write_outputs
     from peel.render.diff_page import render_diff
 
@@ -143,8 +154,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so that tests and docs can inspect it)."""
-    from peel.paths import data_dir, notebooks_dir, outputs_dir, params_dir
-
     parser = argparse.ArgumentParser(
         prog="peel",
         description="Build PEEL-style police inspection reports from parameterised notebooks.",

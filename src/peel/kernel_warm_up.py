@@ -60,6 +60,7 @@ def warm_up() -> None:
 
 def reset() -> None:
     """Give the next notebook the settings of a fresh kernel (after ``%reset -f`` cleared its names)."""
+    # In the function, as in warm_up: the build imports this module for PRELOAD alone (loaded by then).
     import matplotlib
     import matplotlib.pyplot as plt
     import pandas

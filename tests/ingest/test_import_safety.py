@@ -25,7 +25,7 @@ from peel.errors import OutputFolderError
 from peel.files import InputFileError, check_zip_expansion
 from peel.ingest import LOCK_NAME, import_table
 from peel.ingest.reading import IngestError
-from peel.pipeline.lock import OutputLock
+from peel.lock import OutputLock
 
 from .conftest import PUBLISHED
 

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from peel.analysis.comparison import compare
-from peel.analysis.figures import table_record
+from peel.analysis.numbered_figure import table_record
 from peel.analysis.provenance import figure_source, published_sources, published_sources_intro, table_marker
 from peel.analysis.trend import trend_record
 from peel.analysis.wording import measure_sentence_parts

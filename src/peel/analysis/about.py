@@ -8,10 +8,11 @@ out of some comparisons and why, and the forces that did not supply data.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from peel.analysis.context import NotebookContext
+from peel.analysis.phrases import in_sentence, join_names
 from peel.analysis.provenance import (
     POPULATION_BREAK_NOTE,
     cited_not_available,
@@ -20,13 +21,9 @@ from peel.analysis.provenance import (
     published_sources_intro,
 )
 from peel.analysis.templating import render
-from peel.analysis.wording import in_sentence, join_names
-from peel.inputs.figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, all_forces
+from peel.inputs.inspection_figures import SampleCountFigure, SampleEstimateFigure
 from peel.inputs.provenance import Notice, attributions
-
-if TYPE_CHECKING:
-    from peel.analysis.present import ReportContext
 
 
 def source_items(measures: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -46,7 +43,7 @@ def _names(ids: Iterable[str]) -> list[str]:
     return [by_id.get(i, i) for i in ids]
 
 
-def inspection_samples(ctx: ReportContext) -> tuple[list[dict[str, str | bool]], int | None]:
+def inspection_samples(ctx: NotebookContext) -> tuple[list[dict[str, str | bool]], int | None]:
     """The samples of records behind the inspection figures, and the number of case files the victim
     service assessment reviewed (``None`` when the inputs do not give it).
 
@@ -69,13 +66,13 @@ def inspection_samples(ctx: ReportContext) -> tuple[list[dict[str, str | bool]],
     return samples, files
 
 
-def about_the_data_html(ctx: ReportContext, banner: str, notice: Notice | None) -> Markup:
+def about_the_data_html(ctx: NotebookContext, banner: str, notice: Notice | None) -> Markup:
     """The "About the data" area: what ``templates/about_the_data.html.j2`` lists, gathered for a force.
 
     Parameters
     ----------
     ctx
-        The force's :class:`peel.analysis.present.ReportContext`.
+        The force's :class:`peel.analysis.context.NotebookContext`.
     banner
         The demonstration banner (HTML made by the templates) or ``""``.
     notice

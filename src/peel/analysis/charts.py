@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.chart_render import ChartLayout, collector_paused, draw_bars_together
-from peel.analysis.method import Band, Standard, against_standard, is_missing
-from peel.analysis.method import band as classify_band
-from peel.analysis.numbers import format_number, format_value
+from peel.analysis.chart_render import ChartLayout, collector_paused, draw_bars_together, encode_png
+from peel.method import Band, Standard, against_standard, is_missing
+from peel.method import band as classify_band
+from peel.numbers import format_number, format_value
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -351,10 +352,6 @@ def figure_png(fig: Figure, dpi: int = CHART_DPI) -> bytes:
     smaller and the PDF holds no soft mask for it. The figure is drawn by matplotlib's Agg canvas and
     written by :func:`peel.analysis.chart_render.encode_png`.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from peel.analysis.chart_render import encode_png
-
     with collector_paused(), matplotlib.rc_context(CHART_RC):
         original_dpi = fig.dpi
         fig.set_dpi(dpi)

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from peel.analysis.method import (
+from peel.inputs.catalogue import Measure
+from peel.inputs.dataset import Dataset
+from peel.inputs.forces import all_forces
+from peel.inputs.groups import Groups
+from peel.inputs.periods import Period
+from peel.method import (
     Band,
     Lines,
     MethodError,
@@ -37,11 +42,6 @@ from peel.analysis.method import (
     trend,
     unweighted_mean,
 )
-from peel.inputs.catalogue import Measure
-from peel.inputs.dataset import Dataset
-from peel.inputs.forces import all_forces
-from peel.inputs.groups import Groups
-from peel.inputs.periods import Period
 
 
 @dataclass(frozen=True)

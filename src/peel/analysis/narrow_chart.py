@@ -3,7 +3,7 @@
 On a phone the all-forces chart (:mod:`peel.analysis.charts`, 16 cm wide with 43 rotated names)
 shrinks to a strip nobody can read. The report's HTML therefore offers a second picture of the same
 chart, chosen by the browser without script (``<picture><source media=...>``,
-:data:`peel.analysis.figures.NARROW_MEDIA`): the same forces in the same order, each on a row of its
+:data:`peel.analysis.numbered_figure.NARROW_MEDIA`): the same forces in the same order, each on a row of its
 own with its name in full and its value as the data table prints it (a percentage without the word,
 which heads the column), then its bar; the same kinds of bar (dark blue and striped above the upper
 line, light blue and dotted below the lower one or below the standard, grey within, outlined outside
@@ -42,9 +42,9 @@ from peel.analysis.charts import (
     Bar,
     decimals_for,
 )
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_number, format_value
 from peel.analysis.templating import render
+from peel.method import is_missing
+from peel.numbers import format_number, format_value
 
 #: The picture's width in CSS px (its viewBox): a phone's text column. It is shown at the column's
 #: width, so its 12 px text stays about 12 px on a phone.

@@ -1,7 +1,7 @@
 """How numbers, values and force names read inside a sentence ("the Metropolitan Police Service",
 "eight", "8.6 per 1,000 population"): the small pieces every sentence of a report is made of.
 
-:mod:`peel.analysis.wording` writes the sentences from them and re-exports these names.
+:mod:`peel.analysis.wording` writes the sentences from them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_number, format_value
+from peel.method import is_missing
+from peel.numbers import format_number, format_value
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 

@@ -1,6 +1,6 @@
 """What the notebooks call: one function per part of a report area, each returning HTML to display.
 
-A notebook stays thin: it loads a :class:`ReportContext` for a force with :func:`load`, then shows
+A notebook stays thin: it loads a :class:`NotebookContext` for a force with :func:`load`, then shows
 the parts of its area, for example::
 
     ctx = present.load(force_id, data_dir, params_dir)
@@ -25,42 +25,119 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from peel import paths
 from peel.analysis.about import about_the_data_html
-from peel.analysis.context import ReportContext as ReportContext  # re-exported: notebooks call present.load()
-from peel.analysis.context import load as load
-from peel.analysis.figures import figure_html_and_record
+from peel.analysis.context import NotebookContext
 from peel.analysis.markup import render_markdown, slug
-from peel.analysis.method import is_missing
+from peel.analysis.numbered_figure import figure_html_and_record
+from peel.analysis.phrases import in_sentence, number_words, sentence_case
 from peel.analysis.provenance import not_available_measures
 from peel.analysis.reportable import NotInspected, ReportHTML
 from peel.analysis.statements import Part, figure_records, grade_record, measure_records, text_records
 from peel.analysis.templating import join, part, sanitised
 from peel.analysis.trend import trend_html_and_record
-from peel.analysis.wording import in_sentence, number_words, sentence_case
-from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED, AreaInputs, Finding, GradeSource
+from peel.inputs.areas import REPORT_FILE, load_report
+from peel.inputs.dataset import load_dataset
+from peel.inputs.forces import get_force
+from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED, AreaInputs, Finding, GradeSource, load_force_inputs
 from peel.inputs.provenance import Notice, demonstration_findings, report_notice
+from peel.method import is_missing
 
 
-def _html(ctx: ReportContext, parts: Iterable[str | None]) -> Part:
+def _html(ctx: NotebookContext, parts: Iterable[str | None]) -> Part:
     # join() consumes the generator first, so the records it made are all taken.
     html = join(parts)
     return Part(html, *ctx.take_records())
+
+
+def _dir(value: str | Path | None, default: Path) -> Path:
+    # "" (the notebooks' default) and None both mean the project's own folder.
+    return Path(value) if value not in (None, "") else default
+
+
+#: What :func:`load` read and checked before, keyed by the files' bytes (and what else the check depends
+#: on): each of a force's 11 notebooks calls :func:`load` in the same kernel, and a worker's kernel builds
+#: many forces, so ``report.yaml`` and the force's inputs would otherwise be parsed and checked 11 times a
+#: force (about 0.01 CPU s a time). Keying by content, not modification time, means an edit is always
+#: seen; the values are frozen dataclasses nobody changes. Bounded, oldest entry dropped first.
+_READ_MEMO: dict[tuple[Any, ...], Any] = {}
+_READ_MEMO_SIZE = 64
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or ``None`` when it cannot be read (the loader then says why, uncached)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _remembered(key: tuple[Any, ...] | None, make: Any) -> Any:
+    if key is None:
+        return make()
+    if key in _READ_MEMO:
+        return _READ_MEMO[key]
+    value = make()  # an InputError propagates and nothing is remembered
+    if len(_READ_MEMO) >= _READ_MEMO_SIZE:
+        _READ_MEMO.pop(next(iter(_READ_MEMO)))
+    _READ_MEMO[key] = value
+    return value
+
+
+def load(force_id: str, data_dir: str | Path | None = "", params_dir: str | Path | None = "",
+         notebooks_dir: str | Path | None = "") -> NotebookContext:
+    """Load the data, the report structure and one force's inspection inputs.
+
+    Parameters
+    ----------
+    force_id
+        The force, as listed by ``peel forces`` (for example ``"metropolitan"``).
+    data_dir
+        The national data folder; ``""`` means the project's ``data/``.
+    params_dir
+        The inspection inputs folder; ``""`` means the project's ``params/``.
+    notebooks_dir
+        The folder holding ``report.yaml``; ``""`` means the project's ``notebooks/``.
+
+    Raises
+    ------
+    peel.errors.InputError
+        For an unknown force id, unusable data or invalid inspection inputs, naming the file, the row
+        or key and what was expected.
+    """
+    force = get_force(force_id, source="force_id parameter")
+    notebooks = _dir(notebooks_dir, paths.notebooks_dir())
+    report_bytes = _file_bytes(notebooks / REPORT_FILE)
+    report_key = None if report_bytes is None else ("report", str(notebooks), report_bytes)
+    report = _remembered(report_key, lambda: load_report(notebooks, check_notebooks=False))
+    dataset = load_dataset(_dir(data_dir, paths.data_dir()))
+    known: dict[str, Any] = {m: None for m in not_available_measures(dataset)}
+    known.update(dataset.catalogue)
+    params = _dir(params_dir, paths.params_dir())
+    inputs_bytes = _file_bytes(params / f"{force.id}.yaml")
+    # the check of the inputs depends on the report structure and on each known measure's area too
+    areas = tuple((mid, getattr(m, "area", None)) for mid, m in known.items())
+    inputs_key = (None if report_key is None or inputs_bytes is None
+                  else ("inputs", str(params), force.id, inputs_bytes, report_key, areas))
+    inputs = _remembered(inputs_key, lambda: load_force_inputs(params, force.id, report, known))
+    return NotebookContext(force=force, report=report, dataset=dataset, inputs=inputs)
 
 
 # ---------------------------------------------------------------------------------------------
 # Notices
 # ---------------------------------------------------------------------------------------------
 
-def _notice(ctx: ReportContext) -> Notice | None:
+def _notice(ctx: NotebookContext) -> Notice | None:
     """The report's notice about its data (the same as on the cover), or ``None``."""
     return report_notice(ctx.dataset.info, bool(ctx.inputs.demonstration))
 
 
-def demo_banner_html(ctx: ReportContext) -> str:
+def demo_banner_html(ctx: NotebookContext) -> str:
     """The notice about the report's data as HTML ("" when the data and the inputs are real)."""
     notice = _notice(ctx)
     if notice is None:
@@ -72,20 +149,20 @@ def demo_banner_html(ctx: ReportContext) -> str:
     return part("demo_banner", label=notice.label, notice=notice.text, extra=extra)
 
 
-def demo_banner(ctx: ReportContext) -> ReportHTML | None:
+def demo_banner(ctx: NotebookContext) -> ReportHTML | None:
     """The demonstration notice, or ``None`` when the report is built from real data and inputs."""
     text = demo_banner_html(ctx)
     return ReportHTML(text) if text else None
 
 
-def draft_notice_html(ctx: ReportContext) -> str:
+def draft_notice_html(ctx: NotebookContext) -> str:
     """The draft notice as HTML ("" for a finished report)."""
     if not ctx.inputs.draft:
         return ""
     return part("draft_notice", force=ctx.force_text)
 
 
-def draft_notice(ctx: ReportContext) -> ReportHTML | None:
+def draft_notice(ctx: NotebookContext) -> ReportHTML | None:
     """The draft notice, or ``None`` for a finished report."""
     text = draft_notice_html(ctx)
     return ReportHTML(text) if text else None
@@ -100,11 +177,11 @@ def grade_badge_html(grade: str) -> str:
     return part("grade_badge", grade=grade, grade_slug=slug(grade))
 
 
-def _not_inspected(ctx: ReportContext, area_id: str) -> NotInspected:
+def _not_inspected(ctx: NotebookContext, area_id: str) -> NotInspected:
     return NotInspected(ctx.force_text, area_id, ctx.report.area(area_id).title)
 
 
-def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
+def area_header(ctx: NotebookContext, area_id: str) -> ReportHTML | NotInspected:
     """The area's heading, its grade and the judgment sentence.
 
     For a graded area: ``<h2 class="area-title" id="{area_id}-title">``, the grade badge and, for
@@ -133,7 +210,7 @@ def area_header(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
     return Part(part("area_header", area_id=area_id, title=spec.title, **values), *ctx.take_records())
 
 
-def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
+def _note_list(ctx: NotebookContext, title: str, cls: str, area_id: str, notes: list[Finding]) -> str:
     if not notes:
         return ""
     rendered = [(n.heading, sanitised(render_markdown(n.text, heading_level=5))) for n in notes]
@@ -142,14 +219,14 @@ def _note_list(ctx: ReportContext, title: str, cls: str, area_id: str, notes: li
     return part("note_list", heading_id=f"{area_id}-{slug(title)}", title=title, cls=cls, notes=rendered)
 
 
-def _text_records(ctx: ReportContext, area_id: str, block: str, kind: str, html: str,
+def _text_records(ctx: NotebookContext, area_id: str, block: str, kind: str, html: str,
                   traced: Iterable[str] = (), heading: str | None = None) -> list[dict]:
     """Statement records of the numbers in inspectors' text that no other record states."""
     return text_records(ctx.force.id, ctx.force.name, area_id, f"text:{area_id}:{block}", kind, html, traced,
                         ctx.dataset.info.name, heading)
 
 
-def concerns_and_improvements(ctx: ReportContext, area_id: str) -> ReportHTML | None:
+def concerns_and_improvements(ctx: NotebookContext, area_id: str) -> ReportHTML | None:
     """The area's causes of concern and areas for improvement (``None`` when it has neither)."""
     inputs = ctx.area_inputs(area_id)
     if inputs is None:
@@ -165,7 +242,7 @@ def concerns_and_improvements(ctx: ReportContext, area_id: str) -> ReportHTML | 
     return _html(ctx, parts)
 
 
-def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None = None) -> str:
+def measure_html(ctx: NotebookContext, measure_id: str, heading_level: int | None = None) -> str:
     """One national measure: the sentences about the force, then its numbered all-forces chart.
 
     When the force did not supply the data the sentences say so and no chart is drawn for it alone;
@@ -187,7 +264,7 @@ def measure_html(ctx: ReportContext, measure_id: str, heading_level: int | None 
                 statement=" ".join(r["sentence"] for r in records), figure_html=figure, trend_html=trend)
 
 
-def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding) -> str:
+def finding_html(ctx: NotebookContext, area_id: str, index: int, finding: Finding) -> str:
     """One finding: its heading (h3), the inspectors' text, their figures, then any national measures."""
     missing = not_available_measures(ctx.dataset)
     records = figure_records(ctx.force.id, ctx.force.name, area_id, index, finding.figures, ctx.dataset.info.name)
@@ -205,7 +282,7 @@ def finding_html(ctx: ReportContext, area_id: str, index: int, finding: Finding)
     )
 
 
-def findings(ctx: ReportContext, area_id: str) -> ReportHTML | None:
+def findings(ctx: NotebookContext, area_id: str) -> ReportHTML | None:
     """The area's findings, each with the national measures the inputs place in it."""
     inputs = ctx.area_inputs(area_id)
     if inputs is None or not inputs.findings:
@@ -213,7 +290,7 @@ def findings(ctx: ReportContext, area_id: str) -> ReportHTML | None:
     return _html(ctx, (finding_html(ctx, area_id, i, f) for i, f in enumerate(inputs.findings, start=1)))
 
 
-def how_the_force_compares(ctx: ReportContext, area_id: str) -> ReportHTML | None:
+def how_the_force_compares(ctx: NotebookContext, area_id: str) -> ReportHTML | None:
     """The area's national measures not already shown inside a finding, under their own heading.
 
     ``None`` when the force was not inspected on the area or every measure has been shown.
@@ -230,7 +307,7 @@ def how_the_force_compares(ctx: ReportContext, area_id: str) -> ReportHTML | Non
     return Part(html, *ctx.take_records())
 
 
-def area(ctx: ReportContext, area_id: str) -> ReportHTML | NotInspected:
+def area(ctx: NotebookContext, area_id: str) -> ReportHTML | NotInspected:
     """A whole inspection area in one call (header, concerns, findings, remaining measures)."""
     if ctx.area_inputs(area_id) is None:
         return _not_inspected(ctx, area_id)
@@ -274,7 +351,7 @@ def grade_source_text(inputs: AreaInputs) -> str:
     return ILLUSTRATIVE if inputs.grade_basis == ILLUSTRATIVE else "inspection"
 
 
-def judgments(ctx: ReportContext) -> dict[str, Any]:
+def judgments(ctx: NotebookContext) -> dict[str, Any]:
     """The judgments table as plain values, for any rendering of it.
 
     Returns
@@ -305,13 +382,13 @@ def judgments(ctx: ReportContext) -> dict[str, Any]:
     return {"rows": rows, "sources": listed, "illustrative": illustrative}
 
 
-def judgments_table_html(ctx: ReportContext) -> str:
+def judgments_table_html(ctx: NotebookContext) -> str:
     """``<table class="judgments">``: every area the force was inspected on, with its grade and, for a
     demonstration grade, whether it is published (with its sources under the table) or illustrative."""
     return part("judgments_table", force=ctx.force_text, **judgments(ctx))
 
 
-def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:
+def _judgments_count(ctx: NotebookContext, inspected: list, graded: list) -> str:
     """ "Our inspection assessed how good ... is in n areas of policing. We make graded judgments in ..." """
     n, g = number_words(len(inspected)), number_words(len(graded))
     done = [s for s in graded if (ctx.area_inputs(s.id) or _NO_AREA).grade]
@@ -328,7 +405,7 @@ def _judgments_count(ctx: ReportContext, inspected: list, graded: list) -> str:
     return sentence_case(count)
 
 
-def overview(ctx: ReportContext) -> ReportHTML:
+def overview(ctx: NotebookContext) -> ReportHTML:
     """The overall summary: notices, the judgments table, how many areas were graded, and the summary."""
     inspected = [s for s in ctx.report.areas if not s.always and ctx.area_inputs(s.id) is not None]
     graded = [s for s in inspected if s.graded]
@@ -356,7 +433,7 @@ class _NoArea:
 _NO_AREA = _NoArea()
 
 
-def _ungraded_sentence(ctx: ReportContext, title: str) -> str:
+def _ungraded_sentence(ctx: NotebookContext, title: str) -> str:
     return (f"We also inspected an area we do not grade: {in_sentence(title)}. "
             "Our findings influence the graded judgments in the other areas.")
 
@@ -365,7 +442,7 @@ def _ungraded_sentence(ctx: ReportContext, title: str) -> str:
 # About the data
 # ---------------------------------------------------------------------------------------------
 
-def about_the_data(ctx: ReportContext) -> ReportHTML:
+def about_the_data(ctx: NotebookContext) -> ReportHTML:
     """Sources, method, the forces that did not supply data or were left out, and the demonstration notice.
 
     The prose is in ``templates/about_the_data.html.j2`` (see :mod:`peel.analysis.about`).

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from peel.analysis.method import is_missing
+from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.phrases import force_in_text
 from peel.inputs.catalogue import POPULATION_UNITS, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE, Dataset
+from peel.inputs.periods import Period
 from peel.inputs.provenance import describe_edition, is_edition, source_entries
+from peel.method import is_missing
 
 
 def not_available_measures(dataset: Dataset) -> dict[str, tuple[str, str]]:
@@ -49,7 +51,7 @@ def dataset_population_break(dataset: Dataset) -> bool:
     return spans_population_break(int(y) for y in dataset.population["year"].dropna())
 
 
-def trend_population_break(comparison: Any) -> bool:
+def trend_population_break(comparison: Comparison) -> bool:
     """Whether a measure's trend is a rate per 1,000 population using estimates on both sides of the change."""
     if comparison.measure.unit not in POPULATION_UNITS:
         return False
@@ -95,19 +97,19 @@ def cited_not_available(dataset: Dataset, cited: Iterable[str]) -> list[tuple[st
 SEE_NOTICE = "see About the data"
 
 
-def _source_entry(comparison: Any, force_id: str, period: Any) -> dict[str, Any]:
+def _source_entry(comparison: Comparison, force_id: str, period: Period) -> dict[str, Any]:
     ds = getattr(comparison, "dataset", None)
     if ds is None:
         return {}
     return ds.info.sources.get(ds.source(force_id, comparison.measure_id or comparison.measure.id, period)) or {}
 
 
-def figure_is_synthetic(comparison: Any, force_id: str, period: Any = None) -> bool:
+def figure_is_synthetic(comparison: Comparison, force_id: str, period: Period | None = None) -> bool:
     """Whether the force's figure for ``period`` (default the quoted one) comes from a synthetic source."""
     return _source_entry(comparison, force_id, period or comparison.period).get("table") == "none"
 
 
-def _publication(comparison: Any, force_id: str, period: Any) -> str:
+def _publication(comparison: Comparison, force_id: str, period: Period) -> str:
     """The publication a figure was taken from ("" for a synthetic figure or one with no recorded source)."""
     entry = _source_entry(comparison, force_id, period)
     if entry.get("table") == "none":
@@ -115,7 +117,7 @@ def _publication(comparison: Any, force_id: str, period: Any) -> str:
     return " ".join(str(entry.get("publication") or "").split())
 
 
-def figure_edition(comparison: Any, force_id: str, period: Any = None) -> dict[str, str]:
+def figure_edition(comparison: Comparison, force_id: str, period: Period | None = None) -> dict[str, str]:
     """Where the force's figure for ``period`` (default the quoted one) was published: ``publication`` (as
     its source entry names it), ``edition`` (the date the edition was published, ``YYYY-MM-DD``; empty when
     not dated or not an imported table) and ``edition_file`` (the file of that edition, which with its
@@ -127,7 +129,7 @@ def figure_edition(comparison: Any, force_id: str, period: Any = None) -> dict[s
             "edition_file": str(entry.get("file") or "") if edition else ""}
 
 
-def editions_shown(comparison: Any, periods: Iterable[Any] | None = None) -> str:
+def editions_shown(comparison: Comparison, periods: Iterable[Period] | None = None) -> str:
     """"Figures from the edition of 27 July 2022 (police-uplift-2022-data.csv.gz).", naming the edition of each
     imported table whose figures a chart shows for these periods (default the quoted one) ("denominators.csv
     (an undated edition)" when it has no date), or "" when none was imported as an edition."""
@@ -149,17 +151,17 @@ def editions_shown(comparison: Any, periods: Iterable[Any] | None = None) -> str
     return f"Figures from {'; '.join(named)}."
 
 
-def _shown(comparison: Any) -> list[Any]:
+def _shown(comparison: Comparison) -> list[ForceValue]:
     return [r for r in comparison.rows if not is_missing(r.value)]
 
 
-def any_synthetic(comparison: Any, periods: Iterable[Any] | None = None) -> bool:
+def any_synthetic(comparison: Comparison, periods: Iterable[Period] | None = None) -> bool:
     """Whether any force's figure shown for these periods (default the quoted one) is synthetic."""
     spans = list(periods) if periods is not None else [comparison.period]
     return any(figure_is_synthetic(comparison, r.force_id, p) for p in spans for r in _shown(comparison))
 
 
-def figure_source(comparison: Any, force_id: str, periods: Iterable[Any] | None = None, *,
+def figure_source(comparison: Comparison, force_id: str, periods: Iterable[Period] | None = None, *,
                   see: str = SEE_NOTICE) -> str:
     """The source line under a chart or table, saying first whether its figures are synthetic.
 
@@ -200,7 +202,7 @@ def _synthetic_source(comparison: Any, force_id: str, spans: list[Any], see: str
     return text
 
 
-def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
+def sentences_note(comparison: Comparison, force_id: str) -> tuple[str, str] | None:
     """The marker for a measure's sentences about the force, and which sentence it follows, or ``None``.
 
     Returns ``("last", note)`` when the force's own figure is synthetic (every number in the sentences
@@ -224,7 +226,7 @@ def sentences_note(comparison: Any, force_id: str) -> tuple[str, str] | None:
                           f"and so {derived}, are synthetic ({SEE_NOTICE}).]")
 
 
-def table_marker(comparison: Any, force_id: str, periods: Iterable[Any] | None = None) -> str | None:
+def table_marker(comparison: Comparison, force_id: str, periods: Iterable[Period] | None = None) -> str | None:
     """The words a data table's caption adds when its figures are synthetic or not official statistics,
     or ``None``.
 

@@ -22,10 +22,12 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from peel.analysis.method import Band, Standard, is_missing
+from peel.analysis.comparison import Comparison
+from peel.analysis.phrases import value_text
 from peel.analysis.provenance import figure_edition
 from peel.analysis.reportable import ReportHTML
 from peel.analysis.wording import grade_sentence, measure_sentence_parts
+from peel.method import Band, Standard, is_missing
 
 #: The MIME type of the statements in a notebook's outputs (JSON, so nbformat stores it as data).
 STATEMENTS_MIME = "application/vnd.peel.statements+json"
@@ -66,7 +68,7 @@ def _empty(**values: Any) -> dict[str, Any]:
     return record
 
 
-def comparison_word(comparison: Any, force_id: str) -> str:
+def comparison_word(comparison: Comparison, force_id: str) -> str:
     """How the force compares, in the words the report uses.
 
     One of "higher than expected", "lower than expected", "in line", "below the standard", "meets the
@@ -90,7 +92,7 @@ def comparison_word(comparison: Any, force_id: str) -> str:
     return ""
 
 
-def comparison_base(comparison: Any) -> str:
+def comparison_base(comparison: Comparison) -> str:
     """What the force was compared with: "all forces", "most similar group: NAME", "standard" or ""."""
     compare = comparison.measure.compare
     if compare == "group" and getattr(comparison, "group", None) is not None:
@@ -102,7 +104,7 @@ def comparison_base(comparison: Any) -> str:
     return ""
 
 
-def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
+def measure_records(comparison: Comparison, force_id: str, area: str, dataset_name: str) -> list[dict[str, Any]]:
     """One record per sentence the report prints about ``force_id`` on a measure, in reading order."""
     view = getattr(comparison, "seen_by", None)
     comparison = view(force_id) if view is not None else comparison  # a group measure: the force's own group
@@ -110,8 +112,6 @@ def measure_records(comparison: Any, force_id: str, area: str, dataset_name: str
     row = comparison.row(force_id)
     result = comparison.for_force(force_id)
     lines = comparison.lines
-    from peel.analysis.wording import value_text
-
     common = {
         "force_id": force_id, "force": row.force_name, "area": area, "kind": "measure",
         "statement_id": f"measure:{m.id}", "measure": m.id, "period": comparison.period.iso,

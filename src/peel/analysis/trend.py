@@ -18,11 +18,13 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from peel.analysis.charts import BLACK, CHART_FONT_PT, CHART_RC, CM, DARK_BLUE, PRINT_WIDTH_MM, figure_png
-from peel.analysis.method import is_missing
-from peel.analysis.numbers import format_value
+from peel.analysis.comparison import Comparison
+from peel.analysis.phrases import force_in_text, in_sentence, sentence_case, value_with_unit
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
-from peel.analysis.wording import force_in_text, in_sentence, sentence_case, value_with_unit
+from peel.inputs.catalogue import Measure
+from peel.method import is_missing
+from peel.numbers import format_value
 
 #: The chart's size: 12 by 6.5 cm, shown at 454 by 246 CSS px (96 px an inch), so its text
 #: (:data:`peel.analysis.charts.CHART_FONT_PT`) reads at the same CSS size as the all-forces chart's.
@@ -34,7 +36,7 @@ IMG_WIDTH, IMG_HEIGHT = 454, 246
 FONT_PT = CHART_FONT_PT
 
 
-def _label(period: Any, measure: Any) -> str:
+def _label(period: Any, measure: Measure) -> str:
     return sentence_case(period.label(getattr(measure, "period_style", None)))
 
 
@@ -53,7 +55,7 @@ def _tick(period: Any) -> str:
     return f"{calendar.month_abbr[period.end.month]} {period.end.year}"
 
 
-def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
+def trend_record(comparison: Comparison, force_id: str) -> dict[str, Any] | None:
     """The trend's data (period, force and England and Wales values), or ``None`` when there is no trend chart.
 
     ``None`` when the catalogue asks for no trend or the force has a value in fewer than two periods.
@@ -79,7 +81,7 @@ def trend_record(comparison: Any, force_id: str) -> dict[str, Any] | None:
             "marker": table_marker(comparison, force_id, comparison.history_periods)}
 
 
-def _axis(comparison: Any) -> str:
+def _axis(comparison: Comparison) -> str:
     """The x axis title: "Month", "12 months ending", or for a count taken on one day of each year (officers
     at 31 March) "At 31 March"."""
     p = comparison.period
@@ -94,7 +96,7 @@ def _span(rows: list[dict[str, Any]]) -> str:
     return f"{in_sentence(first)} to {in_sentence(last)}"
 
 
-def national_trend_record(comparison: Any) -> dict[str, Any] | None:
+def national_trend_record(comparison: Comparison) -> dict[str, Any] | None:
     """The England and Wales figure over the periods available, as a one-line record :func:`trend_png` draws.
 
     The series is the record's ``force`` (named "England and Wales"); ``None`` when the catalogue asks for
@@ -115,7 +117,7 @@ def national_trend_record(comparison: Any) -> dict[str, Any] | None:
             "source": m.source, "rows": rows}
 
 
-def trend_alt(record: dict[str, Any], measure: Any) -> str:
+def trend_alt(record: dict[str, Any], measure: Measure) -> str:
     """Alt text: what the chart shows and the force's first and last values beside England and Wales."""
     have = [r for r in record["rows"] if r["force_number"] is not None]
     first, last = have[0], have[-1]
@@ -183,7 +185,7 @@ def _label_every_kth_tick(fig: Figure, ax: Any) -> None:
         t.set_visible((last - i) % step == 0)
 
 
-def trend_html_and_record(comparison: Any, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:
+def trend_html_and_record(comparison: Comparison, force_id: str, number_of: Any) -> tuple[str | None, dict | None]:
     """The trend figure's HTML and its record, or ``(None, None)``; ``number_of()`` gives its number."""
     record = trend_record(comparison, force_id)
     if record is None:

@@ -14,29 +14,33 @@ import re
 import string
 from typing import Any
 
-from peel.analysis.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
-from peel.analysis.numbers import format_gbp, format_number, format_value, share_percent
-from peel.analysis.phrases import force_in_text as force_in_text  # re-exported, as the names below
-from peel.analysis.phrases import in_sentence as in_sentence
-from peel.analysis.phrases import join_names as join_names
-from peel.analysis.phrases import number_words as number_words
-from peel.analysis.phrases import sentence_case as sentence_case
-from peel.analysis.phrases import value_text as value_text
-from peel.analysis.phrases import value_with_unit as value_with_unit
+from peel.analysis.comparison import Comparison, ForceResult
+from peel.analysis.phrases import (
+    force_in_text,
+    in_sentence,
+    join_names,
+    number_words,
+    sentence_case,
+    value_text,
+    value_with_unit,
+)
 from peel.analysis.provenance import SEE_NOTICE, any_synthetic, not_official_words, sentences_note
+from peel.inputs.catalogue import Measure
 from peel.inputs.periods import Period
+from peel.method import Band, Standard, Trend, against_standard, decimals_to_show_side, is_missing
+from peel.numbers import format_gbp, format_number, format_value, share_percent
 
 
-def _numerator_text(x: float | None, measure: Any) -> str:
+def _numerator_text(x: float | None, measure: Measure) -> str:
     return format_gbp(x) if getattr(measure, "numerator_unit", "count") == "gbp" else format_number(x, 0)
 
 
-def _period_label(comparison: Any) -> str:
+def _period_label(comparison: Comparison) -> str:
     m = comparison.measure
     return comparison.period.label(getattr(m, "period_style", None))
 
 
-def _force_name(comparison: Any, force_id: str) -> str:
+def _force_name(comparison: Comparison, force_id: str) -> str:
     return comparison.row(force_id).force_name
 
 
@@ -45,7 +49,7 @@ def _force_name(comparison: Any, force_id: str) -> str:
 EW_NAME = "England and Wales average"
 
 
-def _ew_phrase(comparison: Any) -> str | None:
+def _ew_phrase(comparison: Comparison) -> str | None:
     """ "the England and Wales average of 8.6 per 1,000 population" (``None`` without a figure)."""
     ew = comparison.england_and_wales
     if ew is None or is_missing(ew):
@@ -53,12 +57,12 @@ def _ew_phrase(comparison: Any) -> str | None:
     return f"the {EW_NAME} of {value_with_unit(ew, comparison.measure)}"
 
 
-def _ew_statement(comparison: Any) -> str:
+def _ew_statement(comparison: Comparison) -> str:
     """ "The England and Wales average is 8.6 per 1,000 population." """
     return f"The {EW_NAME} is {value_with_unit(comparison.england_and_wales, comparison.measure)}."
 
 
-def statement(comparison: Any, force_id: str) -> str:
+def statement(comparison: Comparison, force_id: str) -> str:
     """The catalogue's statement for the force, with its fields filled in.
 
     ``{value}`` is the force's value at the published precision, ``{numerator}`` and ``{denominator}``
@@ -93,7 +97,7 @@ def statement(comparison: Any, force_id: str) -> str:
     return sentence_case(text)
 
 
-def comparison_sentence(comparison: Any, force_id: str) -> str | None:
+def comparison_sentence(comparison: Comparison, force_id: str) -> str | None:
     """How the force's value compares: with the England and Wales figure, the band or the standard.
 
     Returns
@@ -124,7 +128,7 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
         if ew:
             text += f" {_ew_statement(comparison)}"
         return text
-    if m.compare == "standard" and result.standard is not None:
+    if m.compare == "standard" and result.standard is not None and m.standard is not None:
         std = value_with_unit(m.standard, m, decimals=_typed_decimals(m.standard))
         if result.standard is Standard.BELOW:
             text = f"This is below the expected standard of {std}."
@@ -149,19 +153,19 @@ def comparison_sentence(comparison: Any, force_id: str) -> str | None:
     return f"{text} {extreme}" if extreme else text
 
 
-def seen_by(comparison: Any, force_id: str) -> Any:
+def seen_by(comparison: Comparison, force_id: str) -> Any:
     """The comparison as ``force_id``'s report shows it (its group's lines for ``compare: group``), so that a
     caller holding the comparison of all forces still gets the words, chart and records the report prints."""
     view = getattr(comparison, "seen_by", None)
     return view(force_id) if view is not None else comparison
 
 
-def group_phrase(comparison: Any, n: int) -> str:
+def group_phrase(comparison: Comparison, n: int) -> str:
     """ "the eight forces in its most similar group (Mostly urban, an illustrative grouping, not a published one)" """
     return f"the {number_words(n)} forces in its most similar group ({comparison.group_label})"
 
 
-def _group_sentence(comparison: Any, result: Any, ew: str | None) -> str:
+def _group_sentence(comparison: Comparison, result: ForceResult, ew: str | None) -> str:
     """How the force compares with the forces of its most similar group (``compare: group``).
 
     The lines are the group's, so the words are about the group; the England and Wales figure follows
@@ -181,11 +185,11 @@ def _group_sentence(comparison: Any, result: Any, ew: str | None) -> str:
     return text
 
 
-def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:
+def _within_sentence(comparison: Comparison, value: float, ew: str | None) -> str:
     m = comparison.measure
-    if not ew:
-        return "This is in line with other forces in England and Wales."
     ew_value = comparison.england_and_wales
+    if not ew or ew_value is None:
+        return "This is in line with other forces in England and Wales."
     # Compare at the published precision: a value that reads the same as the England and Wales average
     # is not "above" or "below" it.
     same = value_text(value, m) == value_text(ew_value, m)
@@ -195,7 +199,7 @@ def _within_sentence(comparison: Any, value: float, ew: str | None) -> str:
     return (f"This is {side} {ew} but within the expected range, so in line with England and Wales.")
 
 
-def _extreme_sentence(result: Any, comparison: Any = None) -> str | None:
+def _extreme_sentence(result: ForceResult, comparison: Comparison | None = None) -> str | None:
     if result.n_compared < 2:
         return None
     if not (result.is_highest or result.is_lowest):
@@ -208,7 +212,7 @@ def _extreme_sentence(result: Any, comparison: Any = None) -> str | None:
     return text + "."
 
 
-def _left_out_names(comparison: Any) -> list[str]:
+def _left_out_names(comparison: Comparison | None) -> list[str]:
     """Forces with a value that the comparison leaves out on purpose (not those without data)."""
     if comparison is None:
         return []
@@ -225,7 +229,7 @@ def _strip_stop(text: str) -> str:
     return text.rstrip(".")
 
 
-def not_available_sentence(comparison: Any, force_id: str) -> str:
+def not_available_sentence(comparison: Comparison, force_id: str) -> str:
     """Why the force has no figure, naming the force and the period, without blaming it for a gap in the data.
 
     A row in national.csv with an empty value says the force did not supply the figure (with the row's
@@ -247,7 +251,7 @@ def _end_words(p: Period, months: int) -> str:
     return f"{p.end.day} {calendar.month_name[p.end.month]} {p.end.year}"
 
 
-def _quantity_noun(measure: Any) -> str:
+def _quantity_noun(measure: Measure) -> str:
     if measure.unit in ("per_1000_population",):
         return "The rate"
     if measure.unit == "percent":
@@ -255,7 +259,7 @@ def _quantity_noun(measure: Any) -> str:
     return "The figure"
 
 
-def trend_sentence(comparison: Any, force_id: str) -> str | None:
+def trend_sentence(comparison: Comparison, force_id: str) -> str | None:
     """ "The rate has been falling over the three years to 31 March 2023." or ``None``.
 
     ``None`` when the catalogue asks for no trend or fewer than three periods have a value.
@@ -287,7 +291,7 @@ def trend_sentence(comparison: Any, force_id: str) -> str | None:
     return text
 
 
-def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
+def latest_month_sentence(comparison: Comparison, force_id: str) -> str | None:
     """ "In February 2024, the latest month in the data, the figure was 94 percent ..." or ``None``."""
     m = comparison.measure
     decimals = getattr(m, "latest_month_decimals", None)
@@ -299,14 +303,14 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
     period, value = result.latest_month
     if is_missing(value) or period == comparison.period:
         return None
-    has_standard = m.compare == "standard" and m.standard is not None
-    if has_standard:
+    standard = m.standard if m.compare == "standard" else None
+    if standard is not None:
         # Print enough places that the value reads on its own side of the standard (89.7, not 90).
-        decimals = decimals_to_show_side(value, m.standard, decimals)
+        decimals = decimals_to_show_side(value, standard, decimals)
     text = (f"In {period.label('month')}, the latest month in the data, the figure was "
             f"{format_value(value, m.unit, decimals)}")
-    if has_standard:
-        meets = against_standard(value, m.standard, decimals) is Standard.MEETS
+    if standard is not None:
+        meets = against_standard(value, standard, decimals) is Standard.MEETS
         # "Still" only when the figure for the quoted period was below the standard too.
         before = comparison.for_force(force_id).standard
         still = " still" if before is Standard.BELOW else ""
@@ -314,19 +318,20 @@ def latest_month_sentence(comparison: Any, force_id: str) -> str | None:
     return text + "."
 
 
-def completeness_sentence(comparison: Any, force_id: str) -> str | None:
+def completeness_sentence(comparison: Comparison, force_id: str) -> str | None:
     """"This figure is incomplete: ..." for a force whose figure is under the measure's completeness rule and
     still compared (``below: note``); None otherwise (a force left out says why in its comparison sentence)."""
     partial = getattr(comparison, "partial", None)
     share = partial(force_id) if partial is not None else None
-    if share is None or not comparison.row(force_id).included:
+    rule = comparison.measure.completeness
+    if share is None or rule is None or not comparison.row(force_id).included:
         return None
-    need = comparison.measure.completeness[0]
+    need = rule[0]
     return (f"This figure is incomplete: it covers {share_percent(share, need)} of the count, less than the "
             f"{share_percent(need)} this measure asks for, and may rise as the count is completed.")
 
 
-def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, str]]:
+def measure_sentence_parts(comparison: Comparison, force_id: str) -> list[tuple[str, str]]:
     """Every sentence the report prints about the force on one measure, with its kind, in reading order.
 
     The kinds are ``value``, ``completeness`` (the force's figure covers less of its count than the
@@ -356,7 +361,7 @@ def measure_sentence_parts(comparison: Any, force_id: str) -> list[tuple[str, st
     return _marked(comparison, force_id, out)
 
 
-def _marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _marked(comparison: Comparison, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The sentences with the markers that say which of their figures are synthetic, where it belongs, and
     which are not official statistics (after the last sentence)."""
     parts = _synthetic_marked(comparison, force_id, parts)
@@ -366,7 +371,7 @@ def _marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> lis
     return parts
 
 
-def _synthetic_marked(comparison: Any, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _synthetic_marked(comparison: Comparison, force_id: str, parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     note = sentences_note(comparison, force_id)
     if note is None:
         return parts
@@ -381,7 +386,7 @@ def _synthetic_marked(comparison: Any, force_id: str, parts: list[tuple[str, str
     return out
 
 
-def measure_sentences(comparison: Any, force_id: str) -> list[str]:
+def measure_sentences(comparison: Comparison, force_id: str) -> list[str]:
     """Every sentence the report prints about the force on one measure, in reading order."""
     return [text for _, text in measure_sentence_parts(comparison, force_id)]
 

@@ -20,33 +20,22 @@ from pathlib import Path
 
 import yaml
 
-from peel.analysis.numbers import round_half_up
 from peel.demo.groups import GROUP_MEASURE, GROUPS_FILE, GROUPS_SOURCE, GROUPS_TITLE, groups_csv, neighbourhood_table
+from peel.demo.inspection import demo_inputs
 from peel.demo.sources import MET_REPORT, SYNTHETIC, demo_sources, ons_population
 from peel.demo.synthetic import (
     BTP,
-    CALL_MONTHS,
-    CITY,
-    CPS_MONTHS,
     FY,
     MET,
     NOT_SUPPLIED,
-    SEED,
     YEARS,
-    Cell,
     Table,
     generate,
 )
 from peel.files import Written, write_files
 from peel.inputs.forces import all_forces, force_ids
 from peel.inputs.yamlfile import dump_yaml
-
-__all__ = [
-    "BTP", "CALL_MONTHS", "CITY", "CPS_MONTHS", "DATASET_NAME", "FY", "MET", "NOTICE", "NOT_SUPPLIED", "SEED",
-    "YEARS", "Cell", "Table", "dataset_yaml", "demo_files", "generate", "national_csv", "params_yaml",
-    "population_csv", "write_demo",
-]
-
+from peel.method import round_half_up
 
 DATASET_NAME = "PEEL 2023–2025 demonstration dataset"
 NOTICE = (
@@ -158,8 +147,6 @@ def dataset_yaml(national: str = "", population: str = "") -> str:
 
 def params_yaml(force_id: str) -> str:
     """The demonstration inspection inputs of one force, as YAML."""
-    from peel.demo.inspection import demo_inputs
-
     force = next(f for f in all_forces() if f.id == force_id)
     head = "# Demonstration inspection inputs written by 'peel demo-data' (see README.md in this folder).\n"
     return head + dump_yaml(demo_inputs(force))

@@ -7,16 +7,36 @@ contract; :mod:`.store` writes them with their source. :func:`import_table` is t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import yaml
+
 from peel.errors import problem
+from peel.files import read_input
+from peel.ingest import outcomes, population, recorded_crime, stop_search, workforce
 from peel.ingest.common import Parsed, fy_period
-from peel.ingest.reading import MAX_BYTES, IngestError, collecting, fail, raise_collected, report
+from peel.ingest.editions import edition_of, table_id_of
+from peel.ingest.reading import (
+    MAX_BYTES,
+    IngestError,
+    collecting,
+    fail,
+    raise_collected,
+    read_dataset_file,
+    report,
+)
+from peel.ingest.store import write_import
+from peel.inputs.forces import force_ids
+from peel.inputs.periods import parse_period
+from peel.lock import OutputLock
 
 TABLES = ("population", "recorded-crime", "outcomes", "workforce", "stop-search")
 LICENCE = "Open Government Licence v3.0"
@@ -25,7 +45,6 @@ ATTRIBUTION = "Contains public sector information licensed under the Open Govern
 
 def table_module(table: str) -> ModuleType:
     """The importer module of ``table`` (one of :data:`TABLES`)."""
-    from peel.ingest import outcomes, population, recorded_crime, stop_search, workforce
     modules = {"population": population, "recorded-crime": recorded_crime, "outcomes": outcomes,
                "workforce": workforce, "stop-search": stop_search}
     if table not in modules:
@@ -72,9 +91,6 @@ def parse_exclusions(given: list[str] | None) -> dict[tuple[str, str], str]:
 
     PERIOD is a financial year (``2019/20``) or an ISO 8601 interval (``2019-04-01/2020-03-31``).
     """
-    from peel.inputs.forces import force_ids
-    from peel.inputs.periods import parse_period
-
     out: dict[tuple[str, str], str] = {}
     for item in given or []:
         where, sep, reason = item.partition("=")
@@ -100,10 +116,6 @@ def parse_exclusions(given: list[str] | None) -> dict[tuple[str, str], str]:
 def _dataset_kind(data_dir: Path) -> None:
     """Refuse a dataset that declares itself demonstration data (``demonstration: true`` in dataset.yaml):
     published figures and synthetic ones are never mixed in one dataset."""
-    import yaml
-
-    from peel.ingest.store import read_dataset_file
-
     path = data_dir / "dataset.yaml"
     text = read_dataset_file(path)
     if text is None:
@@ -124,12 +136,6 @@ def _dataset_kind(data_dir: Path) -> None:
 def _only_with_population(data_dir: Path, rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], str | None]:
     """The rows whose period's midpoint year has an ONS population estimate in the dataset, and what was
     left out (``None`` when nothing was)."""
-    import csv
-    import io
-
-    from peel.ingest.store import read_dataset_file
-    from peel.inputs.periods import parse_period
-
     text = read_dataset_file(data_dir / "population.csv") or ""
     years = {r.get("year", "").strip() for r in csv.DictReader(io.StringIO(text, newline=""))}
     kept: list[dict[str, str]] = []
@@ -209,12 +215,6 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     OutputFolderError
         Another import holds the dataset folder (naming it) for longer than ``lock_wait``.
     """
-    import sys
-
-    from peel.ingest.editions import edition_of, table_id_of
-    from peel.ingest.store import write_import
-    from peel.pipeline.lock import OutputLock
-
     path, data_dir = Path(file), Path(data_dir)
     mod = table_module(table)
     dated, tid = edition_of(path, edition), table_id_of(path, table_id)
@@ -261,8 +261,6 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
 def _record(table: str, path: Path, mod: ModuleType, parsed: Parsed, publication: str | None, table_id: str,
             edition: str | None) -> dict[str, Any]:
     """The source entry of ``dataset.yaml`` (its ``rows`` and ``edition_rows`` are added when written)."""
-    from peel.files import read_input
-
     digest = hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest()
     record: dict[str, Any] = {
         "table": table, "publisher": mod.PUBLISHER, "publication": publication or mod.PUBLICATION,
@@ -317,4 +315,4 @@ def check_rows(path: Path, parsed: Parsed) -> None:
                 report(fail(path, f"{' '.join(key)}: {col} {text!r}: expected a finite number of 0 or more"))
 
 
-__all__ = ["IngestError", "TABLES", "import_table"]
+__all__ = ["TABLES", "import_table"]

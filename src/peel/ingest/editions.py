@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from peel.files import spreadsheet_safe
-from peel.ingest.reading import IngestError, fail
+from peel.ingest.reading import IngestError, fail, read_dataset_file
+from peel.inputs.dataset import read_info
 from peel.inputs.provenance import EDITIONS_DIR, describe_edition
 
 # The Home Office ends the name of each edition of a table with its date, DDMMYY (-230124: 23 January 2024).
@@ -180,8 +181,6 @@ def read_edition(data_dir: Path, source_id: str) -> list[dict[str, str]]:
     IngestError
         The dataset has no such edition, or its file cannot be read.
     """
-    from peel.ingest.store import read_dataset_file
-
     path = edition_path(data_dir, source_id)
     text = read_dataset_file(path)
     if text is None:
@@ -256,8 +255,6 @@ def revisions(data_dir: Path, old: str, new: str) -> Revisions:
 
 
 def _sources(data_dir: Path) -> dict[str, dict[str, Any]]:
-    from peel.inputs.dataset import read_info
-
     try:
         return {k: v for k, v in (read_info(Path(data_dir)).sources or {}).items() if isinstance(v, dict)}
     except IngestError:
@@ -316,6 +313,6 @@ def editions_text(data_dir: Path) -> str:
     return "\n".join(lines) + "\n" if lines else "no imported editions\n"
 
 
-__all__ = ["EDITIONS_DIR", "REVISION_COLUMNS", "Revision", "Revisions", "describe_edition", "edition_of",
+__all__ = ["REVISION_COLUMNS", "Revision", "Revisions", "edition_of",
            "edition_path", "editions_text", "is_newer", "read_edition", "revisions", "revisions_csv", "revisions_text",
            "table_id_of"]

@@ -42,7 +42,7 @@ from peel.ingest.common import (
     yearly,
 )
 from peel.ingest.layout import Column, Layout, cell_text, whole
-from peel.ingest.reading import Sheet, fail
+from peel.ingest.reading import Sheet, fail, read_dataset_file
 
 TABLE = "outcomes"
 PUBLISHER = "Home Office"
@@ -83,7 +83,6 @@ def _recorded_crime(data_dir: Path | None) -> dict[tuple[str, str], float]:
     path = None if data_dir is None else Path(data_dir) / "national.csv"
     if path is None:
         return {}
-    from peel.ingest.store import read_dataset_file
 
     text = read_dataset_file(path) or ""
     out = {}

@@ -19,17 +19,24 @@ import datetime as dt
 import hashlib
 import math
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from peel.files import read_input
+from peel.ingest import LOCK_NAME, LOCK_WAIT, _dataset_kind, check_rows
+from peel.ingest import source_id as table_source_id
 from peel.ingest.common import Parsed
 from peel.ingest.forces import resolve
 from peel.ingest.layout import MISSING_SPELLINGS, Column, Layout, cell_text, fold, parse_count
 from peel.ingest.reading import MAX_BYTES, IngestError, Sheet, collecting, fail, raise_collected, read_sheets, report
-from peel.inputs.catalogue import POPULATION_UNITS, Measure
+from peel.ingest.store import write_import
+from peel.inputs.catalogue import POPULATION_UNITS, Measure, load_catalogue, load_not_available
+from peel.inputs.dataset import CATALOGUE_FILE
 from peel.inputs.periods import Period, period_from_text
+from peel.lock import OutputLock
 
 #: The ``table`` of an own table's source entry in dataset.yaml.
 TABLE = "own"
@@ -341,7 +348,6 @@ def _row(path: Path, sheet: Sheet, n: int, measure: Measure, fid: str, period: s
 def source_id(measure: str, path: Path) -> str:
     """``own/stop_search_arrests/kent-arrests-2023``: the measure and the file's name (one file may feed
     several measures, each import replacing only its own rows)."""
-    from peel.ingest import source_id as table_source_id
     return f"{TABLE}/{measure}/{table_source_id(TABLE, path).removeprefix(TABLE + '/')}"
 
 
@@ -386,13 +392,6 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
         Naming file, sheet, row and column (or the option or catalogue entry); the dataset folder is then
         left untouched.
     """
-    import sys
-
-    from peel.ingest import LOCK_NAME, LOCK_WAIT, _dataset_kind, check_rows
-    from peel.ingest.store import write_import
-    from peel.inputs.catalogue import load_catalogue, load_not_available
-    from peel.inputs.dataset import CATALOGUE_FILE
-    from peel.pipeline.lock import OutputLock
 
     path, data_dir = Path(file), Path(data_dir)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", measure or ""):
@@ -432,8 +431,6 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
 
 def _record(path: Path, parsed: Parsed, said: OwnSource) -> dict[str, Any]:
     """The source entry of dataset.yaml (its ``rows`` is added when written)."""
-    from peel.files import read_input
-
     sheet = ", ".join(s for s in parsed.sheets if s) or None
     record: dict[str, Any] = {
         "table": TABLE, "publisher": said.name, "publication": said.publication, "file": path.name,

@@ -25,6 +25,7 @@ from peel.ingest.common import Parsed, counts_column, duplicate_rows
 from peel.ingest.forces import resolve
 from peel.ingest.layout import Column, Layout, cell_text
 from peel.ingest.reading import Sheet, fail, raise_collected, read_sheets, report
+from peel.inputs.forces import force_ids
 
 TABLE = "population"
 PUBLISHER = "Office for National Statistics"
@@ -125,7 +126,6 @@ def parse(path: Path, *, lookup: Path | None = None, year: int | None = None, st
     if not sums:
         raise fail(path, "no local authority district rows (codes E06/E07/E08/E09/W06): expected the table by LAD",
                    sh.name or None)
-    from peel.inputs.forces import force_ids
     for y in sorted({y for _, y in sums}):
         absent = [f for f in force_ids() if (f, y) not in sums]
         if absent:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
+import os
+import re
 import zipfile
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from peel.errors import InputError, Problem, problem
 from peel.files import InputFileError, check_zip_expansion, read_input
@@ -184,7 +187,6 @@ def _text(path: Path, kind: str, data: bytes) -> str:
 
 def _workbook(path: Path, kind: str, data: bytes) -> Any:
     """A spreadsheet opened from its bytes: calamine tells the format from the content, not the name."""
-    from python_calamine import CalamineWorkbook
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # calamine's errors are plain exceptions of several types
@@ -203,7 +205,6 @@ def _csv_grid(path: Path, kind: str, data: bytes) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                            skip_blank_lines=False, engine="python" if len(text) < 1_000_000 else "c")
     except pd.errors.ParserError as e:
-        import re
         line = re.search(r"line (\d+)", str(e))
         raise fail(path, f"cannot be read as CSV ({' '.join(str(e).split())}): expected one header row "
                          "and rows of the same number of cells", row=int(line.group(1)) if line else None) from None
@@ -305,3 +306,17 @@ def read_sheets(path: Path | str, layouts: Sequence[Layout], table: str) -> list
     found = ", ".join(repr(str(c).strip()) for c in cells if not _blank(c))
     raise fail(path, f"not the {table} table's header: {lo.explain_missing(cells)}; columns found: "
                      f"{found or 'none'}", sheet=name or None, row=header_row)
+
+
+def read_dataset_file(path: Path) -> str | None:
+    """A file of the dataset folder as text (``None`` when there is none), through the bounded reader:
+    a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
+    if not os.path.lexists(path):
+        return None
+    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
+    try:
+        return read_input(path).decode("utf-8-sig")
+    except InputFileError as e:
+        raise fail(path, f"{e}: {expected}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None

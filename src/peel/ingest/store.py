@@ -28,27 +28,14 @@ from typing import Any
 
 import yaml
 
-from peel.files import InputFileError, read_input
 from peel.ingest.common import Parsed
-from peel.ingest.reading import IngestError, fail
-from peel.inputs.dataset import DATASET_FILE, NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
+from peel.ingest.editions import edition_path, is_newer
+from peel.ingest.reading import fail, read_dataset_file
+from peel.inputs.dataset import DATASET_FILE
+from peel.inputs.tables import NATIONAL_COLUMNS, NATIONAL_FILE, POPULATION_COLUMNS, POPULATION_FILE
 
 NATIONAL_HEADER = (*NATIONAL_COLUMNS, "note", "source", "coverage")
 POPULATION_HEADER = (*POPULATION_COLUMNS, "source")
-
-
-def read_dataset_file(path: Path) -> str | None:
-    """A file of the dataset folder as text (``None`` when there is none), through the bounded reader:
-    a FIFO, a device or a huge file in its place is refused, not waited on or read without end."""
-    if not os.path.lexists(path):
-        return None
-    expected = "expected the dataset's own file, a UTF-8 text file of at most 64 MiB (run 'peel validate')"
-    try:
-        return read_input(path).decode("utf-8-sig")
-    except InputFileError as e:
-        raise fail(path, f"{e}: {expected}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise fail(path, f"cannot be read ({' '.join(str(e).split())[:200]}): {expected}") from None
 
 
 def _read_rows(path: Path, header: tuple[str, ...]) -> tuple[list[str], list[dict[str, str]]]:
@@ -142,8 +129,6 @@ def write_import(data_dir: Path, parsed: Parsed, source_id: str, record: dict[st
         The folder is not a dataset (no dataset.yaml), or rows from another source would be overwritten
         without ``force``.
     """
-    from peel.ingest.editions import edition_path, is_newer
-
     data_dir = Path(data_dir)
     yaml_path = data_dir / DATASET_FILE
     if not yaml_path.is_file():
@@ -281,8 +266,6 @@ def _edition_csv(target: str, rows: list[dict[str, str]]) -> str:
 def _same_file(data_dir: Path, sources: dict[str, Any], source_id: str, record: dict[str, Any],
                edition_text: str) -> str | None:
     """The id of another source holding the same file (by SHA-256) with the same figures, or ``None``."""
-    from peel.ingest.editions import edition_path
-
     for sid, entry in sources.items():
         if sid == source_id or not isinstance(entry, dict) or entry.get("sha256") != record.get("sha256") \
                 or entry.get("table") != record.get("table"):
@@ -300,4 +283,4 @@ def _target_of(entry: dict[str, Any]) -> str:
     return "population" if entry.get("table") == "population" else "national"
 
 
-__all__ = ["EDITION_HEADER", "IngestError", "write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]
+__all__ = ["EDITION_HEADER", "write_import", "NATIONAL_HEADER", "POPULATION_HEADER"]

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from peel.errors import InputError, Problem, problem
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import key_path, problems_from
-from peel.inputs.schemas.report import AREA_ID_PATTERN, GradeName, ReportModel, duplicate_ids
+from peel.inputs.schemas.report import GradeName, ReportModel, duplicate_ids
 from peel.inputs.yamlfile import read_yaml
 
 #: The five-point scale of graded judgments, best first.
@@ -28,7 +28,7 @@ NOT_YET_GRADED = "not yet graded"
 
 REPORT_FILE = "report.yaml"
 
-__all__ = ["AREA_ID_PATTERN", "GRADES", "NOT_YET_GRADED", "AreaSpec", "ReportSpec", "load_report"]
+__all__ = ["GRADES", "NOT_YET_GRADED", "AreaSpec", "ReportSpec", "load_report"]
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,7 @@ from pydantic import ValidationError
 from peel.errors import InputError, Problem, problem
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import problems_from
-from peel.inputs.schemas.catalogue import (  # noqa: F401 - the catalogue's vocabulary, re-exported
-    MEASURE_ID_PATTERN,
-    STATEMENT_FIELDS,
+from peel.inputs.schemas.catalogue import (
     CatalogueModel,
     CompareName,
     EnglandAndWales,

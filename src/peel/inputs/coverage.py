@@ -13,11 +13,12 @@ rule, or under :data:`DEFAULT_MIN_SHARE` when the catalogue gives the measure no
 
 from __future__ import annotations
 
-from peel.analysis.numbers import share_percent
 from peel.errors import Problem, problem
-from peel.inputs.dataset import NATIONAL_FILE, Dataset, partial_figures
+from peel.inputs.dataset import Dataset, partial_figures
 from peel.inputs.forces import all_forces
 from peel.inputs.periods import Period
+from peel.inputs.tables import NATIONAL_FILE
+from peel.numbers import share_percent
 
 #: A figure covering less of its count than this is partial when its measure declares no completeness rule.
 DEFAULT_MIN_SHARE = 0.95

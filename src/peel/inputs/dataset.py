@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peel.analysis.numbers import share_percent
 from peel.errors import InputError, Problem, problem
 from peel.inputs.catalogue import Measure, check_catalogue, load_catalogue
 from peel.inputs.forces import all_forces, force_ids
@@ -33,25 +32,16 @@ from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import problems_from
 from peel.inputs.schemas.dataset import DatasetInfoModel
 from peel.inputs.tables import (
-    NATIONAL_COLUMNS,
     NATIONAL_FILE,
-    NATIONAL_OPTIONAL,
-    POPULATION_COLUMNS,
     POPULATION_FILE,
-    POPULATION_OPTIONAL,
     read_national,
     read_population,
 )
 from peel.inputs.yamlfile import read_yaml
+from peel.numbers import share_percent
 
 DATASET_FILE = "dataset.yaml"
 CATALOGUE_FILE = "measures.yaml"
-
-__all__ = [
-    "CATALOGUE_FILE", "DATASET_FILE", "NATIONAL_COLUMNS", "NATIONAL_FILE", "NATIONAL_OPTIONAL", "POPULATION_COLUMNS",
-    "POPULATION_FILE", "POPULATION_OPTIONAL", "Dataset", "DatasetInfo", "check_dataset", "load_dataset", "read_info",
-]
-
 
 @dataclass(frozen=True)
 class DatasetInfo:

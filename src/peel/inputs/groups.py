@@ -17,6 +17,7 @@ from typing import Any
 from peel.errors import Problem, problem
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.inputs.schemas.groups import GROUPS_COLUMNS
+from peel.inputs.tables import read_csv
 
 #: How an illustrative grouping is labelled wherever a report shows it.
 ILLUSTRATIVE_LABEL = "an illustrative grouping, not a published one"
@@ -64,9 +65,6 @@ def read_groups(path: Path, title: str, illustrative: bool, source: str,
     Refused: missing or extra columns, an unknown force, a force in two groups (or twice), a group of one
     force, and any of the 43 forces in no group (a ``compare: group`` measure needs every force's group).
     """
-    # Imported here: peel.inputs.tables is imported by peel.inputs.dataset, which reads the groups.
-    from peel.inputs.tables import read_csv
-
     rows = read_csv(path, GROUPS_COLUMNS, problems)
     if rows is None:
         return None

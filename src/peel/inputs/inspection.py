@@ -5,7 +5,7 @@ Inspectors and analysts write one file per force, ``params/<force_id>.yaml`` (th
 :class:`ForceInputs`: the declared model checks the file on its own, and the checks here add what needs
 other files (the report's areas, the measure catalogue, the file's name). Every problem is listed with
 the file, the key path (``areas.police_powers.grade``) and what was expected, so that a typo can never
-pass silently into a published report. The figures themselves are in :mod:`peel.inputs.figures`.
+pass silently into a published report. The figures themselves are in :mod:`peel.inputs.inspection_figures`.
 """
 
 from __future__ import annotations
@@ -19,31 +19,19 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from peel.analysis.numbers import TypedFloat, decimals_of
 from peel.errors import InputError, Problem, problem
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec, load_report
-from peel.inputs.figures import (  # noqa: F401 - the figures are part of this module's interface
-    SAMPLE_DECIMALS,
-    ChangeFigure,
-    ChangePoint,
-    DerivedFigure,
-    InspectionFigure,
-    PreviousSample,
-    ReportedFigure,
-    SampleCountFigure,
-    SampleEstimateFigure,
-    fill,
-    placeholders_in,
-)
 from peel.inputs.forces import FORCE_ID_PATTERN, Force, get_force
+from peel.inputs.inspection_figures import (
+    InspectionFigure,
+)
 from peel.inputs.schemas.base import problems_from, suggest
-from peel.inputs.schemas.inspection import (  # noqa: F401 - limits re-exported for callers and tests
-    MAX_HEADING_CHARS,
-    MAX_TEXT_CHARS,
+from peel.inputs.schemas.inspection import (
     ForceInputsModel,
 )
 from peel.inputs.yamlfile import SafeLoader, oversized
 from peel.inputs.yamlfile import read_yaml as _read_yaml
+from peel.numbers import TypedFloat, decimals_of
 from peel.paths import notebooks_dir
 
 

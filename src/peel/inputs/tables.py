@@ -18,13 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from peel.analysis.numbers import round_half_up
 from peel.errors import Problem, problem
 from peel.files import read_input_or_problem
 from peel.inputs.catalogue import Measure
 from peel.inputs.forces import EXCLUDED_FROM_ENGLAND_AND_WALES, force_ids
 from peel.inputs.periods import Period, parse_period
 from peel.inputs.schemas.base import MAX_NUMBER
+from peel.method import round_half_up
 
 NATIONAL_FILE = "national.csv"
 POPULATION_FILE = "population.csv"

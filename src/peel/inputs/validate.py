@@ -10,8 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from peel.errors import InputError, Problem
+from peel.files import read_input
+from peel.inputs.areas import load_report
+from peel.inputs.catalogue import load_not_available
+from peel.inputs.coverage import coverage, partial_warnings, period_warnings
+from peel.inputs.dataset import CATALOGUE_FILE, _check_and_read
 from peel.inputs.forces import force_ids
+from peel.inputs.inspection import check_params
+from peel.inputs.provenance import edition_warnings
 from peel.paths import notebooks_dir
 
 
@@ -21,8 +30,6 @@ def _report(notebooks: Path, problems: list[Problem]) -> Any:
     The notebooks themselves are not required here: validation is about the inputs, and a build
     checks that every area's notebook exists.
     """
-    from peel.inputs.areas import load_report
-
     try:
         return load_report(notebooks, check_notebooks=False)
     except InputError as e:
@@ -57,9 +64,6 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     InputError
         Listing every problem found in any file.
     """
-    from peel.inputs.catalogue import load_not_available
-    from peel.inputs.dataset import CATALOGUE_FILE, _check_and_read
-
     data_dir, params_dir = Path(data_dir), Path(params_dir)
     problems: list[Problem] = []
     report = _report(Path(notebooks) if notebooks is not None else notebooks_dir(), problems)
@@ -68,9 +72,6 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
     problems.extend(found)
     warned: list[str] = []
     if dataset is not None:
-        from peel.inputs.coverage import coverage, partial_warnings, period_warnings
-        from peel.inputs.provenance import edition_warnings
-
         gaps, warned = coverage(dataset)
         warned += partial_warnings(dataset)
         warned += edition_warnings(data_dir, dataset.info)
@@ -85,8 +86,6 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
         measure_ids = {m: None for m in _measure_ids_if_readable(data_dir / CATALOGUE_FILE)}
     # Findings may cite measures the dataset lists as not available (they are shown without a chart).
     measure_ids.update({m: None for m in load_not_available(data_dir / CATALOGUE_FILE) if m not in measure_ids})
-
-    from peel.inputs.inspection import check_params
 
     if report is not None:
         problems.extend(check_params(params_dir, report, measure_ids, list(force_ids())))
@@ -116,10 +115,6 @@ def validate_all(data_dir: str | Path, params_dir: str | Path, notebooks: str | 
 
 def _measure_ids_if_readable(path: Path) -> list[str]:
     """Measure ids from a catalogue that has problems, so params can still be checked against them."""
-    import yaml
-
-    from peel.files import read_input
-
     try:  # through the bounded reader: a FIFO in the catalogue's place is refused, not waited on
         doc = yaml.safe_load(read_input(path).decode("utf-8"))
         return [str(k) for k in doc["measures"]]

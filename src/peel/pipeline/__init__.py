@@ -3,7 +3,7 @@
 The build reads like its pipeline (:func:`build`), one module a step:
 
 1. **Check the request** (:mod:`~peel.pipeline.options`): force ids, formats, folders, timeout, parameters.
-2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.pipeline.lock`): a folder holding
+2. **Own the output folder** (:mod:`~peel.pipeline.ownership`, :mod:`~peel.lock`): a folder holding
    files no build wrote, or a symbolic link where the build writes, is refused; one build at a time.
 3. **Check the inputs** and **plan** (:mod:`~peel.pipeline.plan`, :mod:`~peel.pipeline.cache`): the report
    structure, every notebook's parameters, the data and inspection inputs; then, per force and area,
@@ -18,7 +18,7 @@ The build reads like its pipeline (:func:`build`), one module a step:
    force worked. A failure fails only its force. ``peel watch`` (:mod:`~peel.pipeline.watch`) calls
    :func:`build` after each save with an in-process executor that keeps its kernel warm between builds.
 5. **Record** (:mod:`~peel.pipeline.records`, :mod:`~peel.pipeline.manifest`): ``OUT/build.json``,
-   ``OUT/statements.csv`` (:mod:`~peel.pipeline.statements`), ``OUT/overview.html`` (and its PDF, made again
+   ``OUT/statements.csv`` (:mod:`~peel.pipeline.statements_table`), ``OUT/overview.html`` (and its PDF, made again
    only when the data, grades or package changed: :mod:`peel.render.overview`), ``OUT/index.html`` and a summary naming
    every failure (:mod:`~peel.pipeline.progress`); the exit status is 1 when any force failed.
 
@@ -39,9 +39,9 @@ from peel.inputs.catalogue import load_catalogue
 from peel.inputs.dataset import CATALOGUE_FILE, load_dataset
 from peel.inputs.forces import force_ids
 from peel.inputs.provenance import report_notice
+from peel.lock import OutputLock, make_build_temp
 from peel.pipeline.cache import fingerprints, read_json
 from peel.pipeline.executor import Executor
-from peel.pipeline.lock import OutputLock, make_build_temp
 from peel.pipeline.manifest import git_commit, read_figures, read_records, write_manifest
 from peel.pipeline.options import BuildOptions, resolve_forces
 from peel.pipeline.ownership import check_output_folder
@@ -50,9 +50,10 @@ from peel.pipeline.progress import print_plan, print_summary
 from peel.pipeline.records import BUILT, EXECUTED, REUSED, AreaRecord, ForceRecord, relative
 from peel.pipeline.run import executor_for, run_forces, signals_stop_the_build
 from peel.pipeline.seal import read_seals, seal, write_seals
-from peel.pipeline.statements import STATEMENTS_JSON, content_id, write_statements
+from peel.pipeline.statements_table import STATEMENTS_JSON, write_statements
 from peel.pipeline.vintage import assess, older_dataset, refresh_command, shared_vintage, stale_formats, stale_line
 from peel.pipeline.workbook import FIGURES_XLSX
+from peel.reuse import content_id
 
 
 @dataclass

@@ -1,14 +1,13 @@
-"""What a build depends on, as hashes, and the one rule that decides whether a kept output is reused.
+"""What a build depends on, as hashes.
 
 An executed notebook (an area) and a rendered report are each kept beside a small record of the
 hashes they were made from (their *components*) and of the files they produced. Both are reused by
-:func:`reuse_decision` when every component is unchanged and every produced file is still there,
-unedited; otherwise the reason is given in words.
+:func:`peel.reuse.reuse_decision` when every component is unchanged and every produced file is still
+there, unedited; otherwise the reason is given in words.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,11 +19,13 @@ from typing import Any
 from peel.files import InputFileError, read_input
 from peel.paths import PACKAGE_DIR
 from peel.pipeline.depends import DataFingerprints, data_fingerprints
+from peel.reuse import sha256_file, sha256_text
 
 #: Parts of the package that never run inside a notebook's kernel: a change to them cannot change an
 #: executed notebook, so it re-renders reports without re-executing notebooks. Everything else (the
-#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side.
-BUILD_SIDE = frozenset({"pipeline", "render", "demo", "ingest", "cli.py"})
+#: ``inputs`` and ``analysis`` packages and the shared top-level modules) is the notebook side. The
+#: notebook side importing none of these is a contract in ``pyproject.toml`` (``[tool.importlinter]``).
+BUILD_SIDE = frozenset({"pipeline", "render", "demo", "ingest", "cli.py", "lock.py", "reuse.py"})
 
 #: Libraries whose version can change what a notebook outputs.
 ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat",
@@ -50,22 +51,6 @@ RENDER_WORDS = {
     "commit": "source commit changed",
     "version": "version changed",
 }
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex (a FIFO or device is refused, never read: see :func:`read_input`)."""
-    h = hashlib.sha256()
-    if not Path(path).is_file():  # follows symlinks: a FIFO, a device or a folder is not a file
-        raise InputFileError(f"{path} is not a regular file")
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sha256_text(text: str) -> str:
-    """SHA-256 of a text's UTF-8 bytes, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def hash_files(paths: Iterable[Path], root: Path) -> dict[str, str]:
@@ -220,35 +205,3 @@ def fingerprints(data_dir: Path, notebooks_dir: Path, notebook_names: Sequence[s
     exec_hash, all_hash, template_hash = package_hashes()
     return Fingerprints(data, dict(sorted(notebooks.items())), exec_hash, all_hash, template_hash,
                         environment_hash(), data_fingerprints(data_dir))
-
-
-def reuse_decision(components: Mapping[str, str], record: Mapping[str, Any] | None,
-                   produced: Sequence[tuple[str, Path, str | None]], words: Mapping[str, str],
-                   no_record: str) -> tuple[bool, str]:
-    """Whether a kept output must be made again, and why: ``(True, reason)`` or ``(False, "unchanged")``.
-
-    Parameters
-    ----------
-    components
-        The hashes the output would be made from now.
-    record
-        The record kept beside the output (``None`` when there is none).
-    produced
-        ``(name, path, sha256 in the record or None)`` of each file the output consists of.
-    words
-        How each component is named in the reason (``"data"`` -> ``"data changed"``).
-    no_record
-        The reason when there is no record.
-    """
-    if record is None:
-        return True, no_record
-    old = record.get("components", {})
-    changed = [name for name in components if old.get(name) != components[name]]
-    if changed:
-        return True, ", ".join(words.get(n, f"{n} changed") for n in changed)
-    for name, path, expected in produced:
-        if expected is None:
-            return True, f"{name} not built before"
-        if not path.is_file() or sha256_file(path) != expected:
-            return True, f"{name} missing or edited"
-    return False, "unchanged"

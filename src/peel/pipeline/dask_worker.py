@@ -20,12 +20,13 @@ from distributed import WorkerPlugin, get_worker
 
 from peel import __version__, files
 from peel.errors import KernelStartError
-from peel.pipeline.cache import fingerprints, sha256_file
+from peel.lock import make_build_temp
+from peel.pipeline.cache import fingerprints
 from peel.pipeline.force import build_force, failed_record
 from peel.pipeline.kernel import WarmKernel
-from peel.pipeline.lock import make_build_temp
 from peel.pipeline.plan import ForcePlan
 from peel.pipeline.records import Failure, ForceRecord
+from peel.reuse import sha256_file
 
 #: The name the warm-kernel plugin is registered under on the workers.
 PLUGIN_NAME = "peel-warm-kernel"

@@ -18,13 +18,13 @@ from typing import Any
 from peel.analysis.statements import notebook_statements
 from peel.errors import BuildError, ExecutionFailure, InputError, KernelStartError, WriteFailed
 from peel.files import atomic_write, replace_into_place
-from peel.pipeline.cache import sha256_file
 from peel.pipeline.kernel import WarmKernel
 from peel.pipeline.plan import REPORT_RECORD, ForcePlan
 from peel.pipeline.records import BUILT, EXECUTED, FAILED, NOT_RUN, REUSED, AreaRecord, Failure, ForceRecord, relative
-from peel.pipeline.statements import STATEMENTS_JSON, statements_json
+from peel.pipeline.statements_table import STATEMENTS_JSON, statements_json
 from peel.pipeline.vintage import remove_older_format
 from peel.pipeline.workbook import FIGURES_XLSX, workbook_bytes
+from peel.reuse import sha256_file
 
 
 def _write_json(path: Path, doc: Any) -> None:
@@ -207,7 +207,7 @@ def _render_and_write(plan: ForcePlan, notebooks: list[Any],
             _write_temporary(tmp, plan.out / "report.html", html)
             files["report.html"] = sha256_file(tmp)
         # The statements of the same executed notebooks the report was stitched from, renamed into
-        # place with it (OUT/statements.csv gathers them; see peel.pipeline.statements).
+        # place with it (OUT/statements.csv gathers them; see peel.pipeline.statements_table).
         tmp = _atomic_target(plan.out / STATEMENTS_JSON)
         temps[STATEMENTS_JSON] = tmp
         _write_temporary(tmp, plan.out / STATEMENTS_JSON, statements_json(notebooks))

@@ -21,6 +21,7 @@ warm kernel and the imported render side, for its whole life and builds on it ag
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import sys
 import threading
@@ -45,13 +46,11 @@ def preload(formats: tuple[str, ...]) -> None:
     """
     # Imported here, in a thread while the kernel starts, not at the top: that is the point of it.
     try:
-        import peel.pipeline.execute  # noqa: F401  (papermill, nbclient)
-        import peel.pipeline.workbook  # noqa: F401  (openpyxl)
-        import peel.render.assemble  # noqa: F401
-        import peel.render.page  # noqa: F401  (nbconvert, Jinja templates)
-
+        # papermill and nbclient; openpyxl; nbconvert and the Jinja templates
+        for name in ("peel.pipeline.execute", "peel.pipeline.workbook", "peel.render.assemble", "peel.render.page"):
+            importlib.import_module(name)
         if "pdf" in formats:
-            from peel.render.pdf import compiler_fonts
+            from peel.render.pdf import compiler_fonts  # Typst, only when a PDF is asked
 
             compiler_fonts()  # imports Typst and reads the package's fonts once for the process
     except Exception:  # the real import, later, says what is wrong
@@ -132,7 +131,7 @@ class InProcess:
     def shutdown(self) -> None:
         """Shut the kernel down (safe to call twice) and give the loggers their levels back."""
         if "peel.pipeline.execute" in sys.modules:  # only when a notebook may have run
-            from peel.pipeline.execute import abandon_notebook_tasks
+            from peel.pipeline.execute import abandon_notebook_tasks  # loaded already, as the test says
 
             abandon_notebook_tasks()  # nbclient's tasks, left by a stop, would print a traceback
         kernel, self.kernel = self.kernel, None

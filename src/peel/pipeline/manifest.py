@@ -6,7 +6,7 @@ why it was re-run, how long it took and, on failure, the area, the cell and the 
 this build keep their record from the previous manifest, so the file always describes every report
 in the output folder. The build time is its only field that changes when nothing else did; it is
 never written into a report. The read-merge-write happens while the build holds the output folder's
-lock (:mod:`peel.pipeline.lock`), so two builds cannot lose each other's records.
+lock (:mod:`peel.lock`), so two builds cannot lose each other's records.
 
 The manifest is a pydantic model (:class:`Manifest`, its forces' records from
 :mod:`peel.pipeline.records`) written as its ``model_dump(mode="json")`` with sorted keys. A
@@ -29,7 +29,7 @@ from pydantic import Field, ValidationError
 from peel import __version__
 from peel.files import atomic_write, read_input
 from peel.paths import project_root
-from peel.pipeline.figures import force_figures
+from peel.pipeline.headline_figures import force_figures
 from peel.pipeline.records import ForceRecord, Record
 
 MANIFEST_NAME = "build.json"
@@ -89,7 +89,7 @@ class VintageRecord(Record):
 
 class ManifestForce(ForceRecord):
     """A force's record as ``build.json`` holds it: with its report's headline figures
-    (:mod:`peel.pipeline.figures`) and, when its report is stale, why."""
+    (:mod:`peel.pipeline.headline_figures`) and, when its report is stale, why."""
 
     figures: list[dict[str, Any]] = Field(default_factory=list)
     stale: list[str] | None = Field(None, exclude_if=lambda v: v is None)

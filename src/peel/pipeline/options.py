@@ -5,6 +5,7 @@ Every problem with the request is listed at once, before anything runs or is wri
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from peel.errors import InputError, Problem, problem
 from peel.inputs.forces import Force, get_force
+from peel.inputs.forces import all_forces as every_force
 from peel.paths import data_dir as default_data_dir
 from peel.paths import notebooks_dir as default_notebooks_dir
 from peel.paths import outputs_dir as default_outputs_dir
@@ -70,8 +72,6 @@ def resolve_forces(ids: Sequence[str], all_forces: bool) -> tuple[Force, ...]:
     InputError
         For malformed ids (paths such as ``../x``), unknown ids, no ids, or ids with ``--all``.
     """
-    from peel.inputs.forces import all_forces as every_force
-
     if all_forces and ids:
         raise InputError(problem("--all", "", "give force ids or --all, not both"))
     if all_forces:
@@ -155,8 +155,6 @@ def make_options(*, forces: Sequence[str] = (), all_forces: bool = False, to: st
 
 def check_scheduler(scheduler: str) -> list[Problem]:
     """Problems with ``--scheduler``: ``PROTOCOL://HOST:PORT`` or ``local:N`` with N at least 1, and Dask installed."""
-    import importlib.util
-
     problems: list[Problem] = []
     if scheduler.startswith("local:"):
         n = scheduler.split(":", 1)[1]

@@ -3,7 +3,7 @@
 For each force and area the hashes of what the executed notebook depends on (the notebook, the
 report structure, the part of the force's inspection inputs and of the data that the area reads
 (:mod:`peel.pipeline.depends`), the package, the environment, the parameters) are compared with
-the record kept beside the executed notebook (:func:`peel.pipeline.cache.reuse_decision`). Unchanged
+the record kept beside the executed notebook (:func:`peel.reuse.reuse_decision`). Unchanged
 areas are reused; a force whose areas were all reused and whose report files still match their
 record (``report.key``) is not even re-rendered.
 """
@@ -20,9 +20,11 @@ from peel import __version__
 from peel.errors import InputError, Problem
 from peel.files import atomic_write
 from peel.inputs.areas import ReportSpec
-from peel.inputs.dataset import DatasetInfo
+from peel.inputs.dataset import DatasetInfo, read_info
 from peel.inputs.forces import Force
+from peel.inputs.inspection import load_force_inputs
 from peel.inputs.provenance import report_notice
+from peel.inputs.validate import validate_all
 from peel.pipeline.cache import (
     AREA_WORDS,
     RENDER_WORDS,
@@ -30,15 +32,13 @@ from peel.pipeline.cache import (
     area_key,
     hash_files,
     read_json,
-    reuse_decision,
-    sha256_file,
-    sha256_text,
 )
 from peel.pipeline.depends import params_fingerprint
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.records import relative
 from peel.pipeline.seal import read_seals, sealed
 from peel.pipeline.vintage import force_vintage, shared_vintage
+from peel.reuse import reuse_decision, sha256_file, sha256_text
 
 #: The record kept beside a force's report: what it was rendered from, its files and its grades.
 REPORT_RECORD = "report.key"
@@ -105,8 +105,6 @@ class ForcePlan:
 
 def dataset_info(data_dir: Path) -> DatasetInfo:
     """``dataset.yaml`` (demonstration?, notice, sources); validation has already checked the file."""
-    from peel.inputs.dataset import read_info
-
     return read_info(data_dir)
 
 
@@ -118,8 +116,6 @@ def validate_inputs(opts: BuildOptions, fp: Fingerprints) -> list[str]:
     nothing changed then does not pay for it again. Returns the warnings (forces with no row for a
     measure and period that other forces have).
     """
-    from peel.inputs.validate import validate_all
-
     params = hash_files(sorted(p for p in opts.params_dir.glob("*.y*ml") if p.is_file()), opts.params_dir)
     key = sha256_text(json.dumps({
         "data": fp.data, "params": params, "report": fp.notebooks.get("report.yaml"),
@@ -166,8 +162,6 @@ def plan_force(force: Force, opts: BuildOptions, report: ReportSpec, fp: Fingerp
     output folder when not given) matches: an executed notebook edited with its record's hash
     recomputed is executed again.
     """
-    from peel.inputs.inspection import load_force_inputs
-
     if seals is None:
         seals = read_seals(opts.out_dir)
 
@@ -259,6 +253,7 @@ def check_notebook_parameters(plans: Sequence[ForcePlan]) -> None:
                 to_check[a.notebook] = a.parameters
     if not to_check:
         return
+    # Imported only when a notebook is to be executed: papermill and nbclient take seconds to load.
     from peel.pipeline.execute import check_parameters
 
     problems: list[Problem] = []

@@ -26,6 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_state_path
+
 from peel.errors import BuildError
 from peel.files import atomic_write, read_input
 
@@ -37,8 +39,6 @@ KEY_NAME = "build-seal.key"
 
 def key_path() -> Path:
     """Where the user's seal key is kept (outside any output folder)."""
-    from platformdirs import user_state_path
-
     return user_state_path("peel-reports") / KEY_NAME
 
 

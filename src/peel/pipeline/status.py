@@ -15,12 +15,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from peel import paths
 from peel.errors import OutputFolderError, display_path
+from peel.inputs.areas import load_report
 from peel.inputs.forces import all_forces
-from peel.pipeline.cache import fingerprints, sha256_file
+from peel.pipeline.cache import fingerprints
 from peel.pipeline.manifest import MANIFEST_NAME, BuildSettings, read_manifest, read_records
 from peel.pipeline.records import ForceRecord
 from peel.pipeline.vintage import assess, refresh_command, shared_vintage, stale_formats, stale_line
+from peel.reuse import sha256_file
 
 
 @dataclass
@@ -101,8 +104,6 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
     InputError
         When the notebooks' ``report.yaml`` cannot be read.
     """
-    from peel.inputs.areas import load_report
-
     out_dir = Path(out_dir)
     manifest = read_manifest(out_dir)
     if not manifest:
@@ -116,8 +117,6 @@ def folder_status(out_dir: Path, *, data_dir: Path | None = None, params_dir: Pa
     formats = [f for f in settings.formats if f in ("html", "pdf")] if settings is not None else []
 
     def folder(given: Path | None, name: str) -> Path:
-        from peel import paths
-
         if given is not None:
             return Path(given)
         return Path(folders[name]) if folders.get(name) else getattr(paths, f"{name}_dir")()

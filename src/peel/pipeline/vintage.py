@@ -15,9 +15,13 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from peel.pipeline.cache import Fingerprints, combined_hash, sha256_file
+from peel.errors import display_path
+from peel.paths import data_dir as default_data
+from peel.paths import notebooks_dir as default_notebooks
+from peel.paths import params_dir as default_params
+from peel.pipeline.cache import Fingerprints, combined_hash
 from peel.pipeline.records import ForceRecord
-from peel.pipeline.statements import content_id
+from peel.reuse import content_id, sha256_file
 
 #: The parts of a vintage, in the order their changes are named, and how.
 VINTAGE_WORDS = {
@@ -83,10 +87,6 @@ def refresh_command(force_ids: Sequence[str], formats: Sequence[str], out_dir: P
                     data_dir: Path | None = None, params_dir: Path | None = None,
                     notebooks_dir: Path | None = None) -> str:
     """The ``peel build`` command that rebuilds the given forces into ``out_dir`` from the given inputs."""
-    from peel.paths import data_dir as default_data
-    from peel.paths import notebooks_dir as default_notebooks
-    from peel.paths import params_dir as default_params
-
     words = ["peel", "build"]
     words += ["--all"] if len(force_ids) >= total else sorted(force_ids)
     words += ["--to", ",".join(formats)]
@@ -176,8 +176,6 @@ def remove_older_format(out: Path, force_id: str, formats: Sequence[str],
 
 def stale_line(stale: Mapping[str, Sequence[str]], out_dir: Path, command: str) -> str:
     """The line that ends every build and ``peel status``: how many reports are stale, and the command."""
-    from peel.errors import display_path
-
     if not stale:
         return f"0 stale reports: every report in {display_path(Path(out_dir))} is built from the current inputs"
     n = len(stale)

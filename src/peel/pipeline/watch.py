@@ -43,11 +43,11 @@ from typing import TextIO
 
 from peel.errors import BuildStopped, KernelStartError, PeelError, display_path
 from peel.inputs.forces import force_ids
+from peel.lock import OutputFolderBusy, make_build_temp
 from peel.paths import PACKAGE_DIR
 from peel.pipeline import build
 from peel.pipeline.cache import dataset_files, files_under
 from peel.pipeline.inline import InProcess
-from peel.pipeline.lock import OutputFolderBusy, make_build_temp
 from peel.pipeline.options import BuildOptions
 from peel.pipeline.ownership import check_output_folder
 from peel.pipeline.records import EXECUTED, FAILED, ForceRecord

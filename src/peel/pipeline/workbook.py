@@ -1,7 +1,7 @@
 """``OUT/<force>/figures.xlsx``: the data behind every chart of a force's report, tidy and printable.
 
 The workbook is written with openpyxl from the figure records the notebooks made the report's data
-tables from (:func:`peel.analysis.figures.table_record`, :func:`peel.analysis.trend.trend_record`).
+tables from (:func:`peel.analysis.numbered_figure.table_record`, :func:`peel.analysis.trend.trend_record`).
 Every sheet is one table whose header row is row 1 and holds nothing else, so
 ``pandas.read_excel(path, sheet_name=...)`` reads any of them without skipping rows or dropping columns:
 
@@ -84,6 +84,7 @@ def _fixed_zip(data: bytes) -> bytes:
 def _table(ws: Any, heads: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
            formats: dict[int, Sequence[str | None]] | None = None) -> None:
     """``rows`` under a bold header row from A1, with column widths and per-row number formats by column."""
+    # openpyxl is imported when a workbook is written (here and below), not with the build: it takes a second.
     from openpyxl.styles import Alignment, Font
 
     ws.append(list(heads))
@@ -100,7 +101,7 @@ def _table(ws: Any, heads: Sequence[str], rows: Sequence[Sequence[Any]], widths:
 
 
 def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # when a workbook is written (see _table)
 
     return get_column_letter(index)
 
@@ -175,6 +176,7 @@ def _long_rows(number: int, fig: dict[str, Any]) -> list[list[Any]]:
 
 def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     """The workbook of a report's figures (in report order, numbered from 1) as XLSX bytes."""
+    # When a workbook is written (see _table).
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from peel.diff import Change, summary
 from peel.render.index import INDEX_CSS, _report_css
+from peel.render.page import page_environment
 from peel.render.policies import content_security_policy, style_hash
 
 #: Rules the diff page needs beyond the index's.
@@ -23,8 +24,6 @@ table.diff ins { text-decoration: underline; font-weight: bold; }
 
 def render_diff(changes: list[Change], old: str, new: str) -> str:
     """The diff page as HTML text (the same changes always give the same bytes)."""
-    from peel.render.page import page_environment
-
     css = _report_css() + INDEX_CSS + DIFF_CSS
     html = page_environment().get_template("page/diff.html.j2").render(
         lang="en-GB",

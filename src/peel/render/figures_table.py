@@ -1,6 +1,6 @@
 """The index's "Figures" table: every force's headline figure on each national measure.
 
-The figures are those ``build.json`` records for each report (:mod:`peel.pipeline.figures`), which are
+The figures are those ``build.json`` records for each report (:mod:`peel.pipeline.headline_figures`), which are
 the report's own statement records: the table prints each value as the report prints it
 (``value_text``) and links it to the measure's section of the report. Nothing is computed here but
 the England and Wales figure's text, formatted by the same function as the report's. The table has
@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from peel.analysis.numbers import format_value
 from peel.inputs.forces import all_forces
 from peel.inputs.periods import parse_period
 from peel.inputs.provenance import attributions, publications
+from peel.numbers import format_value
 
 #: What a cell says when a report does not show a measure (a force inspected on fewer areas).
 NOT_SHOWN = "not in report"

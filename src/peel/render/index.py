@@ -24,8 +24,9 @@ from peel.files import atomic_write
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
 from peel.inputs.forces import all_forces
 from peel.inputs.provenance import DEMONSTRATION_LABEL
-from peel.pipeline.records import Failure, ForceRecord
+from peel.render.built import BuiltForce
 from peel.render.figures_table import figures_table, report_links
+from peel.render.page import page_environment, report_css
 from peel.render.policies import content_security_policy, style_hash
 
 INDEX_NAME = "index.html"
@@ -101,25 +102,25 @@ table.figures-by-force td .comparison { display: block; font-size: 0.8125rem; co
 def _report_css() -> str:
     """The report stylesheet when it is available, so the index looks like the reports."""
     try:
-        from peel.render.page import report_css
-
         return report_css()[0]
     except Exception:  # the index must still be written when the report stylesheet is missing
         return "html { font-family: Arial, sans-serif; color: #0b0c0c; line-height: 1.5; }"
 
 
-def _failure(force_name: str, record: ForceRecord, kept: bool) -> dict[str, Any]:
+def _failure(force_name: str, record: BuiltForce, kept: bool) -> dict[str, Any]:
     """Where and how a force's last build failed, in the words the index prints."""
-    err = record.error or Failure(error=None, message="")
+    err = record.error
+    where = err.where() if err is not None else []
     return {
         "name": force_name,
-        "place": f" ({', '.join(err.where())})" if err.where() else "",
-        "what": err.what(),
+        "place": f" ({', '.join(where)})" if where else "",
+        # A failed record without its error reads as a failure with no message.
+        "what": err.what() if err is not None else "Error: ",
         "kept": kept,
     }
 
 
-def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir: Path,
+def render_index(report: ReportSpec, records: Mapping[str, BuiltForce], out_dir: Path,
                  *, demonstration: bool, notice: str, notice_label: str = "",
                  figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
                  catalogue: Mapping[str, Any] | None = None, info: Any = None,
@@ -131,8 +132,8 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
     report
         The report structure (its graded areas are the table's columns).
     records
-        ``{force_id: record}`` (:class:`peel.pipeline.records.ForceRecord`, as read from ``build.json``):
-        the grades shown are those of the report on disk.
+        ``{force_id: record}`` (:class:`~peel.render.built.BuiltForce`: the build's records, as read from
+        ``build.json``): the grades shown are those of the report on disk.
     out_dir
         The output folder; a report is linked only when its file is there.
     demonstration, notice, notice_label
@@ -147,8 +148,6 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
         whose report was built from an older dataset version, named in a note above the tables
         (:mod:`peel.pipeline.vintage`).
     """
-    from peel.render.page import page_environment
-
     css = _report_css() + INDEX_CSS
     graded = [a for a in report.areas if a.graded]
     rows: list[dict[str, Any]] = []
@@ -214,7 +213,7 @@ def render_index(report: ReportSpec, records: Mapping[str, ForceRecord], out_dir
     return html if html.endswith("\n") else html + "\n"
 
 
-def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
+def write_index(out_dir: Path, report: ReportSpec, records: Mapping[str, BuiltForce], *,
                 demonstration: bool, notice: str, notice_label: str = "",
                 figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
                 catalogue: Mapping[str, Any] | None = None, info: Any = None,

@@ -2,7 +2,7 @@
 
 For every measure of the dataset's catalogue the page shows all the forces compared, with the same
 chart the reports draw (:func:`peel.analysis.charts.all_forces_chart`, with no force marked) and the
-same data table (:func:`peel.analysis.figures.table_record`); where the catalogue asks for a trend, a
+same data table (:func:`peel.analysis.numbered_figure.table_record`); where the catalogue asks for a trend, a
 line chart of the England and Wales figure over the periods available
 (:func:`peel.analysis.trend.national_trend_record`); and, across the forces with a report in the
 output folder, how many received each grade in each graded area (a table and a chart). It carries the
@@ -12,7 +12,7 @@ self-contained page, no script, a content security policy that forbids any netwo
 The page is made from the dataset the reports were built from and the grades ``build.json`` records
 for the reports on disk, and the same inputs give the same bytes. It is made again only when the data,
 the grades, the package or the notice changed, or a file it wrote is missing or was edited: the hashes
-it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.pipeline.cache.reuse_decision`).
+it was made from are kept beside it in ``OUT/.overview.json`` (:func:`peel.reuse.reuse_decision`).
 """
 
 from __future__ import annotations
@@ -31,23 +31,24 @@ from matplotlib.ticker import MaxNLocator
 
 from peel.analysis.charts import CHART_FONT_PT, CHART_RC, CM, FIGSIZE_CM, all_forces_chart, counts, figure_png
 from peel.analysis.comparison import compare
-from peel.analysis.figures import IMG_HEIGHT, IMG_WIDTH, table_record
+from peel.analysis.numbered_figure import IMG_HEIGHT, IMG_WIDTH, table_record
+from peel.analysis.phrases import in_sentence, join_names, number_words, value_with_unit
 from peel.analysis.provenance import POPULATION_BREAK_NOTE, figure_source, trend_population_break
 from peel.analysis.trend import IMG_HEIGHT as TREND_HEIGHT
 from peel.analysis.trend import IMG_WIDTH as TREND_WIDTH
 from peel.analysis.trend import national_trend_record, trend_png
-from peel.analysis.wording import in_sentence, join_names, number_words, value_with_unit
 from peel.files import atomic_write, read_input
 from peel.inputs.areas import GRADES, NOT_YET_GRADED, ReportSpec
-from peel.inputs.dataset import Dataset
+from peel.inputs.dataset import Dataset, load_dataset
 from peel.inputs.forces import all_forces
 from peel.inputs.inspection import ILLUSTRATIVE, PUBLISHED
 from peel.inputs.provenance import Notice
-from peel.pipeline.cache import reuse_decision, sha256_file
-from peel.pipeline.records import ForceRecord
-from peel.pipeline.statements import content_id
+from peel.render.built import BuiltForce
 from peel.render.index import INDEX_CSS, _report_css
+from peel.render.page import page_environment
+from peel.render.pdf import write_pdf
 from peel.render.policies import content_security_policy, style_hash
+from peel.reuse import content_id, reuse_decision, sha256_file
 
 OVERVIEW_NAME = "overview.html"
 OVERVIEW_PDF = "overview.pdf"
@@ -100,13 +101,13 @@ details.overview-data summary { cursor: pointer; padding: 0.25rem 0; }
 """
 
 
-def forces_with_reports(records: Mapping[str, ForceRecord]) -> dict[str, ForceRecord]:
+def forces_with_reports(records: Mapping[str, BuiltForce]) -> dict[str, BuiltForce]:
     """The records of the forces that have a report on disk (a failed rebuild keeps the previous one)."""
     return {f.id: records[f.id] for f in all_forces()
             if f.id in records and records[f.id].files}
 
 
-def grade_counts(report: ReportSpec, records: Mapping[str, ForceRecord]) -> list[dict[str, Any]]:
+def grade_counts(report: ReportSpec, records: Mapping[str, BuiltForce]) -> list[dict[str, Any]]:
     """Per graded area, how many forces with a report have each of :data:`GRADE_COLUMNS`, and how many of
     the grades are published and how many illustrative (demonstration grades that say which they are)."""
     have = forces_with_reports(records)
@@ -277,7 +278,7 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, ForceRecord],
+def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, BuiltForce],
                     notice: Notice | None, older: Sequence[str] = ()) -> str:
     """The overview page as HTML text (the same dataset, grades and notice always give the same bytes).
 
@@ -295,8 +296,6 @@ def render_overview(dataset: Dataset, report: ReportSpec, records: Mapping[str, 
         The forces whose report was built from an older dataset version (:func:`peel.pipeline.vintage.older_dataset`):
         named in a note at the top, since their figures may differ from the overview's.
     """
-    from peel.render.page import page_environment
-
     rows = grade_counts(report, records)
     with_reports = len(forces_with_reports(records))
     number = 1
@@ -334,7 +333,7 @@ def _read_record(out_dir: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def overview_components(data: Mapping[str, str], records: Mapping[str, ForceRecord], package: str,
+def overview_components(data: Mapping[str, str], records: Mapping[str, BuiltForce], package: str,
                         notice: Notice | None, older: Sequence[str] = ()) -> dict[str, str]:
     """The hashes the overview is made from: data files, grades of the reports on disk, package, notice,
     and the reports built from an older dataset version."""
@@ -345,7 +344,7 @@ def overview_components(data: Mapping[str, str], records: Mapping[str, ForceReco
             "older": content_id(sorted(older))}
 
 
-def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: Mapping[str, ForceRecord], *,
+def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: Mapping[str, BuiltForce], *,
                    formats: Sequence[str], notice: Notice | None, data: Mapping[str, str],
                    package: str, older: Sequence[str] = ()) -> tuple[Path, str]:
     """Write ``OUT/overview.html`` (and ``overview.pdf`` when ``"pdf"`` is in ``formats``) if anything changed.
@@ -368,8 +367,6 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
     tuple[Path, str]
         The page's path and what happened: ``"unchanged"`` or why it was written ("grades changed").
     """
-    from peel.inputs.dataset import load_dataset
-
     out_dir = Path(out_dir)
     html_path, pdf_path = out_dir / OVERVIEW_NAME, out_dir / OVERVIEW_PDF
     components = overview_components(data, records, package, notice, older)
@@ -384,8 +381,6 @@ def write_overview(out_dir: Path, data_dir: Path, report: ReportSpec, records: M
     html = render_overview(load_dataset(data_dir), report, records, notice, older)
     written: dict[str, str] = {}
     if "pdf" in formats:
-        from peel.render.pdf import write_pdf
-
         # The PDF before the page: the record names the page only when its PDF matches it.
         write_pdf(html, pdf_path, title=f"{report.title}: national overview")
         written[OVERVIEW_PDF] = sha256_file(pdf_path)

@@ -31,7 +31,7 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbformat import NotebookNode
 
 from peel.analysis.markup import slug
-from peel.analysis.wording import force_in_text
+from peel.analysis.phrases import force_in_text
 from peel.errors import BuildError
 from peel.inputs.provenance import DEMONSTRATION_LABEL, DEMONSTRATION_PAGE
 from peel.render.assemble import TEMPLATE_IDS, Assembly, area_html, area_id, report_outputs

@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import typst
+
 from peel.errors import BuildError
 from peel.files import atomic_write
 from peel.render.typst_markup import TEMPLATE_PATH, page_to_typst
@@ -36,8 +38,6 @@ MAIN = "main.typ"
 @lru_cache(maxsize=1)
 def compiler_fonts() -> Any:
     """The fonts of :data:`FONTS_DIR` and no other, loaded once a process (the slow part of a first PDF)."""
-    import typst
-
     return typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)])
 
 
@@ -49,8 +49,6 @@ def render_pdf(html: str, *, title: str, lang: str = "en-GB") -> bytes:
     BuildError
         When the page has an image that is not embedded, or Typst cannot typeset it (its message).
     """
-    import typst
-
     page = page_to_typst(html, title=title, lang=lang)
     # The compiler reads the document and its images from files, so they go to a private folder
     # that is removed afterwards, whatever happens.

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
-from peel.inputs import figures as fig
+from peel.inputs import inspection_figures as fig
 from peel.inputs.forces import force_ids
 from peel.inputs.schemas.base import (
     Checked,

@@ -16,20 +16,14 @@ import base64
 from typing import Any
 
 from peel.analysis.charts import Bar, all_forces_chart, chart_bars, counts, figure_png
-from peel.analysis.method import Band, Standard, is_missing
+from peel.analysis.comparison import Comparison, ForceValue
 from peel.analysis.narrow_chart import narrow_chart
-from peel.analysis.numbers import format_value
+from peel.analysis.phrases import force_in_text, join_names, number_words, sentence_case, value_with_unit
 from peel.analysis.provenance import figure_source, table_marker
 from peel.analysis.templating import part
-from peel.analysis.wording import (
-    EW_NAME,
-    force_in_text,
-    join_names,
-    number_words,
-    seen_by,
-    sentence_case,
-    value_with_unit,
-)
+from peel.analysis.wording import EW_NAME, seen_by
+from peel.method import Band, Standard, is_missing
+from peel.numbers import format_value
 
 #: Displayed size of the chart in CSS pixels (16 cm x 12.5 cm at 96 pixels per inch).
 IMG_WIDTH, IMG_HEIGHT = 605, 472
@@ -41,7 +35,7 @@ NARROW_BELOW_PX = 640
 NARROW_MEDIA = f"screen and (max-width: {NARROW_BELOW_PX - 0.02}px)"
 
 
-def _period(comparison: Any) -> str:
+def _period(comparison: Comparison) -> str:
     return comparison.period.label(getattr(comparison.measure, "period_style", None))
 
 
@@ -49,7 +43,7 @@ def _forces(n: int) -> str:
     return f"{number_words(n)} force" + ("" if n == 1 else "s")
 
 
-def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> str:
+def alt_text(comparison: Comparison, force_id: str, bars: list[Bar] | None = None) -> str:
     """What the chart shows and what it finds, in plain sentences.
 
     Names the chart, the number of forces drawn, the report force's value and how it compares, the
@@ -110,7 +104,7 @@ def alt_text(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> s
     return " ".join(parts)
 
 
-def _band_words(comparison: Any, row: Any) -> str:
+def _band_words(comparison: Comparison, row: ForceValue) -> str:
     m = comparison.measure
     if is_missing(row.value):
         return "not available"
@@ -126,7 +120,7 @@ def _band_words(comparison: Any, row: Any) -> str:
     return Band(row.band).against("its group" if members else "England and Wales")
 
 
-def _notes(comparison: Any) -> list[str]:
+def _notes(comparison: Comparison) -> list[str]:
     """The notes under a chart, as plain text: the measure's note, forces left out, forces without data."""
     m = comparison.measure
     notes = []
@@ -151,9 +145,10 @@ def _notes(comparison: Any) -> list[str]:
     return notes
 
 
-def _group_note(comparison: Any, names: dict[str, str]) -> str:
+def _group_note(comparison: Comparison, names: dict[str, str]) -> str:
     """The note naming the force's most similar group, its members and where the grouping came from."""
     groups = comparison.groups
+    assert groups is not None  # a group note is written only for a comparison within a group
     members = join_names([names[f] for f in comparison.group_members if f in names])
     where = ""
     ds = getattr(comparison, "dataset", None)
@@ -165,7 +160,7 @@ def _group_note(comparison: Any, names: dict[str, str]) -> str:
             f"{groups.title}.{where}")
 
 
-def _reading(comparison: Any) -> str | None:
+def _reading(comparison: Comparison) -> str | None:
     """The sentence above the data table that explains the standard or the dotted lines."""
     m = comparison.measure
     if m.compare == "standard" and m.standard is not None:
@@ -184,7 +179,7 @@ def _reading(comparison: Any) -> str | None:
     return None
 
 
-def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) -> dict[str, Any]:
+def table_record(comparison: Comparison, force_id: str, bars: list[Bar] | None = None) -> dict[str, Any]:
     """The data behind the chart as plain values: what the data table prints and the workbook holds.
 
     One row per force, in chart order, then the forces not compared and those not available (each
@@ -227,7 +222,7 @@ def table_record(comparison: Any, force_id: str, bars: list[Bar] | None = None) 
     }
 
 
-def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | None = None,
+def data_table(comparison: Comparison, force_id: str, number: int, bars: list[Bar] | None = None,
                record: dict[str, Any] | None = None) -> str:
     """The data behind the chart as an HTML table inside ``<details class="figure-data">``.
 
@@ -243,7 +238,7 @@ def data_table(comparison: Any, force_id: str, number: int, bars: list[Bar] | No
     )
 
 
-def figure_html(comparison: Any, force_id: str, number: int) -> str:
+def figure_html(comparison: Comparison, force_id: str, number: int) -> str:
     """The complete figure for one national measure.
 
     Parameters
@@ -264,7 +259,7 @@ def figure_html(comparison: Any, force_id: str, number: int) -> str:
     return figure_html_and_record(comparison, force_id, number)[0]
 
 
-def figure_html_and_record(comparison: Any, force_id: str, number: int) -> tuple[str, dict[str, Any]]:
+def figure_html_and_record(comparison: Comparison, force_id: str, number: int) -> tuple[str, dict[str, Any]]:
     """The figure's HTML (see :func:`figure_html`) and the record of its data (:func:`table_record`)."""
     comparison = seen_by(comparison, force_id)
     m = comparison.measure

@@ -1,7 +1,7 @@
 """The headline figures of each report: one entry per national measure the report shows.
 
 They are read from the statement records kept beside each report (``OUT/<force>/statements.json``,
-:mod:`peel.pipeline.statements`), the same records ``statements.csv`` is written from and the report's
+:mod:`peel.pipeline.statements_table`), the same records ``statements.csv`` is written from and the report's
 sentences were written from, so ``build.json``, the index and the reports cannot disagree: nothing
 here computes a figure. A report states several sentences about one measure (its value, how it
 compares, its trend); they share one figure, taken from the first.
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from peel.pipeline.statements import read_force_statements
+from peel.pipeline.statements_table import read_force_statements
 
 #: The fields of a headline figure, as written to ``build.json`` (``value_text`` and ``decimals``
 #: say how the report prints it).

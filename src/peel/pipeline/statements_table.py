@@ -18,12 +18,14 @@ Both ids are content hashes, not clocks, so the same inputs give a byte-identica
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from peel.analysis.statements import COLUMNS, notebook_statements
 from peel.files import atomic_write, read_input, spreadsheet_safe
@@ -50,12 +52,6 @@ def statements_json(notebooks: Iterable[Any]) -> str:
     """The statement records of a report's executed notebooks, as the JSON written beside the report."""
     records = [r for nb in notebooks for r in notebook_statements(nb)]
     return json.dumps({"statements": records}, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def content_id(doc: Any) -> str:
-    """A short, stable id of a JSON-able value (the first 12 hex digits of its SHA-256)."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def read_force_statements(out_dir: Path, force_id: str) -> list[dict[str, Any]]:
@@ -132,9 +128,6 @@ def statements_parquet(records: Iterable[Mapping[str, Any]]) -> bytes:
     spreadsheet would run as a formula; a missing value is null. No clock and no path goes
     into the file, so the same records give the same bytes.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     rows = list(records)
     columns = {}
     for c in CSV_COLUMNS:

@@ -2,7 +2,7 @@
 
 A figure (a sample of stop and search records, hours freed by a scheme, a budget gap) carries the
 inspector's sentence with ``{placeholders}``; :meth:`InspectionFigure.sentence` fills them with numbers
-computed by :mod:`peel.analysis.method` and written by :mod:`peel.analysis.numbers`, so a sentence states
+computed by :mod:`peel.method` and written by :mod:`peel.numbers`, so a sentence states
 a figure at its published precision and never says ``nan`` or ``None``. The file format is declared in
 :mod:`peel.inputs.schemas.inspection`; :mod:`peel.inputs.inspection` reads it into these classes.
 """
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from peel.analysis.method import (
+from peel.method import (
     budget_gap,
     change_test,
     proportion,
@@ -22,7 +22,7 @@ from peel.analysis.method import (
     sample_estimate,
     shortfall,
 )
-from peel.analysis.numbers import (
+from peel.numbers import (
     decimals_of,
     format_number,
     format_percent,

@@ -8,9 +8,9 @@ missing value can never leak out as ``nan`` or ``None``.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import Decimal
 
-from peel.analysis.method import is_missing
+from peel.method import is_missing, round_half_up
 
 #: Written in place of a value that was not supplied.
 NOT_AVAILABLE = "not available"
@@ -21,13 +21,6 @@ UNITS = ("count", "percent", "per_1000_population", "gbp", "gbp_per_1000_populat
 def _unavailable(x: object) -> bool:
     """Missing, NaN or infinite: nothing a reader should see as a number."""
     return is_missing(x) or (isinstance(x, float) and math.isinf(x))
-
-
-def round_half_up(x: float, decimals: int) -> Decimal:
-    """Round as people do (0.25 -> 0.3), not banker's rounding, via the shortest repr of ``x``."""
-    q = Decimal(1).scaleb(-decimals)
-    # Enough precision for any float's integer part plus the decimals asked for.
-    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=Context(prec=400))
 
 
 def share_percent(share: float, other: float | None = None) -> str:

@@ -21,6 +21,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import Enum
 from statistics import NormalDist
 
@@ -42,6 +43,13 @@ TREND_TOLERANCE = 0.05
 def is_missing(x: object) -> bool:
     """True for ``None`` and NaN: the ways a value can be not available."""
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def round_half_up(x: float, decimals: int) -> Decimal:
+    """Round as people do (0.25 -> 0.3), not banker's rounding, via the shortest repr of ``x``."""
+    q = Decimal(1).scaleb(-decimals)
+    # Enough precision for any float's integer part plus the decimals asked for.
+    return Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=Context(prec=400))
 
 
 def _finite(values: Iterable[float | None], what: str) -> list[float]:
@@ -192,7 +200,6 @@ def as_printed(x: float, decimals: int | None) -> float:
     """
     if decimals is None or is_missing(x):
         return x
-    from peel.analysis.numbers import round_half_up  # late import: numbers does not need method
     return float(round_half_up(x, decimals))
 
 
