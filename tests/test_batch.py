@@ -17,6 +17,10 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 DRIVER = '''
+import signal
+# Ctrl-C as from a terminal, even when the test run itself was started with SIGINT ignored (as a shell
+# starts `command &`), which this process and everything it starts would otherwise inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import sys
 from pathlib import Path
 from peel.pipeline import build
@@ -36,19 +40,31 @@ if __name__ == "__main__":
 '''
 
 
+#: Builds a test started, killed with everything they started when the test ends (a failed test must
+#: not leave one running into the next).
+_STARTED: list[subprocess.Popen] = []
+
+
 @pytest.fixture
 def project(tmp_path):
     for name in ("notebooks", "data", "params"):
         shutil.copytree(FIXTURES / name, tmp_path / name)
     (tmp_path / "driver.py").write_text(DRIVER, encoding="utf-8")
-    return tmp_path
+    yield tmp_path
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=60)
 
 
 def _run(project: Path, forces: str, jobs: int, marker: str) -> subprocess.Popen:
     env = {**os.environ, "PEEL_TEST_MARKER": marker}
-    return subprocess.Popen([sys.executable, str(project / "driver.py"), str(project), forces, str(jobs)],
+    proc = subprocess.Popen([sys.executable, str(project / "driver.py"), str(project), forces, str(jobs)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
+    _STARTED.append(proc)
+    return proc
 
 
 def _marked(marker: str) -> list[psutil.Process]:

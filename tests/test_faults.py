@@ -33,6 +33,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: Runs ``peel`` as a user would, except that the fixture inputs (inspection inputs for four forces, not
 #: all 43) are not put through the data contract's validation.
 DRIVER = '''
+import signal
+# Ctrl-C as from a terminal, even when the test run itself was started with SIGINT ignored (as a shell
+# starts `command &`), which this process and everything it starts would otherwise inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import dataclasses, sys
 import peel.pipeline.options
 from peel import cli
