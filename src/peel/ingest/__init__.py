@@ -8,7 +8,6 @@ contract; :mod:`.store` writes them with their source. :func:`import_table` is t
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import math
 import re
@@ -20,15 +19,14 @@ from typing import Any
 import yaml
 
 from peel.errors import problem
-from peel.files import read_input
 from peel.ingest import outcomes, population, recorded_crime, stop_search, workforce
 from peel.ingest.common import Parsed, fy_period
 from peel.ingest.editions import edition_of, table_id_of
 from peel.ingest.reading import (
-    MAX_BYTES,
     IngestError,
     collecting,
     fail,
+    file_digest,
     raise_collected,
     read_dataset_file,
     report,
@@ -113,7 +111,7 @@ def parse_exclusions(given: list[str] | None) -> dict[tuple[str, str], str]:
     return out
 
 
-def _dataset_kind(data_dir: Path) -> None:
+def refuse_demonstration(data_dir: Path) -> None:
     """Refuse a dataset that declares itself demonstration data (``demonstration: true`` in dataset.yaml):
     published figures and synthetic ones are never mixed in one dataset."""
     path = data_dir / "dataset.yaml"
@@ -223,7 +221,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
     if only_with_population and table == "population":
         raise fail("--only-with-population", "given with the population table: expected it with a table of figures "
                                              "whose rates need the population")
-    _dataset_kind(data_dir)
+    refuse_demonstration(data_dir)
     with OutputLock(data_dir, sys.stderr, name=LOCK_NAME, what="dataset folder", option="--data",
                     busy="another peel import is writing to this dataset", wait=lock_wait,
                     advice="wait for it to finish and run this import again", remove=True):
@@ -261,7 +259,7 @@ def import_table(table: str, file: str | Path, data_dir: str | Path, *, measures
 def _record(table: str, path: Path, mod: ModuleType, parsed: Parsed, publication: str | None, table_id: str,
             edition: str | None) -> dict[str, Any]:
     """The source entry of ``dataset.yaml`` (its ``rows`` and ``edition_rows`` are added when written)."""
-    digest = hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest()
+    digest = file_digest(path)
     record: dict[str, Any] = {
         "table": table, "publisher": mod.PUBLISHER, "publication": publication or mod.PUBLICATION,
         "table_id": table_id, "edition": edition, "file": path.name, "sha256": digest,

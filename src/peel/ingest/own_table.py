@@ -16,7 +16,6 @@ figures only (never the demonstration's), every bad cell reported at once, whole
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
 import sys
@@ -25,13 +24,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from peel.files import read_input
-from peel.ingest import LOCK_NAME, LOCK_WAIT, _dataset_kind, check_rows
+from peel.ingest import LOCK_NAME, LOCK_WAIT, check_rows, refuse_demonstration
 from peel.ingest import source_id as table_source_id
 from peel.ingest.common import Parsed
 from peel.ingest.forces import resolve
 from peel.ingest.layout import MISSING_SPELLINGS, Column, Layout, cell_text, fold, parse_count
-from peel.ingest.reading import MAX_BYTES, IngestError, Sheet, collecting, fail, raise_collected, read_sheets, report
+from peel.ingest.reading import (
+    IngestError,
+    Sheet,
+    collecting,
+    fail,
+    file_digest,
+    raise_collected,
+    read_sheets,
+    report,
+)
 from peel.ingest.store import write_import
 from peel.inputs.catalogue import POPULATION_UNITS, Measure, load_catalogue, load_not_available
 from peel.inputs.dataset import CATALOGUE_FILE
@@ -398,7 +405,7 @@ def import_own_table(file: str | Path, data_dir: str | Path, *, measure: str, so
         raise fail("--measure", f"{measure!r} is not a measure id: expected lower-case letters, digits and _")
     said = own_source(source, licence, official, publication)
     layout = layout_with(columns)
-    _dataset_kind(data_dir)
+    refuse_demonstration(data_dir)
     catalogue_path = data_dir / CATALOGUE_FILE
     catalogue = load_catalogue(catalogue_path)
     if measure not in catalogue:
@@ -434,7 +441,7 @@ def _record(path: Path, parsed: Parsed, said: OwnSource) -> dict[str, Any]:
     sheet = ", ".join(s for s in parsed.sheets if s) or None
     record: dict[str, Any] = {
         "table": TABLE, "publisher": said.name, "publication": said.publication, "file": path.name,
-        "sha256": hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest(), "sheet": sheet,
+        "sha256": file_digest(path), "sheet": sheet,
         "licence": said.licence, "official": said.official, "layout": parsed.layout.label,
     }
     return {k: v for k, v in record.items() if v is not None}

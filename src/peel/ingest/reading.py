@@ -9,6 +9,7 @@ result is one :class:`Sheet` per matching sheet: a frame whose columns are the l
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import itertools
 import os
@@ -30,6 +31,11 @@ from peel.ingest.layout import Layout, whole
 
 #: Largest file read (bytes). The biggest official table (stop and search open data) is about 30 MB.
 MAX_BYTES = 256 * 1024 * 1024
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of an imported file, as its source entry records it (read within :data:`MAX_BYTES`)."""
+    return hashlib.sha256(read_input(path, MAX_BYTES)).hexdigest()
 
 
 class IngestError(InputError):
