@@ -152,11 +152,6 @@ class Band(str, Enum):
         """The words the report uses for this band ("in line with" needs what it is in line with)."""
         return BAND_WORDS[self]
 
-    @property
-    def phrase(self) -> str:
-        """The band said on its own: "higher than expected", "in line with England and Wales"."""
-        return self.against("England and Wales")
-
     def against(self, what: str) -> str:
         """The band said of a comparison with ``what``: "in line with its group", "lower than expected"."""
         return f"{self.words} {what}" if self is Band.WITHIN else self.words

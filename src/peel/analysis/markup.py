@@ -11,7 +11,6 @@ Headings typed in the Markdown are shifted down so that they sit below the repor
 
 from __future__ import annotations
 
-import html
 import re
 
 import nh3
@@ -96,9 +95,3 @@ def render_markdown(text: str | None, heading_level: int = 4) -> str:
 def slug(text: str) -> str:
     """Lower-case words joined by hyphens, for ids and classes ("Requires improvement" -> "requires-improvement")."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-
-
-def plain_text(fragment: str) -> str:
-    """The text of an HTML fragment with tags removed and whitespace collapsed (for alt text and tests)."""
-    no_tags = re.sub(r"<[^>]+>", " ", fragment)
-    return re.sub(r"\s+", " ", html.unescape(no_tags)).strip()

@@ -165,11 +165,6 @@ def load(path: Path) -> tuple[str, bytes]:
     return "csv", data
 
 
-def sniff(path: Path) -> str:
-    """The kind of file ``path`` holds, from its content (see :func:`load`)."""
-    return load(path)[0]
-
-
 def _text(path: Path, kind: str, data: bytes) -> str:
     raw = data
     if kind == "csv.gz":

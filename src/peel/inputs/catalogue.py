@@ -7,7 +7,6 @@ measure by name. :func:`check_catalogue` lists every problem with the file;
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,11 +90,6 @@ class Measure:
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     return read_yaml(path, problems, "the measure catalogue (measures.yaml)")
-
-
-def statement_fields(text: str) -> list[str]:
-    """The ``{placeholders}`` a statement uses, in order (raises ValueError on unbalanced braces)."""
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
 def _validated(path: Path, area_ids: Iterable[str] | None, problems: list[Problem]) -> CatalogueModel | None:

@@ -57,11 +57,6 @@ def fill(says: str, values: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def placeholders_in(says: str) -> list[str]:
-    """The placeholder names in ``says``, in order (``ValueError`` for unbalanced braces)."""
-    return [name for _lit, name, _spec, _conv in string.Formatter().parse(says) if name is not None]
-
-
 @dataclass(frozen=True, kw_only=True)
 class InspectionFigure:
     """A number stated in a finding, with the inspector's sentence for it.
