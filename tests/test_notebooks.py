@@ -1,8 +1,9 @@
 """The area notebooks: their shape, and every one executed with papermill for fixture forces.
 
-Each notebook is executed once per force (in parallel, in its own kernel, from a working directory
-outside the project to show that nothing depends on it); the executed notebooks are shared by all
-the tests here and by ``test_seed_figures.py`` through :func:`executed`.
+Each notebook is executed once per force as a build executes it: in a warm kernel reset before each
+notebook (``notebook_runner.py``), two kernels at once, from a working directory outside the project to
+show that nothing depends on it. The executed notebooks are shared by all the tests here and by
+``test_seed_figures.py`` through :func:`executed`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from notebook_runner import DEFAULTS
 
 from peel.analysis.reportable import is_report_output
 from peel.analysis.statements import STATEMENTS_MIME
@@ -38,8 +40,9 @@ NOTEBOOK_NAMES = [a["notebook"] for a in AREAS]
 #: ``None`` runs every notebook with its own defaults (no injected parameters).
 FORCES = ["metropolitan", "city-of-london", "south-wales", None]
 
-#: Notebooks run in parallel threads, each with its own kernel.
-WORKERS = 3
+#: Runner processes executing notebooks at once, each in one warm kernel (the machine's two cores).
+WORKERS = 2
+#: Seconds one notebook may take.
 TIMEOUT = 300
 
 
@@ -126,47 +129,53 @@ class Run:
 _WORK = Path(tempfile.mkdtemp(prefix="peel-notebooks-"))
 atexit.register(shutil.rmtree, _WORK, True)
 
-# Executes the notebooks for one force in a separate Python process: papermill is imported once and
-# the notebooks run in parallel threads, each in its own kernel. A separate process keeps the kernels'
-# clean-up (event loops, sockets) out of this test session, whose warnings are errors.
-_RUNNER = """
-import json, sys, warnings
-from concurrent.futures import ThreadPoolExecutor
-warnings.simplefilter("ignore")
-import papermill
-src, out, force, workers, timeout, *names = sys.argv[1:]
-def run(name):
+_RUNNER = Path(__file__).resolve().parent / "notebook_runner.py"
+
+
+def _execute(forces: tuple[str | None, ...]) -> dict[str | None, dict[str, Run]]:
+    """Every area notebook executed for each of ``forces``, by force and notebook name.
+
+    The forces are shared out between :data:`WORKERS` runner processes (``notebook_runner.py``), each
+    executing its forces' notebooks one after another in one warm kernel, as a build's worker does.
+    """
+    shares = [[f for i, f in enumerate(forces) if i % WORKERS == w] for w in range(WORKERS)]
+    # The working directory is a folder outside the project: notebooks must not depend on it.
+    procs = [subprocess.Popen([sys.executable, str(_RUNNER), str(NOTEBOOKS), str(_WORK), str(TIMEOUT),
+                               *(f or DEFAULTS for f in share)],
+                              cwd=_WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for share in shares if share]
+    failures: dict[str, dict[str, str]] = {}
     try:
-        papermill.execute_notebook(
-            f"{src}/{name}", f"{out}/{name}", parameters={"force_id": force} if force else None,
-            kernel_name="python3", cwd=out, progress_bar=False, execution_timeout=float(timeout))
-        return name, ""
-    except Exception as e:
-        return name, f"{type(e).__name__}: {e}"[-4000:]
-with ThreadPoolExecutor(int(workers)) as pool:
-    print(json.dumps(dict(pool.map(run, names))))
-"""
+        for proc in procs:
+            out, err = proc.communicate(timeout=TIMEOUT * len(NOTEBOOK_NAMES) * len(forces))
+            assert proc.returncode == 0, err[-4000:]
+            failures.update(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=TIMEOUT)
+    runs: dict[str | None, dict[str, Run]] = {}
+    for force in forces:
+        errors = failures[force or DEFAULTS]
+        runs[force] = {}
+        for name in NOTEBOOK_NAMES:
+            path = _WORK / (force or "defaults") / name
+            nb = nbformat.read(path, as_version=4) if path.is_file() else None
+            runs[force][name] = Run(name, force, 1 if errors.get(name) else 0, errors.get(name, ""), nb)
+    return runs
 
 
 @functools.cache
+def _executed_for_the_fixture_forces() -> dict[str | None, dict[str, Run]]:
+    return _execute(tuple(FORCES))
+
+
 def executed(force_id: str | None) -> dict[str, Run]:
-    """Every area notebook executed for ``force_id`` (``None``: with no injected parameters), by name."""
-    out = _WORK / (force_id or "defaults")
-    out.mkdir(parents=True, exist_ok=True)
-    # The working directory is a folder outside the project: notebooks must not depend on it.
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(NOTEBOOKS), str(out), force_id or "", str(WORKERS), str(TIMEOUT),
-         *NOTEBOOK_NAMES],
-        cwd=out, capture_output=True, text=True, timeout=TIMEOUT * len(NOTEBOOK_NAMES),
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    errors = json.loads(proc.stdout.strip().splitlines()[-1])
-    runs = {}
-    for name in NOTEBOOK_NAMES:
-        path = out / name
-        nb = nbformat.read(path, as_version=4) if path.is_file() else None
-        runs[name] = Run(name, force_id, 1 if errors.get(name) else 0, errors.get(name, ""), nb)
-    return runs
+    """Every area notebook executed for ``force_id``, one of :data:`FORCES` (``None``: with no injected
+    parameters), by name. The forces are executed together, once per test session."""
+    assert force_id in FORCES, f"{force_id} is not one of the fixture forces {FORCES}"
+    return _executed_for_the_fixture_forces()[force_id]
 
 
 def _inspected_areas(force_id: str) -> set[str]:
