@@ -121,7 +121,11 @@ def test_ctrl_c_stops_workers_and_kernels_and_leaves_no_partial_file(project, to
         assert proc.poll() is None, proc.communicate()[1]
         assert time.monotonic() < deadline, "kernels did not start"
         time.sleep(0.2)
-    time.sleep(1.0)  # let the notebooks reach the sleeping cell
+    # The fixture notebooks write <force>.alpha.sleeping as they start to sleep.
+    while len([f for f in forces if (project / "params" / f"{f}.alpha.sleeping").exists()]) < 2:
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "the notebooks did not reach their sleeping cell"
+        time.sleep(0.2)
     t0 = time.monotonic()
     if to_group:
         os.killpg(proc.pid, signal.SIGINT)

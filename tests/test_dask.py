@@ -29,6 +29,7 @@ from test_faults import (  # noqa: F401
     _hang_in_alpha,
     _kernels,
     _reap,
+    _sleeping,
     _snapshot,
     _start,
     _stop,
@@ -297,7 +298,12 @@ def test_a_worker_killed_mid_force_is_survived_retried_once_then_reported(projec
                     assert proc.poll() is None, proc.communicate(timeout=10)[1]
                     assert time.monotonic() < deadline, "kent's task did not start on a worker"
                     time.sleep(0.3)
-                time.sleep(2.0)  # kent's notebook is sleeping
+                while not _sleeping(project, ["kent"]):
+                    assert proc.poll() is None, proc.communicate(timeout=10)[1]
+                    assert time.monotonic() < deadline, "kent's notebook did not reach its sleeping cell"
+                    time.sleep(0.2)
+                # Removed, so that the retry's notebook is waited for in its turn.
+                (project / "params" / "kent.alpha.sleeping").unlink()
                 pid = client.run(os.getpid, workers=[address])[address]
                 victims = [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
                 os.kill(pid, signal.SIGKILL)
@@ -325,9 +331,8 @@ def test_ctrl_c_on_a_cluster_build_leaves_no_kernel_or_worker_and_no_partial_fil
     marker = uuid.uuid4().hex
     proc = _start(project, forces, 2, marker, "--scheduler", "local:2")
     try:
-        _wait_for(lambda: len(_kernels(marker)) >= 2, "two kernels starting", proc,
+        _wait_for(lambda: len(_sleeping(project, forces)) >= 2, "two notebooks reaching their sleeping cell", proc,
                   seconds=DEADLINE * 2)
-        time.sleep(1.0)  # let the notebooks reach the sleeping cell
         out, err, took = _stop(proc, signal.SIGINT)
     finally:
         _reap(proc)
@@ -443,9 +448,8 @@ def test_ctrl_c_on_a_running_cluster_kills_its_kernels_and_writes_nothing_while_
     marker = uuid.uuid4().hex
     proc = _start(project, forces, 2, marker, "--scheduler", address)
     try:
-        _wait_for(lambda: len(_kernels(cluster_marker)) >= 2, "two kernels starting on the cluster", proc,
+        _wait_for(lambda: len(_sleeping(project, forces)) >= 2, "two notebooks reaching their sleeping cell", proc,
                   seconds=DEADLINE * 2)
-        time.sleep(3.0)  # mostly in the sleeping cell; on a loaded machine still warming up, which a stop ends too
         out, err, took = _stop(proc, signal.SIGINT)
     finally:
         _reap(proc)

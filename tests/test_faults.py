@@ -85,6 +85,12 @@ def _hang_in_alpha(project: Path, forces: list[str]) -> None:
         (project / "params" / f"{force}.alpha.fault").write_text("sleep", encoding="utf-8")
 
 
+def _sleeping(project: Path, forces: list[str]) -> list[str]:
+    """The forces of ``forces`` whose alpha notebook is in its sleeping cell (see :func:`_hang_in_alpha`): the
+    fixture notebooks write ``<force>.alpha.sleeping`` in the params folder as they start to sleep."""
+    return [f for f in forces if (project / "params" / f"{f}.alpha.sleeping").exists()]
+
+
 def _stop(proc: subprocess.Popen, sig: int) -> tuple[str, str, float]:
     """Send ``sig`` to the build and wait (bounded) for it to end: its output and the seconds it took."""
     t0 = time.monotonic()
@@ -195,8 +201,7 @@ def test_a_worker_killed_mid_build_is_replaced_and_its_force_retried_once(projec
     # One worker, which takes kent first (the forces have as many notebooks; the order is kept).
     proc = _start(project, ["kent", "metropolitan"], 1, marker, "--timeout", "8")
     try:
-        _wait_for(lambda: len(_kernels(marker)) >= 1, "a kernel starting", proc)
-        time.sleep(2.0)  # kent's notebook is sleeping
+        _wait_for(lambda: _sleeping(project, ["kent"]), "kent's notebook reaching its sleeping cell", proc)
         (victim,) = _workers(proc.pid)
         victim.send_signal(signal.SIGKILL)
         out, err = proc.communicate(timeout=DEADLINE * 2)
@@ -225,7 +230,7 @@ def test_a_build_stopped_from_outside_leaves_no_process_no_key_and_writes_nothin
         _wait_for(lambda: len(_kernels(marker)) >= 2, "two kernels starting", proc)
         # A kernel deletes its connection file once it answers; a loaded machine may take seconds.
         _wait_for(lambda: not _connection_files(project), "the kernels answering", proc)
-        time.sleep(1.0)  # let the notebooks reach the sleeping cell
+        _wait_for(lambda: len(_sleeping(project, forces)) >= 2, "two notebooks reaching their sleeping cell", proc)
         out, err, took = _stop(proc, sig)
     finally:
         _reap(proc)
@@ -257,7 +262,7 @@ def test_a_one_force_build_runs_in_the_build_process_and_stops_cleanly(project, 
         (kernel,) = _kernels(marker)
         assert kernel.ppid() == proc.pid
         _wait_for(lambda: not _connection_files(project), "the kernel answering", proc)
-        time.sleep(2.0)  # let the notebook reach the sleeping cell
+        _wait_for(lambda: _sleeping(project, ["kent"]), "the notebook reaching its sleeping cell", proc)
         out, err, took = _stop(proc, sig)
     finally:
         _reap(proc)

@@ -27,6 +27,8 @@ from test_faults import (
     _kernel_spec,
     _kernels,
     _reap,
+    _sleeping,
+    _wait_for,
 )
 from test_faults import project as fault_project  # noqa: F401  (a fixture, known to pytest by this name)
 
@@ -295,7 +297,7 @@ def test_a_stopped_watch_leaves_no_kernel_no_key_no_temporary_file_and_no_lock(p
             (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
             _edit(project / "params" / "kent.yaml", "Some text.", "Some more text.")
             watch.wait_for("kent/alpha: its inspection inputs changed", first)
-            time.sleep(2.0)  # the notebook reaches its sleeping cell
+            _wait_for(lambda: _sleeping(project, ["kent"]), "the notebook reaching its sleeping cell", watch.proc)
             assert json.loads((out / LOCK_NAME).read_text(encoding="utf-8"))["pid"] == watch.proc.pid
         assert len(_kernels(marker)) == 1
         t0 = time.monotonic()
