@@ -251,11 +251,18 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
     if os.getppid() != parent:  # the build died before the line above took effect
         os._exit(1)
 
+    stopping = threading.Event()
+
     def stop(signum: int, frame: Any) -> None:
         # Block further signals (Ctrl-C reaches the worker and the build process sends SIGTERM too), so
         # the clean-up below is not interrupted; blocking rather than ignoring also keeps them from
         # interrupting system calls half-way (ZeroMQ reports that as an error).
         block_signals(signal.SIGINT, signal.SIGTERM)
+        # The block is this thread's only: a second signal taken by another thread (ZeroMQ's, the parent
+        # watch) still runs this handler here, and must not interrupt the clean-up with a traceback.
+        if stopping.is_set():
+            return
+        stopping.set()
         raise _Stop()
 
     signal.signal(signal.SIGINT, stop)
