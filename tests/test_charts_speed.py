@@ -127,22 +127,24 @@ def test_layout_keeps_every_text_in_the_figure_and_clear_of_the_legend(dataset):
         for force in FORCES:
             fig = charts.all_forces_chart(compare(dataset, measure), force)
             charts.figure_png(fig)
-            fig.set_dpi(charts.CHART_DPI)
-            renderer = fig.canvas.get_renderer()
-            ax, (legend,) = fig.axes[0], fig.legends
-            box, legend_box = fig.bbox, legend.get_window_extent(renderer)
-            pad = chart_render.PAD_PT / 72 * fig.dpi
-            for text in fig.findobj(Text):
-                if not text.get_visible() or not text.get_text().strip():
-                    continue
-                extent = text.get_window_extent(renderer)
-                assert box.x0 + pad - 0.5 <= extent.x0 and extent.x1 <= box.x1 - pad + 0.5, (measure, force, text)
-                assert box.y0 + pad - 0.5 <= extent.y0 and extent.y1 <= box.y1, (measure, force, text)
-            # The axes with everything drawn on or around them (the force's name above its bar included)
-            # end legend.borderaxespad below the legend, as constrained layout placed them.
-            tight = ax.get_tightbbox(renderer)
-            gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
-            assert tight.y1 == pytest.approx(legend_box.y0 - gap, abs=0.05), (measure, force)
-            assert tight.x0 == pytest.approx(box.x0 + pad, abs=0.05)
-            assert tight.y0 == pytest.approx(box.y0 + pad, abs=0.05)
-            assert legend_box.y1 <= box.y1 - pad
+            # Measured with the chart's own settings (its texts are unhinted), as the layout measured them.
+            with matplotlib.rc_context(charts.CHART_RC):
+                fig.set_dpi(charts.CHART_DPI)
+                renderer = fig.canvas.get_renderer()
+                ax, (legend,) = fig.axes[0], fig.legends
+                box, legend_box = fig.bbox, legend.get_window_extent(renderer)
+                pad = chart_render.PAD_PT / 72 * fig.dpi
+                for text in fig.findobj(Text):
+                    if not text.get_visible() or not text.get_text().strip():
+                        continue
+                    extent = text.get_window_extent(renderer)
+                    assert box.x0 + pad - 0.5 <= extent.x0 and extent.x1 <= box.x1 - pad + 0.5, (measure, force, text)
+                    assert box.y0 + pad - 0.5 <= extent.y0 and extent.y1 <= box.y1, (measure, force, text)
+                # The axes with everything drawn on or around them (the force's name above its bar included)
+                # end legend.borderaxespad below the legend, as constrained layout placed them.
+                tight = ax.get_tightbbox(renderer)
+                gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
+                assert tight.y1 == pytest.approx(legend_box.y0 - gap, abs=0.05), (measure, force)
+                assert tight.x0 == pytest.approx(box.x0 + pad, abs=0.05)
+                assert tight.y0 == pytest.approx(box.y0 + pad, abs=0.05)
+                assert legend_box.y1 <= box.y1 - pad
