@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.chart_render import ChartLayout, collector_paused, draw_bars_together, encode_png
+from peel.analysis.chart_render import ChartCanvas, ChartLayout, collector_paused, draw_bars_together, encode_png
 from peel.method import Band, Standard, against_standard, is_missing
 from peel.method import band as classify_band
 from peel.numbers import format_number, format_value
@@ -353,14 +352,15 @@ def figure_png(fig: Figure, dpi: int = CHART_DPI) -> bytes:
     """The figure as an opaque (RGB) PNG at ``dpi`` (default :data:`CHART_DPI`), without a timestamp.
 
     The chart's background is white, so an alpha channel would hold nothing; without it the PNG is
-    smaller and the PDF holds no soft mask for it. The figure is drawn by matplotlib's Agg canvas and
+    smaller and the PDF holds no soft mask for it. The figure is drawn by matplotlib's Agg canvas, on
+    the renderer kept for charts of its size (:class:`peel.analysis.chart_render.ChartCanvas`), and
     written by :func:`peel.analysis.chart_render.encode_png`.
     """
     with collector_paused(), matplotlib.rc_context(CHART_RC):
         original_dpi = fig.dpi
         fig.set_dpi(dpi)
         try:
-            canvas = FigureCanvasAgg(fig)
+            canvas = ChartCanvas(fig)
             canvas.draw()
             return encode_png(canvas.buffer_rgba(), PNG_COMPRESS_LEVEL)
         finally:
