@@ -43,7 +43,8 @@ class ChartLayout(PlaceHolderLayoutEngine):
     a figure legend so). The axes, with their tick labels and axis label, fill the rest: :data:`PAD_PT`
     from the figure's edges and ``borderaxespad`` below the legend. They are measured and placed until
     they no longer move (the y ticks, and texts placed in data units, depend on the axes' height):
-    two or three passes.
+    two or three passes, of which only the first measures all 43 force names under the bars (the
+    later ones measure the few names that reach furthest out, which the others cannot pass).
 
     A :class:`~matplotlib.layout_engine.PlaceHolderLayoutEngine` is the public base that takes the
     engine's two compatibility flags as arguments; its ``execute`` (which does nothing) is replaced.
@@ -67,9 +68,20 @@ class ChartLayout(PlaceHolderLayoutEngine):
         for legend in fig.legends:
             gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
             top = min(top, legend.get_window_extent(renderer).y0 - gap)
-        for _ in range(MAX_LAYOUT_PASSES):
+        # The force names under the bars move together: all at the same height under the axes (so the
+        # axes' height does not change how far they reach below), each at its bar (so, the bars a whole
+        # bar apart and the names as wide as a line, the first and the last reach furthest out). Once
+        # measured, the few names that bound them stand for all in the passes after the first.
+        extras = ax.get_default_bbox_extra_artists()
+        names = [a for a in extras if a.get_gid() == FORCE_NAME_GID]
+        others = [a for a in extras if a.get_gid() != FORCE_NAME_GID]
+        for n in range(MAX_LAYOUT_PASSES):
             ticks = tuple(ax.yaxis.get_majorticklocs())
-            box, tight = ax.bbox.frozen(), ax.get_tightbbox(renderer, for_layout_only=True)
+            box = ax.bbox.frozen()
+            if n == 0:
+                tight, names = _tight_bounds(ax, renderer, others, names)
+            else:
+                tight = ax.get_tightbbox(renderer, for_layout_only=True, bbox_extra_artists=others + names)
             x0, y0 = pad + box.x0 - tight.x0, pad + box.y0 - tight.y0
             x1, y1 = width - pad - (tight.x1 - box.x1), top - (tight.y1 - box.y1)
             ax.set_position(Bbox.from_extents(x0 / width, y0 / height, x1 / width, y1 / height), which="both")
@@ -81,6 +93,28 @@ class ChartLayout(PlaceHolderLayoutEngine):
             if tuple(ax.yaxis.get_majorticklocs()) == ticks and not moved:
                 break
 
+
+def _tight_bounds(ax: Any, renderer: Any, others: list[Any], names: list[Any]) -> tuple[Bbox, list[Any]]:
+    """The axes' tight box with ``others`` and ``names`` around it, and the names that bound the names.
+
+    The same box as ``ax.get_tightbbox(renderer, for_layout_only=True)`` (which measures every extra
+    artist and keeps the finite, non-empty boxes), with each name measured once here.
+    """
+    tight = ax.get_tightbbox(renderer, for_layout_only=True, bbox_extra_artists=others)
+    boxes = [(name, name.get_tightbbox(renderer)) for name in names]
+    boxes = [(name, b) for name, b in boxes
+             if b is not None and np.isfinite(b.extents).all() and (b.width != 0 or b.height != 0)]
+    if not boxes:
+        return tight, []
+    bounding = {id(min(boxes, key=lambda nb: nb[1].x0)[0]): min(boxes, key=lambda nb: nb[1].x0)[0]}
+    for pick in (max(boxes, key=lambda nb: nb[1].x1), min(boxes, key=lambda nb: nb[1].y0),
+                 max(boxes, key=lambda nb: nb[1].y1)):
+        bounding[id(pick[0])] = pick[0]
+    return Bbox.union([tight, *(b for _, b in boxes)]), list(bounding.values())
+
+
+#: The gid of the force names written under the bars (plain texts where x tick labels would be).
+FORCE_NAME_GID = "force-name"
 
 #: At most this many measuring passes (two for most charts: one to place the axes, one to see that
 #: nothing moved; three when a text moves with the axes' height).

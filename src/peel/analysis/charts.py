@@ -31,7 +31,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from peel.analysis.chart_render import ChartCanvas, ChartLayout, collector_paused, draw_bars_together, encode_png
+from peel.analysis.chart_render import (
+    FORCE_NAME_GID,
+    ChartCanvas,
+    ChartLayout,
+    collector_paused,
+    draw_bars_together,
+    encode_png,
+)
 from peel.method import Band, Standard, against_standard, is_missing
 from peel.method import band as classify_band
 from peel.numbers import format_number, format_value
@@ -324,7 +331,7 @@ def all_forces_chart(comparison: Any, force_id: str) -> Figure:
         colour = matplotlib.rcParams["xtick.color"] if colour == "inherit" else colour
         for x, b in zip(xs, bars, strict=True):
             ax.text(x, 0, b.label, transform=under, rotation=90, va=va, ha=ha, fontsize=CHART_FONT_PT,
-                    fontweight="bold" if b.is_force else "normal", color=colour, zorder=0.5, gid="force-name")
+                    fontweight="bold" if b.is_force else "normal", color=colour, zorder=0.5, gid=FORCE_NAME_GID)
         ax.tick_params(axis="y", labelsize=CHART_FONT_PT)
         ax.yaxis.set_major_formatter(_tick_formatter(measure))
         ax.set_ylabel(_axis_label(measure), fontsize=CHART_FONT_PT)
