@@ -106,11 +106,11 @@ def _tight_bounds(ax: Any, renderer: Any, others: list[Any], names: list[Any]) -
              if b is not None and np.isfinite(b.extents).all() and (b.width != 0 or b.height != 0)]
     if not boxes:
         return tight, []
-    bounding = {id(min(boxes, key=lambda nb: nb[1].x0)[0]): min(boxes, key=lambda nb: nb[1].x0)[0]}
-    for pick in (max(boxes, key=lambda nb: nb[1].x1), min(boxes, key=lambda nb: nb[1].y0),
-                 max(boxes, key=lambda nb: nb[1].y1)):
-        bounding[id(pick[0])] = pick[0]
-    return Bbox.union([tight, *(b for _, b in boxes)]), list(bounding.values())
+    # The leftmost, rightmost, lowest and highest name (often the same few), each once, in that order.
+    picks = (min(boxes, key=lambda nb: nb[1].x0), max(boxes, key=lambda nb: nb[1].x1),
+             min(boxes, key=lambda nb: nb[1].y0), max(boxes, key=lambda nb: nb[1].y1))
+    bounding = list({id(name): name for name, _ in picks}.values())
+    return Bbox.union([tight, *(b for _, b in boxes)]), bounding
 
 
 #: The gid of the force names written under the bars (plain texts where x tick labels would be).

@@ -98,9 +98,9 @@ CHART_RC: dict[RcKeyType, Any] = {
     "ytick.labelsize": CHART_FONT_PT,
     "axes.labelsize": CHART_FONT_PT,
     "hatch.linewidth": 0.6,
-    # Glyphs drawn as their outlines, not snapped to the pixel grid: at 211 dpi a 9 pt glyph is 26 pixels
-    # tall, so hinting changes little a reader can see, and laying out unhinted text costs a fifth less
-    # of a chart's drawing (docs/speed.md, "Charts").
+    # Glyphs drawn as their outlines, not fitted to the pixel grid: at 211 dpi a 9 pt glyph is 26 pixels
+    # tall, so hinting changes little a reader can see, and a chart with unhinted text costs a fifth less
+    # to draw (docs/speed.md, "Unhinted chart text, one renderer a thread, and the workers' collections").
     "text.hinting": "no_hinting",
 }
 
