@@ -127,22 +127,56 @@ def test_layout_keeps_every_text_in_the_figure_and_clear_of_the_legend(dataset):
         for force in FORCES:
             fig = charts.all_forces_chart(compare(dataset, measure), force)
             charts.figure_png(fig)
-            fig.set_dpi(charts.CHART_DPI)
-            renderer = fig.canvas.get_renderer()
-            ax, (legend,) = fig.axes[0], fig.legends
-            box, legend_box = fig.bbox, legend.get_window_extent(renderer)
-            pad = chart_render.PAD_PT / 72 * fig.dpi
-            for text in fig.findobj(Text):
-                if not text.get_visible() or not text.get_text().strip():
-                    continue
-                extent = text.get_window_extent(renderer)
-                assert box.x0 + pad - 0.5 <= extent.x0 and extent.x1 <= box.x1 - pad + 0.5, (measure, force, text)
-                assert box.y0 + pad - 0.5 <= extent.y0 and extent.y1 <= box.y1, (measure, force, text)
-            # The axes with everything drawn on or around them (the force's name above its bar included)
-            # end legend.borderaxespad below the legend, as constrained layout placed them.
-            tight = ax.get_tightbbox(renderer)
-            gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
-            assert tight.y1 == pytest.approx(legend_box.y0 - gap, abs=0.05), (measure, force)
-            assert tight.x0 == pytest.approx(box.x0 + pad, abs=0.05)
-            assert tight.y0 == pytest.approx(box.y0 + pad, abs=0.05)
-            assert legend_box.y1 <= box.y1 - pad
+            # Measured with the chart's own settings (its texts are unhinted), as the layout measured them.
+            with matplotlib.rc_context(charts.CHART_RC):
+                fig.set_dpi(charts.CHART_DPI)
+                renderer = fig.canvas.get_renderer()
+                ax, (legend,) = fig.axes[0], fig.legends
+                box, legend_box = fig.bbox, legend.get_window_extent(renderer)
+                pad = chart_render.PAD_PT / 72 * fig.dpi
+                for text in fig.findobj(Text):
+                    if not text.get_visible() or not text.get_text().strip():
+                        continue
+                    extent = text.get_window_extent(renderer)
+                    assert box.x0 + pad - 0.5 <= extent.x0 and extent.x1 <= box.x1 - pad + 0.5, (measure, force, text)
+                    assert box.y0 + pad - 0.5 <= extent.y0 and extent.y1 <= box.y1, (measure, force, text)
+                # The axes with everything drawn on or around them (the force's name above its bar included)
+                # end legend.borderaxespad below the legend, as constrained layout placed them.
+                tight = ax.get_tightbbox(renderer)
+                gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
+                assert tight.y1 == pytest.approx(legend_box.y0 - gap, abs=0.05), (measure, force)
+                assert tight.x0 == pytest.approx(box.x0 + pad, abs=0.05)
+                assert tight.y0 == pytest.approx(box.y0 + pad, abs=0.05)
+                assert legend_box.y1 <= box.y1 - pad
+
+
+def test_charts_of_one_size_are_drawn_on_one_renderer_per_thread(dataset):
+    import threading
+
+    from matplotlib.figure import Figure
+
+    comparison = compare(dataset, "stop_search_rate")
+
+    def renderer_of(force):
+        fig = charts.all_forces_chart(comparison, force)
+        charts.figure_png(fig)
+        return fig.canvas.renderer
+
+    first = renderer_of("kent")
+    assert renderer_of("metropolitan") is first  # its text measurements are kept from chart to chart
+    other_thread = []
+    worker = threading.Thread(target=lambda: other_thread.append(renderer_of("kent")))
+    worker.start()
+    worker.join(timeout=120)
+    assert other_thread and other_thread[0] is not first  # a thread draws on its own image
+    # Measurements depend on the hinting: other settings, another renderer.
+    fig = Figure(figsize=(charts.FIGSIZE_CM[0] * charts.CM, charts.FIGSIZE_CM[1] * charts.CM), dpi=charts.CHART_DPI)
+    with matplotlib.rc_context({**charts.CHART_RC, "text.hinting": "auto"}):
+        assert chart_render.ChartCanvas(fig).get_renderer() is not first
+    with matplotlib.rc_context(charts.CHART_RC):
+        assert chart_render.ChartCanvas(fig).get_renderer() is first
+    # Only a few sizes are kept: after as many other sizes, the chart's renderer is a new one.
+    with matplotlib.rc_context(charts.CHART_RC):
+        for inches in range(1, chart_render.KEPT_RENDERERS + 1):
+            chart_render.ChartCanvas(Figure(figsize=(inches, inches), dpi=50)).get_renderer()
+    assert renderer_of("kent") is not first

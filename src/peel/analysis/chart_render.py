@@ -1,12 +1,14 @@
 """Laying out, drawing and encoding the all-forces chart through matplotlib's public API.
 
 :class:`ChartLayout` places the legend and the axes from their measured sizes, without constrained
-layout's solver; :func:`draw_bars_together` draws the bars of one look as one shape (Agg rasterises a
-hatch tile per shape drawn); :func:`encode_png` writes unfiltered rows with ``zlib``;
-:func:`collector_paused` keeps Python's garbage collector from walking a chart's objects while they
-are made. The pixels are matplotlib's own Agg drawing (:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg`,
-read with ``buffer_rgba``): ``tests/test_charts_speed.py`` compares them with the bars drawn one by
-one, and the bytes across orders and processes.
+layout's solver; :class:`ChartCanvas` draws the charts of one size on one renderer, which keeps the
+measured sizes of their texts from chart to chart; :func:`draw_bars_together` draws the bars of one
+look as one shape (Agg rasterises a hatch tile per shape drawn); :func:`encode_png` writes unfiltered
+rows with ``zlib``; :func:`collector_paused` keeps Python's garbage collector from walking a chart's
+objects while they are made. The pixels are matplotlib's own Agg drawing
+(:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg`, read with ``buffer_rgba``):
+``tests/test_charts_speed.py`` compares them with the bars drawn one by one, and the bytes across
+orders and processes.
 
 Nothing here uses a private name of matplotlib (``tests/test_private_api.py``), so an upgrade of
 matplotlib cannot break it silently; an earlier version rasterised each glyph once per process through
@@ -17,13 +19,16 @@ from __future__ import annotations
 
 import gc
 import struct
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
@@ -38,7 +43,8 @@ class ChartLayout(PlaceHolderLayoutEngine):
     a figure legend so). The axes, with their tick labels and axis label, fill the rest: :data:`PAD_PT`
     from the figure's edges and ``borderaxespad`` below the legend. They are measured and placed until
     they no longer move (the y ticks, and texts placed in data units, depend on the axes' height):
-    two or three passes.
+    two or three passes, of which only the first measures all 43 force names under the bars (the
+    later ones measure the few names that reach furthest out, which the others cannot pass).
 
     A :class:`~matplotlib.layout_engine.PlaceHolderLayoutEngine` is the public base that takes the
     engine's two compatibility flags as arguments; its ``execute`` (which does nothing) is replaced.
@@ -53,7 +59,7 @@ class ChartLayout(PlaceHolderLayoutEngine):
         if not isinstance(canvas, FigureCanvasAgg):
             # A Figure made outside pyplot has the base canvas, which cannot measure text (as when
             # ``fig.draw_without_rendering()`` lays it out): give it the Agg canvas it is drawn by.
-            canvas = FigureCanvasAgg(fig)
+            canvas = ChartCanvas(fig)
         renderer = canvas.get_renderer()
         (ax,) = fig.axes
         width, height = fig.bbox.width, fig.bbox.height
@@ -62,9 +68,20 @@ class ChartLayout(PlaceHolderLayoutEngine):
         for legend in fig.legends:
             gap = legend.borderaxespad * legend.prop.get_size_in_points() / 72 * fig.dpi
             top = min(top, legend.get_window_extent(renderer).y0 - gap)
-        for _ in range(MAX_LAYOUT_PASSES):
+        # The force names under the bars move together: all at the same height under the axes (so the
+        # axes' height does not change how far they reach below), each at its bar (so, the bars a whole
+        # bar apart and the names as wide as a line, the first and the last reach furthest out). Once
+        # measured, the few names that bound them stand for all in the passes after the first.
+        extras = ax.get_default_bbox_extra_artists()
+        names = [a for a in extras if a.get_gid() == FORCE_NAME_GID]
+        others = [a for a in extras if a.get_gid() != FORCE_NAME_GID]
+        for n in range(MAX_LAYOUT_PASSES):
             ticks = tuple(ax.yaxis.get_majorticklocs())
-            box, tight = ax.bbox.frozen(), ax.get_tightbbox(renderer, for_layout_only=True)
+            box = ax.bbox.frozen()
+            if n == 0:
+                tight, names = _tight_bounds(ax, renderer, others, names)
+            else:
+                tight = ax.get_tightbbox(renderer, for_layout_only=True, bbox_extra_artists=others + names)
             x0, y0 = pad + box.x0 - tight.x0, pad + box.y0 - tight.y0
             x1, y1 = width - pad - (tight.x1 - box.x1), top - (tight.y1 - box.y1)
             ax.set_position(Bbox.from_extents(x0 / width, y0 / height, x1 / width, y1 / height), which="both")
@@ -77,12 +94,75 @@ class ChartLayout(PlaceHolderLayoutEngine):
                 break
 
 
+def _tight_bounds(ax: Any, renderer: Any, others: list[Any], names: list[Any]) -> tuple[Bbox, list[Any]]:
+    """The axes' tight box with ``others`` and ``names`` around it, and the names that bound the names.
+
+    The same box as ``ax.get_tightbbox(renderer, for_layout_only=True)`` (which measures every extra
+    artist and keeps the finite, non-empty boxes), with each name measured once here.
+    """
+    tight = ax.get_tightbbox(renderer, for_layout_only=True, bbox_extra_artists=others)
+    boxes = [(name, name.get_tightbbox(renderer)) for name in names]
+    boxes = [(name, b) for name, b in boxes
+             if b is not None and np.isfinite(b.extents).all() and (b.width != 0 or b.height != 0)]
+    if not boxes:
+        return tight, []
+    # The leftmost, rightmost, lowest and highest name (often the same few), each once, in that order.
+    picks = (min(boxes, key=lambda nb: nb[1].x0), max(boxes, key=lambda nb: nb[1].x1),
+             min(boxes, key=lambda nb: nb[1].y0), max(boxes, key=lambda nb: nb[1].y1))
+    bounding = list({id(name): name for name, _ in picks}.values())
+    return Bbox.union([tight, *(b for _, b in boxes)]), bounding
+
+
+#: The gid of the force names written under the bars (plain texts where x tick labels would be).
+FORCE_NAME_GID = "force-name"
+
 #: At most this many measuring passes (two for most charts: one to place the axes, one to see that
 #: nothing moved; three when a text moves with the axes' height).
 MAX_LAYOUT_PASSES = 4
 
 #: The space kept between a chart's texts and the figure's edges, in points (constrained layout's pad).
 PAD_PT = 3.0
+
+
+class ChartCanvas(FigureCanvasAgg):
+    """matplotlib's Agg canvas, drawing on a renderer kept for every chart of the same size in a thread.
+
+    matplotlib remembers the measured size of each text (:meth:`~matplotlib.text.Text.get_window_extent`
+    asks the renderer, once per text, font and resolution) for as long as the renderer lives. A new
+    canvas makes a new renderer, so each chart measured its 56 texts again, although the 43 force
+    names, the legend and most tick labels are the same from chart to chart. Drawing every chart of
+    a size and resolution on one renderer (cleared before each drawing, as a canvas drawn twice
+    is) keeps those measurements: about a tenth of a chart's drawing. The pixels are the same: the
+    measurement of a text does not depend on what was drawn before it (``tests/test_charts_speed.py``
+    compares bytes across orders and processes).
+
+    The renderers are kept per thread (a renderer is one image being drawn) and by the hinting
+    settings too, which the measurements depend on; at most :data:`KEPT_RENDERERS` of them, each
+    an image's worth of memory (5.5 MB for an all-forces chart).
+    """
+
+    def get_renderer(self) -> RendererAgg:
+        width, height = self.get_width_height(physical=True)
+        dpi = self.figure.dpi
+        key = (width, height, dpi, matplotlib.rcParams["text.hinting"],
+               matplotlib.rcParams["text.hinting_factor"])
+        kept: OrderedDict[tuple[Any, ...], RendererAgg] = getattr(_renderers, "kept", None) or OrderedDict()
+        _renderers.kept = kept
+        renderer = kept.get(key)
+        if renderer is None:
+            renderer = kept[key] = RendererAgg(width, height, dpi)
+            while len(kept) > KEPT_RENDERERS:
+                kept.popitem(last=False)
+        kept.move_to_end(key)
+        self.renderer = renderer
+        return renderer
+
+
+#: How many renderers (sizes of chart) each thread keeps: the all-forces chart, the trend chart and
+#: the overview's charts, with room to spare.
+KEPT_RENDERERS = 4
+
+_renderers = threading.local()
 
 
 def encode_png(rgba: Any, compress_level: int) -> bytes:

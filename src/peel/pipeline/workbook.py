@@ -83,21 +83,32 @@ def _fixed_zip(data: bytes) -> bytes:
 
 def _table(ws: Any, heads: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
            formats: dict[int, Sequence[str | None]] | None = None) -> None:
-    """``rows`` under a bold header row from A1, with column widths and per-row number formats by column."""
+    """``rows`` under a bold header row from A1, with column widths and per-row number formats by column.
+
+    Every cell is data: text a spreadsheet would run as a formula (an inspector's "=..." or "-1 ...",
+    which openpyxl would even store as a formula) gets a leading apostrophe (:func:`peel.files.spreadsheet_safe`)
+    before it is put in its cell; numbers stay numbers.
+    """
     # openpyxl is imported when a workbook is written (here and below), not with the build: it takes a second.
     from openpyxl.styles import Alignment, Font
 
-    ws.append(list(heads))
+    ws.append([_safe(value) for value in heads])
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="bottom")
     for cell in ws[1]:
         cell.font, cell.alignment = bold, wrap
     for i, row in enumerate(rows, start=2):
-        ws.append(list(row))
+        # Made safe as the row is appended, not by setting each text cell again afterwards: openpyxl
+        # checks a text each time it is set, a third of the workbook's time when done twice.
+        ws.append([_safe(value) for value in row])
         for col, fmts in (formats or {}).items():
             if fmts[i - 2] is not None:
                 ws.cell(row=i, column=col).number_format = fmts[i - 2]
     for letter_index, width in enumerate(widths, start=1):
         ws.column_dimensions[_letter(letter_index)].width = width
+
+
+def _safe(value: Any) -> Any:
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def _letter(index: int) -> str:
@@ -216,13 +227,6 @@ def workbook_bytes(figures: Sequence[dict[str, Any]], force_name: str) -> bytes:
     _print_setup(everything, f"Every figure in the report on {force_name}", wide=True)
 
     wb.properties.title = f"The data behind each chart in the report on {force_name}"
-    # Every cell is data: text a spreadsheet would run as a formula (an inspector's "=..." or "-1 ...",
-    # which openpyxl would even store as a formula) gets a leading apostrophe; numbers stay numbers.
-    for each in wb.worksheets:
-        for cells in each.iter_rows():
-            for cell in cells:
-                if isinstance(cell.value, str):
-                    cell.value = spreadsheet_safe(cell.value)
     wb.properties.creator = "peel-reports"
     wb.properties.created = _FIXED
     buf = io.BytesIO()
