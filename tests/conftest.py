@@ -41,19 +41,29 @@ BUILT_FORCES = ("metropolitan", "gwent")
 NOT_FAST = ("slow", "browser", "subprocess")
 
 
+#: The xdist group of every test that is not fast. Under ``pytest -n 2 --dist loadgroup`` (the README's
+#: command) those tests run one at a time, in file order, on one worker, while the other worker runs the
+#: fast tests: a build already uses both cores, the fault tests time what a build does, and the session's
+#: built reports are built once, not once per worker. Without xdist the mark does nothing.
+ONE_AT_A_TIME = "one-at-a-time"
+
+
 #: Session fixtures that build reports: a test that reads one is marked ``slow``.
 BUILDING_FIXTURES = ("built_reports", "met_with_typed_findings")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``slow`` every test that reads one of :data:`BUILDING_FIXTURES` (they build reports), then
-    ``fast`` every test without one of :data:`NOT_FAST`."""
+    ``fast`` every test without one of :data:`NOT_FAST`; every test that is not fast goes in the
+    xdist group :data:`ONE_AT_A_TIME`."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         if any(name in names for name in BUILDING_FIXTURES) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)
+        else:
+            item.add_marker(pytest.mark.xdist_group(ONE_AT_A_TIME))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
