@@ -132,7 +132,7 @@ def test_a_dask_scheduler_passes_the_probe():
 
     from peel.pipeline.dask import probe_scheduler
 
-    with LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None,
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=":0",
                       silence_logs=50) as cluster:
         probe_scheduler(cluster.scheduler_address, timeout=10)  # raises when it is not recognised
 
@@ -284,7 +284,7 @@ def test_a_worker_killed_mid_force_is_survived_retried_once_then_reported(projec
 
     (project / "params" / "kent.alpha.fault").write_text("sleep", encoding="utf-8")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                          silence_logs=50) as cluster, Client(cluster, timeout=30) as client:
         marker = uuid.uuid4().hex
         # The timeout bounds the test if a kill misses: kent then fails as timed out, not as WorkerDied.
@@ -371,7 +371,7 @@ def test_a_second_build_on_the_same_cluster_finds_the_kernels_warm(project, monk
     for name, value in _env(project, cluster_marker).items():
         monkeypatch.setenv(name, value)
     forces = ["metropolitan", "kent"]
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=50) as cluster, Client(cluster, timeout=30) as client:
         after = []
         for _ in range(2):
@@ -423,7 +423,8 @@ def cli_cluster(project):  # noqa: F811
     address = f"tcp://127.0.0.1:{_free_port()}"
     logs = [open(project / f"{name}.log", "wb") for name in ("scheduler", "workers")]  # noqa: SIM115
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               "--no-dashboard"], env=env, stdout=logs[0], stderr=logs[0], start_new_session=True)]
+                               "--no-dashboard", "--dashboard-address", ":0"],
+                              env=env, stdout=logs[0], stderr=logs[0], start_new_session=True)]
     try:
         procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
                                        "--no-dashboard", "--local-directory", str(project / "tmp")],

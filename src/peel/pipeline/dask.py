@@ -94,9 +94,11 @@ class DaskExecutor:
         if self.scheduler.startswith("local:"):
             # The scheduler runs in this process: a lost worker is reported at once (no retry by the
             # scheduler itself), and the build retries the force once, as the local pool does.
+            # The scheduler's HTTP server (its health and status pages) takes a free port: with no address
+            # it wants 8787, and with a second build (or any cluster) on the machine it would print a warning.
             with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                 cluster = LocalCluster(n_workers=int(self.scheduler.split(":", 1)[1]), threads_per_worker=1,
-                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                                       processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
             try:
                 return Client(cluster, timeout=CONNECT_TIMEOUT), cluster
             except BaseException:
