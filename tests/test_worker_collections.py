@@ -1,6 +1,6 @@
 """A worker keeps what it loaded for its first force out of the garbage collector's later scans.
 
-:func:`peel.pipeline.pool.keep_loaded_out_of_collections` runs in a child process here, as it runs in
+:func:`peel.kernel_warm_up.keep_loaded_out_of_collections` runs in a child process here, as it runs in
 a worker: the garbage made before it is collected, not kept; what is alive is frozen; and garbage
 made after it (a later force's) is collected as before.
 """
@@ -15,7 +15,7 @@ import pytest
 
 CHILD = r"""
 import gc, json, weakref
-from peel.pipeline.pool import keep_loaded_out_of_collections
+from peel.kernel_warm_up import keep_loaded_out_of_collections
 
 class Node:
     pass

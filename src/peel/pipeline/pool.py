@@ -16,7 +16,6 @@ never renames a file into place once its build has ended. Its kernel dies with i
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import os
@@ -34,6 +33,7 @@ from typing import Any
 
 from peel import files
 from peel.errors import KernelStartError
+from peel.kernel_warm_up import keep_loaded_out_of_collections
 from peel.pipeline.executor import STOP_GRACE, Done, Lost
 from peel.pipeline.force import build_force, failed_record
 from peel.pipeline.kernel import KERNEL_DIR_ENV, WarmKernel, descendants, die_with_parent, stop_strays
@@ -298,7 +298,7 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
             except KernelStartError as e:
                 results.put(KernelFailed(worker_id, str(e)))
                 return
-        built = 0
+        frozen = False
         while True:
             results.put(Ready(worker_id))
             plan = _next(inbox, orphaned)
@@ -309,9 +309,9 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
             except KernelStartError as e:  # this worker's kernel was replaced and the new one could not start
                 record = failed_record(plan, Failure.of_exception(e))
             results.put(ForceDone(worker_id, record))
-            built += 1
-            if built == 1:
+            if not frozen:  # by now the worker has imported all a force's build uses: they live as long as it
                 keep_loaded_out_of_collections()
+                frozen = True
     except _Orphaned:
         kernel.kill()
         os._exit(1)
@@ -319,20 +319,6 @@ def worker_main(worker_id: int, inbox: Any, results: Any, cwd: str, start_kernel
         _abandon_notebook()
     finally:
         kernel.shutdown()
-
-
-def keep_loaded_out_of_collections() -> None:
-    """Collect the garbage once, then keep every object still alive out of the collector's later scans.
-
-    Called in a worker after its first force: by then it has imported what a force's build uses
-    (nbformat, nbconvert, Beautiful Soup, Typst, openpyxl: about 260,000 objects, modules and the
-    caches they fill) and they live as long as the worker. Python's full collections walk every
-    object; one of them came about once a force and cost 0.12 to 0.16 CPU s of that force's 1.1, for
-    nothing. Frozen (:func:`gc.freeze`), they are left out; a force's own objects are collected as
-    before. The kernel does the same after its imports (:func:`peel.kernel_warm_up.warm_up`).
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _abandon_notebook() -> None:
